@@ -1,0 +1,389 @@
+"""The `sync.yaml` model: every setting of the integration, named as a bookkeeper knows it.
+
+Secrets never live in the file; they come from the environment variables listed in
+`ENVIRONMENT_VARIABLES`. `load_config` turns every problem in a file into one readable line
+with the setting's path, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+#: Every environment variable the project reads, with what it is for (.env.example lists them).
+ENVIRONMENT_VARIABLES: dict[str, str] = {
+    "WOO_CONSUMER_KEY": "WooCommerce REST API consumer key (ck_...), Read/Write",
+    "WOO_CONSUMER_SECRET": "WooCommerce REST API consumer secret (cs_...)",
+    "EXACT_CLIENT_ID": "Client ID of your registered Exact Online app (a GUID)",
+    "EXACT_CLIENT_SECRET": "Client secret of your registered Exact Online app",
+    "WOO_EXACT_SECRET_KEY": "Fernet key that encrypts the stored Exact tokens",
+    "WOO_EXACT_DATABASE_URL": "Sync database URL (optional; default a SQLite file in .woo_exact/)",
+    "WOO_EXACT_CONFIG": "Path of sync.yaml (optional; default ./sync.yaml)",
+}
+
+OrderStatus = Literal[
+    "pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed"
+]
+DocumentNumberSource = Literal["order_number", "invoice_number", "invoice_number_with_pdf"]
+ExactCountry = Literal["nl", "be", "de", "fr", "co.uk", "es", "com"]
+InsertionType = Literal["sales_entry", "sales_invoice", "sales_order", "direct_sales_invoice"]
+InvoiceStatus = Literal["draft", "processed"]
+EuConsumerVatRegime = Literal["oss", "shop_country_vat"]
+
+#: Meta keys in which the common EU VAT plugins store a customer's VAT number.
+DEFAULT_VAT_NUMBER_META_KEYS = [
+    "vat_number",
+    "_vat_number",
+    "_billing_vat_number",
+    "VAT Number",
+    "_billing_eu_vat_number",
+    "yweu_billing_vat",
+    "billing_vat",
+    "_billing_vat_id",
+    "_billing_btw_nummer",
+]
+
+
+def _country_code(value: str) -> str:
+    if len(value) != 2 or not value.isalpha():
+        raise ValueError(f"{value!r} is not a two-letter country code such as NL or DE")
+    return value.upper()
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{value!r} is not a known time zone; use an IANA name such as Europe/Amsterdam"
+        ) from None
+    return value
+
+
+def _ledger_code(value: str | int) -> str:
+    text = str(value).strip()
+    if not text:
+        raise ValueError("a code may not be empty")
+    return text
+
+
+def _percentage(value: Any) -> Decimal:
+    rate = Decimal(str(value))
+    if not Decimal(0) <= rate <= Decimal(100):
+        raise ValueError(f"{value} is not a VAT percentage between 0 and 100")
+    return rate.normalize() if rate != rate.to_integral() else rate.quantize(Decimal(1))
+
+
+CountryCode = Annotated[str, AfterValidator(_country_code)]
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+Code = Annotated[str, AfterValidator(_ledger_code)]
+Percentage = Annotated[Decimal, AfterValidator(_percentage)]
+
+
+class _Settings(BaseModel):
+    # Unknown keys are mistakes (a typo silently ignored would book to the wrong place).
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WooCommerceSettings(_Settings):
+    shop_url: str = Field(description="Address of the shop, e.g. https://shop.example.nl")
+    booking_statuses: list[OrderStatus] = Field(
+        default=["processing", "completed"],
+        min_length=1,
+        description="Order statuses at which an order is booked in Exact",
+    )
+    export_orders_from: date = Field(
+        description="Orders created on or after this day are exported (the backfill start)"
+    )
+    time_zone: TimeZoneName = Field(
+        default="Europe/Amsterdam", description="The shop's time zone; days are cut at its midnight"
+    )
+    shop_country: CountryCode = Field(default="NL", description="Country the shop sells from")
+    document_number_source: DocumentNumberSource = Field(
+        default="order_number",
+        description=(
+            "What becomes the reference in Exact: the WooCommerce order number, or the invoice "
+            "number of the PDF Invoices & Packing Slips plugin (with_pdf also attaches the PDF)"
+        ),
+    )
+    vat_number_meta_keys: list[str] = Field(
+        default=DEFAULT_VAT_NUMBER_META_KEYS,
+        description="Order meta keys that may hold the customer's VAT number, checked in order",
+    )
+    pos_created_via: list[str] = Field(
+        default=["pos-rest-api", "woocommerce-pos"],
+        description="`created_via` values that mark point-of-sale orders",
+    )
+    go_live_date: date | None = Field(
+        default=None,
+        description=(
+            "Orders before this day are the initial export: never e-mailed by Exact "
+            "(empty: every order counts as initial export)"
+        ),
+    )
+    request_timeout_seconds: float = Field(
+        default=30, gt=0, description="How long to wait for the shop to answer one request"
+    )
+    verify_tls: bool = Field(default=True, description="Check the shop's TLS certificate")
+    ca_bundle: str | None = Field(
+        default=None,
+        description="CA certificate file to check the shop against (a self-signed certificate)",
+    )
+
+    @field_validator("shop_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not a web address starting with https://")
+        return value.rstrip("/")
+
+
+class ExactItems(_Settings):
+    shipping: Code | None = Field(default=None, description="Item code for shipping costs")
+    other_costs: Code | None = Field(
+        default=None, description="Item code for other costs (fees such as payment surcharges)"
+    )
+    discount: Code | None = Field(
+        default=None,
+        description="Item code for discounts; empty: discounts are netted into the product lines",
+    )
+    fallback: Code | None = Field(
+        default=None, description="Item code for products that have no SKU in WooCommerce"
+    )
+
+
+class VatMapping(_Settings):
+    domestic: dict[Percentage, Code] = Field(
+        description="Shop-country VAT percentage -> Exact VAT code, e.g. 21: '2'"
+    )
+    oss: dict[CountryCode, dict[Percentage, Code]] = Field(
+        default={},
+        description="EU country -> VAT percentage -> Exact OSS VAT code (EU consumers abroad)",
+    )
+    reverse_charge: Code | None = Field(
+        default=None, description="VAT code for intra-community supplies to EU businesses"
+    )
+    export: Code | None = Field(default=None, description="VAT code for exports outside the EU")
+
+
+class GlMapping(_Settings):
+    domestic: dict[Percentage, Code] = Field(
+        description="Shop-country VAT percentage -> revenue GL account"
+    )
+    reverse_charge: Code | None = Field(
+        default=None, description="Revenue GL account for intra-community supplies"
+    )
+    export: Code | None = Field(default=None, description="Revenue GL account for exports")
+
+
+class ExactSettings(_Settings):
+    country: ExactCountry = Field(
+        default="nl", description="Exact Online country site your administration lives on"
+    )
+    base_url: str | None = Field(
+        default=None,
+        description="Explicit Exact address instead of the country's (used for the sandbox)",
+    )
+    redirect_uri: str = Field(description="Redirect URI registered with your Exact app")
+    division: int = Field(gt=0, description="Administration (division) number in Exact")
+    sales_journal: Code = Field(default="70", description="Sales journal code")
+    insertion_type: InsertionType = Field(
+        default="sales_entry", description="How orders are booked in Exact"
+    )
+    create_missing_items: bool = Field(
+        default=False, description="Create items in Exact for SKUs it does not know yet"
+    )
+    items: ExactItems = Field(default=ExactItems(), description="Items for non-product lines")
+    vat_mapping: VatMapping
+    gl_mapping: GlMapping
+    invoice_status: InvoiceStatus = Field(
+        default="draft", description="Leave invoices as draft or process them"
+    )
+    email_invoices: bool = Field(
+        default=False,
+        description="Let Exact e-mail processed invoices (only orders after go_live_date)",
+    )
+    default_debtor: Code | None = Field(
+        default=None, description="Book every order on this debtor instead of per customer"
+    )
+    pos_debtor: Code | None = Field(default=None, description="Debtor for point-of-sale orders")
+    pos_revenue_gl: Code | None = Field(
+        default=None, description="Revenue GL account for point-of-sale orders"
+    )
+    eu_consumer_vat_regime: EuConsumerVatRegime = Field(
+        default="oss",
+        description="VAT for consumers in other EU countries: OSS (their rate) or shop-country VAT",
+    )
+    oss_revenue_gl: Code | None = Field(
+        default=None, description="Revenue GL account for OSS sales"
+    )
+    shipping_costs_gl: Code | None = Field(
+        default=None, description="GL account for shipping costs (default: the revenue account)"
+    )
+    use_item_gl_accounts: bool = Field(
+        default=False, description="Use an item's own revenue account from Exact when it has one"
+    )
+    rounding_tolerance: Decimal = Field(
+        default=Decimal("0.02"),
+        ge=0,
+        le=Decimal("1.00"),
+        description="Largest difference to WooCommerce's total booked as a rounding line",
+    )
+    rounding_gl: Code = Field(description="GL account for rounding differences")
+    reference_data_max_age_hours: float = Field(
+        default=24, gt=0, description="Refresh Exact's journals, VAT codes, items after this long"
+    )
+
+    @field_validator("base_url", "redirect_uri")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not a web address starting with https://")
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _oss_needs_codes(self) -> ExactSettings:
+        if self.eu_consumer_vat_regime == "oss" and self.oss_revenue_gl is None:
+            raise ValueError(
+                "oss_revenue_gl is required when eu_consumer_vat_regime is 'oss'; "
+                "set it, or choose shop_country_vat"
+            )
+        return self
+
+    @property
+    def api_base_url(self) -> str:
+        return self.base_url or f"https://start.exactonline.{self.country}"
+
+
+class AutomationSettings(_Settings):
+    change_sensor_interval_seconds: int = Field(
+        default=120, ge=30, description="How often the change sensor asks WooCommerce for changes"
+    )
+    change_sensor_overlap_seconds: int = Field(
+        default=120,
+        ge=0,
+        description="How far back each poll overlaps the previous one (guards against clock skew)",
+    )
+    daily_sweep_time: time = Field(
+        default=time(2, 0), description="Shop time at which yesterday is processed again"
+    )
+
+
+class SyncConfig(_Settings):
+    woocommerce: WooCommerceSettings
+    exact: ExactSettings
+    automation: AutomationSettings = AutomationSettings()
+
+
+class ConfigError(Exception):
+    """A sync.yaml that cannot be used; `problems` holds one readable line per problem."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        listing = "\n".join(f"  - {problem}" for problem in problems)
+        super().__init__(f"{source} has {len(problems)} problem(s):\n{listing}")
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get("WOO_EXACT_CONFIG", "sync.yaml"))
+
+
+def load_config(path: Path | str | None = None) -> SyncConfig:
+    config_path = Path(path) if path is not None else default_config_path()
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            str(config_path), ["file not found; copy sync.example.yaml to start one"]
+        ) from None
+    return parse_config(text, source=str(config_path))
+
+
+def parse_config(text: str, *, source: str = "sync.yaml") -> SyncConfig:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(source, [f"{where}not valid YAML ({problem})"]) from None
+    if not isinstance(data, dict):
+        raise ConfigError(source, ["the file must be a mapping with woocommerce: and exact:"])
+    try:
+        return SyncConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(source, [_describe(e) for e in error.errors()]) from None
+
+
+def _describe(error: Any) -> str:
+    location = _path(error["loc"])
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "missing":
+        return f"{location}: required setting is missing"
+    if kind == "extra_forbidden":
+        parent, _, name = location.rpartition(".")
+        return f"{location}: unknown setting {name!r}; allowed here: {_allowed_keys(parent)}"
+    if kind == "literal_error":
+        allowed = error["ctx"]["expected"].replace("'", "")
+        return f"{location}: {value!r} is not allowed; choose one of {allowed}"
+    if kind.startswith("decimal") or kind in {"float_parsing", "float_type"}:
+        return f"{location}: {value!r} is not a number"
+    if kind.startswith(("int_", "int_parsing")):
+        return f"{location}: {value!r} is not a whole number"
+    if kind.startswith("date"):
+        return f"{location}: {value!r} is not a date; write it as YYYY-MM-DD"
+    if kind.startswith("bool"):
+        return f"{location}: {value!r} is not yes/no (true or false)"
+    if kind == "value_error":
+        message = str(error["ctx"]["error"])
+        return f"{location}: {message}" if location else message
+    if kind in {"greater_than", "greater_than_equal", "less_than_equal", "less_than"}:
+        return f"{location}: {value!r} is out of range ({error['msg'].lower()})"
+    return f"{location}: {error['msg']} (got {value!r})"
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif "[" in str(part):
+            # pydantic names union branches like "bool" or "function-after[...]": not a key.
+            continue
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _allowed_keys(parent: str) -> str:
+    model: type[BaseModel] = SyncConfig
+    for part in [p for p in parent.replace("]", "").split(".") if p and "[" not in p]:
+        field = model.model_fields.get(part)
+        if field is None:
+            break
+        annotation = field.annotation
+        candidates = [annotation, *get_args(annotation)]
+        nested = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+        if nested is None:
+            break
+        model = nested
+    return ", ".join(model.model_fields)
