@@ -1,0 +1,97 @@
+"""Connecting to the sync database and keeping its schema current.
+
+SQLite (a file in `.woo_exact/`) on a laptop, PostgreSQL by URL in production. The schema is
+versioned: `MIGRATIONS[n]` brings a database from version n to n + 1, and `open_sync_database`
+applies whatever is missing on first use.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select
+from sqlalchemy.engine import make_url
+
+from woo_exact_pipeline.store import schema
+
+DEFAULT_SQLITE_PATH = Path(".woo_exact") / "sync.db"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _create_version_1(connection: Connection) -> None:
+    schema.metadata.create_all(connection)
+
+
+#: Forward migrations; index n upgrades version n to n + 1. Append, never edit released ones.
+MIGRATIONS: list[Callable[[Connection], None]] = [_create_version_1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def default_database_url() -> str:
+    configured = os.environ.get("WOO_EXACT_DATABASE_URL")
+    if configured:
+        return configured
+    return f"sqlite:///{DEFAULT_SQLITE_PATH.resolve()}"
+
+
+def create_sync_engine(url: str | None = None) -> Engine:
+    """An engine for the sync database; `postgresql://` URLs use psycopg 3."""
+    parsed = make_url(url or default_database_url())
+    if parsed.drivername in {"postgresql", "postgres"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(parsed)
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def _create_sqlite_engine(url: Any) -> Engine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # IMMEDIATE takes the write lock up front: two writers queue on the busy timeout
+        # instead of one failing when it upgrades a read lock (SQLite's classic deadlock).
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def migrate(engine: Engine) -> int:
+    """Bring the schema to SCHEMA_VERSION; returns the version found before."""
+    with engine.begin() as connection:
+        schema.schema_version.create(connection, checkfirst=True)
+        found = connection.execute(select(schema.schema_version.c.version)).scalar()
+        current = found or 0
+        if current > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"the sync database has schema version {current}, newer than this "
+                f"woo-exact-pipeline ({SCHEMA_VERSION}); upgrade the package"
+            )
+        for migration in MIGRATIONS[current:]:
+            migration(connection)
+        if found is None:
+            connection.execute(insert(schema.schema_version).values(version=SCHEMA_VERSION))
+        elif current != SCHEMA_VERSION:
+            connection.execute(schema.schema_version.update().values(version=SCHEMA_VERSION))
+    return current
+
+
+def open_sync_database(url: str | None = None) -> Engine:
+    engine = create_sync_engine(url)
+    migrate(engine)
+    return engine

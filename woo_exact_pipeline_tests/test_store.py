@@ -1,0 +1,104 @@
+"""The sync database: created on first use, versioned, exact with money, on both engines."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine, insert, inspect, select, update
+
+from woo_exact_pipeline.store import schema
+from woo_exact_pipeline.store.cursors import read_cursor, write_cursor
+from woo_exact_pipeline.store.database import (
+    SCHEMA_VERSION,
+    create_sync_engine,
+    migrate,
+    open_sync_database,
+)
+
+
+def test_first_use_creates_every_table_and_records_the_version(sync_engine: Engine) -> None:
+    tables = set(inspect(sync_engine).get_table_names())
+    assert set(schema.metadata.tables) <= tables
+    with sync_engine.connect() as connection:
+        assert connection.execute(select(schema.schema_version.c.version)).scalar_one() == (
+            SCHEMA_VERSION
+        )
+
+
+def test_opening_again_migrates_nothing(database_url: str) -> None:
+    open_sync_database(database_url).dispose()
+    engine = create_sync_engine(database_url)
+    assert migrate(engine) == SCHEMA_VERSION
+    with engine.connect() as connection:
+        assert connection.execute(select(schema.schema_version.c.version)).scalars().all() == [
+            SCHEMA_VERSION
+        ]
+    engine.dispose()
+
+
+def test_a_database_from_a_newer_release_is_refused(sync_engine: Engine) -> None:
+    with sync_engine.begin() as connection:
+        connection.execute(update(schema.schema_version).values(version=SCHEMA_VERSION + 1))
+    with pytest.raises(RuntimeError, match="newer than this woo-exact-pipeline"):
+        migrate(sync_engine)
+
+
+def test_amounts_come_back_exactly_as_stored(sync_engine: Engine) -> None:
+    # 0.1 + 0.2 is the classic float trap; 12.345678 needs every stored digit.
+    now = datetime.now(UTC)
+    with sync_engine.begin() as connection:
+        for refund_id, amount in [
+            (1, Decimal("0.10")),
+            (2, Decimal("0.20")),
+            (3, Decimal("12.345678")),
+        ]:
+            connection.execute(
+                insert(schema.woo_refunds).values(
+                    shop="demo",
+                    id=refund_id,
+                    order_id=7,
+                    partition_date=date(2026, 3, 29),
+                    amount=amount,
+                    date_created_gmt=now.replace(tzinfo=None),
+                    raw={"id": refund_id, "amount": str(amount)},
+                )
+            )
+    with sync_engine.connect() as connection:
+        amounts = (
+            connection.execute(
+                select(schema.woo_refunds.c.amount).order_by(schema.woo_refunds.c.id)
+            )
+            .scalars()
+            .all()
+        )
+    assert all(isinstance(amount, Decimal) for amount in amounts)
+    assert amounts[0] + amounts[1] == Decimal("0.3")
+    assert amounts[2] == Decimal("12.345678")
+
+
+def test_a_cursor_is_created_then_moved(sync_engine: Engine) -> None:
+    with sync_engine.begin() as connection:
+        assert read_cursor(connection, "woo_products") is None
+        write_cursor(connection, "woo_products", "2026-03-01T10:00:00")
+    with sync_engine.begin() as connection:
+        write_cursor(connection, "woo_products", "2026-03-02T08:30:00")
+    with sync_engine.connect() as connection:
+        assert read_cursor(connection, "woo_products") == "2026-03-02T08:30:00"
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path) -> None:
+    engine = open_sync_database(f"sqlite:///{tmp_path / 'sync.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+    engine.dispose()
+
+
+def test_the_default_database_is_a_sqlite_file_under_dot_woo_exact(monkeypatch, tmp_path) -> None:
+    monkeypatch.delenv("WOO_EXACT_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    engine = open_sync_database()
+    assert (tmp_path / ".woo_exact" / "sync.db").exists()
+    engine.dispose()
