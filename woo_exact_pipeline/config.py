@@ -11,7 +11,8 @@ import os
 from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -387,3 +388,62 @@ def _allowed_keys(parent: str) -> str:
             break
         model = nested
     return ", ".join(model.model_fields)
+
+
+def config_reference_markdown() -> str:
+    """The settings table of the README, generated from the model so the two cannot drift."""
+    rows = ["| setting | type | default | meaning |", "| --- | --- | --- | --- |"]
+    rows += [
+        f"| `{path}` | {kind} | {default} | {meaning} |"
+        for path, kind, default, meaning in _reference_rows(SyncConfig, "")
+    ]
+    return "\n".join(rows)
+
+
+def _reference_rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{name}"
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            rows += _reference_rows(annotation, f"{path}.")
+            continue
+        kind = _render_type(annotation)
+        if field.metadata and annotation is not None:
+            kind = _render_type(Annotated[annotation, *field.metadata])
+        default = "required" if field.is_required() else f"`{_render_default(field.default)}`"
+        rows.append((path, kind, default, field.description or ""))
+    return rows
+
+
+def _render_default(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(str(item) for item in value) + "]"
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    return "empty" if value is None else str(value)
+
+
+def _render_type(annotation: Any) -> str:
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Literal:
+        return " / ".join(str(arg) for arg in args)
+    if origin is Annotated:
+        named = {_ledger_code: "code", _country_code: "country code", _time_zone: "time zone"}
+        validators = [getattr(meta, "func", None) for meta in annotation.__metadata__]
+        return next((named[v] for v in validators if v in named), _render_type(args[0]))
+    if origin in (Union, UnionType):
+        return " or ".join(_render_type(arg) for arg in args)
+    if origin is list:
+        return f"list of {_render_type(args[0])}"
+    if origin is dict:
+        return f"{_render_type(args[0])} -> {_render_type(args[1])}"
+    names = {
+        type(None): "empty",
+        Decimal: "number",
+        float: "number",
+        int: "whole number",
+        str: "text",
+        bool: "yes/no",
+    }
+    return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
