@@ -1,0 +1,33 @@
+"""Pure bookkeeping: WooCommerce orders and refunds in, Exact-ready accounting events out.
+
+No Dagster, HTTP or database here; money is `Decimal` end to end. The rules the transform
+applies where WooCommerce leaves a choice are documented in `events`.
+"""
+
+from woo_exact_pipeline.bookkeeping.events import (
+    ExactReferenceData,
+    build_accounting_events,
+    normalise_email,
+)
+from woo_exact_pipeline.bookkeeping.model import (
+    AccountingEvent,
+    Debtor,
+    JournalLine,
+    Quarantined,
+    TransformResult,
+    VatTreatment,
+    Waiting,
+)
+
+__all__ = [
+    "AccountingEvent",
+    "Debtor",
+    "ExactReferenceData",
+    "JournalLine",
+    "Quarantined",
+    "TransformResult",
+    "VatTreatment",
+    "Waiting",
+    "build_accounting_events",
+    "normalise_email",
+]

@@ -1,0 +1,112 @@
+"""Reading fields of WooCommerce JSON defensively: a bad field becomes a `BookingProblem`
+naming the field and the value, never a KeyError deep inside the bookkeeping."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from woo_exact_pipeline.bookkeeping.money import InvalidAmount, parse_amount
+from woo_exact_pipeline.bookkeeping.problems import BookingProblem
+from woo_exact_pipeline.bookkeeping.text import clean_text
+
+
+def record(value: object, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise BookingProblem("invalid_data", f"{where} is not a JSON object", value=value)
+    return value
+
+
+def records(parent: Mapping[str, Any], key: str, where: str) -> Sequence[Mapping[str, Any]]:
+    """A list of objects; a missing or null list is empty (older WooCommerce omits some)."""
+    value = parent.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise BookingProblem("invalid_data", f"{where}.{key} is not a list", value=value)
+    return [record(item, f"{where}.{key}[{index}]") for index, item in enumerate(value)]
+
+
+def amount(parent: Mapping[str, Any], key: str, where: str) -> Decimal:
+    value = parent.get(key)
+    try:
+        return parse_amount(value)
+    except InvalidAmount:
+        shown = "missing" if value is None else repr(value)
+        raise BookingProblem(
+            "invalid_data", f"{where}.{key} is {shown}, not an amount", field=f"{where}.{key}"
+        ) from None
+
+
+def optional_amount(parent: Mapping[str, Any], key: str, where: str) -> Decimal | None:
+    """An amount that WooCommerce may leave empty ("" or null), e.g. raw per-rate taxes."""
+    value = parent.get(key)
+    if value is None or value == "":
+        return None
+    return amount(parent, key, where)
+
+
+def integer(value: object, where: str) -> int:
+    if isinstance(value, bool):
+        raise BookingProblem("invalid_data", f"{where} is {value!r}, not a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    shown = "missing" if value is None else repr(value)
+    raise BookingProblem("invalid_data", f"{where} is {shown}, not a whole number")
+
+
+def meta_values(parent: Mapping[str, Any]) -> dict[str, object]:
+    """meta_data as key -> value; the first entry of a key wins, as WooCommerce's get_meta."""
+    values: dict[str, object] = {}
+    entries = parent.get("meta_data")
+    if isinstance(entries, list):
+        for entry in entries:
+            if isinstance(entry, Mapping):
+                key = entry.get("key")
+                if isinstance(key, str) and key not in values:
+                    values[key] = entry.get("value")
+    return values
+
+
+def text(parent: Mapping[str, Any], key: str) -> str:
+    return clean_text(parent.get(key))
+
+
+def local_date(parent: Mapping[str, Any], key: str, where: str, zone: ZoneInfo) -> date | None:
+    """The day in the shop's time zone of a WooCommerce date field.
+
+    The `_gmt` twin is used when present (UTC, converted); else the local field, which
+    WooCommerce writes in the site's time zone, the one the settings name.
+    """
+    try:
+        gmt = parent.get(f"{key}_gmt")
+        if isinstance(gmt, str) and gmt:
+            moment = datetime.fromisoformat(gmt)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            return moment.astimezone(zone).date()
+        local = parent.get(key)
+        if isinstance(local, str) and local:
+            return datetime.fromisoformat(local).date()
+    except ValueError:
+        raise BookingProblem(
+            "invalid_data", f"{where}.{key} is not a date", value=parent.get(key)
+        ) from None
+    return None
+
+
+def unix_date(value: object, where: str, zone: ZoneInfo) -> date | None:
+    """A Unix timestamp (the PDF plugin's `_wcpdf_invoice_date`) as a day in the shop's zone."""
+    if value is None or value == "":
+        return None
+    try:
+        return datetime.fromtimestamp(int(str(value).strip()), tz=zone).date()
+    except (ValueError, OverflowError, OSError):
+        raise BookingProblem(
+            "invalid_data", f"{where} is {value!r}, not a Unix timestamp"
+        ) from None

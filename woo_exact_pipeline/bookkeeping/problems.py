@@ -1,0 +1,15 @@
+"""The one exception the transform raises inside an order, caught at the order's boundary."""
+
+from __future__ import annotations
+
+from woo_exact_pipeline.bookkeeping.model import QuarantineCategory
+
+
+class BookingProblem(Exception):
+    """Why an order (or one refund) cannot be booked, worded for the bookkeeper."""
+
+    def __init__(self, category: QuarantineCategory, reason: str, **details: object) -> None:
+        super().__init__(reason)
+        self.category: QuarantineCategory = category
+        self.reason = reason
+        self.details = {key: str(value) for key, value in details.items()}
