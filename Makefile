@@ -3,6 +3,9 @@ VENV      := .venv
 BIN       := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
+# The code location reads sync.yaml; until you have one, the commented example stands in.
+export WOO_EXACT_CONFIG ?= $(if $(wildcard sync.yaml),sync.yaml,sync.example.yaml)
+
 .PHONY: install test lint ui validate
 
 $(INSTALLED): pyproject.toml

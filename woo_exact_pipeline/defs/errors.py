@@ -1,0 +1,20 @@
+"""Turning client errors into Dagster failures a shop owner can read."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+
+from woo_exact_pipeline.woocommerce.client import WooCommerceError, WooUnavailableError
+
+
+@contextmanager
+def shop_owner_errors() -> Iterator[None]:
+    """Fail the step with the client's own message; retry only what may pass by itself."""
+    try:
+        yield
+    except WooUnavailableError as error:
+        raise dg.Failure(description=str(error), allow_retries=True) from None
+    except WooCommerceError as error:
+        # A wrong key or a firewall page will not fix itself on a retry.
+        raise dg.Failure(description=str(error), allow_retries=False) from None

@@ -1,0 +1,72 @@
+"""Resources: the WooCommerce API, the sync database and the settings, from sync.yaml and env."""
+
+from collections.abc import Callable
+from functools import cache
+
+import dagster as dg
+from pydantic import Field
+from sqlalchemy import Engine
+
+from woo_exact_pipeline.config import SyncConfig
+from woo_exact_pipeline.defs.settings import SETTINGS
+from woo_exact_pipeline.store.database import default_database_url, open_sync_database
+from woo_exact_pipeline.woocommerce.client import WooCommerceClient
+
+_SECRET = {"dagster__is_secret": True}
+
+
+class WooCommerceApi(dg.ConfigurableResource):
+    """The shop's REST API; key and secret come from the environment."""
+
+    shop_url: str
+    consumer_key: str = Field(repr=False, json_schema_extra=_SECRET)
+    consumer_secret: str = Field(repr=False, json_schema_extra=_SECRET)
+    timeout_seconds: float = 30.0
+    verify_tls: bool = True
+    ca_bundle: str | None = None
+
+    def client(self, notify: Callable[[str], None] | None = None) -> WooCommerceClient:
+        return WooCommerceClient(
+            self.shop_url,
+            self.consumer_key,
+            self.consumer_secret,
+            timeout_seconds=self.timeout_seconds,
+            verify=self.ca_bundle or self.verify_tls,
+            notify=notify,
+        )
+
+
+class SyncDatabase(dg.ConfigurableResource):
+    """The sync database (staging, ledger, tokens); default from WOO_EXACT_DATABASE_URL."""
+
+    url: str | None = None
+
+    def engine(self) -> Engine:
+        return _engine(self.url or default_database_url())
+
+
+@cache
+def _engine(url: str) -> Engine:
+    # One engine (and pool) per process and database, migrated on first use.
+    return open_sync_database(url)
+
+
+def build_resources(settings: SyncConfig) -> dict[str, object]:
+    shop = settings.woocommerce
+    return {
+        "settings": settings,
+        "woocommerce": WooCommerceApi(
+            shop_url=shop.shop_url,
+            consumer_key=dg.EnvVar("WOO_CONSUMER_KEY"),
+            consumer_secret=dg.EnvVar("WOO_CONSUMER_SECRET"),
+            timeout_seconds=shop.request_timeout_seconds,
+            verify_tls=shop.verify_tls,
+            ca_bundle=shop.ca_bundle,
+        ),
+        "sync_database": SyncDatabase(),
+    }
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(resources=build_resources(SETTINGS))

@@ -1,0 +1,220 @@
+"""WooCommerce extraction: the shop's orders, customers, products and tax rates, staged in the
+sync database, where an analyst can query them with SQL."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import dagster as dg
+
+from woo_exact_pipeline.defs.errors import shop_owner_errors
+from woo_exact_pipeline.defs.resources import SyncDatabase, WooCommerceApi
+from woo_exact_pipeline.defs.settings import SHOP, day_bounds_gmt, order_days
+from woo_exact_pipeline.store import staging
+from woo_exact_pipeline.store.cursors import read_cursor, write_cursor
+
+EXTRACTION = {
+    "group_name": "woocommerce",
+    "kinds": {"woocommerce", "sql"},
+    "pool": "woocommerce_api",
+    "retry_policy": dg.RetryPolicy(
+        max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+    ),
+}
+PREVIEW_ROWS = 10
+
+
+@dg.asset(
+    partitions_def=order_days,
+    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
+    description=(
+        "Every order created on the partition's day in the shop's time zone, in any status, "
+        "with its refunds, as WooCommerce returns them (tables woo_orders, woo_refunds). "
+        "Re-running a day replaces its rows, so it is always safe."
+    ),
+    **EXTRACTION,
+)
+def woo_orders(
+    context: dg.AssetExecutionContext, woocommerce: WooCommerceApi, sync_database: SyncDatabase
+) -> dg.MaterializeResult:
+    engine = sync_database.engine()
+    extracted_orders = extracted_refunds = removed = 0
+    preview: list[dict] = []
+    with shop_owner_errors(), woocommerce.client(notify=context.log.warning) as client:
+        for partition_key in context.partition_keys:
+            day = date.fromisoformat(partition_key)
+            order_ids: list[int] = []
+            refund_ids: list[int] = []
+            for orders in client.orders_created_between(*day_bounds_gmt(partition_key)):
+                refunds = client.refunds(orders)
+                with engine.begin() as connection:
+                    staging.save_orders(connection, SHOP, day, orders)
+                    staging.save_refunds(connection, SHOP, day, refunds)
+                order_ids += [order["id"] for order in orders]
+                refund_ids += [refund["id"] for refund in refunds]
+                preview += orders[: PREVIEW_ROWS - len(preview)]
+            with engine.begin() as connection:
+                removed += staging.forget_unseen(connection, SHOP, day, order_ids, refund_ids)
+            extracted_orders += len(order_ids)
+            extracted_refunds += len(refund_ids)
+        requests = client.request_count
+    with engine.connect() as connection:
+        counts = [
+            count
+            for partition_key in context.partition_keys
+            for count in staging.partition_status_counts(
+                connection, SHOP, date.fromisoformat(partition_key)
+            )
+        ]
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": extracted_orders,
+            "refunds": extracted_refunds,
+            "orders removed since the last extraction": removed,
+            "api_requests": requests,
+            "orders by status": dg.MetadataValue.md(_status_table(counts)),
+            "revenue (orders in any status)": _revenue_text(counts),
+            "preview": dg.MetadataValue.md(_order_preview(preview)),
+        }
+    )
+
+
+@dg.asset(
+    partitions_def=order_days,
+    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
+    deps=[woo_orders],
+    description=(
+        "The registered customers that the day's orders reference (table woo_customers). "
+        "Guests (customer_id 0) exist only inside their orders."
+    ),
+    **EXTRACTION,
+)
+def woo_customers(
+    context: dg.AssetExecutionContext, woocommerce: WooCommerceApi, sync_database: SyncDatabase
+) -> dg.MaterializeResult:
+    engine = sync_database.engine()
+    with engine.connect() as connection:
+        customer_ids = {
+            customer_id
+            for partition_key in context.partition_keys
+            for customer_id in staging.customer_ids_of_partition(
+                connection, SHOP, date.fromisoformat(partition_key)
+            )
+        }
+    extracted = 0
+    with shop_owner_errors(), woocommerce.client(notify=context.log.warning) as client:
+        for customers in client.customers(customer_ids):
+            with engine.begin() as connection:
+                staging.save_customers(connection, SHOP, customers)
+            extracted += len(customers)
+        requests = client.request_count
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": extracted,
+            "customers referenced": len(customer_ids),
+            "api_requests": requests,
+        }
+    )
+
+
+@dg.asset(
+    description=(
+        "Products and their variations (SKU, name, tax class), table woo_products. Refreshed "
+        "incrementally: only what changed since the stored cursor is read again."
+    ),
+    **EXTRACTION,
+)
+def woo_products(
+    context: dg.AssetExecutionContext, woocommerce: WooCommerceApi, sync_database: SyncDatabase
+) -> dg.MaterializeResult:
+    engine = sync_database.engine()
+    cursor_name = f"woo_products:{SHOP}"
+    with engine.connect() as connection:
+        stored = read_cursor(connection, cursor_name)
+    # Re-read a minute before the cursor: WooCommerce compares whole seconds, exclusively.
+    since = datetime.fromisoformat(stored) - timedelta(minutes=1) if stored else None
+    extracted = 0
+    newest = stored
+    with shop_owner_errors(), woocommerce.client(notify=context.log.warning) as client:
+        for products in client.products_modified_after(since):
+            variations = [
+                {**variation, "parent_id": product["id"]}
+                for product in products
+                if product.get("type") == "variable"
+                for page in client.variations(product["id"])
+                for variation in page
+            ]
+            with engine.begin() as connection:
+                staging.save_products(connection, SHOP, products + variations)
+            extracted += len(products) + len(variations)
+            modified = [p["date_modified_gmt"] for p in products if p.get("date_modified_gmt")]
+            newest = max([newest or "", *modified]) or None
+        requests = client.request_count
+    if newest:
+        with engine.begin() as connection:
+            write_cursor(connection, cursor_name, newest)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": extracted,
+            "read since": stored or "the beginning",
+            "cursor": newest or "",
+            "api_requests": requests,
+        }
+    )
+
+
+@dg.asset(
+    description="The shop's tax rates and tax classes (table woo_tax_rates), read in full.",
+    **EXTRACTION,
+)
+def woo_tax_rates(
+    context: dg.AssetExecutionContext, woocommerce: WooCommerceApi, sync_database: SyncDatabase
+) -> dg.MaterializeResult:
+    with shop_owner_errors(), woocommerce.client(notify=context.log.warning) as client:
+        rates = [rate for page in client.tax_rates() for rate in page]
+        classes = client.tax_classes()
+        requests = client.request_count
+    with sync_database.engine().begin() as connection:
+        staging.replace_tax_rates(connection, SHOP, rates)
+    table = "\n".join(
+        f"| {rate.get('country') or '*'} | {rate.get('class') or 'standard'} "
+        f"| {rate.get('rate')} | {rate.get('name')} |"
+        for rate in rates
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(rates),
+            "tax classes": ", ".join(c.get("slug", "") for c in classes),
+            "api_requests": requests,
+            "rates": dg.MetadataValue.md(
+                "| country | class | rate % | name |\n|---|---|---|---|\n" + table
+            ),
+        }
+    )
+
+
+def _status_table(counts: list[staging.StatusCount]) -> str:
+    rows = [f"| {c.status} | {c.currency} | {c.orders} | {c.total:.2f} |" for c in counts]
+    return "| status | currency | orders | total |\n|---|---|---|---|\n" + "\n".join(rows)
+
+
+def _revenue_text(counts: list[staging.StatusCount]) -> str:
+    totals: dict[str, Decimal] = {}
+    for count in counts:
+        totals[count.currency] = totals.get(count.currency, Decimal(0)) + count.total
+    return ", ".join(f"{currency} {total:.2f}" for currency, total in sorted(totals.items()))
+
+
+def _order_preview(orders: list[dict]) -> str:
+    rows = [
+        f"| {order.get('number')} | {order.get('status')} | {order.get('date_created')} "
+        f"| {order.get('currency')} {order.get('total')} | {_customer_name(order)} |"
+        for order in orders
+    ]
+    header = "| order | status | created (shop time) | total | customer |\n|---|---|---|---|---|\n"
+    return header + "\n".join(rows)
+
+
+def _customer_name(order: dict) -> str:
+    billing = order.get("billing") or {}
+    name = " ".join(filter(None, (billing.get("first_name"), billing.get("last_name"))))
+    return name.replace("|", "\\|").replace("\n", " ")[:60]

@@ -1,0 +1,93 @@
+"""Keeping the staged days current: a change sensor, a nightly sweep and the catalogue refresh."""
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+
+from woo_exact_pipeline.defs.errors import shop_owner_errors
+from woo_exact_pipeline.defs.resources import WooCommerceApi
+from woo_exact_pipeline.defs.settings import SETTINGS, order_days, partition_key_of
+from woo_exact_pipeline.defs.woocommerce.assets import (
+    woo_customers,
+    woo_orders,
+    woo_products,
+    woo_tax_rates,
+)
+from woo_exact_pipeline.store.staging import parse_gmt
+
+extract_and_transform_job = dg.define_asset_job(
+    "extract_and_transform_job",
+    selection=[woo_orders, woo_customers],
+    description="Extract a day's orders and customers and turn them into journal lines.",
+)
+
+shop_catalogue_job = dg.define_asset_job(
+    "shop_catalogue_job",
+    selection=[woo_products, woo_tax_rates],
+    description="Refresh the shop's products (incrementally) and tax rates.",
+)
+
+_automation = SETTINGS.automation
+_sweep = f"{_automation.daily_sweep_time.minute} {_automation.daily_sweep_time.hour} * * *"
+
+
+@dg.schedule(
+    job=extract_and_transform_job,
+    cron_schedule=_sweep,
+    execution_timezone=SETTINGS.woocommerce.time_zone,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every night, process yesterday again: a safety net for changes the sensor missed.",
+)
+def daily_sweep_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    yesterday = context.scheduled_execution_time.date() - timedelta(days=1)
+    return dg.RunRequest(partition_key=yesterday.isoformat())
+
+
+shop_catalogue_schedule = dg.ScheduleDefinition(
+    job=shop_catalogue_job,
+    cron_schedule=_sweep,
+    execution_timezone=SETTINGS.woocommerce.time_zone,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every night, refresh products and tax rates.",
+)
+
+
+@dg.sensor(
+    job=extract_and_transform_job,
+    minimum_interval_seconds=_automation.change_sensor_interval_seconds,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Asks WooCommerce which orders changed since the last tick (status changes, refunds, new "
+        "orders) and re-processes the days that own them. Its first tick starts from now: "
+        "history is the backfill's job."
+    ),
+)
+def woo_order_changes_sensor(
+    context: dg.SensorEvaluationContext, woocommerce: WooCommerceApi
+) -> dg.SensorResult | dg.SkipReason:
+    if not context.cursor:
+        started = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        context.update_cursor(started.isoformat())
+        return dg.SkipReason(f"Watching for order changes from {started} GMT on.")
+    cursor = datetime.fromisoformat(context.cursor)
+    # Re-read a little before the cursor: the shop's clock and ours may disagree slightly.
+    since = cursor - timedelta(seconds=_automation.change_sensor_overlap_seconds)
+    newest_change_by_day: dict[str, datetime] = {}
+    newest = cursor
+    with shop_owner_errors(), woocommerce.client(notify=context.log.warning) as client:
+        for orders in client.orders_modified_after(since):
+            for order in orders:
+                modified = parse_gmt(order["date_modified_gmt"])
+                day = partition_key_of(parse_gmt(order["date_created_gmt"]))
+                newest = max(newest, modified)
+                if order_days.has_partition_key(day):
+                    newest_change_by_day[day] = max(
+                        newest_change_by_day.get(day, modified), modified
+                    )
+    # The run key names the day and its newest change, so a change seen twice (overlap)
+    # never starts two runs, while a later change of the same day does start one.
+    requests = [
+        dg.RunRequest(partition_key=day, run_key=f"{day}@{changed.isoformat()}")
+        for day, changed in sorted(newest_change_by_day.items())
+    ]
+    return dg.SensorResult(run_requests=requests, cursor=newest.isoformat())

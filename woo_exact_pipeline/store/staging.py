@@ -1,0 +1,230 @@
+"""Staging tables: WooCommerce records as extracted, replaced per partition idempotently."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from woo_exact_pipeline.store.schema import (
+    woo_customers,
+    woo_orders,
+    woo_products,
+    woo_refunds,
+    woo_tax_rates,
+)
+
+Record = dict[str, Any]
+
+
+def parse_gmt(value: str) -> datetime:
+    """WooCommerce's `date_*_gmt` strings are naive ISO times in GMT; kept naive here."""
+    return datetime.fromisoformat(value.rstrip("Z")).replace(tzinfo=None)
+
+
+def forget_unseen(
+    connection: Connection,
+    shop: str,
+    partition_date: date,
+    order_ids: Iterable[int],
+    refund_ids: Iterable[int],
+) -> int:
+    """Drop a partition's orders and refunds the shop no longer returned (deleted, trashed).
+
+    Extraction upserts page by page in short transactions and calls this at the end, so the
+    partition ends up exactly as the shop has it without holding a lock for the whole run.
+    Returns how many rows went.
+    """
+    removed = 0
+    for table, kept in ((woo_refunds, set(refund_ids)), (woo_orders, set(order_ids))):
+        stored = connection.execute(
+            select(table.c.id).where(table.c.shop == shop, table.c.partition_date == partition_date)
+        ).scalars()
+        gone = [identifier for identifier in stored if identifier not in kept]
+        for chunk_start in range(0, len(gone), 500):
+            removed += connection.execute(
+                delete(table).where(
+                    table.c.shop == shop, table.c.id.in_(gone[chunk_start : chunk_start + 500])
+                )
+            ).rowcount
+    return removed
+
+
+def save_orders(
+    connection: Connection, shop: str, partition_date: date, orders: Sequence[Record]
+) -> None:
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "shop": shop,
+            "id": order["id"],
+            "partition_date": partition_date,
+            "number": str(order.get("number") or order["id"]),
+            "status": order["status"],
+            "currency": order.get("currency") or "",
+            "total": Decimal(str(order.get("total") or "0")),
+            "customer_id": int(order.get("customer_id") or 0),
+            "created_via": order.get("created_via"),
+            "date_created_gmt": parse_gmt(order["date_created_gmt"]),
+            "date_modified_gmt": parse_gmt(
+                order.get("date_modified_gmt") or order["date_created_gmt"]
+            ),
+            "raw": order,
+            "extracted_at": now,
+        }
+        for order in orders
+    ]
+    _upsert(connection, woo_orders, rows)
+
+
+def save_refunds(
+    connection: Connection, shop: str, partition_date: date, refunds: Sequence[Record]
+) -> None:
+    rows = [
+        {
+            "shop": shop,
+            "id": refund["id"],
+            "order_id": refund["parent_id"],
+            "partition_date": partition_date,
+            "amount": Decimal(str(refund.get("amount") or "0")),
+            "date_created_gmt": parse_gmt(refund["date_created_gmt"]),
+            "raw": refund,
+        }
+        for refund in refunds
+    ]
+    _upsert(connection, woo_refunds, rows)
+
+
+def save_customers(connection: Connection, shop: str, customers: Sequence[Record]) -> None:
+    now = datetime.now(UTC)
+    rows = [
+        {"shop": shop, "id": c["id"], "email": c.get("email"), "raw": c, "extracted_at": now}
+        for c in customers
+    ]
+    _upsert(connection, woo_customers, rows)
+
+
+def save_products(connection: Connection, shop: str, products: Sequence[Record]) -> None:
+    """Products and variations (variations carry their product as `parent_id`)."""
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "shop": shop,
+            "id": product["id"],
+            "parent_id": int(product.get("parent_id") or 0),
+            "sku": product.get("sku") or None,
+            "name": product.get("name") or "",
+            "tax_class": product.get("tax_class") or "",
+            "date_modified_gmt": (
+                parse_gmt(product["date_modified_gmt"])
+                if product.get("date_modified_gmt")
+                else None
+            ),
+            "raw": product,
+            "extracted_at": now,
+        }
+        for product in products
+    ]
+    _upsert(connection, woo_products, rows)
+
+
+def replace_tax_rates(connection: Connection, shop: str, tax_rates: Sequence[Record]) -> None:
+    now = datetime.now(UTC)
+    connection.execute(delete(woo_tax_rates).where(woo_tax_rates.c.shop == shop))
+    rows = [
+        {
+            "shop": shop,
+            "id": rate["id"],
+            "country": rate.get("country") or None,
+            "rate": Decimal(str(rate.get("rate") or "0")),
+            "tax_class": rate.get("class") or "standard",
+            "name": rate.get("name"),
+            "raw": rate,
+            "extracted_at": now,
+        }
+        for rate in tax_rates
+    ]
+    _upsert(connection, woo_tax_rates, rows)
+
+
+@dataclass(frozen=True)
+class PartitionOrders:
+    orders: list[Record]
+    refunds_by_order: dict[int, list[Record]]
+
+
+def load_partition(connection: Connection, shop: str, partition_date: date) -> PartitionOrders:
+    """A partition's orders (by id) with the full objects of their refunds."""
+    orders = connection.execute(
+        select(woo_orders.c.raw)
+        .where(woo_orders.c.shop == shop, woo_orders.c.partition_date == partition_date)
+        .order_by(woo_orders.c.id)
+    ).scalars()
+    refunds: dict[int, list[Record]] = {}
+    for order_id, raw in connection.execute(
+        select(woo_refunds.c.order_id, woo_refunds.c.raw)
+        .where(woo_refunds.c.shop == shop, woo_refunds.c.partition_date == partition_date)
+        .order_by(woo_refunds.c.id)
+    ):
+        refunds.setdefault(order_id, []).append(raw)
+    return PartitionOrders(orders=list(orders), refunds_by_order=refunds)
+
+
+def customer_ids_of_partition(connection: Connection, shop: str, partition_date: date) -> list[int]:
+    return list(
+        connection.execute(
+            select(woo_orders.c.customer_id)
+            .where(
+                woo_orders.c.shop == shop,
+                woo_orders.c.partition_date == partition_date,
+                woo_orders.c.customer_id != 0,
+            )
+            .distinct()
+        ).scalars()
+    )
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: str
+    currency: str
+    orders: int
+    total: Decimal
+
+
+def partition_status_counts(
+    connection: Connection, shop: str, partition_date: date
+) -> list[StatusCount]:
+    """Orders and their total per status and currency (the sums are done in Python, exactly)."""
+    counts: dict[tuple[str, str], list[Any]] = {}
+    for status, currency, total in connection.execute(
+        select(woo_orders.c.status, woo_orders.c.currency, woo_orders.c.total).where(
+            woo_orders.c.shop == shop, woo_orders.c.partition_date == partition_date
+        )
+    ):
+        entry = counts.setdefault((status, currency), [0, Decimal("0")])
+        entry[0] += 1
+        entry[1] += total
+    return [
+        StatusCount(status, currency, orders, total)
+        for (status, currency), (orders, total) in sorted(counts.items())
+    ]
+
+
+def _upsert(connection: Connection, table: Any, rows: Iterable[dict[str, Any]]) -> None:
+    rows = list(rows)
+    if not rows:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(rows)
+    keys = [column.name for column in table.primary_key.columns]
+    statement = statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={name: statement.excluded[name] for name in rows[0] if name not in keys},
+    )
+    connection.execute(statement)
