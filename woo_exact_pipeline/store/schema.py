@@ -147,7 +147,39 @@ exact_tokens = Table(
     Column("encrypted_tokens", LargeBinary, nullable=False, comment="Fernet-encrypted token pair"),
     Column("access_expires_at", DateTime(timezone=True), nullable=False),
     Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column(
+        "refresh_expires_at",
+        DateTime(timezone=True),
+        nullable=False,
+        comment="When the refresh token dies unused (30 days after issue): login needed after",
+    ),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+exact_rate_limits = Table(
+    "exact_rate_limits",
+    metadata,
+    Column("client_id", String(100), primary_key=True),
+    Column("division", Integer, primary_key=True, autoincrement=False),
+    Column("minutely_limit", Integer),
+    Column("minutely_remaining", Integer),
+    Column("minutely_resets_at", DateTime(timezone=True)),
+    Column("daily_limit", Integer),
+    Column("daily_remaining", Integer),
+    Column("daily_resets_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+exact_api_errors = Table(
+    "exact_api_errors",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client_id", String(100), nullable=False),
+    Column("division", Integer, nullable=False),
+    Column("endpoint", String(200), nullable=False, comment="e.g. salesentry/SalesEntries"),
+    Column("status", Integer, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Index("ix_exact_api_errors_endpoint", "client_id", "division", "endpoint", "occurred_at"),
 )
 
 bookings = Table(
@@ -169,4 +201,70 @@ bookings = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_bookings_reference", "division", "journal", "reference"),
     Index("ix_bookings_partition", "shop", "partition_date"),
+)
+
+# --- bookkeeping: what the transform made of each partition ---------------------------------
+
+accounting_events = Table(
+    "accounting_events",
+    metadata,
+    Column("shop", String(100), primary_key=True),
+    Column(
+        "event_key", String(60), primary_key=True, comment="sale:<order id>, credit:<refund id>"
+    ),
+    Column("partition_date", Date, nullable=False),
+    Column("kind", String(10), nullable=False, comment="sale or credit"),
+    Column("reference", String(100), nullable=False, comment="becomes YourRef in Exact"),
+    Column("order_id", BigInteger, nullable=False),
+    Column("order_number", String(100), nullable=False),
+    Column("refund_id", BigInteger),
+    Column("event_date", Date, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("debtor", JSON, nullable=False),
+    Column("vat_treatment", String(40), nullable=False),
+    Column("vat_explanation", Text, nullable=False),
+    Column("flags", JSON, nullable=False),
+    Column("total_incl_vat", Amount, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("transformed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_accounting_events_partition", "shop", "partition_date"),
+)
+
+journal_lines = Table(
+    "journal_lines",
+    metadata,
+    Column("shop", String(100), primary_key=True),
+    Column("event_key", String(60), primary_key=True),
+    Column("line_number", Integer, primary_key=True, autoincrement=False),
+    Column(
+        "kind", String(20), nullable=False, comment="revenue, shipping, fee, discount, rounding"
+    ),
+    Column("gl_account", String(40), nullable=False),
+    Column("vat_code", String(10)),
+    Column("vat_rate", Amount, nullable=False),
+    Column("item_code", String(60)),
+    Column("description", Text, nullable=False),
+    Column("quantity", Amount, nullable=False),
+    Column("unit_price", Amount),
+    Column("amount_excl_vat", Amount, nullable=False),
+    Column("vat_amount", Amount, nullable=False),
+)
+
+order_problems = Table(
+    "order_problems",
+    metadata,
+    Column("shop", String(100), primary_key=True),
+    Column("problem_key", String(60), primary_key=True, comment="order:<id> or refund:<id>"),
+    Column("partition_date", Date, nullable=False),
+    Column("order_id", BigInteger),
+    Column("refund_id", BigInteger),
+    Column("order_number", String(100), nullable=False),
+    Column("outcome", String(20), nullable=False, comment="waiting or quarantined"),
+    Column("category", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Index("ix_order_problems_partition", "shop", "partition_date"),
 )

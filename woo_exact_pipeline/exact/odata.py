@@ -1,0 +1,82 @@
+"""Exact's OData dialect: literals in `$filter`, padded codes, dates and amounts on the wire.
+
+Exact stores some codes fixed-width: account codes are right-aligned in 18 characters (left-
+padded with spaces), VAT codes left-aligned in 3 (right-padded). They are compared trimmed on
+our side, sent padded where Exact matches the stored value, and filtered with `trim()` where
+the padding is not ours to guess.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+ACCOUNT_CODE_WIDTH = 18
+VAT_CODE_WIDTH = 3
+
+_EXACT_DATE = re.compile(r"^/Date\((-?\d+)\)/$")
+_EPOCH = datetime(1970, 1, 1)
+
+
+def account_code(code: str | int) -> str:
+    """An account (debtor) code as Exact stores it: right-aligned in 18 characters."""
+    text = str(code).strip()
+    if len(text) > ACCOUNT_CODE_WIDTH:
+        raise ValueError(f"account code {text!r} is longer than {ACCOUNT_CODE_WIDTH} characters")
+    return text.rjust(ACCOUNT_CODE_WIDTH)
+
+
+def vat_code(code: str | int) -> str:
+    """A VAT code as Exact stores it: left-aligned in 3 characters."""
+    text = str(code).strip()
+    if len(text) > VAT_CODE_WIDTH:
+        raise ValueError(f"VAT code {text!r} is longer than {VAT_CODE_WIDTH} characters")
+    return text.ljust(VAT_CODE_WIDTH)
+
+
+def same_code(left: str | int | None, right: str | int | None) -> bool:
+    """Codes compared as people read them, whatever padding either side carries."""
+    if left is None or right is None:
+        return left is right
+    return str(left).strip() == str(right).strip()
+
+
+def string_literal(value: str) -> str:
+    """A `$filter` string literal; a quote inside is doubled."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def guid_literal(value: str) -> str:
+    return f"guid'{value}'"
+
+
+def trimmed_equals(field: str, code: str | int) -> str:
+    """`trim(Field) eq 'code'`: matches whatever padding Exact stored."""
+    return f"trim({field}) eq {string_literal(str(code).strip())}"
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """`/Date(ms)/` as the wall-clock time it encodes (Exact sends CET wall-clock, not UTC)."""
+    if value is None:
+        return None
+    match = _EXACT_DATE.match(value)
+    if match is None:
+        raise ValueError(f"{value!r} is not an Exact date (/Date(milliseconds)/)")
+    return _EPOCH + timedelta(milliseconds=int(match.group(1)))
+
+
+def wire_value(value: Any) -> Any:
+    """JSON for a POST body: amounts as decimal strings (no float artefacts), zone-less dates.
+
+    A `Z` or an offset makes Exact move a local midnight to the previous day, so dates and
+    datetimes go out as plain `YYYY-MM-DDTHH:MM:SS`.
+    """
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None, microsecond=0).isoformat()
+    if isinstance(value, date):
+        return f"{value.isoformat()}T00:00:00"
+    raise TypeError(f"{type(value).__name__} cannot be sent to Exact")

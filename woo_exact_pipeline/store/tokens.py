@@ -1,0 +1,156 @@
+"""The Exact Online token pair, encrypted at rest and shared by every process.
+
+Exact rotates the refresh token on every refresh and kills the old one, so the stored pair is
+the connection itself: losing a write, or two processes refreshing with the same refresh token,
+means a human has to log in again. Hence `TokenStore.locked()`: a transaction holding a
+cross-process lock in which the caller re-reads the pair, refreshes if still needed and saves
+the new pair before anyone may use it.
+
+The tokens are Fernet-encrypted with WOO_EXACT_SECRET_KEY; the expiry times stay readable so
+an analyst can see when the connection needs attention without holding the key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from woo_exact_pipeline.store.locks import lock_for_transaction
+from woo_exact_pipeline.store.schema import exact_tokens
+
+#: Exact drops a refresh token that has not been used for 30 days.
+REFRESH_TOKEN_IDLE_LIFETIME = timedelta(days=30)
+
+GENERATE_KEY_HINT = (
+    'generate one with: python -c "from cryptography.fernet import Fernet; '
+    'print(Fernet.generate_key().decode())"'
+)
+
+
+class TokenStoreError(Exception):
+    """The stored tokens cannot be used with this key (wrong key, damaged or swapped row)."""
+
+
+@dataclass(frozen=True)
+class ExactTokens:
+    """One token pair as Exact issued it; the tokens themselves never show in a repr."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    access_expires_at: datetime
+    issued_at: datetime
+
+    @property
+    def refresh_expires_at(self) -> datetime:
+        return self.issued_at + REFRESH_TOKEN_IDLE_LIFETIME
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Aware UTC; SQLite hands back the naive UTC it was given."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+class LockedTokens:
+    """The stored pair as read under the lock, and the way to replace it in that transaction."""
+
+    def __init__(self, store: TokenStore, connection: Connection) -> None:
+        self._store = store
+        self._connection = connection
+        self.tokens = store.read(connection)
+
+    def replace(self, tokens: ExactTokens) -> None:
+        self._store.write(self._connection, tokens)
+        self.tokens = tokens
+
+
+class TokenStore:
+    """The `exact_tokens` row of one Exact app (client id)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        client_id: str,
+        secret_key: str | bytes,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        try:
+            self._fernet = Fernet(secret_key)
+        except (ValueError, TypeError):
+            raise TokenStoreError(
+                f"WOO_EXACT_SECRET_KEY is not a valid Fernet key; {GENERATE_KEY_HINT}"
+            ) from None
+        self._engine = engine
+        self.client_id = client_id
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"TokenStore(client_id={self.client_id!r})"
+
+    def load(self) -> ExactTokens | None:
+        with self._engine.connect() as connection:
+            return self.read(connection)
+
+    def save(self, tokens: ExactTokens) -> None:
+        with self.locked() as locked:
+            locked.replace(tokens)
+
+    @contextmanager
+    def locked(self) -> Iterator[LockedTokens]:
+        """A transaction that holds this app's token lock; committed when the block ends."""
+        with self._engine.begin() as connection:
+            lock_for_transaction(connection, f"exact_tokens:{self.client_id}")
+            yield LockedTokens(self, connection)
+
+    def read(self, connection: Connection) -> ExactTokens | None:
+        row = connection.execute(
+            select(exact_tokens).where(exact_tokens.c.client_id == self.client_id)
+        ).one_or_none()
+        if row is None:
+            return None
+        try:
+            secret = json.loads(self._fernet.decrypt(row.encrypted_tokens))
+        except InvalidToken:
+            raise TokenStoreError(
+                "the stored Exact tokens cannot be decrypted with this WOO_EXACT_SECRET_KEY; "
+                "set the key that was used at login, or run `woo-exact exact login` again"
+            ) from None
+        if secret.get("client_id") != self.client_id:
+            raise TokenStoreError(
+                f"the stored Exact tokens of app {self.client_id} belong to another app; "
+                "run `woo-exact exact login` again"
+            )
+        return ExactTokens(
+            access_token=secret["access_token"],
+            refresh_token=secret["refresh_token"],
+            access_expires_at=as_utc(row.access_expires_at),
+            issued_at=as_utc(row.issued_at),
+        )
+
+    def write(self, connection: Connection, tokens: ExactTokens) -> None:
+        # The client id inside the ciphertext binds it to its row: a copied row fails to load.
+        secret = {
+            "client_id": self.client_id,
+            "access_token": tokens.access_token,
+            "refresh_token": tokens.refresh_token,
+        }
+        values = {
+            "encrypted_tokens": self._fernet.encrypt(json.dumps(secret).encode("utf-8")),
+            "access_expires_at": as_utc(tokens.access_expires_at),
+            "issued_at": as_utc(tokens.issued_at),
+            "refresh_expires_at": as_utc(tokens.refresh_expires_at),
+            "updated_at": as_utc(self._clock()),
+        }
+        changed = connection.execute(
+            update(exact_tokens).where(exact_tokens.c.client_id == self.client_id).values(values)
+        ).rowcount
+        if not changed:
+            connection.execute(insert(exact_tokens).values(client_id=self.client_id, **values))
