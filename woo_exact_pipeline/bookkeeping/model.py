@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -107,19 +107,21 @@ class AccountingEvent:
     def __post_init__(self) -> None:
         # The loader compares hashes to notice an event that changed after it was booked.
         fingerprint = repr(
-            (
-                self.kind,
-                self.reference,
-                self.order_id,
-                self.refund_id,
-                self.event_date,
-                self.currency,
-                self.description,
-                self.debtor,
-                str(self.vat_treatment),
-                self.flags,
-                self.lines,
-                self.total_incl_vat,
+            _canonical(
+                (
+                    self.kind,
+                    self.reference,
+                    self.order_id,
+                    self.refund_id,
+                    self.event_date,
+                    self.currency,
+                    self.description,
+                    self.debtor,
+                    str(self.vat_treatment),
+                    self.flags,
+                    self.lines,
+                    self.total_incl_vat,
+                )
             )
         )
         digest = hashlib.blake2b(fingerprint.encode(), digest_size=16).hexdigest()
@@ -137,6 +139,21 @@ class AccountingEvent:
     def is_balanced(self) -> bool:
         """The lines add up to WooCommerce's total to the cent (the loader's precondition)."""
         return self.lines_total == self.total_incl_vat
+
+
+def _canonical(value: object) -> object:
+    """A form of a value that does not depend on how its Decimals are written.
+
+    Decimal('21') and Decimal('21.000000') (as a NUMERIC column returns it) are one amount,
+    so a round trip through the database must not look like a change.
+    """
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, tuple):
+        return tuple(_canonical(item) for item in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__name__, *(_canonical(getattr(value, f.name)) for f in fields(value)))
+    return value
 
 
 @dataclass(frozen=True, slots=True)
