@@ -1,0 +1,236 @@
+"""A local stand-in for Exact Online's REST API v1, with a seeded Dutch administration.
+
+`start_exact_sandbox()` serves it on 127.0.0.1; `woo-exact sandbox` and the pytest fixtures
+use it. Defaults below are what a demo configuration points at.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+
+from woo_exact_pipeline.sandbox.exact.app import ExactApp
+from woo_exact_pipeline.sandbox.exact.clock import SandboxClock
+from woo_exact_pipeline.sandbox.exact.division import (
+    DEFAULT_ATTACHMENT_LIMIT,
+    Division,
+    OutgoingEmail,
+    load_administration,
+)
+from woo_exact_pipeline.sandbox.exact.faults import DropMode, Faults
+from woo_exact_pipeline.sandbox.exact.ids import seeded_id
+from woo_exact_pipeline.sandbox.exact.oauth import OAuthServer
+from woo_exact_pipeline.sandbox.exact.ratelimit import ErrorBudget, RateLimiter
+from woo_exact_pipeline.sandbox.server import BackgroundServer
+
+# The app registration a demo uses; Exact issues client ids as GUIDs.
+DEFAULT_CLIENT_ID = "8f2b6c1e-4d7a-4e39-b1c5-0a9e3f6d2b74"
+DEFAULT_CLIENT_SECRET = "sandbox-exact-client-secret"
+DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/exact/oauth/callback"
+# The Exact user who signs in on the consent page.
+SANDBOX_USERNAME = "boekhouder@despaak.example"
+SANDBOX_PASSWORD = "sandbox"
+SANDBOX_USER_FULL_NAME = "Sanne de Boekhouder"
+
+__all__ = [
+    "DEFAULT_CLIENT_ID",
+    "DEFAULT_CLIENT_SECRET",
+    "DEFAULT_REDIRECT_URI",
+    "SANDBOX_PASSWORD",
+    "SANDBOX_USERNAME",
+    "DropMode",
+    "ExactSandbox",
+    "Faults",
+    "OutgoingEmail",
+    "SandboxClock",
+    "start_exact_sandbox",
+]
+
+
+class ExactSandbox:
+    """One running sandbox: one administration (division), one registered app."""
+
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        administration_file: Path | None = None,
+        client_id: str = DEFAULT_CLIENT_ID,
+        client_secret: str = DEFAULT_CLIENT_SECRET,
+        redirect_uri: str = DEFAULT_REDIRECT_URI,
+        minute_limit: int = 60,
+        daily_limit: int = 5000,
+        clock: SandboxClock | None = None,
+        attachment_limit: int = DEFAULT_ATTACHMENT_LIMIT,
+    ) -> None:
+        self.clock = clock or SandboxClock(ticking=True)
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.redirect_uri = redirect_uri
+        self.faults = Faults()
+        self._division = Division(
+            load_administration(administration_file), self.clock, attachment_limit=attachment_limit
+        )
+        self.division: int = self._division.code
+        self.limiter = RateLimiter(self.clock, minute_limit=minute_limit, daily_limit=daily_limit)
+        self.user = {
+            "UserID": seeded_id("user", SANDBOX_USERNAME),
+            "UserName": SANDBOX_USERNAME,
+            "FullName": SANDBOX_USER_FULL_NAME,
+            "Email": SANDBOX_USERNAME,
+            "LanguageCode": "en-NL",
+            "DivisionCustomer": seeded_id(f"{self.division}:account", "1"),
+        }
+        self._app = ExactApp(
+            division=self._division,
+            oauth=OAuthServer(
+                self.clock,
+                client_id=client_id,
+                client_secret=client_secret,
+                redirect_uri=redirect_uri,
+            ),
+            limiter=self.limiter,
+            error_budget=ErrorBudget(self.clock),
+            faults=self.faults,
+            user=self.user,
+            password=SANDBOX_PASSWORD,
+        )
+        self._server = BackgroundServer(self._app, port=port)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> ExactSandbox:
+        self.faults.released.clear()
+        self._server.start()
+        self._app.base_url = self.base_url
+        self._division.base_url = self.base_url
+        return self
+
+    def stop(self) -> None:
+        self.faults.released.set()  # let hanging requests go so the server can shut down
+        self._server.stop()
+
+    def __enter__(self) -> ExactSandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return self._server.url
+
+    @property
+    def api_url(self) -> str:
+        """The REST root of the administration: `{base_url}/api/v1/{division}`."""
+        return f"{self.base_url}/api/v1/{self.division}"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "base_url": self.base_url,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "redirect_uri": self.redirect_uri,
+            "division": self.division,
+        }
+
+    def summary(self) -> str:
+        return (
+            f"Exact Online sandbox at {self.base_url}: division {self.division} "
+            f"({self._division.facts.get('Description')}), sales journal 70, "
+            f"sign in as {SANDBOX_USERNAME} / {SANDBOX_PASSWORD}; "
+            f"overview of what was booked at {self.base_url}/"
+        )
+
+    # -- for tests ---------------------------------------------------------------------------
+
+    def authorize_url(self, state: str = "sandbox", *, auto_approve: bool = False) -> str:
+        params = {
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "response_type": "code",
+            "state": state,
+            **({"auto_approve": "true"} if auto_approve else {}),
+        }
+        return f"{self.base_url}/api/oauth2/auth?{urlencode(params)}"
+
+    def issue_tokens_for_tests(self) -> dict[str, str]:
+        """Access and refresh token through the real code flow over HTTP (auto-approved)."""
+        with httpx.Client(timeout=10) as http:
+            consent = http.get(self.authorize_url("tests", auto_approve=True))
+            if consent.status_code != 302:
+                raise RuntimeError(f"consent was not granted: {consent.status_code}")
+            location = consent.headers["location"]
+            code = parse_qs(urlsplit(location).query)["code"][0]
+            answer = http.post(
+                f"{self.base_url}/api/oauth2/token",
+                data={
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": self.redirect_uri,
+                    "client_id": self.client_id,
+                    "client_secret": self.client_secret,
+                },
+            )
+            answer.raise_for_status()
+            tokens: dict[str, str] = answer.json()
+            return tokens
+
+    def seeded_id(self, kind: str, code: str) -> str:
+        """The GUID of seeded master data: kind is gl, journal, vat, itemgroup, item, account."""
+        return seeded_id(f"{self.division}:{kind}", code)
+
+    def booked(self, entity_set: str) -> list[dict[str, Any]]:
+        """Copies of what is stored, e.g. `booked("salesentry/SalesEntries")`, for assertions."""
+        with self._division.lock:
+            return copy.deepcopy(self._division.stores[entity_set].records)
+
+    def sales_entries(self, your_ref: str | None = None) -> list[dict[str, Any]]:
+        entries = self.booked("salesentry/SalesEntries")
+        return [e for e in entries if your_ref is None or e.get("YourRef") == your_ref]
+
+    def sales_invoices(self, your_ref: str | None = None) -> list[dict[str, Any]]:
+        invoices = self.booked("salesinvoice/SalesInvoices")
+        return [i for i in invoices if your_ref is None or i.get("YourRef") == your_ref]
+
+    def outbox(self) -> list[OutgoingEmail]:
+        with self._division.lock:
+            return list(self._division.outbox)
+
+    def today(self) -> date:
+        """The administration's date now (Amsterdam), as bookings without a date get it."""
+        return self._division.now().date()
+
+    def now(self) -> datetime:
+        return self._division.now()
+
+
+def start_exact_sandbox(
+    *,
+    port: int = 0,
+    administration_file: Path | None = None,
+    client_id: str = DEFAULT_CLIENT_ID,
+    client_secret: str = DEFAULT_CLIENT_SECRET,
+    redirect_uri: str = DEFAULT_REDIRECT_URI,
+    minute_limit: int = 60,
+    daily_limit: int = 5000,
+    clock: SandboxClock | None = None,
+    attachment_limit: int = DEFAULT_ATTACHMENT_LIMIT,
+) -> ExactSandbox:
+    """Start serving on 127.0.0.1 (a free port when 0); call `.stop()` when done."""
+    return ExactSandbox(
+        port=port,
+        administration_file=administration_file,
+        client_id=client_id,
+        client_secret=client_secret,
+        redirect_uri=redirect_uri,
+        minute_limit=minute_limit,
+        daily_limit=daily_limit,
+        clock=clock,
+        attachment_limit=attachment_limit,
+    ).start()
