@@ -5,27 +5,10 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from woo_exact_pipeline.defs.errors import shop_owner_errors
+from woo_exact_pipeline.defs.jobs import extract_and_transform_job, shop_catalogue_job
 from woo_exact_pipeline.defs.resources import WooCommerceApi
 from woo_exact_pipeline.defs.settings import SETTINGS, order_days, partition_key_of
-from woo_exact_pipeline.defs.woocommerce.assets import (
-    woo_customers,
-    woo_orders,
-    woo_products,
-    woo_tax_rates,
-)
 from woo_exact_pipeline.store.staging import parse_gmt
-
-extract_and_transform_job = dg.define_asset_job(
-    "extract_and_transform_job",
-    selection=[woo_orders, woo_customers],
-    description="Extract a day's orders and customers and turn them into journal lines.",
-)
-
-shop_catalogue_job = dg.define_asset_job(
-    "shop_catalogue_job",
-    selection=[woo_products, woo_tax_rates],
-    description="Refresh the shop's products (incrementally) and tax rates.",
-)
 
 _automation = SETTINGS.automation
 _sweep = f"{_automation.daily_sweep_time.minute} {_automation.daily_sweep_time.hour} * * *"

@@ -1,0 +1,181 @@
+"""The bookkeeping transform: a day's staged orders become Exact-ready journal lines."""
+
+from datetime import date
+
+import dagster as dg
+
+from woo_exact_pipeline.bookkeeping import TransformResult, build_accounting_events
+from woo_exact_pipeline.bookkeeping.checks import imbalances_against_woocommerce
+from woo_exact_pipeline.bookkeeping.events import ExactReferenceData
+from woo_exact_pipeline.bookkeeping.summary import (
+    category_counts,
+    journal_line_rows,
+    outcome_counts,
+    reason_counts,
+    unmapped_tax_rates,
+    vat_totals,
+)
+from woo_exact_pipeline.config import SyncConfig
+from woo_exact_pipeline.defs.resources import SyncDatabase
+from woo_exact_pipeline.defs.settings import SHOP, order_days
+from woo_exact_pipeline.defs.woocommerce.assets import woo_customers, woo_orders
+from woo_exact_pipeline.store.journal import replace_partition_journal
+from woo_exact_pipeline.store.staging import load_partition
+
+BALANCED = "events_balance_to_the_cent"
+QUARANTINE = "no_quarantined_orders"
+TAX_RATES_MAPPED = "every_tax_rate_is_mapped"
+PREVIEW_LINES = 20
+
+JOURNAL_LINE_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("reference", "text", description="YourRef in Exact"),
+        dg.TableColumn("kind", "text", description="sale or credit"),
+        dg.TableColumn(
+            "line_kind", "text", description="revenue, shipping, fee, discount, rounding"
+        ),
+        dg.TableColumn("gl_account", "text"),
+        dg.TableColumn("vat_code", "text"),
+        dg.TableColumn("item_code", "text", description="invoice and order types only"),
+        dg.TableColumn("amount_excl_vat", "decimal"),
+        dg.TableColumn("vat_amount", "decimal"),
+    ]
+)
+
+
+@dg.asset(
+    partitions_def=order_days,
+    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
+    deps=[woo_orders, woo_customers],
+    group_name="bookkeeping",
+    kinds={"python", "sql"},
+    description=(
+        "What the day's orders mean for the books: a sale for every order that reached a "
+        "booking status and a credit note for each of its refunds, with ledger account, VAT "
+        "code and amounts to the cent (tables accounting_events, journal_lines). Orders that "
+        "cannot be booked yet wait or are quarantined with a reason (table order_problems)."
+    ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            BALANCED,
+            asset="exact_journal_lines",
+            blocking=True,
+            description=(
+                "Every event's lines add up to WooCommerce's order total or refund amount to "
+                "the cent. A failure is a bug of ours and stops the load into Exact."
+            ),
+        ),
+        dg.AssetCheckSpec(
+            QUARANTINE,
+            asset="exact_journal_lines",
+            description="Lists the orders held back from Exact and why (a warning).",
+        ),
+        dg.AssetCheckSpec(
+            TAX_RATES_MAPPED,
+            asset="exact_journal_lines",
+            description="Every tax rate WooCommerce charged has a VAT code and ledger mapped.",
+        ),
+    ],
+)
+def exact_journal_lines(
+    context: dg.AssetExecutionContext,
+    settings: dg.ResourceParam[SyncConfig],
+    sync_database: SyncDatabase,
+) -> dg.MaterializeResult:
+    engine = sync_database.engine()
+    reference = ExactReferenceData()
+    results, imbalances = [], []
+    for partition_key in context.partition_keys:
+        day = date.fromisoformat(partition_key)
+        with engine.connect() as connection:
+            staged = load_partition(connection, SHOP, day)
+        result = build_accounting_events(
+            staged.orders, staged.refunds_by_order, settings, reference
+        )
+        imbalances += imbalances_against_woocommerce(
+            result.events, staged.orders, staged.refunds_by_order
+        )
+        with engine.begin() as connection:
+            replace_partition_journal(connection, SHOP, day, result)
+        results.append(result)
+    combined = TransformResult(
+        events=tuple(event for result in results for event in result.events),
+        waiting=tuple(item for result in results for item in result.waiting),
+        quarantined=tuple(item for result in results for item in result.quarantined),
+    )
+    unmapped = unmapped_tax_rates(combined.quarantined)
+    return dg.MaterializeResult(
+        metadata={
+            **outcome_counts(combined),
+            "dagster/row_count": sum(len(event.lines) for event in combined.events),
+            "dagster/column_schema": JOURNAL_LINE_SCHEMA,
+            "totals per VAT code": dg.MetadataValue.md(_vat_table(combined)),
+            "waiting reasons": dg.MetadataValue.json(reason_counts(combined.waiting)),
+            "quarantine reasons": dg.MetadataValue.json(reason_counts(combined.quarantined)),
+            "preview": dg.MetadataValue.md(_line_preview(combined)),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=BALANCED,
+                passed=not imbalances,
+                metadata={
+                    "events checked": len(combined.events),
+                    "unbalanced": dg.MetadataValue.md(
+                        "\n".join(
+                            f"- {i.reference}: WooCommerce {i.woocommerce_total}, "
+                            f"event {i.event_total}, lines {i.lines_total}"
+                            for i in imbalances
+                        )
+                        or "none"
+                    ),
+                },
+            ),
+            dg.AssetCheckResult(
+                check_name=QUARANTINE,
+                passed=not combined.quarantined,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={
+                    "quarantined": len(combined.quarantined),
+                    "by category": dg.MetadataValue.json(category_counts(combined.quarantined)),
+                    "orders": dg.MetadataValue.md(
+                        "\n".join(
+                            f"- order {q.order_number}: {q.reason}" for q in combined.quarantined
+                        )
+                        or "none"
+                    ),
+                },
+            ),
+            dg.AssetCheckResult(
+                check_name=TAX_RATES_MAPPED,
+                passed=not unmapped,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={
+                    "unmapped (country, rate %)": dg.MetadataValue.json(
+                        [list(pair) for pair in unmapped]
+                    )
+                },
+            ),
+        ],
+    )
+
+
+def _vat_table(result: TransformResult) -> str:
+    rows = [
+        f"| {t.currency} | {t.vat_treatment} | {t.vat_code or '(rounding)'} | "
+        f"{t.amount_excl_vat:.2f} | {t.vat_amount:.2f} | {t.lines} |"
+        for t in vat_totals(result.events)
+    ]
+    header = (
+        "| currency | treatment | VAT code | excl. VAT | VAT | lines |\n|---|---|---|---|---|---|\n"
+    )
+    return header + "\n".join(rows)
+
+
+def _line_preview(result: TransformResult) -> str:
+    rows = [
+        f"| {row['reference']} | {row['line_kind']} | {row['gl_account']} | {row['vat_code']} | "
+        f"{row['amount_excl_vat']:.2f} | {row['vat_amount']:.2f} |"
+        for row in journal_line_rows(result.events)[:PREVIEW_LINES]
+    ]
+    header = "| reference | line | GL | VAT code | excl. VAT | VAT |\n|---|---|---|---|---|---|\n"
+    return header + "\n".join(rows)

@@ -1,0 +1,15 @@
+"""Jobs: what runs together. Assets are named by key, so every folder can use every job."""
+
+import dagster as dg
+
+extract_and_transform_job = dg.define_asset_job(
+    "extract_and_transform_job",
+    selection=dg.AssetSelection.assets("woo_orders", "woo_customers", "exact_journal_lines"),
+    description="Extract a day's orders and customers and turn them into journal lines.",
+)
+
+shop_catalogue_job = dg.define_asset_job(
+    "shop_catalogue_job",
+    selection=dg.AssetSelection.assets("woo_products", "woo_tax_rates"),
+    description="Refresh the shop's products (incrementally) and tax rates.",
+)
