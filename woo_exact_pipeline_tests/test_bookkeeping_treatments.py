@@ -1,0 +1,768 @@
+"""Hand-computed bookings: one WooCommerce order per VAT treatment and line kind, with the
+expected Exact lines worked out by hand (prices incl. 21%/9% VAT, as Dutch shops show them)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from woo_exact_pipeline.bookkeeping import (
+    Debtor,
+    ExactReferenceData,
+    JournalLine,
+    VatTreatment,
+)
+from woo_exact_pipeline.bookkeeping.model import LineKind
+from woo_exact_pipeline_tests.fixtures.bookkeeping import address, book, settings, wc_order
+
+D = Decimal
+
+
+def entry(
+    kind: LineKind, gl: str, code: str | None, rate: str, text: str, qty: str, net: str, vat: str
+) -> JournalLine:
+    """A sales-entry line: no item, no unit price."""
+    return JournalLine(kind, gl, code, D(rate), None, text, D(qty), None, D(net), D(vat))
+
+
+def invoice(
+    kind: LineKind,
+    gl: str,
+    code: str,
+    rate: str,
+    item: str,
+    text: str,
+    qty: str,
+    unit: str,
+    net: str,
+    vat: str,
+) -> JournalLine:
+    """An invoice line: item code, quantity and unit price (six decimals)."""
+    return JournalLine(
+        kind,
+        gl,
+        code,
+        D(rate),
+        item,
+        text,
+        D(qty),
+        D(unit).quantize(D("0.000001")),
+        D(net),
+        D(vat),
+    )
+
+
+NL_TAX_LINES = [
+    {
+        "id": 301,
+        "rate_code": "NL-BTW HOOG-1",
+        "rate_id": 1,
+        "label": "BTW hoog",
+        "compound": False,
+        "tax_total": "15.49",
+        "shipping_tax_total": "1.21",
+        "rate_percent": 21.0,
+        "meta_data": [],
+    },
+    {
+        "id": 302,
+        "rate_code": "NL-BTW LAAG-1",
+        "rate_id": 2,
+        "label": "BTW laag",
+        "compound": False,
+        "tax_total": "2.06",
+        "shipping_tax_total": "0.00",
+        "rate_percent": 9.0,
+        "meta_data": [],
+    },
+]
+
+
+def coffee_order(order_id: int = 1001, **fields: Any) -> dict[str, Any]:
+    """Two bags of coffee and a moka pot (21%), a cookbook without SKU (9%), PostNL, iDEAL fee.
+
+    21%: 41.24 + 32.23 = 73.47 net, 8.66 + 6.77 = 15.43 VAT; 9%: 22.89 + 2.06;
+    shipping 5.74 + 1.21; fee 0.29 + 0.06. Total 121.15, of which VAT 18.76.
+    """
+    order = wc_order(
+        order_id,
+        shipping_total="5.74",
+        shipping_tax="1.21",
+        cart_tax="17.55",
+        total="121.15",
+        total_tax="18.76",
+        line_items=[
+            {
+                "id": 11,
+                "name": "Koffiebonen Ethiopië 1kg",
+                "product_id": 70,
+                "variation_id": 0,
+                "quantity": 2,
+                "tax_class": "",
+                "subtotal": "41.24",
+                "subtotal_tax": "8.66",
+                "total": "41.24",
+                "total_tax": "8.66",
+                "taxes": [{"id": 1, "total": "8.6603", "subtotal": "8.6603"}],
+                "meta_data": [],
+                "sku": "KOF-ETH-1000",
+                "price": 20.62,
+                "image": {"id": "", "src": ""},
+                "parent_name": None,
+            },
+            {
+                "id": 12,
+                "name": "Kookboek &ndash; Koffie",
+                "product_id": 71,
+                "variation_id": 0,
+                "quantity": 1,
+                "tax_class": "reduced-rate",
+                "subtotal": "22.89",
+                "subtotal_tax": "2.06",
+                "total": "22.89",
+                "total_tax": "2.06",
+                "taxes": [{"id": 2, "total": "2.0601", "subtotal": "2.0601"}],
+                "meta_data": [],
+                "sku": "",
+                "price": 22.89,
+                "image": {"id": "", "src": ""},
+                "parent_name": None,
+            },
+            {
+                "id": 13,
+                "name": "Moka pot 3 kops",
+                "product_id": 72,
+                "variation_id": 0,
+                "quantity": 1,
+                "tax_class": "",
+                "subtotal": "32.23",
+                "subtotal_tax": "6.77",
+                "total": "32.23",
+                "total_tax": "6.77",
+                "taxes": [{"id": 1, "total": "6.7683", "subtotal": "6.7683"}],
+                "meta_data": [],
+                "sku": "MOKA-3",
+                "price": 32.23,
+                "image": {"id": "", "src": ""},
+                "parent_name": None,
+            },
+        ],
+        tax_lines=NL_TAX_LINES,
+        shipping_lines=[
+            {
+                "id": 14,
+                "method_title": "PostNL",
+                "method_id": "flat_rate",
+                "instance_id": "1",
+                "total": "5.74",
+                "total_tax": "1.21",
+                "taxes": [{"id": 1, "total": "1.2054", "subtotal": ""}],
+                "meta_data": [],
+            }
+        ],
+        fee_lines=[
+            {
+                "id": 15,
+                "name": "Betaalkosten iDEAL",
+                "tax_class": "",
+                "tax_status": "taxable",
+                "amount": "0.29",
+                "total": "0.29",
+                "total_tax": "0.06",
+                "taxes": [{"id": 1, "total": "0.0609", "subtotal": ""}],
+                "meta_data": [],
+            }
+        ],
+    )
+    order.update(fields)
+    return order
+
+
+def test_domestic_sales_entry_groups_revenue_by_ledger_and_vat_code() -> None:
+    result = book([coffee_order()])
+
+    assert result.waiting == () and result.quarantined == ()
+    (sale,) = result.events
+    assert sale.kind == "sale" and sale.reference == "1001" and sale.refund_id is None
+    assert sale.vat_treatment is VatTreatment.DOMESTIC
+    assert sale.event_date == date(2026, 3, 2)
+    assert sale.currency == "EUR"
+    assert sale.lines == (
+        entry("revenue", "8000", "2", "21", "Sales 21% VAT", "3", "73.47", "15.43"),
+        entry("revenue", "8010", "1", "9", "Sales 9% VAT", "1", "22.89", "2.06"),
+        entry("shipping", "8200", "2", "21", "Shipping 21% VAT", "1", "5.74", "1.21"),
+        entry("fee", "8000", "2", "21", "Fees 21% VAT", "1", "0.29", "0.06"),
+    )
+    assert sale.total_incl_vat == D("121.15") == sale.lines_total
+    assert sale.vat_total == D("18.76")
+    assert sale.flags == ()
+    assert sale.debtor == Debtor(
+        source="new",
+        code=None,
+        email="jan@example.nl",
+        name="Jan Jansen",
+        address_line_1="Kerkstraat 1",
+        postcode="3511 AB",
+        city="Utrecht",
+        country="NL",
+    )
+
+
+def test_invoice_types_book_one_line_per_item_with_sku_fallback_and_cost_items() -> None:
+    config = settings(exact={"insertion_type": "sales_invoice"})
+    (sale,) = book([coffee_order()], config=config).events
+
+    assert sale.lines == (
+        invoice("revenue", "8000", "2", "21", "KOF-ETH-1000", "Koffiebonen Ethiopië 1kg",
+                "2", "20.62", "41.24", "8.66"),
+        invoice("revenue", "8010", "1", "9", "DIVERSEN", "Kookboek – Koffie",
+                "1", "22.89", "22.89", "2.06"),
+        invoice("revenue", "8000", "2", "21", "MOKA-3", "Moka pot 3 kops",
+                "1", "32.23", "32.23", "6.77"),
+        invoice("shipping", "8200", "2", "21", "VERZENDKOSTEN", "PostNL",
+                "1", "5.74", "5.74", "1.21"),
+        invoice("fee", "8000", "2", "21", "BETAALKOSTEN", "Betaalkosten iDEAL",
+                "1", "0.29", "0.29", "0.06"),
+    )  # fmt: skip
+    assert sale.is_balanced
+
+
+def test_invoice_unit_price_keeps_six_decimals_when_the_quantity_does_not_divide() -> None:
+    order = coffee_order()
+    order["line_items"][0].update(quantity=3, price=13.746667)
+    config = settings(exact={"insertion_type": "sales_order"})
+    (sale,) = book([order], config=config).events
+    assert sale.lines[0].unit_price == D("13.746667")
+    assert sale.lines[0].amount_excl_vat == D("41.24")
+
+
+DE_TAX_LINES = [
+    {"id": 401, "rate_code": "DE-MWST-1", "rate_id": 7, "label": "MwSt.", "compound": False,
+     "tax_total": "5.99", "shipping_tax_total": "1.59", "rate_percent": 19.0, "meta_data": []},
+    {"id": 402, "rate_code": "DE-MWST ERM-1", "rate_id": 8, "label": "MwSt. ermäßigt",
+     "compound": False, "tax_total": "1.31", "shipping_tax_total": "0.00", "rate_percent": 7.0,
+     "meta_data": []},
+]  # fmt: skip
+
+
+def german_order(order_id: int = 1002, **fields: Any) -> dict[str, Any]:
+    """Three bags at 12.50 incl. 19% (31.51 + 5.99), a book at 19.95 incl. 7% (18.64 + 1.31),
+    DHL at 9.95 incl. 19% (8.36 + 1.59). Total 67.40, VAT 8.89."""
+    billing = {
+        **address("DE", first_name="Jürgen", last_name="Groß", city="München",
+                  postcode="80331", address_1="Marienplatz 8"),
+        "email": "juergen@example.de",
+    }  # fmt: skip
+    order = wc_order(
+        order_id,
+        billing=billing,
+        shipping_total="8.36",
+        shipping_tax="1.59",
+        cart_tax="7.30",
+        total="67.40",
+        total_tax="8.89",
+        line_items=[
+            {"id": 21, "name": "Koffiebonen Brazilië 500g", "product_id": 80, "variation_id": 0,
+             "quantity": 3, "tax_class": "", "subtotal": "31.51", "subtotal_tax": "5.99",
+             "total": "31.51", "total_tax": "5.99",
+             "taxes": [{"id": 7, "total": "5.9869", "subtotal": "5.9869"}],
+             "meta_data": [], "sku": "KOF-BRA-500", "price": 10.503333},
+            {"id": 22, "name": "Kaffeebuch", "product_id": 81, "variation_id": 0, "quantity": 1,
+             "tax_class": "reduced-rate", "subtotal": "18.64", "subtotal_tax": "1.31",
+             "total": "18.64", "total_tax": "1.31",
+             "taxes": [{"id": 8, "total": "1.3048", "subtotal": "1.3048"}],
+             "meta_data": [], "sku": "BOEK-DE", "price": 18.64},
+        ],
+        tax_lines=DE_TAX_LINES,
+        shipping_lines=[
+            {"id": 23, "method_title": "DHL Paket", "method_id": "flat_rate", "instance_id": "3",
+             "total": "8.36", "total_tax": "1.59", "taxes": [{"id": 7, "total": "1.5884"}],
+             "meta_data": []},
+        ],
+    )  # fmt: skip
+    order.update(fields)
+    return order
+
+
+def test_eu_consumer_with_oss_books_destination_vat_codes_on_the_oss_ledger() -> None:
+    (sale,) = book([german_order()]).events
+
+    assert sale.vat_treatment is VatTreatment.OSS
+    assert "DE" in sale.vat_explanation
+    assert sale.lines == (
+        entry("revenue", "8120", "D19", "19", "Sales DE 19% VAT (OSS)", "3", "31.51", "5.99"),
+        entry("revenue", "8120", "D7", "7", "Sales DE 7% VAT (OSS)", "1", "18.64", "1.31"),
+        entry("shipping", "8200", "D19", "19", "Shipping DE 19% VAT (OSS)", "1", "8.36", "1.59"),
+    )
+    assert sale.total_incl_vat == D("67.40") == sale.lines_total
+    assert sale.debtor.country == "DE" and sale.debtor.name == "Jürgen Groß"
+
+
+def test_eu_consumer_with_shop_country_vat_books_domestic_codes() -> None:
+    """A Belgian consumer charged Dutch 21%: 24.20 incl. = 20.00 + 4.20."""
+    order = wc_order(
+        1003,
+        country="BE",
+        cart_tax="4.20",
+        total="24.20",
+        total_tax="4.20",
+        line_items=[
+            {"id": 31, "name": "Melkopschuimer", "product_id": 90, "quantity": 1,
+             "tax_class": "", "subtotal": "20.00", "subtotal_tax": "4.20", "total": "20.00",
+             "total_tax": "4.20", "taxes": [{"id": 1, "total": "4.2", "subtotal": "4.2"}],
+             "meta_data": [], "sku": "MELK-1", "price": 20},
+        ],
+        tax_lines=[NL_TAX_LINES[0]],
+    )  # fmt: skip
+    config = settings(exact={"eu_consumer_vat_regime": "shop_country_vat"})
+    (sale,) = book([order], config=config).events
+
+    assert sale.vat_treatment is VatTreatment.EU_CONSUMER_SHOP_VAT
+    assert sale.lines == (
+        entry("revenue", "8000", "2", "21", "Sales 21% VAT", "1", "20.00", "4.20"),
+    )
+
+
+def business_order(country: str, **fields: Any) -> dict[str, Any]:
+    """Ten bags at 20.62 excl. VAT to a business, shipping 5.74, no VAT: total 211.94."""
+    billing = {
+        **address(country, company="Kaffeerösterei Müller GmbH", first_name="Anna",
+                  last_name="Müller", city="Köln", postcode="50667"),
+        "email": "Einkauf@Mueller-Kaffee.de",
+    }  # fmt: skip
+    order = wc_order(
+        1004,
+        billing=billing,
+        shipping_total="5.74",
+        total="211.94",
+        total_tax="0.00",
+        meta_data=[
+            {"id": 9101, "key": "_billing_vat_number", "value": "DE 123.456.789"},
+            {"id": 9102, "key": "_vat_number_is_valid", "value": "true"},
+        ],
+        line_items=[
+            {"id": 41, "name": "Koffiebonen Ethiopië 1kg", "product_id": 70, "quantity": 10,
+             "tax_class": "", "subtotal": "206.20", "subtotal_tax": "0.00", "total": "206.20",
+             "total_tax": "0.00", "taxes": [], "meta_data": [], "sku": "KOF-ETH-1000",
+             "price": 20.62},
+        ],
+        shipping_lines=[
+            {"id": 42, "method_title": "DHL Paket", "method_id": "flat_rate", "total": "5.74",
+             "total_tax": "0.00", "taxes": [], "meta_data": []},
+        ],
+    )  # fmt: skip
+    order.update(fields)
+    return order
+
+
+def test_eu_business_with_vat_number_and_no_vat_is_reverse_charged() -> None:
+    (sale,) = book([business_order("DE")]).events
+
+    assert sale.vat_treatment is VatTreatment.REVERSE_CHARGE
+    assert "DE123456789" in sale.vat_explanation
+    assert sale.lines == (
+        entry("revenue", "8100", "6", "0", "Sales, intra-community (VAT reverse-charged)",
+              "10", "206.20", "0.00"),
+        entry("shipping", "8200", "6", "0", "Shipping, intra-community (VAT reverse-charged)",
+              "1", "5.74", "0.00"),
+    )  # fmt: skip
+    assert sale.debtor.vat_number == "DE123456789"
+    assert sale.debtor.company == "Kaffeerösterei Müller GmbH"
+    assert sale.debtor.email == "einkauf@mueller-kaffee.de"
+    assert sale.flags == ()
+
+
+def test_vat_number_with_vat_charged_books_what_was_charged_and_flags_it() -> None:
+    meta = [{"id": 9101, "key": "vat_number", "value": "DE123456789"}]
+    (sale,) = book([german_order(meta_data=meta)]).events
+
+    assert sale.vat_treatment is VatTreatment.OSS
+    assert sale.flags == ("vat_charged_despite_vat_number",)
+    assert "DE123456789" in sale.vat_explanation
+    assert [line.vat_code for line in sale.lines] == ["D19", "D7", "D19"]
+    assert sale.debtor.vat_number == "DE123456789"
+
+
+def test_outside_the_eu_is_export_without_vat() -> None:
+    order = business_order("US", meta_data=[])
+    order["shipping"] = address("US", city="Portland", postcode="97201", state="OR")
+    (sale,) = book([order]).events
+
+    assert sale.vat_treatment is VatTreatment.EXPORT
+    assert sale.lines == (
+        entry("revenue", "8110", "5", "0", "Sales, export outside the EU", "10", "206.20", "0"),
+        entry("shipping", "8200", "5", "0", "Shipping, export outside the EU", "1", "5.74", "0"),
+    )
+
+
+def test_country_comes_from_shipping_before_billing() -> None:
+    """Billed to a Dutch head office, shipped to Switzerland: export."""
+    order = business_order("NL", meta_data=[])
+    order["shipping"] = address("CH", city="Zürich", postcode="8001")
+    (sale,) = book([order]).events
+    assert sale.vat_treatment is VatTreatment.EXPORT
+
+
+def test_export_with_vat_charged_books_domestic_codes_and_flags_it() -> None:
+    order = coffee_order(shipping=address("CH", city="Zürich", postcode="8001"))
+    (sale,) = book([order]).events
+
+    assert sale.vat_treatment is VatTreatment.DOMESTIC
+    assert sale.flags == ("vat_charged_on_export",)
+    assert sale.lines[0] == entry(
+        "revenue", "8000", "2", "21", "Sales 21% VAT", "3", "73.47", "15.43"
+    )
+
+
+def test_point_of_sale_order_uses_pos_debtor_and_pos_ledger() -> None:
+    """Two espresso cups at the till, 12.10 incl. 21% = 10.00 + 2.10; no address at all."""
+    empty = {key: "" for key in address("")}
+    order = wc_order(
+        1005,
+        created_via="pos-rest-api",
+        billing={**empty, "email": ""},
+        shipping=empty,
+        payment_method="pos_cash",
+        cart_tax="2.10",
+        total="12.10",
+        total_tax="2.10",
+        line_items=[
+            {"id": 51, "name": "Espressokopje", "product_id": 95, "quantity": 2,
+             "tax_class": "", "subtotal": "10.00", "subtotal_tax": "2.10", "total": "10.00",
+             "total_tax": "2.10", "taxes": [{"id": 1, "total": "2.1", "subtotal": "2.1"}],
+             "meta_data": [], "sku": "ESP-KOP", "price": 5},
+        ],
+        tax_lines=[NL_TAX_LINES[0]],
+    )  # fmt: skip
+    (sale,) = book([order]).events
+
+    assert sale.vat_treatment is VatTreatment.POS
+    assert sale.debtor == Debtor(source="pos", code="900")
+    assert sale.lines == (
+        entry("revenue", "8050", "2", "21", "Sales 21% VAT", "2", "10.00", "2.10"),
+    )
+
+
+def discounted_order() -> dict[str, Any]:
+    """Coupon WELKOM10 (10%): coffee 41.24 + 8.66 -> 37.12 + 7.80; cookbook 22.89 + 2.06 ->
+    20.60 + 1.85; free shipping. Discount 6.41 + VAT 1.07; total 67.37, VAT 9.65."""
+    order = coffee_order(
+        1006,
+        discount_total="6.41",
+        discount_tax="1.07",
+        shipping_total="0.00",
+        shipping_tax="0.00",
+        cart_tax="9.65",
+        total="67.37",
+        total_tax="9.65",
+        fee_lines=[],
+        shipping_lines=[
+            {"id": 64, "method_title": "Gratis verzending", "method_id": "free_shipping",
+             "total": "0.00", "total_tax": "0.00", "taxes": [], "meta_data": []},
+        ],
+        coupon_lines=[
+            {"id": 65, "code": "welkom10", "discount": "6.41", "discount_tax": "1.07",
+             "discount_type": "percent", "nominal_amount": 10, "free_shipping": True,
+             "meta_data": []},
+        ],
+    )  # fmt: skip
+    coffee, book_line, _moka = order["line_items"]
+    coffee.update(total="37.12", total_tax="7.80",
+                  taxes=[{"id": 1, "total": "7.7952", "subtotal": "8.6603"}], price=18.56)
+    book_line.update(total="20.60", total_tax="1.85",
+                     taxes=[{"id": 2, "total": "1.854", "subtotal": "2.0601"}], price=20.6)
+    order["line_items"] = [coffee, book_line]  # fmt: skip
+    return order
+
+
+def test_discounts_on_the_discount_item_keep_products_at_their_list_price() -> None:
+    config = settings(
+        exact={
+            "insertion_type": "sales_invoice",
+            "items": {**settings().exact.items.model_dump(), "discount": "KORTING"},
+        }
+    )
+    (sale,) = book([discounted_order()], config=config).events
+
+    assert sale.lines == (
+        invoice("revenue", "8000", "2", "21", "KOF-ETH-1000", "Koffiebonen Ethiopië 1kg",
+                "2", "20.62", "41.24", "8.66"),
+        invoice("revenue", "8010", "1", "9", "DIVERSEN", "Kookboek – Koffie",
+                "1", "22.89", "22.89", "2.06"),
+        invoice("discount", "8000", "2", "21", "KORTING", "Discount welkom10 21%",
+                "1", "-4.12", "-4.12", "-0.86"),
+        invoice("discount", "8010", "1", "9", "KORTING", "Discount welkom10 9%",
+                "1", "-2.29", "-2.29", "-0.21"),
+    )  # fmt: skip
+    assert sale.total_incl_vat == D("67.37") == sale.lines_total
+
+
+def test_discounts_without_discount_item_are_netted_into_the_products() -> None:
+    (sale,) = book([discounted_order()]).events
+    assert sale.lines == (
+        entry("revenue", "8000", "2", "21", "Sales 21% VAT", "2", "37.12", "7.80"),
+        entry("revenue", "8010", "1", "9", "Sales 9% VAT", "1", "20.60", "1.85"),
+    )
+
+
+def test_a_cent_of_difference_becomes_a_rounding_line() -> None:
+    """WooCommerce's "round at subtotal" gave 121.16 where the lines add up to 121.15."""
+    (sale,) = book([coffee_order(total="121.16", total_tax="18.77")]).events
+
+    assert sale.lines[-1] == entry(
+        "rounding", "8990", None, "0", "Rounding difference", "1", "0.01", "0"
+    )
+    assert sale.total_incl_vat == D("121.16") == sale.lines_total
+
+
+def test_a_difference_beyond_the_tolerance_quarantines_with_both_figures() -> None:
+    result = book([coffee_order(total="121.20")])
+
+    assert result.events == ()
+    (held,) = result.quarantined
+    assert held.order_id == 1001 and held.category == "unbalanced"
+    assert "121.15" in held.reason and "121.20" in held.reason
+    assert held.details == {"lines_total": "121.15", "woocommerce_total": "121.20"}
+
+
+def moka_and_shipping_refund() -> dict[str, Any]:
+    """The moka pot returned and shipping refunded: 32.23 + 6.77 + 5.74 + 1.21 = 45.95.
+
+    Created 23:30 UTC on 4 March, which is 00:30 on 5 March in Amsterdam."""
+    return {
+        "id": 501,
+        "date_created": "2026-03-05T00:30:00",
+        "date_created_gmt": "2026-03-04T23:30:00",
+        "amount": "45.95",
+        "reason": "Retour",
+        "refunded_by": 1,
+        "refunded_payment": True,
+        "meta_data": [],
+        "line_items": [
+            {"id": 601, "name": "Moka pot 3 kops", "product_id": 72, "variation_id": 0,
+             "quantity": -1, "tax_class": "", "subtotal": "-32.23", "subtotal_tax": "-6.77",
+             "total": "-32.23", "total_tax": "-6.77",
+             "taxes": [{"id": 1, "total": "-6.7683", "subtotal": "-6.7683"}],
+             "meta_data": [{"id": 7001, "key": "_refunded_item_id", "value": "13",
+                            "display_key": "_refunded_item_id", "display_value": "13"}],
+             "sku": "MOKA-3", "price": -32.23},
+        ],
+        "shipping_lines": [
+            {"id": 602, "method_title": "PostNL", "method_id": "flat_rate", "total": "-5.74",
+             "total_tax": "-1.21", "taxes": [{"id": 1, "total": "-1.2054", "subtotal": ""}],
+             "meta_data": [{"id": 7002, "key": "_refunded_item_id", "value": "14"}]},
+        ],
+        "tax_lines": [],
+        "fee_lines": [],
+    }  # fmt: skip
+
+
+def goodwill_refund(refund_id: int = 502, amount: str = "10.00") -> dict[str, Any]:
+    return {
+        "id": refund_id,
+        "date_created": "2026-03-10T14:00:00",
+        "date_created_gmt": "2026-03-10T13:00:00",
+        "amount": amount,
+        "reason": "Coulance",
+        "refunded_by": 1,
+        "refunded_payment": False,
+        "meta_data": [],
+        "line_items": [],
+        "shipping_lines": [],
+        "tax_lines": [],
+        "fee_lines": [],
+    }
+
+
+def test_itemised_refund_mirrors_the_refunded_lines_dated_on_the_refund() -> None:
+    order = coffee_order(refunds=[{"id": 501, "reason": "Retour", "total": "-45.95"}])
+    result = book([order], {1001: [moka_and_shipping_refund()]})
+
+    sale, credit = result.events
+    assert credit.kind == "credit" and credit.refund_id == 501
+    assert credit.reference == "1001-R501"
+    assert credit.event_date == date(2026, 3, 5)
+    assert credit.lines == (
+        entry("revenue", "8000", "2", "21", "Sales 21% VAT", "1", "-32.23", "-6.77"),
+        entry("shipping", "8200", "2", "21", "Shipping 21% VAT", "1", "-5.74", "-1.21"),
+    )
+    assert credit.total_incl_vat == D("-45.95") == credit.lines_total
+    assert credit.debtor == sale.debtor and credit.vat_treatment is sale.vat_treatment
+
+
+def test_amount_only_refund_is_spread_over_the_vat_groups_to_the_cent() -> None:
+    """10.00 over the sale's groups incl. VAT: 21% products+fee 89.25, 9% 24.95, shipping 6.95
+    (of 121.15). Cents 736.69 / 205.94 / 57.37 -> floors 736/205/57 = 998, the two cents left
+    go to the largest remainders (.94, .69): 7.37 / 2.06 / 0.57. VAT per group: 7.37 x 15.49 /
+    89.25 = 1.279 -> 1.28; 2.06 x 2.06 / 24.95 = 0.170 -> 0.17; 0.57 x 1.21 / 6.95 = 0.099 ->
+    0.10."""
+    order = coffee_order(refunds=[{"id": 502, "reason": "Coulance", "total": "-10.00"}])
+    (_, credit) = book([order], {1001: [goodwill_refund()]}).events
+
+    assert credit.event_date == date(2026, 3, 10)
+    assert credit.lines == (
+        entry("revenue", "8000", "2", "21", "Sales 21% VAT", "1", "-6.09", "-1.28"),
+        entry("revenue", "8010", "1", "9", "Sales 9% VAT", "1", "-1.89", "-0.17"),
+        entry("shipping", "8200", "2", "21", "Shipping 21% VAT", "1", "-0.47", "-0.10"),
+    )
+    assert credit.total_incl_vat == D("-10.00") == credit.lines_total
+
+
+def test_amount_only_refund_on_invoice_types_uses_the_fallback_item() -> None:
+    config = settings(exact={"insertion_type": "sales_invoice"})
+    order = coffee_order(refunds=[{"id": 502, "reason": "Coulance", "total": "-10.00"}])
+    (_, credit) = book([order], {1001: [goodwill_refund()]}, config).events
+    assert {line.item_code for line in credit.lines} == {"DIVERSEN"}
+    assert [line.description for line in credit.lines] == ["Refund: Coulance"] * 3
+    assert credit.lines_total == D("-10.00")
+
+
+def test_refund_beyond_its_itemised_lines_spreads_the_rest() -> None:
+    """Moka pot (39.00) itemised, 6.95 not tied to a line and spread over 89.25 / 24.95 / 6.95:
+    cents 511.997 / 143.13 / 39.87 -> 511 + 143 + 39 = 693, two cents to .997 and .87 ->
+    5.12 / 1.43 / 0.40. VAT 5.12 x 15.49 / 89.25 = 0.889 -> 0.89 (net 4.23); 1.43 x 2.06 /
+    24.95 = 0.118 -> 0.12 (1.31); 0.40 x 1.21 / 6.95 = 0.070 -> 0.07 (0.33). The 21% product
+    group holds the moka pot and its share: 32.23 + 4.23 = 36.46 and 6.77 + 0.89 = 7.66."""
+    refund = moka_and_shipping_refund()
+    refund["shipping_lines"] = []
+    (_, credit) = book([coffee_order()], {1001: [refund]}).events
+    assert credit.lines == (
+        entry("revenue", "8000", "2", "21", "Sales 21% VAT", "2", "-36.46", "-7.66"),
+        entry("revenue", "8010", "1", "9", "Sales 9% VAT", "1", "-1.31", "-0.12"),
+        entry("shipping", "8200", "2", "21", "Shipping 21% VAT", "1", "-0.33", "-0.07"),
+    )
+    assert credit.total_incl_vat == D("-45.95") == credit.lines_total
+
+
+def test_refunds_beyond_the_sale_are_quarantined_and_the_rest_books() -> None:
+    refunds = [moka_and_shipping_refund(), goodwill_refund(503, "80.00")]
+    result = book([coffee_order()], {1001: refunds})
+
+    assert [event.reference for event in result.events] == ["1001", "1001-R501"]
+    (held,) = result.quarantined
+    assert held.refund_id == 503 and held.category == "over_refund"
+    assert "125.95" in held.reason and "121.15" in held.reason
+
+
+def test_a_refund_listed_on_the_order_without_details_waits() -> None:
+    order = coffee_order(refunds=[{"id": 504, "reason": "", "total": "-5.00"}])
+    result = book([order])
+    assert len(result.events) == 1
+    (waiting,) = result.waiting
+    assert waiting.refund_id == 504 and "504" in waiting.reason
+
+
+def invoice_meta() -> list[dict[str, Any]]:
+    return [
+        {"id": 9201, "key": "_wcpdf_invoice_number", "value": "F2026-00042"},
+        {"id": 9202, "key": "_wcpdf_invoice_date", "value": "1772665200"},
+        {"id": 9203, "key": "_wcpdf_invoice_date_formatted", "value": "2026-03-05 00:00:00"},
+    ]
+
+
+def test_invoice_number_source_waits_for_the_pdf_invoice_number() -> None:
+    config = settings(woocommerce={"document_number_source": "invoice_number"})
+    result = book([coffee_order()], {1001: [goodwill_refund()]}, config)
+
+    assert result.events == () and result.quarantined == ()
+    (waiting,) = result.waiting
+    assert waiting.order_id == 1001 and waiting.refund_id is None
+    assert "invoice number" in waiting.reason
+
+
+def test_invoice_number_becomes_the_reference_and_its_date_the_entry_date() -> None:
+    config = settings(woocommerce={"document_number_source": "invoice_number_with_pdf"})
+    order = coffee_order(meta_data=invoice_meta())
+    sale, credit = book([order], {1001: [goodwill_refund()]}, config).events
+
+    assert sale.reference == "F2026-00042" and sale.order_number == "1001"
+    assert sale.event_date == date(2026, 3, 5)  # 23:00 UTC on 4 March is midnight in NL
+    assert credit.reference == "F2026-00042-R502"
+
+
+def test_booking_statuses_and_the_paid_history_decide_whether_a_sale_exists() -> None:
+    never_paid = {"date_paid": None, "date_paid_gmt": None}
+    orders = [
+        coffee_order(2001, status="pending", **never_paid),
+        coffee_order(2002, status="cancelled", **never_paid),
+        coffee_order(2003, status="failed", **never_paid),
+        coffee_order(2004, status="on-hold", **never_paid),
+        coffee_order(2005, status="refunded"),  # paid first, refunded in full later
+        coffee_order(2006, status="completed", date_completed="2026-03-03T09:00:00"),
+    ]
+    refunds = {2002: [goodwill_refund()], 2005: [goodwill_refund(505, "121.15")]}
+    result = book(orders, refunds)
+
+    assert [(e.order_id, e.kind) for e in result.events] == [
+        (2005, "sale"),
+        (2005, "credit"),
+        (2006, "sale"),
+    ]
+    assert result.waiting == () and result.quarantined == ()
+
+
+def test_with_only_completed_booked_a_paid_processing_order_is_not_booked_yet() -> None:
+    config = settings(woocommerce={"booking_statuses": ["completed"]})
+    orders = [
+        coffee_order(2101, status="processing"),
+        coffee_order(2102, status="refunded", date_completed_gmt="2026-03-03T08:00:00"),
+    ]
+    result = book(orders, config=config)
+    assert [e.order_id for e in result.events] == [2102]
+
+
+def test_other_currency_is_kept_on_the_header_with_the_order_amounts() -> None:
+    order = coffee_order(currency="usd", currency_symbol="$")
+    (sale,) = book([order]).events
+    assert sale.currency == "USD" and sale.total_incl_vat == D("121.15")
+
+
+def test_debtor_existing_by_email_default_and_to_create() -> None:
+    order = coffee_order(
+        billing={**address("NL", company="Café De Boon"), "email": "  JAN@Example.NL "}
+    )
+    known = ExactReferenceData(debtor_code_by_email={"jan@example.nl": "              25"})
+    (sale,) = book([order], reference=known).events
+    assert sale.debtor == Debtor(source="existing", code="25", email="jan@example.nl")
+
+    (sale,) = book([order], config=settings(exact={"default_debtor": "1"})).events
+    assert sale.debtor == Debtor(source="default", code="1")
+
+    (sale,) = book([order]).events
+    assert sale.debtor.source == "new" and sale.debtor.company == "Café De Boon"
+    assert sale.description == "Order 1001 Café De Boon"
+
+
+def test_item_ledger_accounts_win_when_enabled_and_known_in_exact() -> None:
+    known = ExactReferenceData(item_revenue_gl={"KOF-ETH-1000": "8001"})
+    config = settings(exact={"use_item_gl_accounts": True})
+    (sale,) = book([coffee_order()], config=config, reference=known).events
+
+    assert [(line.kind, line.gl_account, line.amount_excl_vat) for line in sale.lines] == [
+        ("revenue", "8001", D("41.24")),
+        ("revenue", "8010", D("22.89")),
+        ("revenue", "8000", D("32.23")),
+        ("shipping", "8200", D("5.74")),
+        ("fee", "8000", D("0.29")),
+    ]
+    (sale,) = book([coffee_order()], reference=known).events  # setting off: mapping only
+    assert sale.lines[0].gl_account == "8000"
+
+
+def test_codes_unknown_to_exact_are_quarantined_before_posting() -> None:
+    known = ExactReferenceData(vat_codes=frozenset({"0  ", "1  ", "2  "}))
+    result = book([coffee_order(), german_order()], reference=known)
+
+    assert [event.order_id for event in result.events] == [1001]
+    (held,) = result.quarantined
+    assert held.order_id == 1002 and held.category == "unknown_in_exact"
+    assert "D19" in held.reason
+
+
+def test_content_hash_is_stable_and_changes_with_the_booking() -> None:
+    (first,) = book([coffee_order()]).events
+    (again,) = book([coffee_order()]).events
+    (changed,) = book([coffee_order(total="121.16")]).events
+    assert first.content_hash == again.content_hash
+    assert first.content_hash != changed.content_hash
