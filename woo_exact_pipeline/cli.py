@@ -54,3 +54,63 @@ def check_config(config_path: Path | None) -> None:
 def config_reference() -> None:
     """Print the table of every setting (the README's configuration reference)."""
     click.echo(config_reference_markdown())
+
+
+@main.group()
+def exact() -> None:
+    """Connect to Exact Online."""
+
+
+@exact.command("login")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The settings file (default: $WOO_EXACT_CONFIG or ./sync.yaml).",
+)
+@click.option("--no-browser", is_flag=True, help="Only print the sign-in address.")
+def exact_login(config_path: Path | None, no_browser: bool) -> None:
+    """Sign in to Exact Online once; the pipeline keeps the connection alive after that."""
+    import webbrowser
+
+    from woo_exact_pipeline.exact.errors import ExactError
+    from woo_exact_pipeline.exact.login import login
+    from woo_exact_pipeline.store.database import open_sync_database
+
+    try:
+        settings = load_config(config_path or default_config_path())
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    engine = open_sync_database()
+    try:
+        result = login(
+            settings.exact,
+            engine,
+            show_consent_url=lambda url: click.echo(
+                f"Sign in to Exact Online and allow access at:\n\n  {url}\n\n"
+                f"Waiting for Exact to call back on {settings.exact.redirect_uri} ..."
+            ),
+            open_browser=None if no_browser else webbrowser.open,
+        )
+    except ExactError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        engine.dispose()
+    click.echo(f"Connected as {result.user_name}. Administrations you may choose:")
+    for choice in result.divisions:
+        marks = [
+            mark
+            for mark, applies in (
+                ("configured", choice.code == result.configured_division),
+                ("current in Exact", choice.code == result.current_division),
+            )
+            if applies
+        ]
+        suffix = f"  ({', '.join(marks)})" if marks else ""
+        click.echo(f"  {choice.code}  {choice.description}{suffix}")
+    if not result.configured_division_available:
+        raise click.ClickException(
+            f"sync.yaml's exact.division {result.configured_division} is not one of these: "
+            "set it to the administration to book in"
+        )

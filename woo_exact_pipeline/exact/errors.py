@@ -41,6 +41,10 @@ class ExactLoginRequired(ExactError):
     """The stored connection is gone (never made, refresh token expired or rejected)."""
 
 
+class ExactLoginFailed(ExactError):
+    """The interactive login did not complete; nothing was stored."""
+
+
 class ExactTokenStoreError(ExactError):
     """The stored tokens cannot be read, e.g. WOO_EXACT_SECRET_KEY differs from the login's."""
 

@@ -112,7 +112,11 @@ class TokenKeeper:
         self._tokens: ExactTokens | None = None
 
     def __repr__(self) -> str:
-        return f"TokenKeeper(client_id={self._credentials.client_id!r})"
+        return f"TokenKeeper(client_id={self.client_id!r})"
+
+    @property
+    def client_id(self) -> str:
+        return self._credentials.client_id
 
     # --- login ---------------------------------------------------------------------------
 
