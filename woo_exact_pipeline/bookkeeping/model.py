@@ -188,7 +188,10 @@ class Quarantined:
     category: QuarantineCategory
     reason: str
     details: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    refund_id: int | None = None  # set when only this refund's credit is held back
+    # Set when only this refund's credit is held back (the sale and other refunds book).
+    # None holds back the whole order, except for a refund without a readable id, which is
+    # reported as None next to its order's booked sale.
+    refund_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

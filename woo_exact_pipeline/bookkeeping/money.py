@@ -12,6 +12,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
+MAX_AMOUNT_DIGITS = 13  # whole-number digits; doubles keep cents exact up to about 10**13
 
 
 class InvalidAmount(ValueError):
@@ -41,6 +42,9 @@ def parse_amount(value: object) -> Decimal:
         raise InvalidAmount(f"{value!r} is not an amount") from None
     if not amount.is_finite():
         raise InvalidAmount(f"{value!r} is not a finite amount")
+    if amount and amount.adjusted() >= MAX_AMOUNT_DIGITS:
+        # Far beyond any order, and beyond what Exact's doubles hold to the cent.
+        raise InvalidAmount(f"{value!r} is out of range")
     return amount
 
 

@@ -34,11 +34,9 @@ def amount(parent: Mapping[str, Any], key: str, where: str) -> Decimal:
     value = parent.get(key)
     try:
         return parse_amount(value)
-    except InvalidAmount:
-        shown = "missing" if value is None else repr(value)
-        raise BookingProblem(
-            "invalid_data", f"{where}.{key} is {shown}, not an amount", field=f"{where}.{key}"
-        ) from None
+    except InvalidAmount as error:
+        problem = f"{where}.{key} is missing" if value is None else f"{where}.{key}: {error}"
+        raise BookingProblem("invalid_data", problem, field=f"{where}.{key}") from None
 
 
 def optional_amount(parent: Mapping[str, Any], key: str, where: str) -> Decimal | None:
