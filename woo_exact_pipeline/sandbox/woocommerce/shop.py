@@ -197,7 +197,7 @@ class Shop:
             variations = [
                 {**variation, "parent_id": self.variation_parents[variation_id]}
                 for variation_id, variation in self.variations.items()
-            ]
+            ]  # variations carry their parent, as on the store-wide /variations listing
             return {
                 "settings": {
                     "timezone": self.settings.timezone,

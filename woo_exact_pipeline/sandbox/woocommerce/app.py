@@ -1,0 +1,965 @@
+"""The wc/v3 REST API over a Shop, as a Starlette app.
+
+Routing follows WordPress: `/wp-json/<route>` with pretty permalinks and
+`/?rest_route=<route>` (or `/index.php?rest_route=`) always. The order of checks is WordPress's
+too: authentication errors first, then the route, then parameter validation, then permission.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote_plus
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from woo_exact_pipeline.sandbox.woocommerce import params as schemas
+from woo_exact_pipeline.sandbox.woocommerce.auth import (
+    AuthError,
+    KeyStore,
+    authenticate,
+    check_permissions,
+)
+from woo_exact_pipeline.sandbox.woocommerce.documents import invoice_number
+from woo_exact_pipeline.sandbox.woocommerce.faults import Faults
+from woo_exact_pipeline.sandbox.woocommerce.params import (
+    InvalidParams,
+    RawParams,
+    php_query,
+    site_local_filter_value,
+    validate,
+)
+from woo_exact_pipeline.sandbox.woocommerce.pdf import invoice_pdf
+from woo_exact_pipeline.sandbox.woocommerce.shop import (
+    ORDER_STATUSES,
+    OrderRecord,
+    RefundRecord,
+    Shop,
+)
+from woo_exact_pipeline.sandbox.woocommerce.writes import (
+    WriteError,
+    create_order,
+    create_refund,
+    ensure_invoice,
+    update_order,
+)
+
+JSON_TYPE = "application/json; charset=UTF-8"
+BASIC_REALM = (
+    'Basic realm="WooCommerce API. Use a consumer key in the username field and a consumer '
+    'secret in the password field."'
+)
+NOT_FOUND_PAGE = """<!DOCTYPE html>
+<html lang="nl-NL"><head><meta charset="UTF-8"><title>Pagina niet gevonden – Koffie &amp; Co</title>
+</head><body class="error404"><main><h1>Oeps! Deze pagina kon niet worden gevonden.</h1>
+<p>Het lijkt erop dat er niets gevonden is op deze locatie.</p></main></body></html>"""
+NO_PERMISSION = "You do not have sufficient permissions to access this page."
+ANY_STATUS = frozenset(ORDER_STATUSES)  # "any": every registered status, not trash/auto-draft
+PAGING_KEYS = frozenset({"page", "per_page", "offset", "_fields"})
+
+# Messages of the endpoints' permission checks when nobody is logged in.
+UNAUTHENTICATED = {
+    "list": ("woocommerce_rest_cannot_view", "Sorry, you cannot list resources."),
+    "view": ("woocommerce_rest_cannot_view", "Sorry, you cannot view this resource."),
+    "create": ("woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources."),
+    "edit": ("woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."),
+}
+
+
+def error_response(
+    code: str, message: str, status: int, headers: dict[str, str] | None = None
+) -> Response:
+    body = {"code": code, "message": message, "data": {"status": status}}
+    return Response(
+        json.dumps(body, separators=(",", ":")),
+        status_code=status,
+        media_type=JSON_TYPE,
+        headers=headers or {},
+    )
+
+
+def _select_fields(document: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+    """`_fields=a,b.c`: keep only those (nested paths allowed), in the document's own order."""
+    wanted = [field.split(".") for field in fields]
+    result: dict[str, Any] = {}
+    for key, value in document.items():
+        paths = [path for path in wanted if path[0] == key]
+        if not paths:
+            continue
+        if any(len(path) == 1 for path in paths) or not isinstance(value, dict):
+            result[key] = value
+        else:
+            result[key] = _select_fields(value, [".".join(path[1:]) for path in paths])
+    return result
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    pattern: re.Pattern[str]
+    method: str  # GET | WRITE (POST, PUT, PATCH) | POST
+    permission: str  # list | view | create | edit | public
+    handler: str  # method name on WooCommerceApi
+
+
+def _endpoints() -> list[Endpoint]:
+    table = [
+        (r"/wc/v3/?", "GET", "public", "namespace_index"),
+        (r"/wc/v3/orders", "GET", "list", "list_orders"),
+        (r"/wc/v3/orders", "POST", "create", "create_order"),
+        (r"/wc/v3/orders/(?P<id>\d+)", "GET", "view", "get_order"),
+        (r"/wc/v3/orders/(?P<id>\d+)", "WRITE", "edit", "update_order"),
+        (r"/wc/v3/orders/(?P<order_id>\d+)/refunds", "GET", "list", "list_order_refunds"),
+        (r"/wc/v3/orders/(?P<order_id>\d+)/refunds", "POST", "create", "create_refund"),
+        (r"/wc/v3/orders/(?P<order_id>\d+)/refunds/(?P<id>\d+)", "GET", "view", "get_refund"),
+        (r"/wc/v3/refunds", "GET", "list", "list_refunds"),
+        (r"/wc/v3/customers", "GET", "list", "list_customers"),
+        (r"/wc/v3/customers/(?P<id>\d+)", "GET", "view", "get_customer"),
+        (r"/wc/v3/products", "GET", "list", "list_products"),
+        (r"/wc/v3/products/(?P<id>\d+)", "GET", "view", "get_product"),
+        (r"/wc/v3/products/(?P<product_id>\d+)/variations", "GET", "list", "list_variations"),
+        (
+            r"/wc/v3/products/(?P<product_id>\d+)/variations/(?P<id>\d+)",
+            "GET",
+            "view",
+            "get_variation",
+        ),
+        (r"/wc/v3/taxes", "GET", "list", "list_taxes"),
+        (r"/wc/v3/taxes/classes", "GET", "list", "list_tax_classes"),
+        (r"/wc/v3/taxes/(?P<id>\d+)", "GET", "view", "get_tax"),
+    ]
+    return [Endpoint(re.compile(f"^{p}$"), m, perm, h) for p, m, perm, h in table]
+
+
+ENDPOINTS = _endpoints()
+
+
+@dataclass
+class Page:
+    """One page of a collection plus what the paging headers need."""
+
+    items: list[Any]
+    total: int
+    total_pages: int
+    page: int
+
+
+class WooCommerceApi:
+    def __init__(
+        self, shop: Shop, keys: KeyStore, faults: Faults, *, plain_permalinks: bool = False
+    ) -> None:
+        self.shop = shop
+        self.keys = keys
+        self.faults = faults
+        self.plain_permalinks = plain_permalinks
+        self.home_url = "http://127.0.0.1"  # replaced with the real address once listening
+        self._cache: OrderedDict[tuple, list[Any]] = OrderedDict()
+        self.app = Starlette(
+            routes=[
+                Route("/wp-admin/admin-ajax.php", self.admin_ajax, methods=["GET", "POST"]),
+                Route(
+                    "/{path:path}",
+                    self.entry,
+                    methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+                ),
+            ]
+        )
+
+    # --- URLs ---------------------------------------------------------------------------
+
+    def rest_url(self, route: str) -> str:
+        """get_rest_url(): `/wp-json/...`, or `index.php?rest_route=...` on plain permalinks."""
+        if self.plain_permalinks:
+            return f"{self.home_url}/index.php?rest_route={route}"
+        return f"{self.home_url}/wp-json{route}"
+
+    def oauth_base_url(self, path: str) -> str:
+        """The URL OAuth signs: the home URL plus the request path (home path stripped)."""
+        relative = path[1:] if path.startswith("/") else path
+        return f"{self.home_url}/{relative}" if relative else self.home_url
+
+    def _links(self, self_route: str, collection_route: str, **extra: str) -> dict[str, Any]:
+        links = {
+            "self": [{"href": self.rest_url(self_route)}],
+            "collection": [{"href": self.rest_url(collection_route)}],
+        }
+        for name, route in extra.items():
+            links[name] = [{"href": self.rest_url(route)}]
+        return links
+
+    def order_links(self, record: OrderRecord) -> dict[str, Any]:
+        extra = {}
+        if record.customer_id:
+            extra["customer"] = f"/wc/v3/customers/{record.customer_id}"
+        return self._links(f"/wc/v3/orders/{record.id}", "/wc/v3/orders", **extra)
+
+    def refund_links(self, record: RefundRecord) -> dict[str, Any]:
+        base = f"/wc/v3/orders/{record.order_id}"
+        return self._links(f"{base}/refunds/{record.id}", f"{base}/refunds", up=base)
+
+    # --- entry --------------------------------------------------------------------------
+
+    async def entry(self, request: Request) -> Response:
+        path = request.url.path
+        raw = php_query(request.url.query)
+        if path.startswith("/wp-json"):
+            if self.plain_permalinks:
+                return HTMLResponse(NOT_FOUND_PAGE, status_code=404)
+            return await self._with_faults(request, path[len("/wp-json") :] or "/", raw)
+        if path in ("/", "/index.php"):
+            rest_route = raw.get("rest_route")
+            if isinstance(rest_route, str):
+                return await self._with_faults(request, rest_route, raw)
+            return HTMLResponse(
+                "<!DOCTYPE html><html><head><title>Koffie &amp; Co</title></head>"
+                "<body><h1>Koffie &amp; Co</h1></body></html>",
+                headers={"Link": f'<{self.rest_url("/")}>; rel="https://api.w.org/"'},
+            )
+        return HTMLResponse(NOT_FOUND_PAGE, status_code=404)
+
+    async def _with_faults(self, request: Request, route: str, raw: RawParams) -> Response:
+        fault = self.faults.draw()
+        answered = await self.faults.before(fault)
+        if answered is not None:
+            return answered
+        response = await self.rest(request, route, raw)
+        return Faults.truncate(response) if fault == "truncated" else response
+
+    async def rest(self, request: Request, route: str, raw: RawParams) -> Response:
+        method = request.method
+        is_ssl = request.url.scheme == "https"
+        key = None
+        if route.lstrip("/").startswith(("wc/", "wc-")):
+            try:
+                key = authenticate(
+                    keys=self.keys,
+                    is_ssl=is_ssl,
+                    method=method,
+                    base_url=self.oauth_base_url(request.url.path),
+                    params=raw,
+                    authorization=request.headers.get("authorization"),
+                )
+                if key is not None:
+                    check_permissions(key, method)
+            except AuthError as error:
+                headers = {"WWW-Authenticate": BASIC_REALM} if is_ssl else {}
+                return error_response(error.code, error.message, error.status, headers)
+        if route in ("/", ""):
+            return self._json(self.site_index())
+        verb = "GET" if method == "HEAD" else method
+        for endpoint in ENDPOINTS:
+            match = endpoint.pattern.match(route)
+            if match is None:
+                continue
+            if endpoint.method == verb or (
+                endpoint.method == "WRITE" and verb in ("POST", "PUT", "PATCH")
+            ):
+                handler: Callable[..., Awaitable[Response]] = getattr(self, endpoint.handler)
+                ids = {name: int(value) for name, value in match.groupdict().items()}
+                try:
+                    return await handler(request, raw, key is not None, endpoint, **ids)
+                except InvalidParams as invalid:
+                    return Response(
+                        json.dumps(invalid.body()), status_code=400, media_type=JSON_TYPE
+                    )
+                except WriteError as refused:
+                    return error_response(refused.code, refused.message, refused.status)
+        return error_response(
+            "rest_no_route", "No route was found matching the URL and request method.", 404
+        )
+
+    # --- response helpers ---------------------------------------------------------------
+
+    def _json(
+        self, body: Any, status: int = 200, headers: dict[str, str] | None = None
+    ) -> Response:
+        content = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+        return Response(
+            content,
+            status_code=status,
+            media_type=JSON_TYPE,
+            headers={
+                "X-Robots-Tag": "noindex",
+                "X-Content-Type-Options": "nosniff",
+                "Access-Control-Expose-Headers": "X-WP-Total, X-WP-TotalPages, Link",
+                "Link": f'<{self.rest_url("/")}>; rel="https://api.w.org/"',
+                **(headers or {}),
+            },
+        )
+
+    @staticmethod
+    def _denied(endpoint: Endpoint) -> Response:
+        code, message = UNAUTHENTICATED[endpoint.permission]
+        return error_response(code, message, 401)
+
+    def _paginate(self, records: list[Any], values: dict[str, Any]) -> Page:
+        per_page: int = values["per_page"]
+        page: int = values["page"]
+        start = values["offset"] if values["offset"] is not None else (page - 1) * per_page
+        total = len(records)
+        return Page(records[start : start + per_page], total, math.ceil(total / per_page), page)
+
+    def _link_header(self, route: str, raw: RawParams, page: Page) -> str:
+        """WC_REST_CRUD_Controller: prev/next only, echoing every query parameter."""
+        pairs: list[tuple[str, str]] = []
+        for name, value in raw.items():
+            if name == "rest_route":
+                continue
+            if isinstance(value, list):
+                pairs.extend((f"{name}[{index}]", item) for index, item in enumerate(value))
+            else:
+                pairs.append((name, value))
+        base = self.rest_url(route)
+
+        def url_for(number: int) -> str:
+            query = [(k, v) for k, v in pairs if k != "page"]
+            position = next((i for i, (k, _) in enumerate(pairs) if k == "page"), len(query))
+            query.insert(position, ("page", str(number)))
+            encoded = "&".join(f"{quote_plus(k, safe='[]')}={quote_plus(v)}" for k, v in query)
+            return f"{base}{'&' if '?' in base else '?'}{encoded}"
+
+        links = []
+        if page.page > 1:
+            links.append(f'<{url_for(min(page.page - 1, max(page.total_pages, 1)))}>; rel="prev"')
+        if page.total_pages > page.page:
+            links.append(f'<{url_for(page.page + 1)}>; rel="next"')
+        return ", ".join(links)
+
+    def _collection(
+        self,
+        route: str,
+        raw: RawParams,
+        values: dict[str, Any],
+        records: list[Any],
+        render: Callable[[Any], bytes],
+    ) -> Response:
+        page = self._paginate(records, values)
+        fields = values.get("_fields")
+        parts = []
+        for record in page.items:
+            rendered = render(record)
+            if fields:
+                rendered = json.dumps(
+                    _select_fields(json.loads(rendered), fields), ensure_ascii=False
+                ).encode()
+            parts.append(rendered)
+        headers = {"X-WP-Total": str(page.total), "X-WP-TotalPages": str(page.total_pages)}
+        link = self._link_header(route, raw, page)
+        if link:
+            headers["Link"] = link
+        return self._json(b"[" + b",".join(parts) + b"]", headers=headers)
+
+    def _single(self, rendered: bytes, raw: RawParams, status: int = 200) -> Response:
+        fields = raw.get("_fields")
+        if isinstance(fields, str) and fields:
+            rendered = json.dumps(
+                _select_fields(json.loads(rendered), fields.split(",")), ensure_ascii=False
+            ).encode()
+        return self._json(rendered, status=status)
+
+    @staticmethod
+    def _with_links(blob: bytes, links: dict[str, Any]) -> bytes:
+        return blob[:-1] + b',"_links":' + json.dumps(links).encode() + b"}"
+
+    def render_order(self, record: OrderRecord) -> bytes:
+        return self._with_links(record.blob, self.order_links(record))
+
+    def render_refund(self, record: RefundRecord) -> bytes:
+        return self._with_links(record.blob, self.refund_links(record))
+
+    def render_document(self, document: dict[str, Any], links: dict[str, Any]) -> bytes:
+        return json.dumps({**document, "_links": links}, ensure_ascii=False).encode()
+
+    def _cached(self, key: tuple, compute: Callable[[], list[Any]]) -> list[Any]:
+        """Filtered, sorted result sets, reused while paging through them."""
+        full_key = (*key, self.shop.revision)
+        if full_key in self._cache:
+            self._cache.move_to_end(full_key)
+            return self._cache[full_key]
+        with self.shop.lock:
+            result = compute()
+        self._cache[full_key] = result
+        while len(self._cache) > 32:
+            self._cache.popitem(last=False)
+        return result
+
+    @staticmethod
+    def _query_key(route: str, values: dict[str, Any]) -> tuple:
+        return (
+            route,
+            tuple(
+                (name, json.dumps(value, sort_keys=True, default=str))
+                for name, value in sorted(values.items())
+                if name not in PAGING_KEYS
+            ),
+        )
+
+    # --- filters ------------------------------------------------------------------------
+
+    def _date_window(self, values: dict[str, Any]) -> list[Callable[[Any], bool]]:
+        """after/before on creation, modified_after/before on modification; exclusive."""
+        gmt = values.get("dates_are_gmt", False)
+        zone = self.shop.settings.zone
+        checks: list[Callable[[Any], bool]] = []
+        for name, attribute, later in (
+            ("after", "created", True),
+            ("before", "created", False),
+            ("modified_after", "modified", True),
+            ("modified_before", "modified", False),
+        ):
+            if values.get(name) is None:
+                continue
+            bound = site_local_filter_value(values[name], zone)
+            column = f"{attribute}_{'gmt' if gmt else 'local'}"
+            if later:
+                checks.append(lambda record, c=column, b=bound: getattr(record, c) > b)
+            else:
+                checks.append(lambda record, c=column, b=bound: getattr(record, c) < b)
+        return checks
+
+    @staticmethod
+    def _sorted(records: Iterable[Any], values: dict[str, Any], columns: dict[str, str]) -> list:
+        """CRUD ordering: date and modified break ties on ID, like WC's 'date ID'."""
+        orderby = values["orderby"]
+        reverse = values["order"] == "desc"
+        records = list(records)
+        if orderby == "include" and values["include"]:
+            position = {item_id: index for index, item_id in enumerate(values["include"])}
+            return sorted(records, key=lambda record: position.get(record.id, len(position)))
+        column = columns.get(orderby)
+        if column is None:
+            return sorted(records, key=lambda record: record.id, reverse=reverse)
+        return sorted(
+            records, key=lambda record: (getattr(record, column), record.id), reverse=reverse
+        )
+
+    # --- orders -------------------------------------------------------------------------
+
+    async def list_orders(
+        self, request: Request, raw: RawParams, authenticated: bool, endpoint: Endpoint
+    ) -> Response:
+        values = validate(raw, schemas.ORDERS)
+        if not authenticated:
+            return self._denied(endpoint)
+
+        def compute() -> list[OrderRecord]:
+            statuses = set(values["status"])
+            allowed = ANY_STATUS | (statuses - {"any"}) if "any" in statuses else statuses
+            include = set(values["include"])
+            exclude = set(values["exclude"])
+            checks = self._date_window(values)
+            customer = values["customer"]
+            product = values["product"]
+            created_via = set(values["created_via"] or [])
+            return self._sorted(
+                (
+                    record
+                    for record in self.shop.orders.values()
+                    if record.status in allowed
+                    and (not include or record.id in include)
+                    and record.id not in exclude
+                    and (customer is None or record.customer_id == customer)
+                    and (product is None or product in record.product_ids)
+                    and (not created_via or record.created_via in created_via)
+                    and all(check(record) for check in checks)
+                ),
+                values,
+                {"date": "created_local", "modified": "modified_local"},
+            )
+
+        records = self._cached(self._query_key("orders", values), compute)
+        return self._collection("/wc/v3/orders", raw, values, records, self.render_order)
+
+    async def get_order(
+        self, request: Request, raw: RawParams, authenticated: bool, endpoint: Endpoint, id: int
+    ) -> Response:
+        record = self.shop.orders.get(id)
+        if record is None:
+            return error_response("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404)
+        if not authenticated:
+            return self._denied(endpoint)
+        return self._single(self.render_order(record), raw)
+
+    async def _body(self, request: Request) -> dict[str, Any]:
+        raw_body = await request.body()
+        if not raw_body:
+            return {}
+        if "json" in request.headers.get("content-type", "json"):
+            try:
+                body = json.loads(raw_body)
+            except ValueError as error:
+                raise WriteError("rest_invalid_json", "Invalid JSON body passed.") from error
+            if not isinstance(body, dict):
+                raise WriteError("rest_invalid_json", "Invalid JSON body passed.")
+            return body
+        return {key: value for key, value in php_query(raw_body.decode()).items()}
+
+    @staticmethod
+    def _now() -> datetime:
+        return datetime.now(UTC).replace(microsecond=0)
+
+    async def create_order(
+        self, request: Request, raw: RawParams, authenticated: bool, endpoint: Endpoint
+    ) -> Response:
+        if not authenticated:
+            return self._denied(endpoint)
+        order = create_order(self.shop, await self._body(request), self._now())
+        return self._single(self.render_order(self.shop.orders[order["id"]]), raw, status=201)
+
+    async def update_order(
+        self, request: Request, raw: RawParams, authenticated: bool, endpoint: Endpoint, id: int
+    ) -> Response:
+        if id not in self.shop.orders:
+            return error_response("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404)
+        if not authenticated:
+            return self._denied(endpoint)
+        update_order(self.shop, id, await self._body(request), self._now())
+        return self._single(self.render_order(self.shop.orders[id]), raw)
+
+    # --- refunds ------------------------------------------------------------------------
+
+    def _refund_query(self, values: dict[str, Any], parents: set[int]) -> list[RefundRecord]:
+        include = set(values["include"])
+        exclude = set(values["exclude"])
+        checks = self._date_window(values)
+        return self._sorted(
+            (
+                record
+                for record in self.shop.refunds.values()
+                if (not parents or record.order_id in parents)
+                and (not include or record.id in include)
+                and record.id not in exclude
+                and all(check(record) for check in checks)
+            ),
+            values,
+            {"date": "created_local", "modified": "created_local"},
+        )
+
+    async def list_order_refunds(
+        self,
+        request: Request,
+        raw: RawParams,
+        authenticated: bool,
+        endpoint: Endpoint,
+        order_id: int,
+    ) -> Response:
+        values = validate(raw, schemas.REFUNDS)
+        if not authenticated:
+            return self._denied(endpoint)
+        if order_id not in self.shop.orders:
+            return error_response("woocommerce_rest_invalid_order_id", "Invalid order ID.", 404)
+        records = self._cached(
+            self._query_key(f"orders/{order_id}/refunds", values),
+            lambda: self._refund_query(values, {order_id}),
+        )
+        return self._collection(
+            f"/wc/v3/orders/{order_id}/refunds", raw, values, records, self.render_refund
+        )
+
+    async def list_refunds(
+        self, request: Request, raw: RawParams, authenticated: bool, endpoint: Endpoint
+    ) -> Response:
+        values = validate(raw, schemas.REFUNDS)
+        if not authenticated:
+            return self._denied(endpoint)
+        records = self._cached(
+            self._query_key("refunds", values),
+            lambda: self._refund_query(values, set(values["parent"])),
+        )
+
+        def render(record: RefundRecord) -> bytes:
+            # The store-wide endpoint names each refund's order in `parent_id`.
+            document = record.document()
+            document = {"id": document.pop("id"), "parent_id": record.order_id, **document}
+            links = self.refund_links(record)
+            links["refunded_by"] = [
+                {"href": self.rest_url(f"/wp/v2/users/{document['refunded_by']}")}
+            ]
+            return self.render_document(document, links)
+
+        return self._collection("/wc/v3/refunds", raw, values, records, render)
+
+    async def get_refund(
+        self,
+        request: Request,
+        raw: RawParams,
+        authenticated: bool,
+        endpoint: Endpoint,
+        order_id: int,
+        id: int,
+    ) -> Response:
+        record = self.shop.refunds.get(id)
+        if record is None or record.order_id != order_id:
+            return error_response(
+                "woocommerce_rest_shop_order_refund_invalid_id", "Invalid ID.", 404
+            )
+        if not authenticated:
+            return self._denied(endpoint)
+        return self._single(self.render_refund(record), raw)
+
+    async def create_refund(
+        self,
+        request: Request,
+        raw: RawParams,
+        authenticated: bool,
+        endpoint: Endpoint,
+        order_id: int,
+    ) -> Response:
+        if not authenticated:
+            return self._denied(endpoint)
+        refund = create_refund(self.shop, order_id, await self._body(request), self._now())
+        return self._single(self.render_refund(self.shop.refunds[refund["id"]]), raw, status=201)
+
+    # --- customers, products, taxes -----------------------------------------------------
+
+    async def list_customers(
+        self, request: Request, raw: RawParams, authenticated: bool, endpoint: Endpoint
+    ) -> Response:
+        values = validate(raw, schemas.CUSTOMERS)
+        if not authenticated:
+            return self._denied(endpoint)
+        include, exclude = set(values["include"]), set(values["exclude"])
+        email = values["email"]
+        role = values["role"]
+        search = (values["search"] or "").lower()
+        with self.shop.lock:
+            customers = [
+                customer
+                for customer in self.shop.customers.values()
+                if (role == "all" or customer["role"] == role)
+                and (not include or customer["id"] in include)
+                and customer["id"] not in exclude
+                and (email is None or customer["email"].lower() == email.lower())
+                and (
+                    not search
+                    or search in customer["email"].lower()
+                    or search in f"{customer['first_name']} {customer['last_name']}".lower()
+                )
+            ]
+        orderby = values["orderby"]
+        if orderby == "include" and values["include"]:
+            position = {item_id: index for index, item_id in enumerate(values["include"])}
+            customers.sort(key=lambda customer: position[customer["id"]])
+        else:
+            sort_key = {
+                "id": lambda customer: customer["id"],
+                "name": lambda customer: customer["username"],
+                "registered_date": lambda customer: (customer["date_created_gmt"], customer["id"]),
+            }.get(orderby, lambda customer: customer["id"])
+            customers.sort(key=sort_key, reverse=values["order"] == "desc")
+        return self._collection(
+            "/wc/v3/customers",
+            raw,
+            values,
+            customers,
+            lambda customer: self.render_document(
+                customer,
+                self._links(f"/wc/v3/customers/{customer['id']}", "/wc/v3/customers"),
+            ),
+        )
+
+    async def get_customer(
+        self, request: Request, raw: RawParams, authenticated: bool, endpoint: Endpoint, id: int
+    ) -> Response:
+        if not authenticated:
+            return self._denied(endpoint)
+        customer = self.shop.customers.get(id)
+        if customer is None:
+            return error_response("woocommerce_rest_invalid_id", "Invalid resource ID.", 404)
+        links = self._links(f"/wc/v3/customers/{id}", "/wc/v3/customers")
+        return self._single(self.render_document(customer, links), raw)
+
+    def _catalogue_rows(self, documents: Iterable[dict[str, Any]]) -> list[_Row]:
+        return [_Row(document) for document in documents]
+
+    def _catalogue_query(
+        self, values: dict[str, Any], rows: list[_Row], extra: Callable[[_Row], bool]
+    ) -> list[_Row]:
+        include, exclude = set(values["include"]), set(values["exclude"])
+        skus = set(values.get("sku") or [])
+        checks = self._date_window(values)
+        search = (values.get("search") or "").lower()
+        selected = [
+            row
+            for row in rows
+            if (not include or row.id in include)
+            and row.id not in exclude
+            and (not skus or row.document["sku"] in skus)
+            and (not search or search in row.document.get("name", "").lower())
+            and extra(row)
+            and all(check(row) for check in checks)
+        ]
+        return self._sorted(
+            selected,
+            values,
+            {
+                "date": "created_local",
+                "modified": "modified_local",
+                "title": "name",
+                "slug": "slug",
+                "price": "price",
+                "popularity": "total_sales",
+            },
+        )
+
+    def _product_links(self, document: dict[str, Any]) -> dict[str, Any]:
+        parent = self.shop.variation_parents.get(document["id"])
+        if parent is not None:
+            base = f"/wc/v3/products/{parent}/variations"
+            return self._links(f"{base}/{document['id']}", base, up=f"/wc/v3/products/{parent}")
+        return self._links(f"/wc/v3/products/{document['id']}", "/wc/v3/products")
+
+    async def list_products(
+        self, request: Request, raw: RawParams, authenticated: bool, endpoint: Endpoint
+    ) -> Response:
+        values = validate(raw, schemas.PRODUCTS)
+        if not authenticated:
+            return self._denied(endpoint)
+        with self.shop.lock:
+            rows = self._catalogue_rows(self.shop.products.values())
+            if values["sku"]:
+                # A SKU search spans products and variations, so variations can show up here.
+                rows += self._catalogue_rows(self.shop.variations.values())
+        product_type, status = values["type"], values["status"]
+        records = self._catalogue_query(
+            values,
+            rows,
+            lambda row: (
+                (product_type is None or row.document.get("type") == product_type)
+                and (status == "any" or row.document["status"] == status)
+            ),
+        )
+        return self._collection(
+            "/wc/v3/products",
+            raw,
+            values,
+            records,
+            lambda row: self.render_document(row.document, self._product_links(row.document)),
+        )
+
+    async def get_product(
+        self, request: Request, raw: RawParams, authenticated: bool, endpoint: Endpoint, id: int
+    ) -> Response:
+        product = self.shop.products.get(id)
+        if product is None:
+            return error_response("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
+        if not authenticated:
+            return self._denied(endpoint)
+        return self._single(self.render_document(product, self._product_links(product)), raw)
+
+    @staticmethod
+    def _variation_output(variation: dict[str, Any]) -> dict[str, Any]:
+        """`parent_id` and `name` only appear on the store-wide variations listing."""
+        return {k: v for k, v in variation.items() if k not in ("parent_id", "name")}
+
+    async def list_variations(
+        self,
+        request: Request,
+        raw: RawParams,
+        authenticated: bool,
+        endpoint: Endpoint,
+        product_id: int,
+    ) -> Response:
+        values = validate(raw, schemas.VARIATIONS)
+        if not authenticated:
+            return self._denied(endpoint)
+        if product_id not in self.shop.products:
+            return error_response("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
+        with self.shop.lock:
+            rows = self._catalogue_rows(
+                variation
+                for variation_id, variation in self.shop.variations.items()
+                if self.shop.variation_parents[variation_id] == product_id
+            )
+        records = self._catalogue_query(values, rows, lambda row: True)
+        return self._collection(
+            f"/wc/v3/products/{product_id}/variations",
+            raw,
+            values,
+            records,
+            lambda row: self.render_document(
+                self._variation_output(row.document), self._product_links(row.document)
+            ),
+        )
+
+    async def get_variation(
+        self,
+        request: Request,
+        raw: RawParams,
+        authenticated: bool,
+        endpoint: Endpoint,
+        product_id: int,
+        id: int,
+    ) -> Response:
+        variation = self.shop.variations.get(id)
+        if variation is None or self.shop.variation_parents.get(id) != product_id:
+            return error_response(
+                "woocommerce_rest_product_variation_invalid_id", "Invalid ID.", 404
+            )
+        if not authenticated:
+            return self._denied(endpoint)
+        document = self._variation_output(variation)
+        return self._single(self.render_document(document, self._product_links(variation)), raw)
+
+    async def list_taxes(
+        self, request: Request, raw: RawParams, authenticated: bool, endpoint: Endpoint
+    ) -> Response:
+        values = validate(raw, schemas.TAXES)
+        if not authenticated:
+            return self._denied(endpoint)
+        include, exclude = set(values["include"]), set(values["exclude"])
+        tax_class = values["class"]
+        taxes = [
+            tax
+            for tax in self.shop.taxes
+            if (tax_class is None or tax["class"] == tax_class)
+            and (not include or tax["id"] in include)
+            and tax["id"] not in exclude
+        ]
+        taxes.sort(
+            key=lambda tax: (tax[values["orderby"]], tax["id"]), reverse=values["order"] == "desc"
+        )
+        return self._collection(
+            "/wc/v3/taxes",
+            raw,
+            values,
+            taxes,
+            lambda tax: self.render_document(
+                tax, self._links(f"/wc/v3/taxes/{tax['id']}", "/wc/v3/taxes")
+            ),
+        )
+
+    async def get_tax(
+        self, request: Request, raw: RawParams, authenticated: bool, endpoint: Endpoint, id: int
+    ) -> Response:
+        if not authenticated:
+            return self._denied(endpoint)
+        tax = next((tax for tax in self.shop.taxes if tax["id"] == id), None)
+        if tax is None:
+            return error_response("woocommerce_rest_invalid_id", "Invalid resource ID.", 404)
+        links = self._links(f"/wc/v3/taxes/{id}", "/wc/v3/taxes")
+        return self._single(self.render_document(tax, links), raw)
+
+    async def list_tax_classes(
+        self, request: Request, raw: RawParams, authenticated: bool, endpoint: Endpoint
+    ) -> Response:
+        if not authenticated:
+            return self._denied(endpoint)
+        classes = [
+            {
+                **tax_class,
+                "_links": {
+                    "collection": [{"href": self.rest_url("/wc/v3/taxes/classes")}],
+                },
+            }
+            for tax_class in self.shop.tax_classes
+        ]
+        return self._json(classes)
+
+    # --- discovery ----------------------------------------------------------------------
+
+    def site_index(self) -> dict[str, Any]:
+        return {
+            "name": "Koffie & Co",
+            "description": "Koffie, thee en alles om het te zetten",
+            "url": self.home_url,
+            "home": self.home_url,
+            "gmt_offset": 1,
+            "timezone_string": self.shop.settings.timezone,
+            "namespaces": ["oembed/1.0", "wc/v1", "wc/v2", "wc/v3", "wp/v2"],
+            "authentication": [],
+            "routes": {},
+        }
+
+    async def namespace_index(
+        self, request: Request, raw: RawParams, authenticated: bool, endpoint: Endpoint
+    ) -> Response:
+        routes = {
+            re.sub(r"\(\?P<(\w+)>\\d\+\)", r"(?P<\1>[\\d]+)", item.pattern.pattern[1:-1]): {
+                "namespace": "wc/v3",
+                "methods": ["GET"] if item.method == "GET" else ["POST", "PUT", "PATCH"],
+            }
+            for item in ENDPOINTS
+        }
+        return self._json({"namespace": "wc/v3", "routes": routes})
+
+    # --- PDF Invoices & Packing Slips ---------------------------------------------------
+
+    async def admin_ajax(self, request: Request) -> Response:
+        raw = php_query(request.url.query)
+        if raw.get("action") != "generate_wpo_wcpdf":
+            return Response("0", status_code=400, media_type="text/html; charset=UTF-8")
+        fault = self.faults.draw()
+        answered = await self.faults.before(fault)
+        if answered is not None:
+            return answered
+        # wp_die() inside admin-ajax answers 200 with just the message.
+        denied = Response(NO_PERMISSION, status_code=200, media_type="text/html; charset=UTF-8")
+        order_ids = str(raw.get("order_ids", ""))
+        access_key = raw.get("access_key", raw.get("order_key"))
+        if raw.get("document_type") != "invoice" or not order_ids.isdigit():
+            return denied
+        record = self.shop.orders.get(int(order_ids))
+        if record is None or not isinstance(access_key, str):
+            return denied
+        order = record.document()
+        if order["order_key"] != access_key:
+            return denied
+        order = ensure_invoice(self.shop, int(order_ids), self._now())
+        number = invoice_number(order)
+        pdf = invoice_pdf(
+            [
+                "Koffie & Co",
+                f"Factuur {number}",
+                f"Bestelling {order['number']} van {order['date_created'][:10]}",
+                f"{order['billing']['first_name']} {order['billing']['last_name']}",
+                *(
+                    f"{item['quantity']} x {item['name']}: {order['currency']} "
+                    f"{item['total']} + btw {item['total_tax']}"
+                    for item in order["line_items"]
+                ),
+                f"Totaal: {order['currency']} {order['total']}",
+            ]
+        )
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="invoice-{number}.pdf"'},
+        )
+
+
+class _Row:
+    """A catalogue document with the attributes the shared filters and sorting read."""
+
+    __slots__ = (
+        "created_gmt",
+        "created_local",
+        "document",
+        "id",
+        "modified_gmt",
+        "modified_local",
+        "name",
+        "price",
+        "slug",
+        "total_sales",
+    )
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.id: int = document["id"]
+        self.created_local: str = document["date_created"]
+        self.created_gmt: str = document["date_created_gmt"]
+        self.modified_local: str = document["date_modified"]
+        self.modified_gmt: str = document["date_modified_gmt"]
+        self.name: str = document.get("name", "")
+        self.slug: str = document.get("slug", "")
+        self.price = float(document.get("price") or 0)
+        self.total_sales: int = document.get("total_sales", 0)
