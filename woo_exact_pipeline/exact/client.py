@@ -108,12 +108,17 @@ class ExactClient:
         clock: Clock = utc_now,
         sleep: Callable[[float], None] = time.sleep,
         division: int | None = None,
+        http_client: httpx.Client | None = None,
     ) -> ExactClient:
-        """The client of sync.yaml's administration, with secrets from the environment."""
+        """The client of sync.yaml's administration, with secrets from the environment.
+
+        `division` overrides the configured one; `http_client` (closed with the client) is
+        for proxies, custom transports or request instrumentation.
+        """
         source = os.environ if environ is None else environ
         credentials = ExactCredentials.from_environment(source)
         secret_key = required_environment(source, "WOO_EXACT_SECRET_KEY")
-        http = new_http_client(timeout_seconds)
+        http = http_client or new_http_client(timeout_seconds)
         try:
             store = TokenStore(engine, credentials.client_id, secret_key, clock=clock)
         except TokenStoreError as error:

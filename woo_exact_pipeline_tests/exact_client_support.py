@@ -1,0 +1,110 @@
+"""Helpers for the Exact client tests: a sandbox on a frozen clock and clients connected to it.
+
+Time never really passes in these tests: the client's clock is the sandbox's, and the client's
+`sleep` moves that clock forward, so waiting for a minute window or for the 570 s refresh rule
+takes no wall-clock time and is recorded in `SleepRecorder.waits`.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from cryptography.fernet import Fernet
+from sqlalchemy import Engine
+
+from woo_exact_pipeline.config import ExactSettings
+from woo_exact_pipeline.exact.client import ExactClient
+from woo_exact_pipeline.sandbox.exact import ExactSandbox, SandboxClock
+from woo_exact_pipeline.store.tokens import ExactTokens, TokenStore
+
+#: 09:00 UTC: far from midnight, so a day's quota does not reset by accident mid-test.
+START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+SECRET_KEY = Fernet.generate_key().decode()
+
+
+class SleepRecorder:
+    """A `sleep` that moves the sandbox clock instead of waiting."""
+
+    def __init__(self, clock: SandboxClock) -> None:
+        self.clock = clock
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.clock.advance(seconds=seconds)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def running_sandbox(**options: object) -> Iterator[ExactSandbox]:
+    options.setdefault("clock", SandboxClock(START))
+    sandbox = ExactSandbox(**options)  # type: ignore[arg-type]
+    sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
+def environment(sandbox: ExactSandbox, secret_key: str = SECRET_KEY) -> dict[str, str]:
+    return {
+        "EXACT_CLIENT_ID": sandbox.client_id,
+        "EXACT_CLIENT_SECRET": sandbox.client_secret,
+        "WOO_EXACT_SECRET_KEY": secret_key,
+    }
+
+
+def exact_settings(sandbox: ExactSandbox) -> ExactSettings:
+    return ExactSettings.model_validate(
+        {
+            "base_url": sandbox.base_url,
+            "redirect_uri": sandbox.redirect_uri,
+            "division": sandbox.division,
+            "vat_mapping": {"domestic": {21: "2", 9: "1"}},
+            "gl_mapping": {"domestic": {21: "8000", 9: "8010"}},
+            "eu_consumer_vat_regime": "shop_country_vat",
+            "rounding_gl": "8990",
+        }
+    )
+
+
+def store_sandbox_tokens(sandbox: ExactSandbox, engine: Engine) -> ExactTokens:
+    """Log in through the sandbox's real code flow and store the pair as `login` would."""
+    issued = sandbox.issue_tokens_for_tests()
+    now = sandbox.clock.now()
+    tokens = ExactTokens(
+        access_token=issued["access_token"],
+        refresh_token=issued["refresh_token"],
+        access_expires_at=now + timedelta(seconds=int(issued["expires_in"])),
+        issued_at=now,
+    )
+    TokenStore(engine, sandbox.client_id, SECRET_KEY).save(tokens)
+    return tokens
+
+
+def connected_client(
+    sandbox: ExactSandbox,
+    engine: Engine,
+    sleep: SleepRecorder | None = None,
+    *,
+    http_client: httpx.Client | None = None,
+) -> ExactClient:
+    """A client as the pipeline builds it, on the sandbox's clock."""
+    return ExactClient.from_settings(
+        exact_settings(sandbox),
+        engine,
+        environ=environment(sandbox),
+        clock=sandbox.clock.now,
+        sleep=sleep or SleepRecorder(sandbox.clock),
+        http_client=http_client,
+    )

@@ -1,0 +1,307 @@
+"""Token store and refresh rules against the Exact sandbox, on SQLite and PostgreSQL.
+
+The sandbox enforces what Exact does: a refresh within 570 s of the last issue is refused,
+every refresh retires the refresh token it used (and the previous access token), and a refresh
+token unused for 30 days is dead. A client that breaks a rule fails these tests loudly.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import Engine, select
+
+from woo_exact_pipeline.exact.client import ExactClient
+from woo_exact_pipeline.exact.errors import (
+    ExactConfigurationError,
+    ExactLoginRequired,
+    ExactTokenStoreError,
+)
+from woo_exact_pipeline.exact.oauth import ExactCredentials
+from woo_exact_pipeline.sandbox.exact import ExactSandbox
+from woo_exact_pipeline.store.database import open_sync_database
+from woo_exact_pipeline.store.schema import exact_tokens
+from woo_exact_pipeline.store.tokens import ExactTokens, TokenStore, TokenStoreError
+from woo_exact_pipeline_tests.exact_client_support import (
+    SECRET_KEY,
+    SleepRecorder,
+    connected_client,
+    environment,
+    exact_settings,
+    running_sandbox,
+    store_sandbox_tokens,
+)
+
+JOURNAL_FIELDS = ["Code"]
+
+
+@pytest.fixture
+def sandbox() -> Iterator[ExactSandbox]:
+    with running_sandbox() as running:
+        yield running
+
+
+def stored(sandbox: ExactSandbox, engine: Engine) -> ExactTokens:
+    tokens = TokenStore(engine, sandbox.client_id, SECRET_KEY).load()
+    assert tokens is not None
+    return tokens
+
+
+def read_journals(client: ExactClient) -> None:
+    assert client.get("financial/Journals", select=JOURNAL_FIELDS)
+
+
+def test_the_access_token_is_kept_until_its_last_30_seconds(
+    sandbox: ExactSandbox, sync_engine: Engine
+) -> None:
+    login = store_sandbox_tokens(sandbox, sync_engine)
+    # Recorded as issued 100 s earlier than it was, the 570 s rule would allow a refresh from
+    # 470 s on: only the 30 s margin keeps the client from a refresh Exact refuses as too early.
+    TokenStore(sync_engine, sandbox.client_id, SECRET_KEY).save(
+        ExactTokens(
+            access_token=login.access_token,
+            refresh_token=login.refresh_token,
+            access_expires_at=login.access_expires_at,
+            issued_at=login.issued_at - timedelta(seconds=100),
+        )
+    )
+    with connected_client(sandbox, sync_engine) as client:
+        read_journals(client)
+        sandbox.clock.advance(seconds=565)
+        read_journals(client)
+        assert stored(sandbox, sync_engine).refresh_token == login.refresh_token
+
+        sandbox.clock.advance(seconds=6)  # 571 s: inside the last 30 s
+        read_journals(client)
+        refreshed = stored(sandbox, sync_engine)
+        assert refreshed.issued_at == sandbox.clock.now()
+        assert refreshed.refresh_token != login.refresh_token
+        assert refreshed.access_expires_at == sandbox.clock.now() + timedelta(seconds=600)
+
+
+def test_a_short_lived_token_is_used_until_570_seconds_have_passed(
+    sandbox: ExactSandbox, sync_engine: Engine
+) -> None:
+    # Should Exact ever issue tokens shorter than 570 s, refreshing in the margin would be
+    # refused as too early: the client keeps the current token, then waits for 570 s.
+    login = store_sandbox_tokens(sandbox, sync_engine)
+    short = ExactTokens(
+        access_token=login.access_token,
+        refresh_token=login.refresh_token,
+        access_expires_at=login.issued_at + timedelta(seconds=60),
+        issued_at=login.issued_at,
+    )
+    TokenStore(sync_engine, sandbox.client_id, SECRET_KEY).save(short)
+    sleep = SleepRecorder(sandbox.clock)
+    with connected_client(sandbox, sync_engine, sleep) as client:
+        sandbox.clock.advance(seconds=45)  # in the margin, only 45 s after the issue
+        read_journals(client)
+        assert stored(sandbox, sync_engine).refresh_token == login.refresh_token
+        assert sleep.waits == []
+
+        sandbox.clock.advance(seconds=20)  # expired at 65 s: wait until 570 s, then refresh
+        read_journals(client)
+        assert sleep.waits == [pytest.approx(570 - 65)]
+        assert stored(sandbox, sync_engine).refresh_token != login.refresh_token
+
+
+def test_the_rotated_pair_is_stored_before_it_is_used(
+    sandbox: ExactSandbox, sync_engine: Engine, database_url: str
+) -> None:
+    store_sandbox_tokens(sandbox, sync_engine)
+    observer = open_sync_database(database_url)
+    seen: list[bool] = []
+
+    def check_stored_token(request: httpx.Request) -> None:
+        # Every API request must carry the token the database holds at that moment.
+        if "/api/v1/" in request.url.path:
+            bearer = request.headers["Authorization"].removeprefix("Bearer ")
+            seen.append(stored(sandbox, observer).access_token == bearer)
+
+    http = httpx.Client(event_hooks={"request": [check_stored_token]})
+    with connected_client(sandbox, sync_engine, http_client=http) as client:
+        read_journals(client)
+        sandbox.clock.advance(seconds=575)
+        read_journals(client)
+        sandbox.clock.advance(seconds=575)
+        read_journals(client)
+    observer.dispose()
+    assert seen == [True, True, True]
+
+
+def test_two_processes_refreshing_at_once_keep_the_connection(
+    sandbox: ExactSandbox, database_url: str
+) -> None:
+    setup = open_sync_database(database_url)
+    login = store_sandbox_tokens(sandbox, setup)
+    setup.dispose()
+    # Two "processes": separate engines and clients, both finding the token due at once.
+    engines = [open_sync_database(database_url) for _ in range(2)]
+    clients = [connected_client(sandbox, engine) for engine in engines]
+    for client in clients:
+        read_journals(client)
+    sandbox.clock.advance(seconds=580)
+    start = threading.Barrier(len(clients))
+    tokens: list[str] = []
+    failures: list[BaseException] = []
+
+    def refresh_and_call(client: ExactClient) -> None:
+        start.wait()
+        try:
+            tokens.append(client.tokens.access_token())
+            read_journals(client)
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=refresh_and_call, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    assert len(set(tokens)) == 1, "the second process must reuse the first one's new pair"
+    after = stored(sandbox, engines[0])
+    assert after.access_token == tokens[0]
+    assert after.refresh_token != login.refresh_token
+
+    # And the connection lives on: the next rotation works for either process.
+    sandbox.clock.advance(seconds=580)
+    read_journals(clients[1])
+    read_journals(clients[0])
+    for client, engine in zip(clients, engines, strict=True):
+        client.close()
+        engine.dispose()
+
+
+def test_an_expired_refresh_token_asks_for_a_new_login(
+    sandbox: ExactSandbox, sync_engine: Engine
+) -> None:
+    login = store_sandbox_tokens(sandbox, sync_engine)
+    with connected_client(sandbox, sync_engine) as client:
+        sandbox.clock.advance(days=30, seconds=1)
+        with pytest.raises(ExactLoginRequired) as raised:
+            read_journals(client)
+    message = str(raised.value)
+    assert "woo-exact exact login" in message
+    assert "refresh token expired" in message
+    assert login.refresh_token not in message and login.access_token not in message
+
+
+def test_a_refresh_token_used_elsewhere_asks_for_a_new_login(
+    sandbox: ExactSandbox, sync_engine: Engine
+) -> None:
+    login = store_sandbox_tokens(sandbox, sync_engine)
+    sandbox.clock.advance(seconds=600)
+    # Someone refreshes with our pair but never stores the result: the stored pair is dead.
+    stolen = httpx.post(
+        f"{sandbox.base_url}/api/oauth2/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": login.refresh_token,
+            "client_id": sandbox.client_id,
+            "client_secret": sandbox.client_secret,
+        },
+    )
+    assert stolen.status_code == 200
+    with (
+        connected_client(sandbox, sync_engine) as client,
+        pytest.raises(ExactLoginRequired, match=r"Old refresh token used\..*woo-exact exact login"),
+    ):
+        read_journals(client)
+
+
+def test_no_connection_stored_asks_for_a_login(sandbox: ExactSandbox, sync_engine: Engine) -> None:
+    with (
+        connected_client(sandbox, sync_engine) as client,
+        pytest.raises(ExactLoginRequired, match="woo-exact exact login"),
+    ):
+        read_journals(client)
+
+
+def test_the_daily_schedule_refreshes_a_refresh_token_near_its_idle_expiry(
+    sandbox: ExactSandbox, sync_engine: Engine
+) -> None:
+    login = store_sandbox_tokens(sandbox, sync_engine)
+    with connected_client(sandbox, sync_engine) as client:
+        sandbox.clock.advance(days=20)
+        assert client.tokens.refresh_before_idle_expiry(within=timedelta(days=7)) is False
+        assert stored(sandbox, sync_engine).refresh_token == login.refresh_token
+
+        sandbox.clock.advance(days=4)  # 24 days idle: 6 days left
+        assert client.tokens.refresh_before_idle_expiry(within=timedelta(days=7)) is True
+        renewed = stored(sandbox, sync_engine)
+        assert renewed.refresh_expires_at == sandbox.clock.now() + timedelta(days=30)
+
+        sandbox.clock.advance(days=29)  # alive thanks to the proactive refresh
+        read_journals(client)
+
+
+def test_tokens_are_unreadable_without_the_key(sandbox: ExactSandbox, sync_engine: Engine) -> None:
+    login = store_sandbox_tokens(sandbox, sync_engine)
+    with sync_engine.connect() as connection:
+        row = connection.execute(select(exact_tokens)).one()
+    stored_bytes = bytes(row.encrypted_tokens)
+    assert login.access_token.encode() not in stored_bytes
+    assert login.refresh_token.encode() not in stored_bytes
+    assert b"IAAAA" not in stored_bytes  # the fixed part of the sandbox's tokens
+
+    other_key = Fernet.generate_key().decode()
+    with pytest.raises(TokenStoreError, match="WOO_EXACT_SECRET_KEY"):
+        TokenStore(sync_engine, sandbox.client_id, other_key).load()
+    with (
+        ExactClient.from_settings(
+            exact_settings(sandbox),
+            sync_engine,
+            environ=environment(sandbox, secret_key=other_key),
+            clock=sandbox.clock.now,
+        ) as client,
+        pytest.raises(ExactTokenStoreError, match="cannot be decrypted"),
+    ):
+        read_journals(client)
+
+
+def test_a_row_copied_to_another_app_does_not_load(
+    sandbox: ExactSandbox, sync_engine: Engine
+) -> None:
+    store_sandbox_tokens(sandbox, sync_engine)
+    with sync_engine.begin() as connection:
+        connection.execute(exact_tokens.update().values(client_id="another-app"))
+    with pytest.raises(TokenStoreError, match="belong to another app"):
+        TokenStore(sync_engine, "another-app", SECRET_KEY).load()
+
+
+def test_secrets_show_in_no_repr_and_no_error(sandbox: ExactSandbox, sync_engine: Engine) -> None:
+    login = store_sandbox_tokens(sandbox, sync_engine)
+    credentials = ExactCredentials.from_environment(environment(sandbox))
+    with connected_client(sandbox, sync_engine) as client:
+        read_journals(client)
+        shown = " ".join(
+            [
+                repr(login),
+                str(login),
+                repr(credentials),
+                repr(client),
+                repr(client.tokens),
+                repr(TokenStore(sync_engine, sandbox.client_id, SECRET_KEY)),
+            ]
+        )
+        sandbox.clock.advance(days=31)
+        with pytest.raises(ExactLoginRequired) as raised:
+            read_journals(client)
+    shown += f" {raised.value!s} {raised.value!r}"
+    for secret in (login.access_token, login.refresh_token, sandbox.client_secret, SECRET_KEY):
+        assert secret not in shown
+
+
+def test_a_missing_secret_names_the_environment_variable(
+    sandbox: ExactSandbox, sync_engine: Engine
+) -> None:
+    incomplete = environment(sandbox)
+    del incomplete["WOO_EXACT_SECRET_KEY"]
+    with pytest.raises(ExactConfigurationError, match="WOO_EXACT_SECRET_KEY is not set"):
+        ExactClient.from_settings(exact_settings(sandbox), sync_engine, environ=incomplete)
