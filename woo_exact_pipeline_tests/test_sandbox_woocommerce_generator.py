@@ -1,0 +1,240 @@
+"""The demo shop: internally consistent as WooCommerce would store it, and every case is in it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from woo_exact_pipeline.sandbox.woocommerce.generator import generate_demo_shop
+from woo_exact_pipeline.sandbox.woocommerce.shop import Shop
+
+END_DATE = date(2026, 11, 10)
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+EU_OSS = {"BE", "DE", "FR", "AT", "IT", "ES", "SE", "IE"}
+EXPORTS = {"US", "CH", "GB", "NO"}
+Order = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def default_shop() -> Shop:
+    """The default history (90 days, 40 orders a day), pinned to a reference date."""
+    shop, _ = generate_demo_shop(end_date=END_DATE)
+    return shop
+
+
+@pytest.fixture(scope="module")
+def orders(default_shop: Shop) -> list[Order]:
+    return [record.document() for record in default_shop.orders.values()]
+
+
+def money(value: str) -> Decimal:
+    return Decimal(value)
+
+
+def meta(order: Order, key: str) -> Any:
+    return next((entry["value"] for entry in order["meta_data"] if entry["key"] == key), None)
+
+
+def count(orders: list[Order], predicate: Callable[[Order], bool]) -> int:
+    return sum(1 for order in orders if predicate(order))
+
+
+def test_every_order_total_is_the_sum_of_its_lines_and_taxes(orders: list[Order]) -> None:
+    for order in orders:
+        lines = sum(money(item["total"]) for item in order["line_items"])
+        shipping = sum(money(line["total"]) for line in order["shipping_lines"])
+        fees = sum(money(fee["total"]) for fee in order["fee_lines"])
+        assert money(order["total"]) == lines + shipping + fees + money(order["total_tax"]), order[
+            "id"
+        ]
+        assert money(order["total_tax"]) == money(order["cart_tax"]) + money(order["shipping_tax"])
+
+
+def test_tax_lines_add_up_the_per_line_rounded_taxes(orders: list[Order]) -> None:
+    for order in orders:
+        item_tax = sum(money(item["total_tax"]) for item in order["line_items"]) + sum(
+            money(fee["total_tax"]) for fee in order["fee_lines"]
+        )
+        assert (
+            money(order["cart_tax"])
+            == item_tax
+            == sum(money(line["tax_total"]) for line in order["tax_lines"])
+        )
+        assert (
+            money(order["shipping_tax"])
+            == sum(money(line["shipping_tax_total"]) for line in order["tax_lines"])
+            == sum(money(line["total_tax"]) for line in order["shipping_lines"])
+        )
+        for item in order["line_items"]:
+            rounded = sum(round(money(tax["total"]), 2) for tax in item["taxes"])
+            assert money(item["total_tax"]) == rounded
+            assert isinstance(item["price"], float | int)
+            assert item["price"] == pytest.approx(
+                float(money(item["total"])) / item["quantity"], abs=0.005
+            )
+        assert money(order["discount_total"]) == sum(
+            money(item["subtotal"]) - money(item["total"]) for item in order["line_items"]
+        )
+
+
+def test_refunds_never_exceed_the_order_and_a_full_refund_marks_it_refunded(
+    default_shop: Shop, orders: list[Order]
+) -> None:
+    refunds_by_order: dict[int, list[Order]] = {}
+    for record in default_shop.refunds.values():
+        refunds_by_order.setdefault(record.order_id, []).append(record.document())
+    for order in orders:
+        refunds = refunds_by_order.get(order["id"], [])
+        assert sorted(r["id"] for r in refunds) == sorted(r["id"] for r in order["refunds"])
+        refunded = sum(money(refund["amount"]) for refund in refunds)
+        assert refunded == -sum(money(refund["total"]) for refund in order["refunds"])
+        assert refunded <= money(order["total"])
+        assert (order["status"] == "refunded") == (
+            refunds != [] and refunded == money(order["total"])
+        )
+        for refund in refunds:
+            assert refund["date_created_gmt"] > order["date_created_gmt"]
+            assert refund["id"] > order["id"]  # refunds are later posts in the same table
+            assert order["date_modified_gmt"] >= refund["date_created_gmt"]
+
+
+def test_dates_are_site_local_and_gmt_across_the_dst_change(orders: list[Order]) -> None:
+    offsets = Counter()
+    for order in orders:
+        local = datetime.fromisoformat(order["date_created"])
+        gmt = datetime.fromisoformat(order["date_created_gmt"]).replace(tzinfo=UTC)
+        assert gmt.astimezone(AMSTERDAM).replace(tzinfo=None) == local
+        offsets[local - gmt.replace(tzinfo=None)] += 1
+        assert order["date_modified_gmt"] >= order["date_created_gmt"]
+        if order["date_paid_gmt"]:
+            assert order["date_paid_gmt"] >= order["date_created_gmt"]
+    assert len(offsets) == 2, "the history must span a daylight-saving change"
+
+
+def test_statuses_move_on_over_later_days(orders: list[Order]) -> None:
+    statuses = Counter(order["status"] for order in orders)
+    for status in (
+        "pending",
+        "on-hold",
+        "processing",
+        "completed",
+        "cancelled",
+        "refunded",
+        "failed",
+    ):
+        assert statuses[status] > 0, status
+    completed_days_later = count(
+        orders,
+        lambda o: (
+            o["date_completed"] is not None
+            and datetime.fromisoformat(o["date_completed"])
+            - datetime.fromisoformat(o["date_created"])
+            > (datetime(2000, 1, 2) - datetime(2000, 1, 1)) / 2
+        ),
+    )
+    assert completed_days_later > 100
+    assert count(orders, lambda o: o["date_modified"][:10] > o["date_created"][:10]) > 100
+
+
+def test_every_vat_case_a_bookkeeper_meets_is_present(orders: list[Order]) -> None:
+    def country(order: Order) -> str:
+        return order["shipping"]["country"] or order["billing"]["country"]
+
+    domestic = count(orders, lambda o: country(o) == "NL" and money(o["total_tax"]) > 0)
+    assert domestic > 1000
+    for oss_country in EU_OSS:
+        oss = count(
+            orders,
+            lambda o, c=oss_country: (
+                country(o) == c
+                and any(line["rate_code"].startswith(f"{c}-") for line in o["tax_lines"])
+            ),
+        )
+        assert oss > 0, oss_country
+    reverse_charge = [o for o in orders if meta(o, "_billing_vat_number")]
+    assert len(reverse_charge) >= 20
+    assert all(
+        money(o["total_tax"]) == 0 and meta(o, "is_vat_exempt") == "yes" and country(o) in EU_OSS
+        for o in reverse_charge
+    )
+    for export_country in EXPORTS:
+        exports = [o for o in orders if country(o) == export_country]
+        assert exports, export_country
+        assert all(o["tax_lines"] == [] and money(o["total_tax"]) == 0 for o in exports)
+    assert count(orders, lambda o: any(line["rate_percent"] == 13.5 for line in o["tax_lines"]))
+
+
+def test_channels_customers_discounts_fees_and_shipping_are_all_represented(
+    default_shop: Shop, orders: list[Order]
+) -> None:
+    assert count(orders, lambda o: o["created_via"] == "pos-rest-api") > 50
+    assert count(orders, lambda o: o["customer_id"] == 0) > 500
+    registered = [o for o in orders if o["customer_id"]]
+    assert len(registered) > 500
+    assert all(o["customer_id"] in default_shop.customers for o in registered)
+    coupon_types = Counter(c["discount_type"] for o in orders for c in o["coupon_lines"])
+    assert coupon_types["percent"] > 0 and coupon_types["fixed_cart"] > 0
+    assert count(orders, lambda o: o["fee_lines"] != []) > 0
+    methods = Counter(line["method_id"] for o in orders for line in o["shipping_lines"])
+    assert methods["free_shipping"] > 0 and methods["flat_rate"] > 0
+    assert count(orders, lambda o: money(o["shipping_tax"]) > 0) > 100
+
+
+def test_invoices_products_currencies_and_awkward_names(
+    default_shop: Shop, orders: list[Order]
+) -> None:
+    invoiced = [o for o in orders if meta(o, "_wcpdf_invoice_number")]
+    assert len(invoiced) > 100
+    assert all(o["wpo_wcpdf_invoice_number"] == meta(o, "_wcpdf_invoice_number") for o in invoiced)
+    assert all(meta(o, "_wcpdf_invoice_date") for o in invoiced)
+    numbers = [meta(o, "_wcpdf_invoice_number_data")["number"] for o in invoiced]
+    assert len(set(numbers)) == len(numbers)
+    assert count(orders, lambda o: o["wpo_wcpdf_invoice_number"] == "") > 100
+
+    assert any(product["sku"] == "" for product in default_shop.products.values())
+    assert count(orders, lambda o: any(item["sku"] == "" for item in o["line_items"])) > 0
+    currencies = Counter(o["currency"] for o in orders)
+    assert currencies["USD"] > 0 and currencies["GBP"] > 0 and currencies["EUR"] > 3000
+
+    def names(order: Order) -> str:
+        billing = order["billing"]
+        return f"{billing['first_name']} {billing['last_name']} {billing['company']}"
+
+    assert count(orders, lambda o: any(ord(c) > 0xFFFF for c in names(o)))  # emoji
+    assert count(orders, lambda o: any(c in "éëöüçñ" for c in names(o)))  # accents
+    assert count(orders, lambda o: len(o["billing"]["company"]) > 80)
+
+
+def test_refund_kinds_full_partial_with_lines_and_amount_only(default_shop: Shop) -> None:
+    kinds = Counter()
+    for record in default_shop.refunds.values():
+        refund = record.document()
+        order = default_shop.orders[record.order_id].document()
+        if refund["line_items"] == []:
+            kinds["amount only"] += 1
+        elif order["status"] == "refunded" and len(order["refunds"]) == 1:
+            kinds["full"] += 1
+        else:
+            kinds["partial with lines"] += 1
+    assert kinds["amount only"] > 0 and kinds["full"] > 0 and kinds["partial with lines"] > 0
+
+
+def test_the_same_seed_and_reference_date_give_the_same_shop() -> None:
+    first, _ = generate_demo_shop(seed=5, days=12, orders_per_day=10, end_date=END_DATE)
+    again, _ = generate_demo_shop(seed=5, days=12, orders_per_day=10, end_date=END_DATE)
+    other, _ = generate_demo_shop(seed=6, days=12, orders_per_day=10, end_date=END_DATE)
+    assert first.export() == again.export()
+    assert first.export()["orders"] != other.export()["orders"]
+
+
+def test_nothing_happens_after_the_shops_clock(default_shop: Shop) -> None:
+    assert default_shop.now is not None
+    last_moment = default_shop.now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    assert max(record.modified_gmt for record in default_shop.orders.values()) <= last_moment
+    assert max(record.created_gmt for record in default_shop.refunds.values()) <= last_moment
