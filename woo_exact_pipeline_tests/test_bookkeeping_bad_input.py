@@ -59,6 +59,7 @@ def held_alone(order: dict[str, Any], **kwargs: Any) -> str:
         ({"total": "twelve"}, "order.total: 'twelve' is not an amount"),
         ({"total": "NaN"}, "not a finite amount"),
         ({"total": "1e30"}, "out of range"),
+        ({"total": "-12.10"}, "the order total -12.10 is negative"),
         ({"total_tax": True}, "order.total_tax: True is not an amount"),
         ({"line_items": {"0": {}}}, "order.line_items is not a list"),
         ({"line_items": ["mug"]}, "order.line_items[0] is not a JSON object"),

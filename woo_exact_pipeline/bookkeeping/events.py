@@ -710,6 +710,12 @@ def _check_known(lines: Sequence[JournalLine], rules: _Rules) -> None:
 def _sale_event(order: _Order, parts: list[_Part], rules: _Rules) -> AccountingEvent:
     raw = order.raw
     total = parse.amount(raw, "total", "order")
+    if total < 0:
+        raise BookingProblem(
+            "invalid_data",
+            f"the order total {total} is negative; WooCommerce never charges less than zero, "
+            "so the order was edited by hand and needs a manual booking",
+        )
     lines = _balanced(_lines(parts, order, rules), total, order, rules, f"order {order.number}")
     _check_known(lines, rules)
     event_date = None

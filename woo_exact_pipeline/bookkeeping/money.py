@@ -45,7 +45,9 @@ def parse_amount(value: object) -> Decimal:
     if amount and amount.adjusted() >= MAX_AMOUNT_DIGITS:
         # Far beyond any order, and beyond what Exact's doubles hold to the cent.
         raise InvalidAmount(f"{value!r} is out of range")
-    return amount
+    # "-0.00" (a rounded tiny negative) is the same money as "0.00"; one spelling keeps
+    # content hashes stable.
+    return amount.copy_abs() if amount.is_zero() else amount
 
 
 def to_cents(amount: Decimal) -> Decimal:
