@@ -1,0 +1,185 @@
+"""Reading and posting against the Exact sandbox: paging, bulk reads, padded codes, error
+envelopes, and a POST whose answer is lost after Exact committed it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from woo_exact_pipeline.exact import reference
+from woo_exact_pipeline.exact.client import ExactClient
+from woo_exact_pipeline.exact.errors import ExactApiError, ExactOutcomeUnknown
+from woo_exact_pipeline.exact.odata import account_code, parse_date, same_code, vat_code
+from woo_exact_pipeline.sandbox.exact import DropMode, ExactSandbox
+from woo_exact_pipeline_tests.exact_client_support import (
+    connected_client,
+    running_sandbox,
+    store_sandbox_tokens,
+)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[ExactSandbox]:
+    with running_sandbox() as running:
+        yield running
+
+
+@pytest.fixture
+def client(sandbox: ExactSandbox, sync_engine: Engine) -> Iterator[ExactClient]:
+    store_sandbox_tokens(sandbox, sync_engine)
+    with connected_client(sandbox, sync_engine) as connected:
+        yield connected
+
+
+def sales_entry(client: ExactClient, your_ref: str) -> dict[str, Any]:
+    debtor = reference.find_debtor(client, "2")
+    revenue = next(gl for gl in reference.gl_accounts(client) if gl.code == "8000")
+    assert debtor is not None
+    return {
+        "Journal": "70",
+        "Customer": debtor.id,
+        "EntryDate": date(2026, 11, 24),
+        "YourRef": your_ref,
+        "Description": f"Order {your_ref}",
+        "Type": 20,
+        "SalesEntryLines": [
+            {
+                "GLAccount": revenue.id,
+                "AmountFC": Decimal("41.32"),
+                "VATCode": vat_code("2"),
+                "Description": "Omzet webshop",
+            }
+        ],
+    }
+
+
+def test_list_requests_follow_next_until_the_last_page(client: ExactClient) -> None:
+    # 83 VAT codes on a regular endpoint: a page of 60 and one of 23.
+    pages = list(client.pages("vat/VATCodes", select=["ID", "Code"]))
+    assert [len(page) for page in pages] == [60, 23]
+    assert client.calls_made == 2
+    codes = [record["Code"] for page in pages for record in page]
+    assert len(set(codes)) == 83
+    assert len(reference.vat_codes(client)) == 83
+
+
+def test_select_is_never_left_out(client: ExactClient) -> None:
+    with pytest.raises(ValueError, match=r"\$select"):
+        client.get("financial/Journals", select=[])
+    with pytest.raises(ValueError, match=r"\$select"):
+        client.get("financial/Journals", select="Code")  # a string is not a field list
+    assert client.calls_made == 0
+
+
+def test_reference_data_is_read_in_bulk_as_typed_records(client: ExactClient) -> None:
+    accounts = reference.gl_accounts(client)
+    items = reference.items(client)
+    debtors = reference.debtors(client)
+    journals = reference.journals(client)
+    assert client.calls_made == 4, "one call each: bulk pages hold 1,000"
+    revenue = next(gl for gl in accounts if gl.code == "8000")
+    assert revenue.type == 110 and not revenue.blocked
+    assert {item.code for item in items} >= {"WEBSHOP", "VERZENDKOSTEN", "FIETSBEL-01"}
+    # Customers only (account 4 has status A), codes trimmed of Exact's 18-character padding.
+    assert sorted(debtor.code for debtor in debtors) == ["1", "2", "3", "5"]
+    sales = next(journal for journal in journals if journal.code == "70")
+    assert sales.type == 20 and sales.description == "Verkoopboek"
+
+
+def test_padded_codes_are_sent_padded_and_compared_trimmed(client: ExactClient) -> None:
+    assert account_code("2") == " " * 17 + "2"
+    assert vat_code("2") == "2  "
+    assert same_code("2  ", "2") and same_code(" " * 17 + "2", 2)
+    assert not same_code("21", "2")
+
+    debtor = reference.find_debtor(client, "2")
+    assert debtor is not None and debtor.code == "2" and debtor.status == "C"
+    raw = client.get("crm/Accounts", select=["Code"], filter="Status eq 'C'")
+    assert " " * 17 + "2" in [record["Code"] for record in raw], "Exact's own padding"
+    assert reference.find_debtor(client, "99") is None
+
+    vat = reference.find_vat_code(client, "2")  # found through trim(Code)
+    assert vat is not None and vat.code == "2" and vat.percentage == Decimal("0.21")
+    oss = reference.find_vat_code(client, " ATH ")
+    assert oss is not None and oss.oss_country == "AT"
+
+
+def test_a_post_returns_the_created_record_and_is_found_by_your_ref(client: ExactClient) -> None:
+    created = client.post("salesentry/SalesEntries", sales_entry(client, "WEB-1001"))
+    assert created["YourRef"] == "WEB-1001"
+    assert created["AmountFC"] == pytest.approx(50.0)  # 41.32 + 21 % VAT, computed by Exact
+    assert parse_date(created["EntryDate"]) is not None
+    assert parse_date(created["EntryDate"]).date() == date(2026, 11, 24)  # type: ignore[union-attr]
+
+    found = reference.find_by_your_ref(client, "sales_entry", "70", "WEB-1001")
+    assert [(hit.id, hit.number, hit.journal) for hit in found] == [
+        (created["EntryID"], str(created["EntryNumber"]), "70")
+    ]
+    assert reference.find_by_your_ref(client, "sales_entry", "71", "WEB-1001") == []
+    assert reference.find_by_your_ref(client, "sales_entry", "70", "WEB-1002") == []
+
+
+def test_a_post_answered_by_a_dropped_connection_is_outcome_unknown(
+    client: ExactClient, sandbox: ExactSandbox
+) -> None:
+    body = sales_entry(client, "WEB-2001")
+    calls_before = client.calls_made
+    sandbox.faults.arm_commit_then_drop(1, DropMode.RESET)
+    with pytest.raises(ExactOutcomeUnknown) as raised:
+        client.post("salesentry/SalesEntries", body)
+    assert "look the document up" in str(raised.value)
+    assert client.calls_made == calls_before, "no answer came, and no second POST was sent"
+    # Exact did book it, exactly once: the lookup finds it, so it must not be posted again.
+    assert len(sandbox.sales_entries("WEB-2001")) == 1
+    assert len(reference.find_by_your_ref(client, "sales_entry", "70", "WEB-2001")) == 1
+
+
+def test_a_post_that_hangs_is_outcome_unknown_after_the_timeout(
+    sandbox: ExactSandbox, sync_engine: Engine
+) -> None:
+    store_sandbox_tokens(sandbox, sync_engine)
+    with connected_client(sandbox, sync_engine, http_client=httpx.Client(timeout=1.0)) as impatient:
+        body = sales_entry(impatient, "WEB-3001")
+        sandbox.faults.arm_commit_then_drop(1, DropMode.HANG)
+        with pytest.raises(ExactOutcomeUnknown, match="no answer in time"):
+            impatient.post("salesentry/SalesEntries", body)
+    assert len(sandbox.sales_entries("WEB-3001")) == 1
+
+
+def test_exacts_error_envelope_becomes_a_readable_error_with_our_context(
+    client: ExactClient, sandbox: ExactSandbox
+) -> None:
+    body = sales_entry(client, "WEB-4001")
+    body["Journal"] = "10"  # the cash journal
+    body["SalesEntryLines"][0]["GLAccount"] = sandbox.seeded_id("gl", "1300")
+    with pytest.raises(ExactApiError) as raised:
+        client.post("salesentry/SalesEntries", body)
+    error = raised.value.with_context(order="WEB-4001", field="Journal")
+    assert error.status == 400
+    assert error.messages == [
+        "Invalid journal. The journal must be a sales journal.",
+        "Invalid: G/L account type",
+    ]
+    assert str(error) == (
+        "Exact Online answered 400 to POST salesentry/SalesEntries: Invalid journal. The journal "
+        "must be a sales journal.; Invalid: G/L account type (order WEB-4001, field Journal)"
+    )
+    assert sandbox.sales_entries("WEB-4001") == []
+
+
+def test_a_missing_record_by_key_is_none(client: ExactClient) -> None:
+    assert (
+        client.get_by_key(
+            "financial/GLAccounts", "00000000-0000-0000-0000-000000000000", select=["ID"]
+        )
+        is None
+    )
+    journal = reference.journals(client)[0]
+    found = client.get_by_key("financial/Journals", journal.id, select=["ID", "Code"])
+    assert found is not None and found["Code"] == journal.code
