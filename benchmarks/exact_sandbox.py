@@ -1,0 +1,162 @@
+"""Benchmark of the Exact Online sandbox: read throughput on one core, memory per booking.
+
+Prints one JSON line. The server runs in a child process pinned to one CPU core with the
+given number of sales entries preloaded; the parent (on another core when there is one)
+fires reads over keep-alive connections for a few seconds.
+
+    .venv/bin/python benchmarks/exact_sandbox.py                 # 100,000 bookings
+    .venv/bin/python benchmarks/exact_sandbox.py --bookings 1000 --seconds 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import threading
+import time
+from multiprocessing.connection import Connection
+from typing import Any
+
+import httpx
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def _pin(core: int) -> None:
+    cores = sorted(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cores[core % len(cores)]})
+
+
+def _entry(sandbox: Any, number: int) -> dict[str, Any]:
+    # A typical webshop order: two products at different rates and shipping.
+    return {
+        "Journal": "70",
+        "Customer": sandbox.seeded_id("account", "2"),
+        "EntryDate": "2026-03-01T00:00:00",
+        "YourRef": f"WEB-{number:07d}",
+        "Description": f"Order WEB-{number:07d}",
+        "SalesEntryLines": [
+            {"GLAccount": sandbox.seeded_id("gl", "8000"), "AmountFC": "41.98", "VATCode": "2"},
+            {"GLAccount": sandbox.seeded_id("gl", "8010"), "AmountFC": "12.35", "VATCode": "1"},
+            {"GLAccount": sandbox.seeded_id("gl", "8300"), "AmountFC": "4.95"},
+        ],
+    }
+
+
+def _serve(bookings: int, pipe: Connection) -> None:
+    from woo_exact_pipeline.sandbox.exact import ExactSandbox
+
+    _pin(0)
+    sandbox = ExactSandbox(minute_limit=10**9, daily_limit=10**9)
+    before = _rss_bytes()
+    started = time.perf_counter()
+    sandbox.preload_sales_entries(_entry(sandbox, n) for n in range(bookings))
+    booking_seconds = time.perf_counter() - started
+    grown = _rss_bytes() - before
+    sandbox.start()
+    pipe.send(
+        {
+            "api_url": sandbox.api_url,
+            "tokens": sandbox.issue_tokens_for_tests(),
+            "memory_bytes": grown,
+            "booking_seconds": booking_seconds,
+        }
+    )
+    pipe.recv()  # wait until the parent has measured
+    sandbox.stop()
+
+
+def _hammer(url: str, params: dict[str, str], headers: dict[str, str], seconds: float) -> int:
+    done = 0
+    stop_at = time.perf_counter() + seconds
+    with httpx.Client(headers=headers, timeout=30) as client:
+        while time.perf_counter() < stop_at:
+            response = client.get(url, params=params)
+            if response.status_code != 200:
+                raise RuntimeError(f"read failed: {response.status_code} {response.text[:200]}")
+            done += 1
+    return done
+
+
+def _requests_per_second(
+    url: str, params: dict[str, str], headers: dict[str, str], seconds: float, clients: int
+) -> float:
+    counts: list[int] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        count = _hammer(url, params, headers, seconds)
+        with lock:
+            counts.append(count)
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bookings", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--clients", type=int, default=4)
+    args = parser.parse_args()
+
+    parent_end, child_end = multiprocessing.Pipe()
+    server = multiprocessing.get_context("spawn").Process(
+        target=_serve, args=(args.bookings, child_end)
+    )
+    server.start()
+    ready = parent_end.recv()
+    _pin(1)
+    api_url = ready["api_url"]
+    headers = {
+        "Authorization": f"Bearer {ready['tokens']['access_token']}",
+        "Accept": "application/json",
+    }
+    middle = f"WEB-{args.bookings // 2:07d}"
+    reads = {
+        "journals_list": (f"{api_url}/financial/Journals", {"$select": "ID,Code,Type"}),
+        "entry_by_your_ref": (
+            f"{api_url}/salesentry/SalesEntries",
+            {"$filter": f"YourRef eq '{middle}' and Journal eq '70'", "$select": "EntryID"},
+        ),
+    }
+    throughput = {
+        name: round(_requests_per_second(url, params, headers, args.seconds, args.clients), 1)
+        for name, (url, params) in reads.items()
+    }
+    parent_end.send("done")
+    server.join(timeout=30)
+    print(
+        json.dumps(
+            {
+                "benchmark": "exact_sandbox",
+                "bookings": args.bookings,
+                "lines_per_booking": 3,
+                "server_cores": 1,
+                "client_threads": args.clients,
+                "read_requests_per_second": throughput,
+                "memory_bytes_for_bookings": ready["memory_bytes"],
+                "memory_bytes_per_booking": round(ready["memory_bytes"] / max(args.bookings, 1)),
+                "bookings_per_second_without_http": round(
+                    args.bookings / max(ready["booking_seconds"], 1e-9)
+                ),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
