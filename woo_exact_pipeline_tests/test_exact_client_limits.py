@@ -161,3 +161,24 @@ def test_gets_give_up_when_exact_stays_down(sandbox: ExactSandbox, sync_engine: 
             client.get(JOURNALS, select=["Code"])
         assert client.calls_made == 5
     assert sleep.waits == [1, 2, 4, 8]
+
+
+def test_an_endpoint_blocked_by_exact_is_reported_not_waited_for(
+    sync_engine: Engine,
+) -> None:
+    with running_sandbox() as sandbox:
+        store_sandbox_tokens(sandbox, sync_engine)
+        sleep = SleepRecorder(sandbox.clock)
+        with connected_client(sandbox, sync_engine, sleep) as client:
+            # Another installation with its own database makes 11 errors: Exact blocks.
+            token = client.tokens.access_token()
+            for _ in range(11):
+                answer = httpx.get(
+                    f"{sandbox.api_url}/crm/Accounts?$select=ID",
+                    headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                )
+                assert answer.status_code == 400
+            with pytest.raises(ExactApiError, match="429 to GET crm/Accounts: Too many errors"):
+                client.get("crm/Accounts", select=["ID"], filter="Status eq 'C'")
+            assert client.calls_made == 1
+        assert sleep.waits == []

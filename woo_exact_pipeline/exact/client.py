@@ -376,6 +376,10 @@ class ExactClient:
     ) -> None:
         # Exact sends only the headers of the window that ran out.
         announced = announced_limits(response.headers)
+        if announced.minutely is None and announced.daily is None and _error_messages(response):
+            # Not a spent window but a block with a reason (e.g. too many errors on this
+            # endpoint, caused elsewhere): waiting a minute would not help.
+            raise _api_error(response, response.request.method, endpoint)
         now = self._clock()
         if announced.daily is not None and announced.daily.remaining <= 0:
             raise ExactDailyQuotaSpent(self.division, announced.daily.resets_at)

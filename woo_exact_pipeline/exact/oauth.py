@@ -40,6 +40,9 @@ MIN_REFRESH_INTERVAL = timedelta(seconds=570)
 #: The daily schedule refreshes a refresh token this close to its 30-day idle expiry.
 PROACTIVE_REFRESH_WINDOW = timedelta(days=7)
 TOKEN_REQUEST_ATTEMPTS = 3
+# A refresh holds the token lock (on SQLite: the whole database, whose other writers give up
+# after 30 s), so the token endpoint gets short timeouts and short pauses between attempts.
+TOKEN_REQUEST_TIMEOUT_SECONDS = 8.0
 
 logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -221,7 +224,10 @@ class TokenKeeper:
             requested_at = self._clock()
             try:
                 response = self._http.post(
-                    self._token_url, data=form, headers={"Accept": "application/json"}
+                    self._token_url,
+                    data=form,
+                    headers={"Accept": "application/json"},
+                    timeout=TOKEN_REQUEST_TIMEOUT_SECONDS,
                 )
             except httpx.HTTPError as error:
                 if attempt == TOKEN_REQUEST_ATTEMPTS:
@@ -229,10 +235,10 @@ class TokenKeeper:
                         f"{failure}: Exact's token endpoint could not be reached "
                         f"({type(error).__name__})"
                     ) from None
-                self._sleep(2.0**attempt)
+                self._sleep(float(attempt))
                 continue
             if response.status_code >= 500 and attempt < TOKEN_REQUEST_ATTEMPTS:
-                self._sleep(2.0**attempt)
+                self._sleep(float(attempt))
                 continue
             if response.status_code != 200:
                 raise self._token_error(response, failure)
