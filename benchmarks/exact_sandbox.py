@@ -74,6 +74,12 @@ def _serve(bookings: int, pipe: Connection) -> None:
     sandbox.stop()
 
 
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _hammer(url: str, params: dict[str, str], headers: dict[str, str], seconds: float) -> int:
     done = 0
     stop_at = time.perf_counter() + seconds
@@ -87,8 +93,14 @@ def _hammer(url: str, params: dict[str, str], headers: dict[str, str], seconds: 
 
 
 def _requests_per_second(
-    url: str, params: dict[str, str], headers: dict[str, str], seconds: float, clients: int
-) -> float:
+    url: str,
+    params: dict[str, str],
+    headers: dict[str, str],
+    seconds: float,
+    clients: int,
+    server_pid: int,
+) -> tuple[float, float]:
+    """Requests per second, and the share of its core the server was busy meanwhile."""
     counts: list[int] = []
     lock = threading.Lock()
 
@@ -98,12 +110,14 @@ def _requests_per_second(
             counts.append(count)
 
     threads = [threading.Thread(target=worker) for _ in range(clients)]
+    cpu_before = _cpu_seconds(server_pid)
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return sum(counts) / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    return sum(counts) / elapsed, (_cpu_seconds(server_pid) - cpu_before) / elapsed
 
 
 def main() -> None:
@@ -133,10 +147,14 @@ def main() -> None:
             {"$filter": f"YourRef eq '{middle}' and Journal eq '70'", "$select": "EntryID"},
         ),
     }
-    throughput = {
-        name: round(_requests_per_second(url, params, headers, args.seconds, args.clients), 1)
-        for name, (url, params) in reads.items()
-    }
+    throughput: dict[str, float] = {}
+    server_busy: dict[str, float] = {}
+    for name, (url, params) in reads.items():
+        rate, busy = _requests_per_second(
+            url, params, headers, args.seconds, args.clients, server.pid or 0
+        )
+        throughput[name] = round(rate, 1)
+        server_busy[name] = round(busy, 2)
     parent_end.send("done")
     server.join(timeout=30)
     print(
@@ -148,6 +166,8 @@ def main() -> None:
                 "server_cores": 1,
                 "client_threads": args.clients,
                 "read_requests_per_second": throughput,
+                # Below 1.0 the client, not the server, was the limit.
+                "server_core_busy_share": server_busy,
                 "memory_bytes_for_bookings": ready["memory_bytes"],
                 "memory_bytes_per_booking": round(ready["memory_bytes"] / max(args.bookings, 1)),
                 "bookings_per_second_without_http": round(

@@ -317,7 +317,10 @@ class Division:
         account = self.stores["crm/Accounts"].get(reference)
         if account is None:
             errors.append(f"Invalid reference: {label}")
-        elif account.get("Status") != "C" and not account.get("IsSales"):
+            return
+        # Keep the master record's own string: one GUID object shared by 100,000 bookings.
+        record[name] = account["ID"]
+        if account.get("Status") != "C" and not account.get("IsSales"):
             # Exact: "Ongeldig: Factuur voor (Type)" when the account is not a customer.
             errors.append(f"Invalid: {label} (Type)")
         elif account.get("Blocked"):
@@ -332,6 +335,7 @@ class Division:
         if journal is None:
             errors.append("Invalid reference: Journal")
             return None
+        record["Journal"] = journal["Code"]
         if journal["Type"] != SALES_JOURNAL_TYPE:
             errors.append("Invalid journal. The journal must be a sales journal.")
             return None
@@ -449,6 +453,8 @@ class Division:
             errors.append("Mandatory: G/L account")
         else:
             gl_account = self._check_revenue_account(gl_reference, errors)
+            if gl_account is not None:
+                line["GLAccount"] = gl_account["ID"]
         if line.setdefault("Type", entry_type) != entry_type:
             errors.append("Invalid: Type")
         # "If this property is not filled, it will use the default VAT code of the G/L account"
@@ -473,6 +479,8 @@ class Division:
                 if item is None or not item.get("IsSalesItem", True):
                     errors.append("Invalid reference: Item")
                     item = None
+                else:
+                    line["Item"] = item["ID"]
             if "UnitPrice" not in line:
                 # Exact would take the price list; the sandbox keeps none, so it is required.
                 errors.append("Mandatory: Unit price")
@@ -487,7 +495,7 @@ class Division:
                 gl_account = None
             else:
                 gl_account = self._check_revenue_account(gl_reference, errors)
-                line["GLAccount"] = gl_reference
+                line["GLAccount"] = gl_reference if gl_account is None else gl_account["ID"]
             code = line.get("VATCode") or item.get("SalesVatCode")
             if code is None and gl_account is not None:
                 code = gl_account.get("VATCode")
