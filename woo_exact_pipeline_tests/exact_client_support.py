@@ -7,23 +7,26 @@ takes no wall-clock time and is recorded in `SleepRecorder.waits`.
 
 from __future__ import annotations
 
+import base64
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
-from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
 from woo_exact_pipeline.config import ExactSettings
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.sandbox.exact import ExactSandbox, SandboxClock
+from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.tokens import ExactTokens, TokenStore
 
 #: 09:00 UTC: far from midnight, so a day's quota does not reset by accident mid-test.
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-SECRET_KEY = Fernet.generate_key().decode()
+# Fixed so spawned child processes hold the same key; a test key, guarding nothing.
+SECRET_KEY = base64.urlsafe_b64encode(b"woo-exact-pipeline test key 32b!").decode()
 
 
 class SleepRecorder:
@@ -108,3 +111,46 @@ def connected_client(
         sleep=sleep or SleepRecorder(sandbox.clock),
         http_client=http_client,
     )
+
+
+def refresh_in_child_process(
+    database_url: str,
+    sandbox_facts: dict[str, Any],
+    clock_offset: timedelta,
+    start: Any,
+    results: Any,
+) -> None:
+    """Run in a spawned process: wait for the others, then use a token that is due.
+
+    The child's clock is real time plus the offset the parent's ticking sandbox clock has, so
+    both sides agree the token is in its last 30 seconds.
+    """
+    engine = open_sync_database(database_url)
+    settings = ExactSettings.model_validate(
+        {
+            "base_url": sandbox_facts["base_url"],
+            "redirect_uri": sandbox_facts["redirect_uri"],
+            "division": sandbox_facts["division"],
+            "vat_mapping": {"domestic": {21: "2"}},
+            "gl_mapping": {"domestic": {21: "8000"}},
+            "eu_consumer_vat_regime": "shop_country_vat",
+            "rounding_gl": "8900",
+        }
+    )
+    environ = {
+        "EXACT_CLIENT_ID": sandbox_facts["client_id"],
+        "EXACT_CLIENT_SECRET": sandbox_facts["client_secret"],
+        "WOO_EXACT_SECRET_KEY": SECRET_KEY,
+    }
+    try:
+        with ExactClient.from_settings(
+            settings, engine, environ=environ, clock=lambda: datetime.now(UTC) + clock_offset
+        ) as client:
+            start.wait()
+            token = client.tokens.access_token()
+            client.get("financial/Journals", select=["Code"])
+            results.put(("ok", token))
+    except Exception as error:
+        results.put(("failed", f"{type(error).__name__}: {error}"))
+    finally:
+        engine.dispose()

@@ -7,9 +7,10 @@ token unused for 30 days is dead. A client that breaks a rule fails these tests 
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -23,7 +24,7 @@ from woo_exact_pipeline.exact.errors import (
     ExactTokenStoreError,
 )
 from woo_exact_pipeline.exact.oauth import ExactCredentials
-from woo_exact_pipeline.sandbox.exact import ExactSandbox
+from woo_exact_pipeline.sandbox.exact import ExactSandbox, SandboxClock
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.schema import exact_tokens
 from woo_exact_pipeline.store.tokens import ExactTokens, TokenStore, TokenStoreError
@@ -33,6 +34,7 @@ from woo_exact_pipeline_tests.exact_client_support import (
     connected_client,
     environment,
     exact_settings,
+    refresh_in_child_process,
     running_sandbox,
     store_sandbox_tokens,
 )
@@ -305,3 +307,62 @@ def test_a_missing_secret_names_the_environment_variable(
     del incomplete["WOO_EXACT_SECRET_KEY"]
     with pytest.raises(ExactConfigurationError, match="WOO_EXACT_SECRET_KEY is not set"):
         ExactClient.from_settings(exact_settings(sandbox), sync_engine, environ=incomplete)
+
+
+def test_a_request_overtaken_by_another_processs_refresh_retries_with_the_new_token(
+    sandbox: ExactSandbox, sync_engine: Engine, database_url: str
+) -> None:
+    store_sandbox_tokens(sandbox, sync_engine)
+    other_engine = open_sync_database(database_url)
+    other = connected_client(sandbox, other_engine)
+    overtaken: list[int] = []
+
+    def refresh_elsewhere_while_in_flight(request: httpx.Request) -> None:
+        # Our token was still good when we sent it; while the request travels, another
+        # process refreshes, and Exact retires our access token with the rotation.
+        if not overtaken:
+            overtaken.append(1)
+            sandbox.clock.advance(seconds=2)
+            other.tokens.access_token()
+
+    http = httpx.Client(event_hooks={"request": [refresh_elsewhere_while_in_flight]})
+    with connected_client(sandbox, sync_engine, http_client=http) as client:
+        sandbox.clock.advance(seconds=569)
+        read_journals(client)
+        assert client.calls_made == 2, "one 401, then the same request with the new token"
+        assert client.tokens.access_token() == stored(sandbox, sync_engine).access_token
+    other.close()
+    other_engine.dispose()
+
+
+def test_three_real_processes_refreshing_at_once_keep_the_connection(
+    database_url: str,
+) -> None:
+    # A ticking sandbox clock, because the children cannot share a frozen one.
+    with running_sandbox(clock=SandboxClock(ticking=True)) as sandbox:
+        setup = open_sync_database(database_url)
+        login = store_sandbox_tokens(sandbox, setup)
+        sandbox.clock.advance(seconds=575)
+        offset = sandbox.clock.now() - datetime.now(UTC)
+        context = multiprocessing.get_context("spawn")
+        start = context.Barrier(3)
+        results = context.Queue()
+        children = [
+            context.Process(
+                target=refresh_in_child_process,
+                args=(database_url, sandbox.describe(), offset, start, results),
+            )
+            for _ in range(3)
+        ]
+        for child in children:
+            child.start()
+        outcomes = [results.get(timeout=120) for _ in children]
+        for child in children:
+            child.join(timeout=30)
+        assert [status for status, _ in outcomes] == ["ok"] * 3, outcomes
+        tokens = {token for _, token in outcomes}
+        assert len(tokens) == 1, "one refresh; the others used the pair it stored"
+        after = stored(sandbox, setup)
+        assert after.access_token in tokens
+        assert after.refresh_token != login.refresh_token
+        setup.dispose()
