@@ -243,6 +243,7 @@ class _Order:
     decision: VatDecision
     rates: dict[int, Decimal | None]
     debtor: Debtor
+    keeps_items: bool  # only credits look items up; an order without refunds skips the work
     items: dict[int, _OrderItem] = field(default_factory=dict)
 
 
@@ -261,7 +262,7 @@ def _book_order(
             raise BookingProblem("invalid_data", f"the order id {raw.get('id')!r} is not a number")
         if not rules.reached_booking_status(raw):
             return
-        order, sale_parts = _read_order(raw, order_id, number, rules)
+        order, sale_parts = _read_order(raw, order_id, number, rules, bool(refunds))
         if order is None:
             waiting.append(
                 Waiting(
@@ -307,7 +308,7 @@ def _unexpected(
 
 
 def _read_order(
-    raw: Mapping[str, Any], order_id: int, number: str, rules: _Rules
+    raw: Mapping[str, Any], order_id: int, number: str, rules: _Rules, has_refunds: bool
 ) -> tuple[_Order | None, list[_Part]]:
     """The order's identity, VAT decision and sale parts; None while it waits for a number."""
     meta = parse.meta_values(raw)
@@ -351,6 +352,7 @@ def _read_order(
         decision=decision,
         rates=rates,
         debtor=_debtor(raw, decision, rules),
+        keeps_items=has_refunds,
     )
     return order, _sale_parts(order, rules)
 
@@ -366,16 +368,18 @@ def _line_rate(
     taxes = parse.records(line, "taxes", where)
     if not taxes:
         return None
-    charged: set[int] = set()
-    listed: set[int] = set()
-    for index, tax in enumerate(taxes):
-        rate_id = parse.integer(tax.get("id"), f"{where}.taxes[{index}].id")
-        listed.add(rate_id)
-        for key in ("total", "subtotal"):
-            value = parse.optional_amount(tax, key, f"{where}.taxes[{index}]")
-            if value:
-                charged.add(rate_id)
-    rate_ids = charged or listed
+    if len(taxes) == 1:  # the usual case: one rate, whatever its amount
+        rate_ids = {parse.integer(taxes[0].get("id"), f"{where}.taxes[0].id")}
+    else:
+        charged: set[int] = set()
+        listed: set[int] = set()
+        for index, tax in enumerate(taxes):
+            rate_id = parse.integer(tax.get("id"), f"{where}.taxes[{index}].id")
+            listed.add(rate_id)
+            for key in ("total", "subtotal"):
+                if parse.optional_amount(tax, key, f"{where}.taxes[{index}]"):
+                    charged.add(rate_id)
+        rate_ids = charged or listed
     if len(rate_ids) > 1:
         raise BookingProblem(
             "invalid_data",
@@ -465,8 +469,13 @@ def _sale_parts(order: _Order, rules: _Rules) -> list[_Part]:
             )
         total = parse.amount(line, "total", where)
         total_tax = parse.amount(line, "total_tax", where)
-        subtotal = parse.amount(line, "subtotal", where)
-        subtotal_tax = parse.amount(line, "subtotal_tax", where)
+        # The pre-discount subtotal is only booked with a discount item (profiled: skipping
+        # it otherwise saves a third of the amount parsing).
+        if rules.discount_item is not None:
+            subtotal = parse.amount(line, "subtotal", where)
+            subtotal_tax = parse.amount(line, "subtotal_tax", where)
+        else:
+            subtotal, subtotal_tax = total, total_tax
         rate = _line_rate(line, order.rates, raw, where) or ZERO
         if quantity == 0:
             if total or total_tax or subtotal or subtotal_tax:
@@ -477,9 +486,9 @@ def _sale_parts(order: _Order, rules: _Rules) -> list[_Part]:
         _checked_vat(order, rate, subtotal_tax or total_tax, f"line item {name!r}")
         item_code = _product_item(parse.text(line, "sku"), rules, name)
         gl, vat_code = _account(order, rules, rate, item_code)
-        if isinstance(line.get("id"), int):
+        if order.keeps_items and isinstance(line.get("id"), int):
             order.items[line["id"]] = _OrderItem("revenue", rate, item_code, name)
-        if rules.discount_item is not None and (subtotal != total or subtotal_tax != total_tax):
+        if subtotal != total or subtotal_tax != total_tax:
             # The product at its list price, and what the coupons took off on the discount item.
             parts.append(
                 _Part(
@@ -539,7 +548,7 @@ def _cost_part(
     else:
         item_code = rules.item(rules.costs_item, "other_costs", "fees")
         explicit_gl = None
-    if isinstance(line.get("id"), int):
+    if order.keeps_items and isinstance(line.get("id"), int):
         order.items[line["id"]] = _OrderItem(kind, rate, item_code, name)
     _checked_vat(order, rate, total_tax, f"{kind} line {name!r}")
     gl, vat_code = _account(order, rules, rate, item_code, explicit_gl)

@@ -25,21 +25,24 @@ def parse_amount(value: object) -> Decimal:
     Floats are read through `repr`, which is the shortest text that round-trips, so the JSON
     number 3.3 becomes Decimal("3.3") and not 3.29999999999999982236431605997495353221893310546875.
     """
-    if isinstance(value, str):
-        text = value.strip()
-    elif isinstance(value, bool):
-        # bool is an int subclass; True as "1.00" would silently book a euro.
-        raise InvalidAmount(f"{value!r} is not an amount")
-    elif isinstance(value, int | float):
-        text = repr(value)
-    elif isinstance(value, Decimal):
-        text = str(value)
+    if type(value) is int:  # quantities: exact without a detour through text
+        amount = Decimal(value)
     else:
-        raise InvalidAmount(f"{value!r} is not an amount")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise InvalidAmount(f"{value!r} is not an amount") from None
+        if type(value) is str:
+            text = value
+        elif isinstance(value, bool):
+            # bool is an int subclass; True as "1.00" would silently book a euro.
+            raise InvalidAmount(f"{value!r} is not an amount")
+        elif isinstance(value, int | float):
+            text = repr(value)
+        elif isinstance(value, Decimal | str):
+            text = str(value)
+        else:
+            raise InvalidAmount(f"{value!r} is not an amount")
+        try:
+            amount = Decimal(text)  # ignores surrounding whitespace, as PHP's floatval
+        except InvalidOperation:
+            raise InvalidAmount(f"{value!r} is not an amount") from None
     if not amount.is_finite():
         raise InvalidAmount(f"{value!r} is not a finite amount")
     if amount and amount.adjusted() >= MAX_AMOUNT_DIGITS:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from woo_exact_pipeline.bookkeeping.money import InvalidAmount, parse_amount
+from woo_exact_pipeline.bookkeeping.money import MAX_AMOUNT_DIGITS, InvalidAmount, parse_amount
 from woo_exact_pipeline.bookkeeping.problems import BookingProblem
 from woo_exact_pipeline.bookkeeping.text import clean_text
 
@@ -27,11 +27,28 @@ def records(parent: Mapping[str, Any], key: str, where: str) -> Sequence[Mapping
         return ()
     if not isinstance(value, list):
         raise BookingProblem("invalid_data", f"{where}.{key} is not a list", value=value)
-    return [record(item, f"{where}.{key}[{index}]") for index, item in enumerate(value)]
+    if value and set(map(type, value)) != {dict}:  # one C-level pass for the usual case
+        for index, item in enumerate(value):
+            record(item, f"{where}.{key}[{index}]")
+    return value
 
 
 def amount(parent: Mapping[str, Any], key: str, where: str) -> Decimal:
     value = parent.get(key)
+    if type(value) is str:
+        # Fast path for the usual non-zero amount string; everything else (zero, odd types,
+        # errors) takes parse_amount's full checks. Profiled: amounts are the hottest call.
+        try:
+            fast = Decimal(value)
+        except InvalidOperation:
+            fast = None
+        if (
+            fast is not None
+            and fast.is_finite()
+            and not fast.is_zero()
+            and fast.adjusted() < MAX_AMOUNT_DIGITS
+        ):
+            return fast
     try:
         return parse_amount(value)
     except InvalidAmount as error:

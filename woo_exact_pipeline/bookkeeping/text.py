@@ -22,7 +22,11 @@ def clean_text(value: object) -> str:
     """
     if value is None:
         return ""
-    text = html.unescape(str(value))
+    text = value if type(value) is str else str(value)
+    if "&" in text:
+        text = html.unescape(text)
+    if text.isprintable() and "  " not in text:
+        return text.strip()  # fast path: nothing to replace (most names and addresses)
     return _CONTROL_OR_SPACE_RUN.sub(" ", text).strip()
 
 
