@@ -172,41 +172,46 @@ class TokenKeeper:
         return now >= tokens.access_expires_at - REFRESH_MARGIN
 
     def _refresh_under_lock(self, proactive_window: timedelta | None) -> ExactTokens:
-        def refresh() -> ExactTokens:
-            with self._store.locked() as locked:
-                current = locked.tokens
-                if current is None:
-                    raise ExactLoginRequired(
-                        f"there is no Exact Online connection for app "
-                        f"{self._credentials.client_id} in the sync database; {LOGIN_AGAIN}"
-                    )
-                now = self._clock()
-                if proactive_window is not None:
-                    due = now >= current.refresh_expires_at - proactive_window
-                else:
-                    due = self._needs_refresh(current, now)
-                earliest = current.issued_at + MIN_REFRESH_INTERVAL
-                if not due or (now < earliest and now < current.access_expires_at):
-                    # Another process refreshed meanwhile, or it is too early to ask Exact:
-                    # the stored access token is still good.
-                    return current
-                if now < earliest:
-                    # Only reachable when Exact issues tokens shorter than 570 s.
-                    self._sleep((earliest - now).total_seconds())
-                fresh = self._token_request(
-                    {"grant_type": "refresh_token", "refresh_token": current.refresh_token},
-                    failure="Exact refused to refresh the connection",
-                )
-                # Saved (committed when the block ends) before anyone uses the new pair.
-                locked.replace(fresh)
-                logger.info(
-                    "refreshed the Exact Online tokens; access valid until %s",
-                    fresh.access_expires_at.isoformat(),
-                )
-                return fresh
+        while True:
+            outcome = self._guarded(lambda: self._refresh_if_due(proactive_window))
+            if isinstance(outcome, ExactTokens):
+                self._tokens = outcome
+                return outcome
+            # Only reachable when Exact issues tokens shorter than 570 s: wait, outside the
+            # lock, until Exact allows the refresh.
+            self._sleep(max(0.0, (outcome - self._clock()).total_seconds()))
 
-        self._tokens = self._guarded(refresh)
-        return self._tokens
+    def _refresh_if_due(self, proactive_window: timedelta | None) -> ExactTokens | datetime:
+        """The pair to use, refreshed if due; or when to try again if Exact would refuse."""
+        with self._store.locked() as locked:
+            current = locked.tokens
+            if current is None:
+                raise ExactLoginRequired(
+                    f"there is no Exact Online connection for app {self.client_id} in the "
+                    f"sync database; {LOGIN_AGAIN}"
+                )
+            now = self._clock()
+            if proactive_window is not None:
+                due = now >= current.refresh_expires_at - proactive_window
+            else:
+                due = self._needs_refresh(current, now)
+            if not due:
+                return current  # another process refreshed meanwhile, or nothing to do
+            earliest = current.issued_at + MIN_REFRESH_INTERVAL
+            if now < earliest:
+                # Exact would refuse as too early: keep a still valid token, else wait.
+                return current if now < current.access_expires_at else earliest
+            fresh = self._token_request(
+                {"grant_type": "refresh_token", "refresh_token": current.refresh_token},
+                failure="Exact refused to refresh the connection",
+            )
+            # Saved (committed when this block ends) before anyone uses the new pair.
+            locked.replace(fresh)
+        logger.info(
+            "refreshed the Exact Online tokens; access valid until %s",
+            fresh.access_expires_at.isoformat(),
+        )
+        return fresh
 
     def _guarded(self, action: Callable[[], _T]) -> _T:
         try:
