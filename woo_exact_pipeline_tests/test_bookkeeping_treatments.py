@@ -3,11 +3,13 @@ expected Exact lines worked out by hand (prices incl. 21%/9% VAT, as Dutch shops
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from woo_exact_pipeline.bookkeeping import (
+    AccountingEvent,
     Debtor,
     ExactReferenceData,
     JournalLine,
@@ -468,10 +470,18 @@ def discounted_order() -> dict[str, Any]:
         ],
     )  # fmt: skip
     coffee, book_line, _moka = order["line_items"]
-    coffee.update(total="37.12", total_tax="7.80",
-                  taxes=[{"id": 1, "total": "7.7952", "subtotal": "8.6603"}], price=18.56)
-    book_line.update(total="20.60", total_tax="1.85",
-                     taxes=[{"id": 2, "total": "1.854", "subtotal": "2.0601"}], price=20.6)
+    coffee.update(
+        total="37.12",
+        total_tax="7.80",
+        taxes=[{"id": 1, "total": "7.7952", "subtotal": "8.6603"}],
+        price=18.56,
+    )
+    book_line.update(
+        total="20.60",
+        total_tax="1.85",
+        taxes=[{"id": 2, "total": "1.854", "subtotal": "2.0601"}],
+        price=20.6,
+    )
     order["line_items"] = [coffee, book_line]  # fmt: skip
     return order
 
@@ -766,3 +776,35 @@ def test_content_hash_is_stable_and_changes_with_the_booking() -> None:
     (changed,) = book([coffee_order(total="121.16")]).events
     assert first.content_hash == again.content_hash
     assert first.content_hash != changed.content_hash
+
+
+def test_content_hash_covers_every_booked_field_and_ignores_decimal_notation() -> None:
+    (sale,) = book([coffee_order()]).events
+    line = sale.lines[0]
+    renotated = replace(
+        sale,
+        lines=(replace(line, amount_excl_vat=D("73.470000"), vat_rate=D("21.00")), *sale.lines[1:]),
+        total_incl_vat=D("121.1500"),
+    )
+    assert renotated.content_hash == sale.content_hash  # as read back from a NUMERIC column
+
+    line_changes: dict[str, object] = {
+        "kind": "fee", "gl_account": "9999", "vat_code": "9", "vat_rate": D(1),
+        "item_code": "X", "description": "X", "quantity": D(99), "unit_price": D(1),
+        "amount_excl_vat": D(1), "vat_amount": D(1),
+    }  # fmt: skip
+    assert set(line_changes) == {f.name for f in fields(JournalLine)}
+    for name, value in line_changes.items():
+        changed = replace(sale, lines=(replace(line, **{name: value}), *sale.lines[1:]))
+        assert changed.content_hash != sale.content_hash, name
+
+    event_changes: dict[str, object] = {
+        "kind": "credit", "reference": "X", "order_id": 1, "refund_id": 1,
+        "event_date": date(2026, 1, 1), "currency": "USD", "description": "X",
+        "debtor": Debtor("default", "1"), "vat_treatment": VatTreatment.EXPORT,
+        "flags": ("x",), "lines": sale.lines[1:], "total_incl_vat": D(1),
+    }  # fmt: skip
+    not_hashed = {"content_hash", "vat_explanation", "order_number"}
+    assert set(event_changes) == {f.name for f in fields(AccountingEvent)} - not_hashed
+    for name, value in event_changes.items():
+        assert replace(sale, **{name: value}).content_hash != sale.content_hash, name

@@ -106,6 +106,8 @@ class AccountingEvent:
 
     def __post_init__(self) -> None:
         # The loader compares hashes to notice an event that changed after it was booked.
+        # Left out: the explanation (rewording it is no change to the booking) and the order
+        # number (the reference carries it).
         fingerprint = repr(
             (
                 self.kind,
