@@ -75,7 +75,7 @@ def generate_order(order_id: int, rng: random.Random) -> dict[str, Any]:
              "taxes": [{"id": RATE_IDS[(country, shipping_rate)], "total": "0.0609"}]
              if charges_vat else []}
         )  # fmt: skip
-    every = [*lines, *shipping_lines, *fee_lines]
+    every: list[dict[str, Any]] = [*lines, *shipping_lines, *fee_lines]
     total_tax = sum((Decimal(line["total_tax"]) for line in every), Decimal(0))
     total = sum((Decimal(line["total"]) for line in every), total_tax)
     used = sorted({(country, rate) for rate in rates} if charges_vat else set())

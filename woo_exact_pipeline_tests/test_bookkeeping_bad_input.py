@@ -83,9 +83,8 @@ def test_a_line_field_of_the_wrong_type_is_named() -> None:
 
 
 def test_orders_that_are_not_objects_or_lack_an_id_are_quarantined() -> None:
-    result = build_accounting_events(
-        ["not an order", {"id": "abc"}, {"id": True}, simple_order()], {}, settings()
-    )
+    not_orders: list[Any] = ["not an order", {"id": "abc"}, {"id": True}]
+    result = build_accounting_events([*not_orders, simple_order()], {}, settings())
     assert [event.order_id for event in result.events] == [3001]
     assert len(result.quarantined) == 3
     assert all(item.order_id is None and item.reason for item in result.quarantined)
@@ -306,7 +305,8 @@ def test_a_bad_refund_is_held_while_the_sale_and_other_refunds_book() -> None:
            "line_items": [{"id": 1, "name": "Mok", "quantity": 1, "total": "5.00",
                            "total_tax": "0.00", "taxes": []}]}  # fmt: skip
     good = {"id": 72, "date_created_gmt": "2026-03-06T10:00:00", "amount": "1.21"}
-    result = book([simple_order()], {3001: [bad, "junk", good]})  # type: ignore[list-item]
+    refunds: list[Any] = [bad, "junk", good]
+    result = book([simple_order()], {3001: refunds})
 
     assert [event.reference for event in result.events] == ["3001", "3001-R72"]
     reasons = {held.refund_id: held.reason for held in result.quarantined}

@@ -38,7 +38,7 @@ def generated_orders(draw: st.DrawFn, order_id: int) -> tuple[dict[str, Any], di
     rates = RATES_BY_COUNTRY[country]
     unmapped = country == "DE" and draw(st.integers(0, 9)) == 0
     used_rates: set[int] = set()
-    lines = []
+    lines: list[dict[str, Any]] = []
     for index in range(draw(st.integers(1, 4))):
         rate = UNMAPPED_RATE if unmapped and index == 0 else draw(st.sampled_from(rates))
         quantity = draw(st.integers(1, 6))
@@ -58,7 +58,7 @@ def generated_orders(draw: st.DrawFn, order_id: int) -> tuple[dict[str, Any], di
              "sku": draw(st.sampled_from(["", "SKU-1", "SKU-2"])), "price": float(total)}
         )  # fmt: skip
     shipping_rate = rates[0]
-    shipping_lines = []
+    shipping_lines: list[dict[str, Any]] = []
     if draw(st.booleans()):
         net = cents(draw(st.integers(0, 2_000)))
         used_rates.add(shipping_rate)
@@ -68,7 +68,7 @@ def generated_orders(draw: st.DrawFn, order_id: int) -> tuple[dict[str, Any], di
              "taxes": [] if country == "US" else [{"id": RATE_IDS[shipping_rate],
                                                    "total": str(net * shipping_rate / 100)}]}
         )  # fmt: skip
-    fee_lines = []
+    fee_lines: list[dict[str, Any]] = []
     if draw(st.booleans()):
         net = cents(draw(st.integers(-500, 500)))  # negative fees are used as discounts
         used_rates.add(shipping_rate)

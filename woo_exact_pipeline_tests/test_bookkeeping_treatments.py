@@ -788,7 +788,7 @@ def test_content_hash_covers_every_booked_field_and_ignores_decimal_notation() -
     )
     assert renotated.content_hash == sale.content_hash  # as read back from a NUMERIC column
 
-    line_changes: dict[str, object] = {
+    line_changes: dict[str, Any] = {
         "kind": "fee", "gl_account": "9999", "vat_code": "9", "vat_rate": D(1),
         "item_code": "X", "description": "X", "quantity": D(99), "unit_price": D(1),
         "amount_excl_vat": D(1), "vat_amount": D(1),
@@ -798,7 +798,7 @@ def test_content_hash_covers_every_booked_field_and_ignores_decimal_notation() -
         changed = replace(sale, lines=(replace(line, **{name: value}), *sale.lines[1:]))
         assert changed.content_hash != sale.content_hash, name
 
-    event_changes: dict[str, object] = {
+    event_changes: dict[str, Any] = {
         "kind": "credit", "reference": "X", "order_id": 1, "refund_id": 1,
         "event_date": date(2026, 1, 1), "currency": "USD", "description": "X",
         "debtor": Debtor("default", "1"), "vat_treatment": VatTreatment.EXPORT,
