@@ -15,10 +15,13 @@ from sqlalchemy import Engine
 from woo_exact_pipeline.exact import reference
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.exact.errors import ExactApiError, ExactOutcomeUnknown
+from woo_exact_pipeline.exact.oauth import consent_url
 from woo_exact_pipeline.exact.odata import account_code, parse_date, same_code, vat_code
 from woo_exact_pipeline.sandbox.exact import DropMode, ExactSandbox
 from woo_exact_pipeline_tests.exact_client_support import (
     connected_client,
+    environment,
+    exact_settings,
     running_sandbox,
     store_sandbox_tokens,
 )
@@ -183,3 +186,33 @@ def test_a_missing_record_by_key_is_none(client: ExactClient) -> None:
     journal = reference.journals(client)[0]
     found = client.get_by_key("financial/Journals", journal.id, select=["ID", "Code"])
     assert found is not None and found["Code"] == journal.code
+
+
+@pytest.mark.parametrize("country", ["nl", "be", "de", "fr", "co.uk", "es", "com"])
+def test_each_country_site_has_its_own_address(
+    sandbox: ExactSandbox, sync_engine: Engine, country: str
+) -> None:
+    settings = exact_settings(sandbox).model_copy(update={"base_url": None, "country": country})
+    with ExactClient.from_settings(settings, sync_engine, environ=environment(sandbox)) as client:
+        assert client.division_url("financial/Journals", select=["Code"]) == (
+            f"https://start.exactonline.{country}/api/v1/{sandbox.division}"
+            "/financial/Journals?$select=Code"
+        )
+    assert consent_url(settings.api_base_url, "app", "http://localhost/cb", "s").startswith(
+        f"https://start.exactonline.{country}/api/oauth2/auth?client_id=app&"
+    )
+
+
+def test_filters_are_encoded_as_odata_expects(client: ExactClient) -> None:
+    url = client.division_url(
+        "salesentry/SalesEntries",
+        select=["EntryID", "YourRef"],
+        filter="YourRef eq 'O''Brien & Zn' and Journal eq '70'",
+    )
+    assert url.endswith(
+        "/salesentry/SalesEntries?$select=EntryID,YourRef"
+        "&$filter=YourRef%20eq%20'O''Brien%20%26%20Zn'%20and%20Journal%20eq%20'70'"
+    )
+    created = client.post("salesentry/SalesEntries", sales_entry(client, "O'Brien & Zn"))
+    found = reference.find_by_your_ref(client, "sales_entry", "70", "O'Brien & Zn")
+    assert [hit.id for hit in found] == [created["EntryID"]]

@@ -7,6 +7,7 @@ token unused for 30 days is dead. A client that breaks a rule fails these tests 
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import threading
 from collections.abc import Iterator
@@ -277,15 +278,22 @@ def test_a_row_copied_to_another_app_does_not_load(
         TokenStore(sync_engine, "another-app", SECRET_KEY).load()
 
 
-def test_secrets_show_in_no_repr_and_no_error(sandbox: ExactSandbox, sync_engine: Engine) -> None:
+def test_secrets_show_in_no_repr_no_error_and_no_log(
+    sandbox: ExactSandbox, sync_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # httpx and httpcore included
     login = store_sandbox_tokens(sandbox, sync_engine)
     credentials = ExactCredentials.from_environment(environment(sandbox))
     with connected_client(sandbox, sync_engine) as client:
         read_journals(client)
+        sandbox.clock.advance(seconds=580)
+        read_journals(client)  # a refresh: new tokens travel and are stored
+        refreshed = stored(sandbox, sync_engine)
         shown = " ".join(
             [
                 repr(login),
                 str(login),
+                repr(refreshed),
                 repr(credentials),
                 repr(client),
                 repr(client.tokens),
@@ -295,8 +303,18 @@ def test_secrets_show_in_no_repr_and_no_error(sandbox: ExactSandbox, sync_engine
         sandbox.clock.advance(days=31)
         with pytest.raises(ExactLoginRequired) as raised:
             read_journals(client)
-    shown += f" {raised.value!s} {raised.value!r}"
-    for secret in (login.access_token, login.refresh_token, sandbox.client_secret, SECRET_KEY):
+    shown += f" {raised.value!s} {raised.value!r} {caplog.text}"
+    assert "refreshed the Exact Online tokens" in caplog.text
+    assert "send_request_headers" in caplog.text, "the transport logs were captured too"
+    secrets = (
+        login.access_token,
+        login.refresh_token,
+        refreshed.access_token,
+        refreshed.refresh_token,
+        sandbox.client_secret,
+        SECRET_KEY,
+    )
+    for secret in secrets:
         assert secret not in shown
 
 

@@ -287,7 +287,9 @@ class ExactClient:
             if counted:
                 self._wait_for_rate_limit()
             token = self.tokens.access_token()
-            headers = {"Authorization": f"Bearer {token}"}
+            # Per request, not per http client: a caller's client may lack it, and without it
+            # Exact answers in Atom XML.
+            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
             if content is not None:
                 headers |= {
                     "Content-Type": "application/json",
@@ -425,7 +427,7 @@ class ExactClient:
 def new_http_client(timeout_seconds: float = 60.0) -> httpx.Client:
     return httpx.Client(
         timeout=timeout_seconds,
-        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        headers={"User-Agent": USER_AGENT},
     )
 
 
