@@ -619,6 +619,22 @@ def test_amount_only_refund_is_spread_over_the_vat_groups_to_the_cent() -> None:
     assert credit.total_incl_vat == D("-10.00") == credit.lines_total
 
 
+def test_amount_only_refund_after_an_itemised_one_spreads_over_what_is_left() -> None:
+    """After the moka pot and shipping (45.95) came back, 21% products hold 89.25 - 39.00 =
+    50.25 (VAT 15.49 - 6.77 = 8.72), 9% still 24.95 (2.06), shipping nothing. 10.00 over
+    50.25 / 24.95 (of 75.20): cents 668.22 / 331.78 -> 668 + 331, one cent to .78 -> 6.68 /
+    3.32. VAT 6.68 x 8.72 / 50.25 = 1.159 -> 1.16 (net 5.52); 3.32 x 2.06 / 24.95 = 0.274 ->
+    0.27 (net 3.05)."""
+    refunds = [moka_and_shipping_refund(), goodwill_refund(502)]
+    (_, _, credit) = book([coffee_order()], {1001: refunds}).events
+
+    assert credit.reference == "1001-R502"
+    assert credit.lines == (
+        entry("revenue", "8000", "2", "21", "Sales 21% VAT", "1", "-5.52", "-1.16"),
+        entry("revenue", "8010", "1", "9", "Sales 9% VAT", "1", "-3.05", "-0.27"),
+    )
+
+
 def test_amount_only_refund_on_invoice_types_uses_the_fallback_item() -> None:
     config = settings(exact={"insertion_type": "sales_invoice"})
     order = coffee_order(refunds=[{"id": 502, "reason": "Coulance", "total": "-10.00"}])

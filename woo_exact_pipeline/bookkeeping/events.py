@@ -15,11 +15,11 @@ Rules where WooCommerce leaves room for a choice (README-worthy, tested):
   characters is quarantined, never cut, since a cut reference could collide with another.
 * **Credits.** Refunded line items, shipping and fees become credit lines at WooCommerce's
   refunded amounts. What the refund amount holds beyond its itemised lines (an amount-only
-  refund) is spread over the sale's (ledger, VAT code, rate) groups in proportion to their
-  amounts incl. VAT with the largest-remainder rule (`money.split_proportionally`); inside a
-  group the VAT is the group's VAT share rounded half-up to the cent, the rest is the amount
-  excl. VAT, so no cent is lost. A credit that would bring an order's credits above its sale
-  is quarantined.
+  refund) is spread over the sale's (ledger, VAT code, rate) groups in proportion to what
+  is left of each (its amount incl. VAT less earlier credits on it) with the
+  largest-remainder rule (`money.split_proportionally`); inside a group the VAT is the
+  group's VAT share rounded half-up to the cent, the rest is the amount excl. VAT, so no
+  cent is lost. A credit that would bring an order's credits above its sale is quarantined.
 * **Amounts.** Lines carry WooCommerce's own net and VAT amounts; a difference to the order
   (or refund) total within `rounding_tolerance` becomes a rounding line on `rounding_gl` (with
   the ledger's own VAT code), a larger one quarantines the event with both figures.
@@ -225,7 +225,6 @@ class _Part:
 class _OrderItem:
     """What a refund line needs to know about the order line it refunds."""
 
-    kind: LineKind
     rate: Decimal
     item_code: str | None
     description: str
@@ -487,7 +486,7 @@ def _sale_parts(order: _Order, rules: _Rules) -> list[_Part]:
         item_code = _product_item(parse.text(line, "sku"), rules, name)
         gl, vat_code = _account(order, rules, rate, item_code)
         if order.keeps_items and isinstance(line.get("id"), int):
-            order.items[line["id"]] = _OrderItem("revenue", rate, item_code, name)
+            order.items[line["id"]] = _OrderItem(rate, item_code, name)
         if subtotal != total or subtotal_tax != total_tax:
             # The product at its list price, and what the coupons took off on the discount item.
             parts.append(
@@ -549,7 +548,7 @@ def _cost_part(
         item_code = rules.item(rules.costs_item, "other_costs", "fees")
         explicit_gl = None
     if order.keeps_items and isinstance(line.get("id"), int):
-        order.items[line["id"]] = _OrderItem(kind, rate, item_code, name)
+        order.items[line["id"]] = _OrderItem(rate, item_code, name)
     _checked_vat(order, rate, total_tax, f"{kind} line {name!r}")
     gl, vat_code = _account(order, rules, rate, item_code, explicit_gl)
     return [_Part(kind, rate, gl, vat_code, item_code, name, ONE, total, total_tax)]
@@ -793,9 +792,10 @@ def _book_credits(
                 )
             )
     credited = ZERO
+    remaining = _add_to_groups({}, sale.lines)
     for refund_id in sorted(by_id):
         try:
-            credit = _credit_event(order, sale, by_id[refund_id], refund_id, rules)
+            credit = _credit_event(order, remaining, by_id[refund_id], refund_id, rules)
             if credit is None:
                 continue
             if credited - credit.total_incl_vat > sale.total_incl_vat:
@@ -824,12 +824,13 @@ def _book_credits(
             quarantined.append(_unexpected(order.order_id, order.number, refund_id, error))
             continue
         credited -= credit.total_incl_vat
+        _add_to_groups(remaining, credit.lines)
         events.append(credit)
 
 
 def _credit_event(
     order: _Order,
-    sale: AccountingEvent,
+    remaining: dict[_GroupKey, _Group],
     refund: Mapping[str, Any],
     refund_id: int,
     rules: _Rules,
@@ -858,7 +859,7 @@ def _credit_event(
     itemised = sum((p.amount + p.vat for p in parts), ZERO)
     remainder = target - itemised
     if remainder < 0 and -remainder > rules.tolerance:
-        parts.extend(_amount_only_parts(order, sale, remainder, rules, reason))
+        parts.extend(_amount_only_parts(order, remaining, remainder, rules, reason))
     lines = _balanced(_lines(parts, order, rules), target, order, rules, where)
     _check_known(lines, rules)
     event_date = parse.local_date(refund, "date_created", where, rules.zone)
@@ -942,37 +943,60 @@ def _refund_parts(
     return parts
 
 
-def _amount_only_parts(
-    order: _Order, sale: AccountingEvent, remainder: Decimal, rules: _Rules, reason: str
-) -> list[_Part]:
-    """Spread a refund's non-itemised `remainder` (negative) over the sale's VAT groups."""
-    if to_cents(remainder) != remainder:
-        raise BookingProblem("invalid_data", f"refund amount {-remainder} is not whole cents")
-    groups: dict[tuple[str, str | None, Decimal], list[Decimal]] = {}
-    kinds: dict[tuple[str, str | None, Decimal], LineKind] = {}
-    for line in sale.lines:
+_GroupKey = tuple[str, str | None, Decimal]  # (GL account, VAT code, rate)
+
+
+@dataclass(slots=True)
+class _Group:
+    """What a sale's (ledger, VAT code, rate) group holds, less the credits booked on it."""
+
+    kind: LineKind
+    gross: Decimal
+    vat: Decimal
+
+
+def _add_to_groups(
+    groups: dict[_GroupKey, _Group], lines: Iterable[JournalLine]
+) -> dict[_GroupKey, _Group]:
+    for line in lines:
         if line.kind == "rounding":
             continue
         key = (line.gl_account, line.vat_code, line.vat_rate)
-        sums = groups.setdefault(key, [ZERO, ZERO])
-        sums[0] += line.amount_incl_vat
-        sums[1] += line.vat_amount
-        kinds.setdefault(key, line.kind)
-    positive = [(key, sums) for key, sums in groups.items() if sums[0] > 0]
-    if not positive:
+        group = groups.get(key)
+        if group is None:
+            groups[key] = _Group(line.kind, line.amount_incl_vat, line.vat_amount)
+        else:
+            group.gross += line.amount_incl_vat
+            group.vat += line.vat_amount
+    return groups
+
+
+def _amount_only_parts(
+    order: _Order,
+    remaining: dict[_GroupKey, _Group],
+    remainder: Decimal,
+    rules: _Rules,
+    reason: str,
+) -> list[_Part]:
+    """Spread a refund's non-itemised `remainder` (negative) over what is left of the sale's
+    groups after earlier credits, so no group is credited more than it sold."""
+    if to_cents(remainder) != remainder:
+        raise BookingProblem("invalid_data", f"refund amount {-remainder} is not whole cents")
+    left = [(key, group) for key, group in remaining.items() if group.gross > 0]
+    if not left:
         raise BookingProblem(
             "over_refund",
             f"order {order.number} has nothing left to refund an amount of {-remainder} against",
         )
-    shares = split_proportionally(remainder, [sums[0] for _, sums in positive])
+    shares = split_proportionally(remainder, [group.gross for _, group in left])
     item_code = rules.item(rules.fallback_item, "fallback", "refunds not tied to a product")
     label = f"Refund: {reason}" if reason else "Refund"
     parts: list[_Part] = []
-    for ((gl, vat_code, rate), (gross, vat)), share in zip(positive, shares, strict=True):
-        share_vat = to_cents(share * vat / gross)
+    for ((gl, vat_code, rate), group), share in zip(left, shares, strict=True):
+        share_vat = to_cents(share * group.vat / group.gross)
         parts.append(
             _Part(
-                kinds[(gl, vat_code, rate)],
+                group.kind,
                 rate,
                 gl,
                 vat_code,
