@@ -384,3 +384,11 @@ def test_three_real_processes_refreshing_at_once_keep_the_connection(
         assert after.access_token in tokens
         assert after.refresh_token != login.refresh_token
         setup.dispose()
+
+
+def test_a_malformed_key_is_explained_with_how_to_make_one(
+    sandbox: ExactSandbox, sync_engine: Engine
+) -> None:
+    environ = environment(sandbox, secret_key="not-a-fernet-key")
+    with pytest.raises(ExactTokenStoreError, match="not a valid Fernet key; generate one with"):
+        ExactClient.from_settings(exact_settings(sandbox), sync_engine, environ=environ)
