@@ -20,6 +20,7 @@ from sqlalchemy import Engine, select
 
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.exact.errors import (
+    ExactAuthenticationError,
     ExactConfigurationError,
     ExactLoginRequired,
     ExactTokenStoreError,
@@ -392,3 +393,20 @@ def test_a_malformed_key_is_explained_with_how_to_make_one(
     environ = environment(sandbox, secret_key="not-a-fernet-key")
     with pytest.raises(ExactTokenStoreError, match="not a valid Fernet key; generate one with"):
         ExactClient.from_settings(exact_settings(sandbox), sync_engine, environ=environ)
+
+
+def test_a_wrong_client_secret_points_at_the_app_credentials_not_at_login(
+    sandbox: ExactSandbox, sync_engine: Engine
+) -> None:
+    store_sandbox_tokens(sandbox, sync_engine)
+    environ = {**environment(sandbox), "EXACT_CLIENT_SECRET": "a-mistyped-secret"}
+    sandbox.clock.advance(seconds=580)
+    with (
+        ExactClient.from_settings(
+            exact_settings(sandbox), sync_engine, environ=environ, clock=sandbox.clock.now
+        ) as client,
+        pytest.raises(ExactAuthenticationError) as raised,
+    ):
+        read_journals(client)
+    assert "check EXACT_CLIENT_ID and EXACT_CLIENT_SECRET" in str(raised.value)
+    assert "a-mistyped-secret" not in str(raised.value)

@@ -285,6 +285,12 @@ class TokenKeeper:
         if reason and reason not in said:
             said = f"{said} (reason: {reason})"
         detail = f"{failure} ({response.status_code} {said})"
+        if code == "invalid_client":
+            # A new login would not help: the app's own credentials are wrong.
+            return ExactAuthenticationError(
+                f"{detail}; check EXACT_CLIENT_ID and EXACT_CLIENT_SECRET against your app in "
+                "Exact's App Center"
+            )
         if code in {"invalid_request", "invalid_grant", "unauthorized_client"} or (
             response.status_code == 401
         ):
