@@ -71,7 +71,7 @@ class WooCommerceClient:
         consumer_secret: str,
         *,
         timeout_seconds: float = 30.0,
-        verify: bool | str = True,
+        verify: bool | str = True,  # or the path of a CA certificate file
         max_attempts: int = 5,
         backoff_seconds: float = 1.0,
         max_backoff_seconds: float = 30.0,
@@ -94,7 +94,7 @@ class WooCommerceClient:
         self.request_count = 0
         self._http = httpx.Client(
             timeout=timeout_seconds,
-            verify=verify,
+            verify=ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         )
 
