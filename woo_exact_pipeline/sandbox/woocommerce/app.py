@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import math
 import re
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -40,10 +41,10 @@ from woo_exact_pipeline.sandbox.woocommerce.params import (
 )
 from woo_exact_pipeline.sandbox.woocommerce.pdf import invoice_pdf
 from woo_exact_pipeline.sandbox.woocommerce.shop import (
-    ORDER_STATUSES,
     OrderRecord,
     RefundRecord,
     Shop,
+    SortedOrders,
 )
 from woo_exact_pipeline.sandbox.woocommerce.writes import (
     WriteError,
@@ -63,7 +64,6 @@ NOT_FOUND_PAGE = """<!DOCTYPE html>
 </head><body class="error404"><main><h1>Oeps! Deze pagina kon niet worden gevonden.</h1>
 <p>Het lijkt erop dat er niets gevonden is op deze locatie.</p></main></body></html>"""
 NO_PERMISSION = "You do not have sufficient permissions to access this page."
-ANY_STATUS = frozenset(ORDER_STATUSES)  # "any": every registered status, not trash/auto-draft
 PAGING_KEYS = frozenset({"page", "per_page", "offset", "_fields"})
 
 # Messages of the endpoints' permission checks when nobody is logged in.
@@ -85,6 +85,10 @@ def error_response(
         media_type=JSON_TYPE,
         headers=headers or {},
     )
+
+
+def _shift(moment: str, offset: timedelta) -> str:
+    return (datetime.fromisoformat(moment) + offset).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _select_fields(document: dict[str, Any], fields: list[str]) -> dict[str, Any]:
@@ -162,6 +166,9 @@ class WooCommerceApi:
         self.plain_permalinks = plain_permalinks
         self.home_url = "http://127.0.0.1"  # replaced with the real address once listening
         self._cache: OrderedDict[tuple, list[Any]] = OrderedDict()
+        # Sort the orders the default listings need now, not on a client's first request.
+        for column in ("created_local", "modified_local"):
+            shop.sorted_orders(column)
         self.app = Starlette(
             routes=[
                 Route("/wp-admin/admin-ajax.php", self.admin_ajax, methods=["GET", "POST"]),
@@ -451,32 +458,117 @@ class WooCommerceApi:
             return self._denied(endpoint)
 
         def compute() -> list[OrderRecord]:
-            statuses = set(values["status"])
-            allowed = ANY_STATUS | (statuses - {"any"}) if "any" in statuses else statuses
-            include = set(values["include"])
-            exclude = set(values["exclude"])
-            checks = self._date_window(values)
-            customer = values["customer"]
-            product = values["product"]
-            created_via = set(values["created_via"] or [])
-            return self._sorted(
-                (
-                    record
-                    for record in self.shop.orders.values()
-                    if record.status in allowed
-                    and (not include or record.id in include)
-                    and record.id not in exclude
-                    and (customer is None or record.customer_id == customer)
-                    and (product is None or product in record.product_ids)
-                    and (not created_via or record.created_via in created_via)
-                    and all(check(record) for check in checks)
-                ),
-                values,
-                {"date": "created_local", "modified": "modified_local"},
-            )
+            return self._order_query(values)
 
         records = self._cached(self._query_key("orders", values), compute)
         return self._collection("/wc/v3/orders", raw, values, records, self.render_order)
+
+    def _order_query(self, values: dict[str, Any]) -> list[OrderRecord]:
+        """Filter a pre-sorted index: a date bound on the sort column narrows it by bisection,
+        the remaining conditions are tested inline (this runs over every order of a big shop)."""
+        statuses = set(values["status"])
+        every_status = "any" in statuses
+        include = set(values["include"])
+        exclude = set(values["exclude"])
+        customer = values["customer"]
+        product = values["product"]
+        created_via = set(values["created_via"] or [])
+        zone = self.shop.settings.zone
+        suffix = "gmt" if values["dates_are_gmt"] else "local"
+        created_column, modified_column = f"created_{suffix}", f"modified_{suffix}"
+
+        def bound(name: str) -> str | None:
+            value = values[name]
+            return None if value is None else site_local_filter_value(value, zone)
+
+        created_after, created_before = bound("after"), bound("before")
+        modified_after, modified_before = bound("modified_after"), bound("modified_before")
+        orderby = values["orderby"]
+        sort_column = {"date": "created_local", "modified": "modified_local"}.get(orderby, "id")
+        index = self.shop.sorted_orders(sort_column)
+        records = index.records
+        low, sure_low, sure_high, high = 0, 0, len(records), len(records)
+        narrowed = ""  # the attribute whose bounds the bisection settled
+        for attribute, after, before in (
+            ("created", created_after, created_before),
+            ("modified", modified_after, modified_before),
+        ):
+            if sort_column == f"{attribute}_local" and (after or before):
+                low, sure_low, sure_high, high = self._band(index, after, before, suffix == "gmt")
+                narrowed = attribute
+        # Conditions the bisection did not already settle.
+        other_conditions = (
+            not every_status
+            or include
+            or exclude
+            or customer is not None
+            or product is not None
+            or created_via
+            or (narrowed != "created" and (created_after or created_before))
+            or (narrowed != "modified" and (modified_after or modified_before))
+        )
+
+        def matching(part: list[OrderRecord]) -> list[OrderRecord]:
+            return [
+                record
+                for record in part
+                if (every_status or record.status in statuses)
+                and (not include or record.id in include)
+                and (not exclude or record.id not in exclude)
+                and (customer is None or record.customer_id == customer)
+                and (product is None or product in record.product_ids)
+                and (not created_via or record.created_via in created_via)
+                and (created_after is None or getattr(record, created_column) > created_after)
+                and (created_before is None or getattr(record, created_column) < created_before)
+                and (modified_after is None or getattr(record, modified_column) > modified_after)
+                and (modified_before is None or getattr(record, modified_column) < modified_before)
+            ]
+
+        if other_conditions or sure_low >= sure_high:
+            candidates = matching(records[low:high])
+        else:
+            candidates = (
+                matching(records[low:sure_low])
+                + records[sure_low:sure_high]
+                + matching(records[sure_high:high])
+            )
+        if orderby == "include" and values["include"]:
+            position = {order_id: rank for rank, order_id in enumerate(values["include"])}
+            return sorted(candidates, key=lambda record: position[record.id])
+        return candidates[::-1] if values["order"] == "desc" else candidates
+
+    def _band(
+        self, index: SortedOrders, after: str | None, before: str | None, gmt: bool
+    ) -> tuple[int, int, int, int]:
+        """Positions low <= sure_low, sure_high <= high in an index sorted by site-local time:
+        orders in [sure_low, sure_high) meet the bounds, those in [low, sure_low) and
+        [sure_high, high) must be checked, the rest cannot match.
+
+        A GMT bound maps onto local times within the time zone's range of UTC offsets."""
+        keys = index.keys
+        shortest, longest = self._offset_range() if gmt else (timedelta(0), timedelta(0))
+        low = sure_low = 0
+        sure_high = high = len(keys)
+        if after is not None:
+            low = bisect_right(keys, (_shift(after, shortest), math.inf))
+            sure_low = bisect_right(keys, (_shift(after, longest), math.inf))
+        if before is not None:
+            sure_high = bisect_left(keys, (_shift(before, shortest), -1))
+            high = bisect_left(keys, (_shift(before, longest), -1))
+        return low, sure_low, sure_high, high
+
+    def _offset_range(self) -> tuple[timedelta, timedelta]:
+        """The smallest and largest UTC offset of the site's zone over the shop's years."""
+        dates = self.shop.sorted_orders("created_local").keys
+        first_year = int(dates[0][0][:4]) - 1 if dates else datetime.now(UTC).year - 1
+        zone = self.shop.settings.zone
+        offsets = [
+            datetime(year, month, day, tzinfo=zone).utcoffset() or timedelta(0)
+            for year in range(first_year, datetime.now(UTC).year + 2)
+            for month in range(1, 13)
+            for day in (1, 15)
+        ]
+        return min(offsets), max(offsets)
 
     async def get_order(
         self, request: Request, raw: RawParams, authenticated: bool, endpoint: Endpoint, id: int

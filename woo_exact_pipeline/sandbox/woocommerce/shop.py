@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import threading
+from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -103,6 +106,26 @@ class RefundRecord:
         return json.loads(self.blob)
 
 
+class SortedOrders:
+    """Orders ascending by (column, id), kept in order as orders change: paging a large shop
+    must not re-sort it on every change."""
+
+    def __init__(self, records: Iterable[OrderRecord], column: str) -> None:
+        self.column = column
+        self.records = sorted(records, key=attrgetter(column, "id"))
+        self.keys = [(getattr(record, column), record.id) for record in self.records]
+
+    def replace(self, old: OrderRecord | None, new: OrderRecord) -> None:
+        if old is not None:
+            position = bisect_left(self.keys, (getattr(old, self.column), old.id))
+            del self.keys[position]
+            del self.records[position]
+        key = (getattr(new, self.column), new.id)
+        position = bisect_left(self.keys, key)
+        self.keys.insert(position, key)
+        self.records.insert(position, new)
+
+
 @dataclass
 class Shop:
     settings: ShopSettings = field(default_factory=ShopSettings)
@@ -121,13 +144,25 @@ class Shop:
     # Bumped on every change so cached query results are never stale.
     revision: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _sorted_orders: dict[str, SortedOrders] = field(default_factory=dict, repr=False)
 
     # --- writing -------------------------------------------------------------------------
 
     def put_order(self, document: dict[str, Any]) -> None:
         with self.lock:
-            self.orders[document["id"]] = OrderRecord(document)
+            record = OrderRecord(document)
+            previous = self.orders.get(record.id)
+            self.orders[record.id] = record
+            for index in self._sorted_orders.values():
+                index.replace(previous, record)
             self.revision += 1
+
+    def sorted_orders(self, column: str) -> SortedOrders:
+        """Orders ascending by `column` then ID (`id`, `created_local`, `modified_local`)."""
+        with self.lock:
+            if column not in self._sorted_orders:
+                self._sorted_orders[column] = SortedOrders(self.orders.values(), column)
+            return self._sorted_orders[column]
 
     def put_refund(self, document: dict[str, Any], order_id: int) -> None:
         with self.lock:
