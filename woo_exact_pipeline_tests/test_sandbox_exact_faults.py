@@ -159,7 +159,8 @@ def test_another_administration_from_a_json_file(tmp_path: Path) -> None:
         assert sandbox.describe()["division"] == 777
         token = sandbox.issue_tokens_for_tests()["access_token"]
         me = httpx.get(
-            f"{sandbox.base_url}/api/v1/current/Me", headers={"Authorization": f"Bearer {token}"}
+            f"{sandbox.base_url}/api/v1/current/Me",
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
         )
         assert me.json()["d"]["results"][0]["CurrentDivision"] == 777
 

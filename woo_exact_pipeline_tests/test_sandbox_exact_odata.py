@@ -32,7 +32,8 @@ def roomy_api() -> Iterator[tuple[ExactSandbox, httpx.Client]]:
     )
     token = sandbox.issue_tokens_for_tests()["access_token"]
     client = httpx.Client(
-        base_url=f"{sandbox.api_url}/", headers={"Authorization": f"Bearer {token}"}
+        base_url=f"{sandbox.api_url}/",
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
     )
     try:
         yield sandbox, client
@@ -281,3 +282,37 @@ def test_unknown_division_is_forbidden(
         f"{exact_sandbox.base_url}/api/v1/1/financial/Journals", headers=exact_api.headers
     )
     assert other.status_code == 403
+
+
+def test_without_json_accept_exact_answers_in_atom_xml(exact_clock: SandboxClock) -> None:
+    with start_exact_sandbox(clock=exact_clock, atom_unless_json_accepted=True) as exact_sandbox:
+        _check_atom_answers(exact_sandbox)
+
+
+def _check_atom_answers(exact_sandbox: ExactSandbox) -> None:
+    exact_tokens = exact_sandbox.issue_tokens_for_tests()
+    bearer = {"Authorization": f"Bearer {exact_tokens['access_token']}"}
+    for accept in (None, "*/*", "application/xml"):
+        headers = bearer if accept is None else {**bearer, "Accept": accept}
+        answer = httpx.get(
+            f"{exact_sandbox.api_url}/financial/Journals",
+            params={"$filter": "Code eq '70'", "$select": "Code,Type"},
+            headers=headers,
+        )
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("application/atom+xml")
+        assert '<d:Type m:type="Edm.Int32">20</d:Type>' in answer.text
+        assert answer.headers["X-RateLimit-Minutely-Limit"] == "60"
+    error = httpx.get(f"{exact_sandbox.api_url}/financial/Nope", headers=bearer)
+    assert error.status_code == 404 and "<m:error" in error.text
+    # $count is meant to be asked without an Accept header: plain text either way.
+    count = httpx.get(f"{exact_sandbox.api_url}/financial/Journals/$count", headers=bearer)
+    assert count.text == "6"
+
+
+def test_lenient_by_default_json_without_accept(
+    exact_sandbox: ExactSandbox, exact_tokens: dict[str, str]
+) -> None:
+    bearer = {"Authorization": f"Bearer {exact_tokens['access_token']}"}
+    answer = httpx.get(f"{exact_sandbox.api_url}/financial/Journals", headers=bearer)
+    assert answer.json()["d"]["results"]

@@ -31,7 +31,11 @@ def test_vat_per_line_half_up_and_ledger_balances() -> None:
     token = sandbox.issue_tokens_for_tests()["access_token"]
     client = httpx.Client(
         base_url=f"{sandbox.api_url}/",
-        headers={"Authorization": f"Bearer {token}", "Prefer": "return=representation"},
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/json",
+            "Prefer": "return=representation",
+        },
     )
 
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

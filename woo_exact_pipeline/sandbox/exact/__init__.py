@@ -68,7 +68,11 @@ class ExactSandbox:
         daily_limit: int = 5000,
         clock: SandboxClock | None = None,
         attachment_limit: int = DEFAULT_ATTACHMENT_LIMIT,
+        atom_unless_json_accepted: bool = False,
     ) -> None:
+        """`atom_unless_json_accepted`: answer requests without `Accept: application/json` in
+        Atom/XML, as real Exact does. Off by default until the pipeline's Exact client sends
+        that header on every request itself (today only its default httpx client carries it)."""
         self.clock = clock or SandboxClock(ticking=True)
         self.client_id = client_id
         self.client_secret = client_secret
@@ -100,6 +104,7 @@ class ExactSandbox:
             faults=self.faults,
             user=self.user,
             password=SANDBOX_PASSWORD,
+            atom_unless_json_accepted=atom_unless_json_accepted,
         )
         self._server = BackgroundServer(self._app, port=port)
 
@@ -230,6 +235,7 @@ def start_exact_sandbox(
     daily_limit: int = 5000,
     clock: SandboxClock | None = None,
     attachment_limit: int = DEFAULT_ATTACHMENT_LIMIT,
+    atom_unless_json_accepted: bool = False,
 ) -> ExactSandbox:
     """Start serving on 127.0.0.1 (a free port when 0); call `.stop()` when done."""
     return ExactSandbox(
@@ -242,4 +248,5 @@ def start_exact_sandbox(
         daily_limit=daily_limit,
         clock=clock,
         attachment_limit=attachment_limit,
+        atom_unless_json_accepted=atom_unless_json_accepted,
     ).start()

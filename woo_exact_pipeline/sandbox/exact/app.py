@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from woo_exact_pipeline.sandbox.exact import model, pages
+from woo_exact_pipeline.sandbox.exact import atom, model, pages
 from woo_exact_pipeline.sandbox.exact.division import Division
 from woo_exact_pipeline.sandbox.exact.errors import ExactError, ODataError, not_found, stream_error
 from woo_exact_pipeline.sandbox.exact.faults import DropMode, Faults
@@ -229,6 +229,7 @@ class ExactApp:
         faults: Faults,
         user: Mapping[str, Any],
         password: str,
+        atom_unless_json_accepted: bool,
     ) -> None:
         self.division = division
         self.oauth = oauth
@@ -237,6 +238,7 @@ class ExactApp:
         self.faults = faults
         self.user = dict(user)
         self.password = password
+        self.atom_unless_json_accepted = atom_unless_json_accepted
         self.base_url = ""
         self._starlette = Starlette(
             routes=[
@@ -319,7 +321,7 @@ class ExactApp:
         try:
             options = parse_options(request.query_params, model.ME, select_required=False)
         except ExactError as error:
-            return _error_response(error)
+            return self._represent(request, _error_response(error))
         record = self.division.me_record(self.user)
         body = serialize(
             model.ME,
@@ -328,7 +330,7 @@ class ExactApp:
             set_url=f"{self.base_url}/api/v1/current/Me",
             select=options.select,
         )
-        return JSONResponse({"d": {"results": [body]}})
+        return self._represent(request, JSONResponse({"d": {"results": [body]}}))
 
     async def batch(self, request: Request) -> Response:
         return _error_response(ODataError("The $batch operation is not supported."))
@@ -343,6 +345,9 @@ class ExactApp:
         return Response(content, media_type="application/octet-stream")
 
     async def division_api(self, request: Request) -> Response:
+        return self._represent(request, await self._division_call(request))
+
+    async def _division_call(self, request: Request) -> Response:
         client_id, valid = self._client(request)
         if client_id is None:
             return _error_response(ExactError(401, "Unauthorized"))
@@ -377,6 +382,24 @@ class ExactApp:
         self.error_budget.record(limit_key, endpoint_name, response.status_code)
         response.headers.update(rate_headers)
         return response
+
+    def _represent(self, request: Request, response: Response) -> Response:
+        """JSON when asked for; otherwise Exact's default, Atom/XML (when switched on)."""
+        if not self.atom_unless_json_accepted:
+            return response
+        if not isinstance(response, JSONResponse) or atom.wants_json(request.headers.get("accept")):
+            return response
+        xml = atom.to_atom(json.loads(response.body), self.division.clock.now())
+        return Response(
+            xml,
+            status_code=response.status_code,
+            headers={
+                name: value
+                for name, value in response.headers.items()
+                if name.lower() not in ("content-type", "content-length")
+            },
+            media_type="application/atom+xml" if response.status_code < 400 else "application/xml",
+        )
 
     @staticmethod
     def _endpoint_name(path: str) -> str:
