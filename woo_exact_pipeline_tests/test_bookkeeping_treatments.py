@@ -301,6 +301,21 @@ def test_eu_consumer_with_oss_books_destination_vat_codes_on_the_oss_ledger() ->
     assert sale.debtor.country == "DE" and sale.debtor.name == "Jürgen Groß"
 
 
+def test_untaxed_line_to_an_oss_country_takes_the_shop_zero_code() -> None:
+    """A gift voucher (no VAT anywhere) next to the German order: 25.00 on the 0% code "0"
+    unless vat_mapping.oss.DE maps 0%; still on the OSS ledger. Total 67.40 + 25.00."""
+    voucher = {"id": 24, "name": "Cadeaubon € 25", "product_id": 82, "quantity": 1,
+               "tax_class": "zero-rate", "subtotal": "25.00", "subtotal_tax": "0.00",
+               "total": "25.00", "total_tax": "0.00", "taxes": [], "meta_data": [],
+               "sku": "CB-25", "price": 25}  # fmt: skip
+    order = german_order(total="92.40")
+    order["line_items"].append(voucher)
+    (sale,) = book([order]).events
+    assert sale.lines[2] == entry(
+        "revenue", "8120", "0", "0", "Sales DE 0% VAT (OSS)", "1", "25.00", "0.00"
+    )
+
+
 def test_eu_consumer_with_shop_country_vat_books_domestic_codes() -> None:
     """A Belgian consumer charged Dutch 21%: 24.20 incl. = 20.00 + 4.20."""
     order = wc_order(

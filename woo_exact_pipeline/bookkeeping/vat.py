@@ -171,6 +171,10 @@ class VatRules:
         if treatment is VatTreatment.OSS:
             country = decision.country or ""
             code = self.oss_codes.get(country, {}).get(rate)
+            if code is None and rate == 0:
+                # An untaxed line (a gift voucher, a zero-rated class without a rate for that
+                # country) owes VAT nowhere: the shop's 0% code books it unless OSS maps 0%.
+                code = self.domestic_codes.get(rate)
             if code is None:
                 raise BookingProblem(
                     "unmapped_vat_rate",
