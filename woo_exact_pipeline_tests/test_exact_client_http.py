@@ -14,7 +14,11 @@ from sqlalchemy import Engine
 
 from woo_exact_pipeline.exact import reference
 from woo_exact_pipeline.exact.client import ExactClient
-from woo_exact_pipeline.exact.errors import ExactApiError, ExactOutcomeUnknown
+from woo_exact_pipeline.exact.errors import (
+    ExactApiError,
+    ExactOutcomeUnknown,
+    ExactUnavailableError,
+)
 from woo_exact_pipeline.exact.oauth import consent_url
 from woo_exact_pipeline.exact.odata import account_code, parse_date, same_code, vat_code
 from woo_exact_pipeline.sandbox.exact import DropMode, ExactSandbox
@@ -216,3 +220,32 @@ def test_filters_are_encoded_as_odata_expects(client: ExactClient) -> None:
     created = client.post("salesentry/SalesEntries", sales_entry(client, "O'Brien & Zn"))
     found = reference.find_by_your_ref(client, "sales_entry", "70", "O'Brien & Zn")
     assert [hit.id for hit in found] == [created["EntryID"]]
+
+
+def test_a_post_refused_by_an_unavailable_exact_is_not_retried(
+    client: ExactClient, sandbox: ExactSandbox
+) -> None:
+    body = sales_entry(client, "WEB-5001")
+    calls_before = client.calls_made
+    sandbox.faults.server_error_rate = 1.0
+    with pytest.raises(ExactUnavailableError, match="was not processed"):
+        client.post("salesentry/SalesEntries", body)
+    assert client.calls_made == calls_before + 1
+    assert sandbox.sales_entries("WEB-5001") == []
+
+
+def test_a_get_that_hangs_is_retried_after_the_timeout(
+    sandbox: ExactSandbox, sync_engine: Engine
+) -> None:
+    store_sandbox_tokens(sandbox, sync_engine)
+    requests: list[httpx.Request] = []
+
+    def hang_only_the_first(request: httpx.Request) -> None:
+        requests.append(request)
+        sandbox.faults.hang_rate = 1.0 if len(requests) == 1 else 0.0
+
+    http = httpx.Client(timeout=1.0, event_hooks={"request": [hang_only_the_first]})
+    with connected_client(sandbox, sync_engine, http_client=http) as impatient:
+        assert impatient.get("financial/Journals", select=["Code"])
+        assert impatient.calls_made == 1
+    assert len(requests) == 2

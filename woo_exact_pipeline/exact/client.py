@@ -325,11 +325,17 @@ class ExactClient:
                         continue
                 raise _api_error(response, method, endpoint)
             if not idempotent:
-                if _error_messages(response):
-                    # An envelope is Exact's business validation (historically a 500): it
-                    # was refused, not half-booked.
-                    raise _api_error(response, method, endpoint)
-                raise ExactOutcomeUnknown(endpoint, f"Exact answered {status}")
+                if not _error_messages(response):
+                    # A bare 5xx may come from a gateway after Exact booked: nobody knows.
+                    raise ExactOutcomeUnknown(endpoint, f"Exact answered {status}")
+                # An envelope is Exact's own refusal, so nothing was booked: business
+                # validation (historically a 500), or Exact being unavailable.
+                if status == 503:
+                    raise ExactUnavailableError(
+                        f"Exact Online is unavailable; POST {endpoint} was not processed "
+                        f"({'; '.join(_error_messages(response))})"
+                    )
+                raise _api_error(response, method, endpoint)
             if status not in RETRYABLE_STATUSES or attempt >= self._max_attempts:
                 if status in RETRYABLE_STATUSES:
                     raise ExactUnavailableError(
