@@ -81,6 +81,10 @@ def test_an_exported_shop_replays_to_the_same_api_answers(
             r"refunds\[0\] \(id \d+\): field 'order_id' names order 1",
         ),
         (
+            lambda data: data["variations"][0].update(parent_id=None, id=123456),
+            r"variations\[0\] \(id 123456\): field 'parent_id' is missing",
+        ),
+        (
             lambda data: data["settings"].update(timezone="Mars/Olympus"),
             r"settings: field 'timezone' is not a known time zone",
         ),
@@ -98,6 +102,18 @@ def test_an_invalid_shop_file_names_the_record_and_field(
     shop_file.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ShopDataError, match=message):
         start_woocommerce_sandbox(shop_data=shop_file)
+
+
+def test_variations_exported_per_product_find_their_parent(
+    fresh_woocommerce_sandbox: WooSandbox, tmp_path: Path
+) -> None:
+    data = fresh_woocommerce_sandbox.shop.export()
+    for variation in data["variations"]:
+        del variation["parent_id"]
+    shop_file = tmp_path / "shop.json"
+    shop_file.write_text(json.dumps(data), encoding="utf-8")
+    with start_woocommerce_sandbox(shop_data=shop_file) as replay:
+        assert replay.shop.variation_parents == fresh_woocommerce_sandbox.shop.variation_parents
 
 
 def test_a_file_that_is_not_json_is_reported(tmp_path: Path) -> None:

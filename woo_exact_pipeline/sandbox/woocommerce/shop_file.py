@@ -1,9 +1,10 @@
 """`--shop-data FILE`: replay a shop from records in the exact shape the REST API returns.
 
 The file is a JSON object with `orders`, `refunds` (each with its `order_id`), `customers`,
-`products`, `variations` (each with its `parent_id`), `taxes`, optional `tax_classes` and
-`settings` (`timezone`, `currency`, `decimals`, `prices_include_tax`). Every record is checked
-for the fields the sandbox serves and filters on; a problem names the record and the field.
+`products`, `variations` (with `parent_id`, or listed in their product's `variations`),
+`taxes`, optional `tax_classes` and `settings` (`timezone`, `currency`, `decimals`,
+`prices_include_tax`). Every record is checked for the fields the sandbox serves and filters
+on; a problem names the record and the field.
 """
 
 from __future__ import annotations
@@ -116,9 +117,9 @@ PRODUCT_FIELDS = {
     "date_modified": "date",
     "date_modified_gmt": "date",
 }
-VARIATION_FIELDS = {**PRODUCT_FIELDS, "parent_id": "int"}
-for _name in ("name", "type"):
-    VARIATION_FIELDS.pop(_name)
+VARIATION_FIELDS = {
+    name: kind for name, kind in PRODUCT_FIELDS.items() if name not in ("name", "type")
+}
 TAX_FIELDS = {
     "id": "int",
     "country": "str",
@@ -198,8 +199,20 @@ def load_shop(data: dict[str, Any]) -> Shop:
         shop.put_refund({k: v for k, v in refund.items() if k != "order_id"}, refund["order_id"])
     shop.customers = {customer["id"]: customer for customer in customers}
     shop.products = {product["id"]: product for product in products}
-    for variation in variations:
-        shop.put_variation(variation, variation["parent_id"])
+    # /products/{id}/variations answers without parent_id; the parent's list names it.
+    parents = {
+        variation_id: product["id"]
+        for product in products
+        for variation_id in product.get("variations") or []
+    }
+    for index, variation in enumerate(variations):
+        parent_id = variation.get("parent_id") or parents.get(variation["id"])
+        if not isinstance(parent_id, int) or parent_id not in shop.products:
+            raise ShopDataError(
+                f"{_where('variations', index, variation)}: field 'parent_id' is missing and "
+                "no product lists this variation in its 'variations'"
+            )
+        shop.put_variation(variation, parent_id)
     shop.taxes = taxes
     shop.tax_classes = data.get("tax_classes") or [dict(item) for item in TAX_CLASSES]
     shop.last_invoice_number = _highest_invoice_number(orders)
