@@ -149,6 +149,9 @@ def test_entry_reads_back_with_lines_deferred_or_expanded(
         ({"Currency": "USD"}, "Invalid reference: Currency"),
         ({"SalesEntryLines": []}, "Mandatory: SalesEntryLines"),
         ({"Document": "00000000-0000-0000-0000-000000000009"}, "Invalid reference: Document"),
+        # Undocumented lengths: the sandbox holds clients to the conservative 30 and 60.
+        ({"YourRef": "W" * 31}, "YourRef: maximum length is 30 characters"),
+        ({"Description": "D" * 61}, "Description: maximum length is 60 characters"),
     ],
 )
 def test_sales_entry_header_validation(
@@ -183,6 +186,10 @@ def test_supplier_is_not_a_customer(exact_sandbox: ExactSandbox, exact_api: http
         ({"GLAccount": "gl:8000", "AmountFC": 10, "VATCode": "I2"}, "Invalid: VAT code"),
         ({"GLAccount": "gl:8110", "AmountFC": 10}, "Mandatory: VAT code"),
         ({"GLAccount": "gl:8000", "AmountFC": 10, "Type": 21}, "Invalid: Type"),
+        (
+            {"GLAccount": "gl:8000", "AmountFC": 1, "Description": "L" * 61},
+            "Description: maximum length is 60 characters",
+        ),
     ],
 )
 def test_sales_entry_line_validation(
@@ -423,6 +430,8 @@ def test_new_account_gets_the_next_padded_code(
     duplicate = _post(exact_api, "crm/Accounts", {"Name": "Again", "Code": "4000"})
     assert _error(duplicate) == "Duplicate: Code 4000"
     assert _error(_post(exact_api, "crm/Accounts", {"Email": "x@y.example"})) == "Mandatory: Name"
+    long_name = _post(exact_api, "crm/Accounts", {"Name": "N" * 51})
+    assert _error(long_name) == "Name: maximum length is 50 characters"
 
 
 def test_new_item_defaults_to_the_default_group(

@@ -37,6 +37,7 @@ class Field:
     compute: Compute | None = None
     # Fixed-width codes as Exact stores them: positive pads left (right-aligned), negative right.
     width: int = 0
+    max_length: int = 0
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,8 @@ def _stamp_fields() -> tuple[Field, ...]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Types
+# Types. Field lengths are those of the reference notes; YourRef and descriptions are not
+# documented, so the conservative 30 and 60 the notes recommend apply (the stricter choice).
 
 ME = EntityType(
     "System.Me",
@@ -244,21 +246,21 @@ ACCOUNT = EntityType(
     (
         Field("ID", Kind.GUID),
         Field("Code", writable=True, width=18),
-        Field("Name", writable=True),
+        Field("Name", writable=True, max_length=50),
         Field("SearchCode", writable=True),
-        Field("Email", writable=True),
+        Field("Email", writable=True, max_length=100),
         Field("Phone", writable=True),
         Field("Status", writable=True),
         Field("IsSales", Kind.BOOL, writable=True),
         Field("IsSupplier", Kind.BOOL, writable=True),
         Field("Blocked", Kind.BOOL, writable=True),
-        Field("VATNumber", writable=True),
+        Field("VATNumber", writable=True, max_length=35),
         Field("VATLiability", writable=True),
         Field("ChamberOfCommerce", writable=True),
-        Field("AddressLine1", writable=True),
-        Field("AddressLine2", writable=True),
-        Field("Postcode", writable=True),
-        Field("City", writable=True),
+        Field("AddressLine1", writable=True, max_length=80),
+        Field("AddressLine2", writable=True, max_length=80),
+        Field("Postcode", writable=True, max_length=20),
+        Field("City", writable=True, max_length=30),
         Field("Country", writable=True, width=-3),
         Field("Language", writable=True),
         Field("SalesVATCode", writable=True, width=-3),
@@ -288,9 +290,9 @@ ITEM = EntityType(
     "ID",
     (
         Field("ID", Kind.GUID),
-        Field("Code", writable=True),
-        Field("Description", writable=True),
-        Field("ExtraDescription", writable=True),
+        Field("Code", writable=True, max_length=30),
+        Field("Description", writable=True, max_length=60),
+        Field("ExtraDescription", writable=True, max_length=255),
         Field("IsSalesItem", Kind.BOOL, writable=True),
         Field("IsStockItem", Kind.BOOL, writable=True),
         Field("IsWebshopItem", Kind.INT, writable=True),
@@ -300,7 +302,7 @@ ITEM = EntityType(
         Field("GLRevenueCode", compute=_gl_code("GLRevenue")),
         Field("SalesVatCode", writable=True, width=-3),
         Field("Unit", writable=True),
-        Field("Barcode", writable=True),
+        Field("Barcode", writable=True, max_length=20),
         Field("StartDate", Kind.DATETIME, writable=True),
         Field("EndDate", Kind.DATETIME, writable=True),
         *_stamp_fields(),
@@ -325,7 +327,7 @@ SALES_ENTRY_LINE = EntityType(
             "GLAccountDescription",
             compute=_master_field("financial/GLAccounts", "GLAccount", "Description"),
         ),
-        Field("Description", writable=True),
+        Field("Description", writable=True, max_length=60),
         Field("AmountFC", Kind.DOUBLE, writable=True),
         Field("AmountDC", Kind.DOUBLE, writable=True, compute=_same_as("AmountFC")),
         Field("VATCode", writable=True, width=-3),
@@ -361,8 +363,8 @@ SALES_ENTRY = EntityType(
         Field("DueDate", Kind.DATETIME, writable=True),
         Field("ReportingYear", Kind.INT, writable=True),
         Field("ReportingPeriod", Kind.INT, writable=True),
-        Field("YourRef", writable=True),
-        Field("Description", writable=True),
+        Field("YourRef", writable=True, max_length=30),
+        Field("Description", writable=True, max_length=60),
         Field("Currency", writable=True),
         Field("Type", Kind.INT, writable=True),
         Field("Status", Kind.INT),
@@ -391,7 +393,7 @@ def _item_line_fields() -> tuple[Field, ...]:
         Field("Item", Kind.GUID, writable=True),
         Field("ItemCode", compute=_item_field("Code")),
         Field("ItemDescription", compute=_item_field("Description")),
-        Field("Description", writable=True),
+        Field("Description", writable=True, max_length=60),
         Field("Quantity", Kind.DOUBLE, writable=True),
         Field("UnitPrice", Kind.DOUBLE, writable=True),
         Field("NetPrice", Kind.DOUBLE),
@@ -437,8 +439,8 @@ SALES_INVOICE = EntityType(
         Field("InvoiceTo", Kind.GUID, writable=True),
         Field("InvoiceToName", compute=_customer_name("InvoiceTo")),
         Field("DeliverTo", Kind.GUID, writable=True),
-        Field("YourRef", writable=True),
-        Field("Description", writable=True),
+        Field("YourRef", writable=True, max_length=30),
+        Field("Description", writable=True, max_length=60),
         Field("Remarks", writable=True),
         Field("Currency", writable=True),
         Field("OrderDate", Kind.DATETIME, writable=True),
@@ -478,8 +480,8 @@ SALES_ORDER = EntityType(
         Field("DeliverTo", Kind.GUID, writable=True),
         Field("OrderDate", Kind.DATETIME, writable=True),
         Field("DeliveryDate", Kind.DATETIME, writable=True),
-        Field("YourRef", writable=True),
-        Field("Description", writable=True),
+        Field("YourRef", writable=True, max_length=30),
+        Field("Description", writable=True, max_length=60),
         Field("Remarks", writable=True),
         Field("Currency", writable=True),
         Field("Status", Kind.INT),
@@ -544,7 +546,7 @@ DOCUMENT_ATTACHMENT = EntityType(
     (
         Field("ID", Kind.GUID),
         Field("Document", Kind.GUID, writable=True),
-        Field("FileName", writable=True),
+        Field("FileName", writable=True, max_length=255),
         # Write-only: the base64 content goes in, reads point at `Url` as Exact does.
         Field("Attachment", writable=True, compute=lambda record, lookups: None),
         Field("FileSize", Kind.DOUBLE),
