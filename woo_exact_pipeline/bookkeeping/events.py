@@ -1030,11 +1030,8 @@ def _debtor(raw: Mapping[str, Any], decision: VatDecision, rules: _Rules) -> Deb
     company = parse.text(billing, "company")
     name = person or company or email or ""
     if not name:
-        hint = (
-            "exact.pos_debtor"
-            if decision.treatment is VatTreatment.POS
-            else ("exact.default_debtor")
-        )
+        is_pos = decision.treatment is VatTreatment.POS
+        hint = "exact.pos_debtor" if is_pos else "exact.default_debtor"
         raise BookingProblem(
             "invalid_data",
             "the order has no customer name, company or e-mail address to find or create a "

@@ -147,7 +147,8 @@ def _amount_text(value: Decimal) -> str:
     Decimal('21') and Decimal('21.000000') (as a NUMERIC column returns it) are one amount,
     so a round trip through the database must not look like a change; -0 is 0.
     """
-    return format(value.normalize(), "f") if value else "0"
+    # normalize() drops trailing zeros, so its str() is one spelling per value (10 -> 1E+1).
+    return str(value.normalize()) if value else "0"
 
 
 def _line_fingerprint(line: JournalLine) -> tuple[object, ...]:
