@@ -430,3 +430,14 @@ def test_the_summary_and_description_name_what_is_served(woocommerce_sandbox: Wo
     first_day = min(r.created_local for r in woocommerce_sandbox.shop.orders.values())[:10]
     assert first_day in summary
     assert datetime.fromisoformat(first_day) > datetime(2026, 11, 10) - timedelta(days=31)
+
+
+def test_responses_are_encoded_like_phps_json_encode(woocommerce_client: httpx.Client) -> None:
+    """WordPress escapes slashes and non-ASCII characters; clients must decode, not grep."""
+    body = woocommerce_client.get(ORDERS, params={"per_page": 100}).content
+    assert b'"href":"http:\\/\\/127.0.0.1:' in body
+    assert all(byte < 0x80 for byte in body)
+    assert (
+        woocommerce_client.get(ORDERS, params={"search": "x"}).headers["content-type"]
+        == "application/json; charset=UTF-8"
+    )

@@ -45,6 +45,7 @@ from woo_exact_pipeline.sandbox.woocommerce.shop import (
     RefundRecord,
     Shop,
     SortedOrders,
+    encode,
 )
 from woo_exact_pipeline.sandbox.woocommerce.writes import (
     WriteError,
@@ -80,7 +81,7 @@ def error_response(
 ) -> Response:
     body = {"code": code, "message": message, "data": {"status": status}}
     return Response(
-        json.dumps(body, separators=(",", ":")),
+        encode(body),
         status_code=status,
         media_type=JSON_TYPE,
         headers=headers or {},
@@ -274,9 +275,7 @@ class WooCommerceApi:
                 try:
                     return await handler(request, raw, key is not None, endpoint, **ids)
                 except InvalidParams as invalid:
-                    return Response(
-                        json.dumps(invalid.body()), status_code=400, media_type=JSON_TYPE
-                    )
+                    return Response(encode(invalid.body()), status_code=400, media_type=JSON_TYPE)
                 except WriteError as refused:
                     return error_response(refused.code, refused.message, refused.status)
         return error_response(
@@ -288,7 +287,7 @@ class WooCommerceApi:
     def _json(
         self, body: Any, status: int = 200, headers: dict[str, str] | None = None
     ) -> Response:
-        content = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+        content = body if isinstance(body, bytes) else encode(body)
         return Response(
             content,
             status_code=status,
@@ -354,9 +353,7 @@ class WooCommerceApi:
         for record in page.items:
             rendered = render(record)
             if fields:
-                rendered = json.dumps(
-                    _select_fields(json.loads(rendered), fields), ensure_ascii=False
-                ).encode()
+                rendered = encode(_select_fields(json.loads(rendered), fields))
             parts.append(rendered)
         headers = {"X-WP-Total": str(page.total), "X-WP-TotalPages": str(page.total_pages)}
         link = self._link_header(route, raw, page)
@@ -367,14 +364,12 @@ class WooCommerceApi:
     def _single(self, rendered: bytes, raw: RawParams, status: int = 200) -> Response:
         fields = raw.get("_fields")
         if isinstance(fields, str) and fields:
-            rendered = json.dumps(
-                _select_fields(json.loads(rendered), fields.split(",")), ensure_ascii=False
-            ).encode()
+            rendered = encode(_select_fields(json.loads(rendered), fields.split(",")))
         return self._json(rendered, status=status)
 
     @staticmethod
     def _with_links(blob: bytes, links: dict[str, Any]) -> bytes:
-        return blob[:-1] + b',"_links":' + json.dumps(links).encode() + b"}"
+        return blob[:-1] + b',"_links":' + encode(links) + b"}"
 
     def render_order(self, record: OrderRecord) -> bytes:
         return self._with_links(record.blob, self.order_links(record))
@@ -383,7 +378,7 @@ class WooCommerceApi:
         return self._with_links(record.blob, self.refund_links(record))
 
     def render_document(self, document: dict[str, Any], links: dict[str, Any]) -> bytes:
-        return json.dumps({**document, "_links": links}, ensure_ascii=False).encode()
+        return encode({**document, "_links": links})
 
     def _cached(self, key: tuple, compute: Callable[[], list[Any]]) -> list[Any]:
         """Filtered, sorted result sets, reused while paging through them."""

@@ -90,7 +90,7 @@ class Scenario:
     country: str
     registered: bool
     payment_method: str
-    outcome: str  # paid | failed | abandoned | cancelled_unpaid
+    outcome: str  # paid | failed | cancelled_unpaid
     refund: str = ""  # "" | full | partial | amount
     coupon: str = ""  # "" | percent | fixed_cart
     currency: str = "EUR"
@@ -511,7 +511,7 @@ class DemoShopBuilder:
             if scenario.outcome == "failed":
                 steps.append((later(rng.uniform(120, 900)), self.fail))
                 return steps
-            if scenario.outcome in ("cancelled_unpaid", "abandoned"):
+            if scenario.outcome == "cancelled_unpaid":
                 waiting = 3600 if flow == "online" else rng.uniform(7, 12) * 86400
                 steps.append((later(waiting), self.cancel))
                 return steps

@@ -45,8 +45,9 @@ class ShopSettings:
         return ZoneInfo(self.timezone)
 
 
-def encode(document: dict[str, Any]) -> bytes:
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+def encode(document: Any) -> bytes:
+    """JSON as WordPress sends it (PHP json_encode): compact, `\\/` and `\\uXXXX` escapes."""
+    return json.dumps(document, separators=(",", ":")).replace("/", "\\/").encode()
 
 
 class OrderRecord:
