@@ -1,4 +1,4 @@
-"""Reading and posting against the Exact sandbox: paging, bulk reads, padded codes, error
+"""Reading and posting against the Exact exact_sandbox: paging, bulk reads, padded codes, error
 envelopes, and a POST whose answer is lost after Exact committed it."""
 
 from __future__ import annotations
@@ -26,21 +26,14 @@ from woo_exact_pipeline_tests.exact_client_support import (
     connected_client,
     environment,
     exact_settings,
-    running_sandbox,
     store_sandbox_tokens,
 )
 
 
 @pytest.fixture
-def sandbox() -> Iterator[ExactSandbox]:
-    with running_sandbox() as running:
-        yield running
-
-
-@pytest.fixture
-def client(sandbox: ExactSandbox, sync_engine: Engine) -> Iterator[ExactClient]:
-    store_sandbox_tokens(sandbox, sync_engine)
-    with connected_client(sandbox, sync_engine) as connected:
+def client(exact_sandbox: ExactSandbox, sync_engine: Engine) -> Iterator[ExactClient]:
+    store_sandbox_tokens(exact_sandbox, sync_engine)
+    with connected_client(exact_sandbox, sync_engine) as connected:
         yield connected
 
 
@@ -133,38 +126,40 @@ def test_a_post_returns_the_created_record_and_is_found_by_your_ref(client: Exac
 
 
 def test_a_post_answered_by_a_dropped_connection_is_outcome_unknown(
-    client: ExactClient, sandbox: ExactSandbox
+    client: ExactClient, exact_sandbox: ExactSandbox
 ) -> None:
     body = sales_entry(client, "WEB-2001")
     calls_before = client.calls_made
-    sandbox.faults.arm_commit_then_drop(1, DropMode.RESET)
+    exact_sandbox.faults.arm_commit_then_drop(1, DropMode.RESET)
     with pytest.raises(ExactOutcomeUnknown) as raised:
         client.post("salesentry/SalesEntries", body)
     assert "look the document up" in str(raised.value)
     assert client.calls_made == calls_before, "no answer came, and no second POST was sent"
     # Exact did book it, exactly once: the lookup finds it, so it must not be posted again.
-    assert len(sandbox.sales_entries("WEB-2001")) == 1
+    assert len(exact_sandbox.sales_entries("WEB-2001")) == 1
     assert len(reference.find_by_your_ref(client, "sales_entry", "70", "WEB-2001")) == 1
 
 
 def test_a_post_that_hangs_is_outcome_unknown_after_the_timeout(
-    sandbox: ExactSandbox, sync_engine: Engine
+    exact_sandbox: ExactSandbox, sync_engine: Engine
 ) -> None:
-    store_sandbox_tokens(sandbox, sync_engine)
-    with connected_client(sandbox, sync_engine, http_client=httpx.Client(timeout=1.0)) as impatient:
+    store_sandbox_tokens(exact_sandbox, sync_engine)
+    with connected_client(
+        exact_sandbox, sync_engine, http_client=httpx.Client(timeout=1.0)
+    ) as impatient:
         body = sales_entry(impatient, "WEB-3001")
-        sandbox.faults.arm_commit_then_drop(1, DropMode.HANG)
+        exact_sandbox.faults.arm_commit_then_drop(1, DropMode.HANG)
         with pytest.raises(ExactOutcomeUnknown, match="no answer in time"):
             impatient.post("salesentry/SalesEntries", body)
-    assert len(sandbox.sales_entries("WEB-3001")) == 1
+    assert len(exact_sandbox.sales_entries("WEB-3001")) == 1
 
 
 def test_exacts_error_envelope_becomes_a_readable_error_with_our_context(
-    client: ExactClient, sandbox: ExactSandbox
+    client: ExactClient, exact_sandbox: ExactSandbox
 ) -> None:
     body = sales_entry(client, "WEB-4001")
     body["Journal"] = "10"  # the cash journal
-    body["SalesEntryLines"][0]["GLAccount"] = sandbox.seeded_id("gl", "1300")
+    body["SalesEntryLines"][0]["GLAccount"] = exact_sandbox.seeded_id("gl", "1300")
     with pytest.raises(ExactApiError) as raised:
         client.post("salesentry/SalesEntries", body)
     error = raised.value.with_context(order="WEB-4001", field="Journal")
@@ -177,7 +172,7 @@ def test_exacts_error_envelope_becomes_a_readable_error_with_our_context(
         "Exact Online answered 400 to POST salesentry/SalesEntries: Invalid journal. The journal "
         "must be a sales journal.; Invalid: G/L account type (order WEB-4001, field Journal)"
     )
-    assert sandbox.sales_entries("WEB-4001") == []
+    assert exact_sandbox.sales_entries("WEB-4001") == []
 
 
 def test_a_missing_record_by_key_is_none(client: ExactClient) -> None:
@@ -194,12 +189,16 @@ def test_a_missing_record_by_key_is_none(client: ExactClient) -> None:
 
 @pytest.mark.parametrize("country", ["nl", "be", "de", "fr", "co.uk", "es", "com"])
 def test_each_country_site_has_its_own_address(
-    sandbox: ExactSandbox, sync_engine: Engine, country: str
+    exact_sandbox: ExactSandbox, sync_engine: Engine, country: str
 ) -> None:
-    settings = exact_settings(sandbox).model_copy(update={"base_url": None, "country": country})
-    with ExactClient.from_settings(settings, sync_engine, environ=environment(sandbox)) as client:
+    settings = exact_settings(exact_sandbox).model_copy(
+        update={"base_url": None, "country": country}
+    )
+    with ExactClient.from_settings(
+        settings, sync_engine, environ=environment(exact_sandbox)
+    ) as client:
         assert client.division_url("financial/Journals", select=["Code"]) == (
-            f"https://start.exactonline.{country}/api/v1/{sandbox.division}"
+            f"https://start.exactonline.{country}/api/v1/{exact_sandbox.division}"
             "/financial/Journals?$select=Code"
         )
     assert consent_url(settings.api_base_url, "app", "http://localhost/cb", "s").startswith(
@@ -223,29 +222,29 @@ def test_filters_are_encoded_as_odata_expects(client: ExactClient) -> None:
 
 
 def test_a_post_refused_by_an_unavailable_exact_is_not_retried(
-    client: ExactClient, sandbox: ExactSandbox
+    client: ExactClient, exact_sandbox: ExactSandbox
 ) -> None:
     body = sales_entry(client, "WEB-5001")
     calls_before = client.calls_made
-    sandbox.faults.server_error_rate = 1.0
+    exact_sandbox.faults.server_error_rate = 1.0
     with pytest.raises(ExactUnavailableError, match="was not processed"):
         client.post("salesentry/SalesEntries", body)
     assert client.calls_made == calls_before + 1
-    assert sandbox.sales_entries("WEB-5001") == []
+    assert exact_sandbox.sales_entries("WEB-5001") == []
 
 
 def test_a_get_that_hangs_is_retried_after_the_timeout(
-    sandbox: ExactSandbox, sync_engine: Engine
+    exact_sandbox: ExactSandbox, sync_engine: Engine
 ) -> None:
-    store_sandbox_tokens(sandbox, sync_engine)
+    store_sandbox_tokens(exact_sandbox, sync_engine)
     requests: list[httpx.Request] = []
 
     def hang_only_the_first(request: httpx.Request) -> None:
         requests.append(request)
-        sandbox.faults.hang_rate = 1.0 if len(requests) == 1 else 0.0
+        exact_sandbox.faults.hang_rate = 1.0 if len(requests) == 1 else 0.0
 
     http = httpx.Client(timeout=1.0, event_hooks={"request": [hang_only_the_first]})
-    with connected_client(sandbox, sync_engine, http_client=http) as impatient:
+    with connected_client(exact_sandbox, sync_engine, http_client=http) as impatient:
         assert impatient.get("financial/Journals", select=["Code"])
         assert impatient.calls_made == 1
     assert len(requests) == 2

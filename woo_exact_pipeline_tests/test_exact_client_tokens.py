@@ -1,6 +1,6 @@
-"""Token store and refresh rules against the Exact sandbox, on SQLite and PostgreSQL.
+"""Token store and refresh rules against the Exact exact_sandbox, on SQLite and PostgreSQL.
 
-The sandbox enforces what Exact does: a refresh within 570 s of the last issue is refused,
+The exact_sandbox enforces what Exact does: a refresh within 570 s of the last issue is refused,
 every refresh retires the refresh token it used (and the previous access token), and a refresh
 token unused for 30 days is dead. A client that breaks a rule fails these tests loudly.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -44,14 +43,8 @@ from woo_exact_pipeline_tests.exact_client_support import (
 JOURNAL_FIELDS = ["Code"]
 
 
-@pytest.fixture
-def sandbox() -> Iterator[ExactSandbox]:
-    with running_sandbox() as running:
-        yield running
-
-
-def stored(sandbox: ExactSandbox, engine: Engine) -> ExactTokens:
-    tokens = TokenStore(engine, sandbox.client_id, SECRET_KEY).load()
+def stored(exact_sandbox: ExactSandbox, engine: Engine) -> ExactTokens:
+    tokens = TokenStore(engine, exact_sandbox.client_id, SECRET_KEY).load()
     assert tokens is not None
     return tokens
 
@@ -61,12 +54,12 @@ def read_journals(client: ExactClient) -> None:
 
 
 def test_the_access_token_is_kept_until_its_last_30_seconds(
-    sandbox: ExactSandbox, sync_engine: Engine
+    exact_sandbox: ExactSandbox, sync_engine: Engine
 ) -> None:
-    login = store_sandbox_tokens(sandbox, sync_engine)
+    login = store_sandbox_tokens(exact_sandbox, sync_engine)
     # Recorded as issued 100 s earlier than it was, the 570 s rule would allow a refresh from
     # 470 s on: only the 30 s margin keeps the client from a refresh Exact refuses as too early.
-    TokenStore(sync_engine, sandbox.client_id, SECRET_KEY).save(
+    TokenStore(sync_engine, exact_sandbox.client_id, SECRET_KEY).save(
         ExactTokens(
             access_token=login.access_token,
             refresh_token=login.refresh_token,
@@ -74,50 +67,50 @@ def test_the_access_token_is_kept_until_its_last_30_seconds(
             issued_at=login.issued_at - timedelta(seconds=100),
         )
     )
-    with connected_client(sandbox, sync_engine) as client:
+    with connected_client(exact_sandbox, sync_engine) as client:
         read_journals(client)
-        sandbox.clock.advance(seconds=565)
+        exact_sandbox.clock.advance(seconds=565)
         read_journals(client)
-        assert stored(sandbox, sync_engine).refresh_token == login.refresh_token
+        assert stored(exact_sandbox, sync_engine).refresh_token == login.refresh_token
 
-        sandbox.clock.advance(seconds=6)  # 571 s: inside the last 30 s
+        exact_sandbox.clock.advance(seconds=6)  # 571 s: inside the last 30 s
         read_journals(client)
-        refreshed = stored(sandbox, sync_engine)
-        assert refreshed.issued_at == sandbox.clock.now()
+        refreshed = stored(exact_sandbox, sync_engine)
+        assert refreshed.issued_at == exact_sandbox.clock.now()
         assert refreshed.refresh_token != login.refresh_token
-        assert refreshed.access_expires_at == sandbox.clock.now() + timedelta(seconds=600)
+        assert refreshed.access_expires_at == exact_sandbox.clock.now() + timedelta(seconds=600)
 
 
 def test_a_short_lived_token_is_used_until_570_seconds_have_passed(
-    sandbox: ExactSandbox, sync_engine: Engine
+    exact_sandbox: ExactSandbox, sync_engine: Engine
 ) -> None:
     # Should Exact ever issue tokens shorter than 570 s, refreshing in the margin would be
     # refused as too early: the client keeps the current token, then waits for 570 s.
-    login = store_sandbox_tokens(sandbox, sync_engine)
+    login = store_sandbox_tokens(exact_sandbox, sync_engine)
     short = ExactTokens(
         access_token=login.access_token,
         refresh_token=login.refresh_token,
         access_expires_at=login.issued_at + timedelta(seconds=60),
         issued_at=login.issued_at,
     )
-    TokenStore(sync_engine, sandbox.client_id, SECRET_KEY).save(short)
-    sleep = SleepRecorder(sandbox.clock)
-    with connected_client(sandbox, sync_engine, sleep) as client:
-        sandbox.clock.advance(seconds=45)  # in the margin, only 45 s after the issue
+    TokenStore(sync_engine, exact_sandbox.client_id, SECRET_KEY).save(short)
+    sleep = SleepRecorder(exact_sandbox.clock)
+    with connected_client(exact_sandbox, sync_engine, sleep) as client:
+        exact_sandbox.clock.advance(seconds=45)  # in the margin, only 45 s after the issue
         read_journals(client)
-        assert stored(sandbox, sync_engine).refresh_token == login.refresh_token
+        assert stored(exact_sandbox, sync_engine).refresh_token == login.refresh_token
         assert sleep.waits == []
 
-        sandbox.clock.advance(seconds=20)  # expired at 65 s: wait until 570 s, then refresh
+        exact_sandbox.clock.advance(seconds=20)  # expired at 65 s: wait until 570 s, then refresh
         read_journals(client)
         assert sleep.waits == [pytest.approx(570 - 65)]
-        assert stored(sandbox, sync_engine).refresh_token != login.refresh_token
+        assert stored(exact_sandbox, sync_engine).refresh_token != login.refresh_token
 
 
 def test_the_rotated_pair_is_stored_before_it_is_used(
-    sandbox: ExactSandbox, sync_engine: Engine, database_url: str
+    exact_sandbox: ExactSandbox, sync_engine: Engine, database_url: str
 ) -> None:
-    store_sandbox_tokens(sandbox, sync_engine)
+    store_sandbox_tokens(exact_sandbox, sync_engine)
     observer = open_sync_database(database_url)
     seen: list[bool] = []
 
@@ -125,31 +118,31 @@ def test_the_rotated_pair_is_stored_before_it_is_used(
         # Every API request must carry the token the database holds at that moment.
         if "/api/v1/" in request.url.path:
             bearer = request.headers["Authorization"].removeprefix("Bearer ")
-            seen.append(stored(sandbox, observer).access_token == bearer)
+            seen.append(stored(exact_sandbox, observer).access_token == bearer)
 
     http = httpx.Client(event_hooks={"request": [check_stored_token]})
-    with connected_client(sandbox, sync_engine, http_client=http) as client:
+    with connected_client(exact_sandbox, sync_engine, http_client=http) as client:
         read_journals(client)
-        sandbox.clock.advance(seconds=575)
+        exact_sandbox.clock.advance(seconds=575)
         read_journals(client)
-        sandbox.clock.advance(seconds=575)
+        exact_sandbox.clock.advance(seconds=575)
         read_journals(client)
     observer.dispose()
     assert seen == [True, True, True]
 
 
 def test_two_processes_refreshing_at_once_keep_the_connection(
-    sandbox: ExactSandbox, database_url: str
+    exact_sandbox: ExactSandbox, database_url: str
 ) -> None:
     setup = open_sync_database(database_url)
-    login = store_sandbox_tokens(sandbox, setup)
+    login = store_sandbox_tokens(exact_sandbox, setup)
     setup.dispose()
     # Two "processes": separate engines and clients, both finding the token due at once.
     engines = [open_sync_database(database_url) for _ in range(2)]
-    clients = [connected_client(sandbox, engine) for engine in engines]
+    clients = [connected_client(exact_sandbox, engine) for engine in engines]
     for client in clients:
         read_journals(client)
-    sandbox.clock.advance(seconds=580)
+    exact_sandbox.clock.advance(seconds=580)
     start = threading.Barrier(len(clients))
     tokens: list[str] = []
     failures: list[BaseException] = []
@@ -169,12 +162,12 @@ def test_two_processes_refreshing_at_once_keep_the_connection(
         thread.join(timeout=60)
     assert failures == []
     assert len(set(tokens)) == 1, "the second process must reuse the first one's new pair"
-    after = stored(sandbox, engines[0])
+    after = stored(exact_sandbox, engines[0])
     assert after.access_token == tokens[0]
     assert after.refresh_token != login.refresh_token
 
     # And the connection lives on: the next rotation works for either process.
-    sandbox.clock.advance(seconds=580)
+    exact_sandbox.clock.advance(seconds=580)
     read_journals(clients[1])
     read_journals(clients[0])
     for client, engine in zip(clients, engines, strict=True):
@@ -183,11 +176,11 @@ def test_two_processes_refreshing_at_once_keep_the_connection(
 
 
 def test_an_expired_refresh_token_asks_for_a_new_login(
-    sandbox: ExactSandbox, sync_engine: Engine
+    exact_sandbox: ExactSandbox, sync_engine: Engine
 ) -> None:
-    login = store_sandbox_tokens(sandbox, sync_engine)
-    with connected_client(sandbox, sync_engine) as client:
-        sandbox.clock.advance(days=30, seconds=1)
+    login = store_sandbox_tokens(exact_sandbox, sync_engine)
+    with connected_client(exact_sandbox, sync_engine) as client:
+        exact_sandbox.clock.advance(days=30, seconds=1)
         with pytest.raises(ExactLoginRequired) as raised:
             read_journals(client)
     message = str(raised.value)
@@ -197,72 +190,76 @@ def test_an_expired_refresh_token_asks_for_a_new_login(
 
 
 def test_a_refresh_token_used_elsewhere_asks_for_a_new_login(
-    sandbox: ExactSandbox, sync_engine: Engine
+    exact_sandbox: ExactSandbox, sync_engine: Engine
 ) -> None:
-    login = store_sandbox_tokens(sandbox, sync_engine)
-    sandbox.clock.advance(seconds=600)
+    login = store_sandbox_tokens(exact_sandbox, sync_engine)
+    exact_sandbox.clock.advance(seconds=600)
     # Someone refreshes with our pair but never stores the result: the stored pair is dead.
     stolen = httpx.post(
-        f"{sandbox.base_url}/api/oauth2/token",
+        f"{exact_sandbox.base_url}/api/oauth2/token",
         data={
             "grant_type": "refresh_token",
             "refresh_token": login.refresh_token,
-            "client_id": sandbox.client_id,
-            "client_secret": sandbox.client_secret,
+            "client_id": exact_sandbox.client_id,
+            "client_secret": exact_sandbox.client_secret,
         },
     )
     assert stolen.status_code == 200
     with (
-        connected_client(sandbox, sync_engine) as client,
+        connected_client(exact_sandbox, sync_engine) as client,
         pytest.raises(ExactLoginRequired, match=r"Old refresh token used\..*woo-exact exact login"),
     ):
         read_journals(client)
 
 
-def test_no_connection_stored_asks_for_a_login(sandbox: ExactSandbox, sync_engine: Engine) -> None:
+def test_no_connection_stored_asks_for_a_login(
+    exact_sandbox: ExactSandbox, sync_engine: Engine
+) -> None:
     with (
-        connected_client(sandbox, sync_engine) as client,
+        connected_client(exact_sandbox, sync_engine) as client,
         pytest.raises(ExactLoginRequired, match="woo-exact exact login"),
     ):
         read_journals(client)
 
 
 def test_the_daily_schedule_refreshes_a_refresh_token_near_its_idle_expiry(
-    sandbox: ExactSandbox, sync_engine: Engine
+    exact_sandbox: ExactSandbox, sync_engine: Engine
 ) -> None:
-    login = store_sandbox_tokens(sandbox, sync_engine)
-    with connected_client(sandbox, sync_engine) as client:
-        sandbox.clock.advance(days=20)
+    login = store_sandbox_tokens(exact_sandbox, sync_engine)
+    with connected_client(exact_sandbox, sync_engine) as client:
+        exact_sandbox.clock.advance(days=20)
         assert client.tokens.refresh_before_idle_expiry(within=timedelta(days=7)) is False
-        assert stored(sandbox, sync_engine).refresh_token == login.refresh_token
+        assert stored(exact_sandbox, sync_engine).refresh_token == login.refresh_token
 
-        sandbox.clock.advance(days=4)  # 24 days idle: 6 days left
+        exact_sandbox.clock.advance(days=4)  # 24 days idle: 6 days left
         assert client.tokens.refresh_before_idle_expiry(within=timedelta(days=7)) is True
-        renewed = stored(sandbox, sync_engine)
-        assert renewed.refresh_expires_at == sandbox.clock.now() + timedelta(days=30)
+        renewed = stored(exact_sandbox, sync_engine)
+        assert renewed.refresh_expires_at == exact_sandbox.clock.now() + timedelta(days=30)
 
-        sandbox.clock.advance(days=29)  # alive thanks to the proactive refresh
+        exact_sandbox.clock.advance(days=29)  # alive thanks to the proactive refresh
         read_journals(client)
 
 
-def test_tokens_are_unreadable_without_the_key(sandbox: ExactSandbox, sync_engine: Engine) -> None:
-    login = store_sandbox_tokens(sandbox, sync_engine)
+def test_tokens_are_unreadable_without_the_key(
+    exact_sandbox: ExactSandbox, sync_engine: Engine
+) -> None:
+    login = store_sandbox_tokens(exact_sandbox, sync_engine)
     with sync_engine.connect() as connection:
         row = connection.execute(select(exact_tokens)).one()
     stored_bytes = bytes(row.encrypted_tokens)
     assert login.access_token.encode() not in stored_bytes
     assert login.refresh_token.encode() not in stored_bytes
-    assert b"IAAAA" not in stored_bytes  # the fixed part of the sandbox's tokens
+    assert b"IAAAA" not in stored_bytes  # the fixed part of the exact_sandbox's tokens
 
     other_key = Fernet.generate_key().decode()
     with pytest.raises(TokenStoreError, match="WOO_EXACT_SECRET_KEY"):
-        TokenStore(sync_engine, sandbox.client_id, other_key).load()
+        TokenStore(sync_engine, exact_sandbox.client_id, other_key).load()
     with (
         ExactClient.from_settings(
-            exact_settings(sandbox),
+            exact_settings(exact_sandbox),
             sync_engine,
-            environ=environment(sandbox, secret_key=other_key),
-            clock=sandbox.clock.now,
+            environ=environment(exact_sandbox, secret_key=other_key),
+            clock=exact_sandbox.clock.now,
         ) as client,
         pytest.raises(ExactTokenStoreError, match="cannot be decrypted"),
     ):
@@ -270,9 +267,9 @@ def test_tokens_are_unreadable_without_the_key(sandbox: ExactSandbox, sync_engin
 
 
 def test_a_row_copied_to_another_app_does_not_load(
-    sandbox: ExactSandbox, sync_engine: Engine
+    exact_sandbox: ExactSandbox, sync_engine: Engine
 ) -> None:
-    store_sandbox_tokens(sandbox, sync_engine)
+    store_sandbox_tokens(exact_sandbox, sync_engine)
     with sync_engine.begin() as connection:
         connection.execute(exact_tokens.update().values(client_id="another-app"))
     with pytest.raises(TokenStoreError, match="belong to another app"):
@@ -280,16 +277,16 @@ def test_a_row_copied_to_another_app_does_not_load(
 
 
 def test_secrets_show_in_no_repr_no_error_and_no_log(
-    sandbox: ExactSandbox, sync_engine: Engine, caplog: pytest.LogCaptureFixture
+    exact_sandbox: ExactSandbox, sync_engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)  # httpx and httpcore included
-    login = store_sandbox_tokens(sandbox, sync_engine)
-    credentials = ExactCredentials.from_environment(environment(sandbox))
-    with connected_client(sandbox, sync_engine) as client:
+    login = store_sandbox_tokens(exact_sandbox, sync_engine)
+    credentials = ExactCredentials.from_environment(environment(exact_sandbox))
+    with connected_client(exact_sandbox, sync_engine) as client:
         read_journals(client)
-        sandbox.clock.advance(seconds=580)
+        exact_sandbox.clock.advance(seconds=580)
         read_journals(client)  # a refresh: new tokens travel and are stored
-        refreshed = stored(sandbox, sync_engine)
+        refreshed = stored(exact_sandbox, sync_engine)
         shown = " ".join(
             [
                 repr(login),
@@ -298,10 +295,10 @@ def test_secrets_show_in_no_repr_no_error_and_no_log(
                 repr(credentials),
                 repr(client),
                 repr(client.tokens),
-                repr(TokenStore(sync_engine, sandbox.client_id, SECRET_KEY)),
+                repr(TokenStore(sync_engine, exact_sandbox.client_id, SECRET_KEY)),
             ]
         )
-        sandbox.clock.advance(days=31)
+        exact_sandbox.clock.advance(days=31)
         with pytest.raises(ExactLoginRequired) as raised:
             read_journals(client)
     shown += f" {raised.value!s} {raised.value!r} {caplog.text}"
@@ -312,7 +309,7 @@ def test_secrets_show_in_no_repr_no_error_and_no_log(
         login.refresh_token,
         refreshed.access_token,
         refreshed.refresh_token,
-        sandbox.client_secret,
+        exact_sandbox.client_secret,
         SECRET_KEY,
     )
     for secret in secrets:
@@ -320,20 +317,20 @@ def test_secrets_show_in_no_repr_no_error_and_no_log(
 
 
 def test_a_missing_secret_names_the_environment_variable(
-    sandbox: ExactSandbox, sync_engine: Engine
+    exact_sandbox: ExactSandbox, sync_engine: Engine
 ) -> None:
-    incomplete = environment(sandbox)
+    incomplete = environment(exact_sandbox)
     del incomplete["WOO_EXACT_SECRET_KEY"]
     with pytest.raises(ExactConfigurationError, match="WOO_EXACT_SECRET_KEY is not set"):
-        ExactClient.from_settings(exact_settings(sandbox), sync_engine, environ=incomplete)
+        ExactClient.from_settings(exact_settings(exact_sandbox), sync_engine, environ=incomplete)
 
 
 def test_a_request_overtaken_by_another_processs_refresh_retries_with_the_new_token(
-    sandbox: ExactSandbox, sync_engine: Engine, database_url: str
+    exact_sandbox: ExactSandbox, sync_engine: Engine, database_url: str
 ) -> None:
-    store_sandbox_tokens(sandbox, sync_engine)
+    store_sandbox_tokens(exact_sandbox, sync_engine)
     other_engine = open_sync_database(database_url)
-    other = connected_client(sandbox, other_engine)
+    other = connected_client(exact_sandbox, other_engine)
     overtaken: list[int] = []
 
     def refresh_elsewhere_while_in_flight(request: httpx.Request) -> None:
@@ -341,15 +338,15 @@ def test_a_request_overtaken_by_another_processs_refresh_retries_with_the_new_to
         # process refreshes, and Exact retires our access token with the rotation.
         if not overtaken:
             overtaken.append(1)
-            sandbox.clock.advance(seconds=2)
+            exact_sandbox.clock.advance(seconds=2)
             other.tokens.access_token()
 
     http = httpx.Client(event_hooks={"request": [refresh_elsewhere_while_in_flight]})
-    with connected_client(sandbox, sync_engine, http_client=http) as client:
-        sandbox.clock.advance(seconds=569)
+    with connected_client(exact_sandbox, sync_engine, http_client=http) as client:
+        exact_sandbox.clock.advance(seconds=569)
         read_journals(client)
         assert client.calls_made == 2, "one 401, then the same request with the new token"
-        assert client.tokens.access_token() == stored(sandbox, sync_engine).access_token
+        assert client.tokens.access_token() == stored(exact_sandbox, sync_engine).access_token
     other.close()
     other_engine.dispose()
 
@@ -357,19 +354,19 @@ def test_a_request_overtaken_by_another_processs_refresh_retries_with_the_new_to
 def test_three_real_processes_refreshing_at_once_keep_the_connection(
     database_url: str,
 ) -> None:
-    # A ticking sandbox clock, because the children cannot share a frozen one.
-    with running_sandbox(clock=SandboxClock(ticking=True)) as sandbox:
+    # A ticking exact_sandbox clock, because the children cannot share a frozen one.
+    with running_sandbox(clock=SandboxClock(ticking=True)) as exact_sandbox:
         setup = open_sync_database(database_url)
-        login = store_sandbox_tokens(sandbox, setup)
-        sandbox.clock.advance(seconds=575)
-        offset = sandbox.clock.now() - datetime.now(UTC)
+        login = store_sandbox_tokens(exact_sandbox, setup)
+        exact_sandbox.clock.advance(seconds=575)
+        offset = exact_sandbox.clock.now() - datetime.now(UTC)
         context = multiprocessing.get_context("spawn")
         start = context.Barrier(3)
         results = context.Queue()
         children = [
             context.Process(
                 target=refresh_in_child_process,
-                args=(database_url, sandbox.describe(), offset, start, results),
+                args=(database_url, exact_sandbox.describe(), offset, start, results),
             )
             for _ in range(3)
         ]
@@ -381,29 +378,32 @@ def test_three_real_processes_refreshing_at_once_keep_the_connection(
         assert [status for status, _ in outcomes] == ["ok"] * 3, outcomes
         tokens = {token for _, token in outcomes}
         assert len(tokens) == 1, "one refresh; the others used the pair it stored"
-        after = stored(sandbox, setup)
+        after = stored(exact_sandbox, setup)
         assert after.access_token in tokens
         assert after.refresh_token != login.refresh_token
         setup.dispose()
 
 
 def test_a_malformed_key_is_explained_with_how_to_make_one(
-    sandbox: ExactSandbox, sync_engine: Engine
+    exact_sandbox: ExactSandbox, sync_engine: Engine
 ) -> None:
-    environ = environment(sandbox, secret_key="not-a-fernet-key")
+    environ = environment(exact_sandbox, secret_key="not-a-fernet-key")
     with pytest.raises(ExactTokenStoreError, match="not a valid Fernet key; generate one with"):
-        ExactClient.from_settings(exact_settings(sandbox), sync_engine, environ=environ)
+        ExactClient.from_settings(exact_settings(exact_sandbox), sync_engine, environ=environ)
 
 
 def test_a_wrong_client_secret_points_at_the_app_credentials_not_at_login(
-    sandbox: ExactSandbox, sync_engine: Engine
+    exact_sandbox: ExactSandbox, sync_engine: Engine
 ) -> None:
-    store_sandbox_tokens(sandbox, sync_engine)
-    environ = {**environment(sandbox), "EXACT_CLIENT_SECRET": "a-mistyped-secret"}
-    sandbox.clock.advance(seconds=580)
+    store_sandbox_tokens(exact_sandbox, sync_engine)
+    environ = {**environment(exact_sandbox), "EXACT_CLIENT_SECRET": "a-mistyped-secret"}
+    exact_sandbox.clock.advance(seconds=580)
     with (
         ExactClient.from_settings(
-            exact_settings(sandbox), sync_engine, environ=environ, clock=sandbox.clock.now
+            exact_settings(exact_sandbox),
+            sync_engine,
+            environ=environ,
+            clock=exact_sandbox.clock.now,
         ) as client,
         pytest.raises(ExactAuthenticationError) as raised,
     ):
