@@ -225,6 +225,8 @@ def test_ordering_include_exclude_customer_product_and_channel(
     product_id = next(iter(records[0].product_ids))
     for order in all_pages(woocommerce_client, ORDERS, product=product_id):
         assert product_id in {item["product_id"] for item in order["line_items"]}
+    found = all_pages(woocommerce_client, ORDERS, search="müller")
+    assert found and all("Müller" in str(order["billing"]) for order in found)
     pos = all_pages(woocommerce_client, ORDERS, created_via="pos-rest-api")
     assert pos and {o["created_via"] for o in pos} == {"pos-rest-api"}
 

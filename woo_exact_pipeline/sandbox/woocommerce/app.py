@@ -468,6 +468,8 @@ class WooCommerceApi:
         customer = values["customer"]
         product = values["product"]
         created_via = set(values["created_via"] or [])
+        # WooCommerce searches addresses, e-mails and item names; the stored JSON holds them all.
+        search = encode(values["search"])[1:-1].lower() if values["search"] else b""
         zone = self.shop.settings.zone
         suffix = "gmt" if values["dates_are_gmt"] else "local"
         created_column, modified_column = f"created_{suffix}", f"modified_{suffix}"
@@ -499,6 +501,7 @@ class WooCommerceApi:
             or customer is not None
             or product is not None
             or created_via
+            or search
             or (narrowed != "created" and (created_after or created_before))
             or (narrowed != "modified" and (modified_after or modified_before))
         )
@@ -513,6 +516,7 @@ class WooCommerceApi:
                 and (customer is None or record.customer_id == customer)
                 and (product is None or product in record.product_ids)
                 and (not created_via or record.created_via in created_via)
+                and (not search or search in record.blob.lower())
                 and (created_after is None or getattr(record, created_column) > created_after)
                 and (created_before is None or getattr(record, created_column) < created_before)
                 and (modified_after is None or getattr(record, modified_column) > modified_after)
