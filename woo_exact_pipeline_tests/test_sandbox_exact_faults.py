@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from woo_exact_pipeline.sandbox.exact import (
     start_exact_sandbox,
 )
 from woo_exact_pipeline.sandbox.exact.division import default_administration_file
+from woo_exact_pipeline.sandbox.woocommerce.tls import create_certificates
 from woo_exact_pipeline_tests.fixtures.exact_sandbox import EXACT_TEST_START
 
 
@@ -163,6 +165,24 @@ def test_another_administration_from_a_json_file(tmp_path: Path) -> None:
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
         )
         assert me.json()["d"]["results"][0]["CurrentDivision"] == 777
+
+
+def test_serves_https_with_a_certificate(tmp_path: Path, exact_clock: SandboxClock) -> None:
+    certificates = create_certificates(tmp_path)
+    with start_exact_sandbox(
+        clock=exact_clock,
+        ssl_certfile=certificates.server_cert,
+        ssl_keyfile=certificates.server_key,
+    ) as sandbox:
+        assert sandbox.base_url.startswith("https://127.0.0.1:")
+        trust = ssl.create_default_context(cafile=certificates.ca_cert)
+        tokens = sandbox.issue_tokens_for_tests(verify=trust)
+        journals = httpx.get(
+            f"{sandbox.api_url}/financial/Journals",
+            headers={"Authorization": f"Bearer {tokens['access_token']}"},
+            verify=trust,
+        )
+        assert journals.status_code == 200
 
 
 def test_describe_gives_what_the_cli_prints(exact_sandbox: ExactSandbox) -> None:

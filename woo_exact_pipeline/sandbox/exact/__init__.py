@@ -7,6 +7,7 @@ use it. Defaults below are what a demo configuration points at.
 from __future__ import annotations
 
 import copy
+import ssl
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -69,6 +70,8 @@ class ExactSandbox:
         clock: SandboxClock | None = None,
         attachment_limit: int = DEFAULT_ATTACHMENT_LIMIT,
         atom_unless_json_accepted: bool = False,
+        ssl_certfile: Path | None = None,
+        ssl_keyfile: Path | None = None,
     ) -> None:
         """`atom_unless_json_accepted`: answer requests without `Accept: application/json` in
         Atom/XML, as real Exact does. Off by default until the pipeline's Exact client sends
@@ -106,7 +109,10 @@ class ExactSandbox:
             password=SANDBOX_PASSWORD,
             atom_unless_json_accepted=atom_unless_json_accepted,
         )
-        self._server = BackgroundServer(self._app, port=port)
+        # Real Exact is HTTPS only; with a certificate the sandbox serves HTTPS too.
+        self._server = BackgroundServer(
+            self._app, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -165,9 +171,12 @@ class ExactSandbox:
         }
         return f"{self.base_url}/api/oauth2/auth?{urlencode(params)}"
 
-    def issue_tokens_for_tests(self) -> dict[str, str]:
-        """Access and refresh token through the real code flow over HTTP (auto-approved)."""
-        with httpx.Client(timeout=10) as http:
+    def issue_tokens_for_tests(self, *, verify: bool | ssl.SSLContext = True) -> dict[str, str]:
+        """Access and refresh token through the real code flow over HTTP (auto-approved).
+
+        `verify`: a context trusting the CA when the sandbox serves HTTPS with its own certificate.
+        """
+        with httpx.Client(timeout=10, verify=verify) as http:
             consent = http.get(self.authorize_url("tests", auto_approve=True))
             if consent.status_code != 302:
                 raise RuntimeError(f"consent was not granted: {consent.status_code}")
@@ -236,6 +245,8 @@ def start_exact_sandbox(
     clock: SandboxClock | None = None,
     attachment_limit: int = DEFAULT_ATTACHMENT_LIMIT,
     atom_unless_json_accepted: bool = False,
+    ssl_certfile: Path | None = None,
+    ssl_keyfile: Path | None = None,
 ) -> ExactSandbox:
     """Start serving on 127.0.0.1 (a free port when 0); call `.stop()` when done."""
     return ExactSandbox(
@@ -249,4 +260,6 @@ def start_exact_sandbox(
         clock=clock,
         attachment_limit=attachment_limit,
         atom_unless_json_accepted=atom_unless_json_accepted,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
     ).start()
