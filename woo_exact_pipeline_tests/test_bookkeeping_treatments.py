@@ -390,6 +390,29 @@ def test_eu_business_with_vat_number_and_no_vat_is_reverse_charged() -> None:
     assert sale.flags == ()
 
 
+def test_reverse_charge_on_a_number_the_vat_plugin_marked_invalid_is_flagged() -> None:
+    order = business_order("DE")
+    order["meta_data"][1]["value"] = "false"
+    (sale,) = book([order]).events
+    assert sale.vat_treatment is VatTreatment.REVERSE_CHARGE
+    assert sale.flags == ("vat_number_marked_invalid",)
+
+
+def test_eu_consumer_charged_no_vat_is_flagged_as_a_possible_missed_vat_number() -> None:
+    """The business's number sits under a meta key the settings do not list: no VAT charged,
+    no VAT number found. Booked as charged (0% code on the OSS ledger), and flagged."""
+    order = business_order("DE")
+    order["meta_data"][0]["key"] = "_billing_dic"
+    (sale,) = book([order]).events
+    assert sale.vat_treatment is VatTreatment.OSS
+    assert sale.flags == ("no_vat_charged_to_eu_consumer",)
+    assert "vat_number_meta_keys" in sale.vat_explanation
+    assert [(line.gl_account, line.vat_code) for line in sale.lines] == [
+        ("8120", "0"),
+        ("8200", "0"),
+    ]
+
+
 def test_vat_number_with_vat_charged_books_what_was_charged_and_flags_it() -> None:
     meta = [{"id": 9101, "key": "vat_number", "value": "DE123456789"}]
     (sale,) = book([german_order(meta_data=meta)]).events

@@ -39,6 +39,10 @@ KNOWN_COUNTRIES = frozenset(_ISO_COUNTRY_CODES.split())
 
 FLAG_VAT_CHARGED_DESPITE_VAT_NUMBER = "vat_charged_despite_vat_number"
 FLAG_VAT_CHARGED_ON_EXPORT = "vat_charged_on_export"
+FLAG_VAT_NUMBER_MARKED_INVALID = "vat_number_marked_invalid"
+FLAG_NO_VAT_CHARGED_TO_EU_CONSUMER = "no_vat_charged_to_eu_consumer"
+#: Written by WooCommerce EU VAT Number after checking the number with VIES ("true"/"false").
+VAT_NUMBER_VALIDITY_META_KEY = "_vat_number_is_valid"
 
 
 def normalise_rate(rate: Decimal) -> Decimal:
@@ -113,7 +117,7 @@ class VatRules:
                 f"Delivered in {country}, the shop's country: {country} VAT as charged.",
             )
         if country in EU_COUNTRIES:
-            return self._eu_decision(country, vat_number, vat_charged)
+            return self._eu_decision(country, vat_number, vat_charged, meta)
         if vat_charged:
             return VatDecision(
                 VatTreatment.DOMESTIC,
@@ -130,15 +134,27 @@ class VatRules:
             f"Delivered to {country}, outside the EU: export, no VAT.",
         )
 
-    def _eu_decision(self, country: str, vat_number: str | None, vat_charged: bool) -> VatDecision:
+    def _eu_decision(
+        self,
+        country: str,
+        vat_number: str | None,
+        vat_charged: bool,
+        meta: Mapping[str, object],
+    ) -> VatDecision:
         if vat_number and not vat_charged:
-            return VatDecision(
-                VatTreatment.REVERSE_CHARGE,
-                country,
-                vat_number,
+            explanation = (
                 f"Business in {country} with VAT number {vat_number} and no VAT charged: "
-                "intra-community supply, VAT reverse-charged to the customer.",
+                "intra-community supply, VAT reverse-charged to the customer."
             )
+            if meta.get(VAT_NUMBER_VALIDITY_META_KEY) == "false":
+                return VatDecision(
+                    VatTreatment.REVERSE_CHARGE,
+                    country,
+                    vat_number,
+                    f"{explanation} The VAT plugin marked the number invalid: check it.",
+                    (FLAG_VAT_NUMBER_MARKED_INVALID,),
+                )
+            return VatDecision(VatTreatment.REVERSE_CHARGE, country, vat_number, explanation)
         if self.regime == "oss":
             treatment = VatTreatment.OSS
             how = f"{country} VAT through the One Stop Shop, on the OSS revenue account"
@@ -153,6 +169,17 @@ class VatRules:
                 f"Customer in {country} gave VAT number {vat_number}, yet WooCommerce charged "
                 f"VAT: booked as charged, {how}; check whether the number was valid.",
                 (FLAG_VAT_CHARGED_DESPITE_VAT_NUMBER,),
+            )
+        if not vat_charged:
+            # Often a business whose VAT number sits under a meta key the settings miss.
+            return VatDecision(
+                treatment,
+                country,
+                vat_number,
+                f"Consumer in {country} (EU), but WooCommerce charged no VAT: booked as "
+                f"charged, {how}; if the customer is a business, add the meta key holding its "
+                "VAT number to vat_number_meta_keys.",
+                (FLAG_NO_VAT_CHARGED_TO_EU_CONSUMER,),
             )
         return VatDecision(treatment, country, vat_number, f"Consumer in {country} (EU): {how}.")
 
