@@ -16,6 +16,7 @@ from woo_exact_pipeline.store.database import (
     migrate,
     open_sync_database,
 )
+from woo_exact_pipeline.store.staging import forget_unseen, save_orders
 
 
 def test_first_use_creates_every_table_and_records_the_version(sync_engine: Engine) -> None:
@@ -102,3 +103,36 @@ def test_the_default_database_is_a_sqlite_file_under_dot_woo_exact(monkeypatch, 
     engine = open_sync_database()
     assert (tmp_path / ".woo_exact" / "sync.db").exists()
     engine.dispose()
+
+
+def test_orders_the_shop_no_longer_returns_are_forgotten_and_no_other_day_is_touched(
+    sync_engine: Engine,
+) -> None:
+    def order(order_id: int, created: str) -> dict:
+        return {
+            "id": order_id,
+            "number": str(order_id),
+            "status": "processing",
+            "currency": "EUR",
+            "total": "12.10",
+            "customer_id": 0,
+            "date_created_gmt": created,
+            "date_modified_gmt": created,
+        }
+
+    monday, tuesday = date(2026, 3, 2), date(2026, 3, 3)
+    with sync_engine.begin() as connection:
+        save_orders(
+            connection,
+            "shop",
+            monday,
+            [order(1, "2026-03-02T09:00:00"), order(2, "2026-03-02T10:00:00")],
+        )
+        save_orders(connection, "shop", tuesday, [order(3, "2026-03-03T09:00:00")])
+    with sync_engine.begin() as connection:
+        # Order 2 was deleted in the shop: the next extraction of Monday no longer returns it.
+        removed = forget_unseen(connection, "shop", monday, order_ids=[1], refund_ids=[])
+    with sync_engine.connect() as connection:
+        left = connection.execute(select(schema.woo_orders.c.id).order_by(schema.woo_orders.c.id))
+        assert left.scalars().all() == [1, 3]
+    assert removed == 1

@@ -130,8 +130,9 @@ def woo_products(
     cursor_name = f"woo_products:{SHOP}"
     with engine.connect() as connection:
         stored = read_cursor(connection, cursor_name)
-    # Re-read a minute before the cursor: WooCommerce compares whole seconds, exclusively.
-    since = datetime.fromisoformat(stored) - timedelta(minutes=1) if stored else None
+    # WooCommerce compares whole seconds, exclusively: re-read the cursor's own second, in
+    # case another product changed in it after the last read.
+    since = datetime.fromisoformat(stored) - timedelta(seconds=1) if stored else None
     extracted = 0
     newest = stored
     with shop_owner_errors(), woocommerce.client(notify=context.log.warning) as client:
