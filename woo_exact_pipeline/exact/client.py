@@ -41,7 +41,7 @@ from woo_exact_pipeline.exact.oauth import (
     required_environment,
     utc_now,
 )
-from woo_exact_pipeline.exact.odata import wire_value
+from woo_exact_pipeline.exact.odata import guid_literal, wire_value
 from woo_exact_pipeline.store.rate_limits import RateLimits, RateLimitStore, Window
 from woo_exact_pipeline.store.tokens import TokenStore, TokenStoreError
 
@@ -199,7 +199,7 @@ class ExactClient:
 
     def get_by_key(self, path: str, key: str, *, select: Sequence[str]) -> Record | None:
         """One record by its GUID (`path(guid'key')`), or None when Exact has no such record."""
-        url = self.division_url(f"{path}(guid'{key}')", select=select)
+        url = self.division_url(f"{path}({guid_literal(key)})", select=select)
         try:
             return self._single(self._send("GET", url, endpoint_of(path)))
         except ExactApiError as error:

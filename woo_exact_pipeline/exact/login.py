@@ -27,7 +27,7 @@ from woo_exact_pipeline.exact.errors import ExactConfigurationError, ExactLoginF
 from woo_exact_pipeline.exact.oauth import Clock, consent_url, utc_now
 
 DEFAULT_TIMEOUT_SECONDS = 300.0
-DIVISION_FIELDS = ("Code", "Description", "Country", "Current")
+DIVISION_FIELDS = ("Code", "Description", "Country")
 
 
 @dataclass(frozen=True)
