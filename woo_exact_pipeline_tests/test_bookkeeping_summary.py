@@ -13,10 +13,11 @@ from woo_exact_pipeline.bookkeeping.summary import (
     outcome_counts,
     reason_counts,
     unbalanced_events,
+    unmapped_shop_tax_rates,
     unmapped_tax_rates,
     vat_totals,
 )
-from woo_exact_pipeline_tests.fixtures.bookkeeping import book
+from woo_exact_pipeline_tests.fixtures.bookkeeping import book, settings
 from woo_exact_pipeline_tests.test_bookkeeping_treatments import (
     DE_TAX_LINES,
     coffee_order,
@@ -96,3 +97,23 @@ def test_journal_line_rows_flatten_events_with_their_header() -> None:
         "amount_excl_vat": D("22.89"),
         "vat_amount": D("2.06"),
     }
+
+
+def test_unmapped_shop_tax_rates_are_found_from_the_shops_rate_table() -> None:
+    tax_rates = [
+        {"id": 1, "country": "NL", "rate": "21.0000", "class": "standard"},
+        {"id": 2, "country": "NL", "rate": "9.0000", "class": "reduced-rate"},
+        {"id": 3, "country": "DE", "rate": "19.0000", "class": "standard"},
+        {"id": 4, "country": "FR", "rate": "20.0000", "class": "standard"},
+        {"id": 5, "country": "NL", "rate": "13.5000", "class": "special"},
+        {"id": 6, "country": "US", "rate": "8.6250", "class": "standard"},
+        {"id": 7, "country": "BE", "rate": "", "class": "standard"},
+    ]
+    assert unmapped_shop_tax_rates(tax_rates, settings()) == [
+        "tax rate 13.5% to NL has no VAT code in the mapping; add one under "
+        "exact.vat_mapping.domestic",
+        "tax rate 13.5% to NL has no revenue account in the mapping; add one under "
+        "exact.gl_mapping.domestic",
+        "tax rate 20% to FR has no VAT code in the mapping; add one under exact.vat_mapping.oss.FR",
+        "tax rate 7 has no readable percentage",
+    ]

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from woo_exact_pipeline.bookkeeping.model import (
     AccountingEvent,
     Quarantined,
     TransformResult,
+    VatTreatment,
     Waiting,
 )
-from woo_exact_pipeline.bookkeeping.money import ZERO
+from woo_exact_pipeline.bookkeeping.money import ZERO, InvalidAmount, parse_amount
+from woo_exact_pipeline.bookkeeping.problems import BookingProblem
+from woo_exact_pipeline.bookkeeping.vat import EU_COUNTRIES, VatDecision, VatRules, normalise_rate
+from woo_exact_pipeline.config import SyncConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +81,37 @@ def unmapped_tax_rates(quarantined: Iterable[Quarantined]) -> list[tuple[str, st
             if item.category == "unmapped_vat_rate"
         }
     )
+
+
+def unmapped_shop_tax_rates(
+    tax_rates: Iterable[Mapping[str, Any]], settings: SyncConfig
+) -> list[str]:
+    """What the settings lack for the shop's own tax rates (WooCommerce `GET /taxes`), found
+    before any order is quarantined for it: one readable line per missing code."""
+    rules = VatRules(settings)
+    gaps: set[str] = set()
+    for tax_rate in tax_rates:
+        country = str(tax_rate.get("country") or "").upper()
+        try:
+            percent = normalise_rate(parse_amount(tax_rate.get("rate")))
+        except InvalidAmount:
+            gaps.add(f"tax rate {tax_rate.get('id')} has no readable percentage")
+            continue
+        if country == rules.shop_country or (
+            country in EU_COUNTRIES and rules.regime == "shop_country_vat"
+        ):
+            treatment = VatTreatment.DOMESTIC
+        elif country in EU_COUNTRIES:
+            treatment = VatTreatment.OSS
+        else:
+            continue  # outside the EU the export code applies, whatever the shop charges
+        decision = VatDecision(treatment, country, None, "")
+        for lookup in (rules.vat_code, rules.revenue_gl):
+            try:
+                lookup(decision, percent)
+            except BookingProblem as problem:
+                gaps.add(problem.reason)
+    return sorted(gaps)
 
 
 def unbalanced_events(events: Iterable[AccountingEvent]) -> list[AccountingEvent]:
