@@ -316,3 +316,24 @@ def test_lenient_by_default_json_without_accept(
     bearer = {"Authorization": f"Bearer {exact_tokens['access_token']}"}
     answer = httpx.get(f"{exact_sandbox.api_url}/financial/Journals", headers=bearer)
     assert answer.json()["d"]["results"]
+
+
+def test_line_endpoints_page_across_entries(roomy_api: tuple[ExactSandbox, httpx.Client]) -> None:
+    sandbox, client = roomy_api
+    revenue = sandbox.seeded_id("gl", "8000")
+    for number in range(10):
+        body = {
+            "Journal": "70",
+            "Customer": sandbox.seeded_id("account", "2"),
+            "YourRef": f"WEB-{number}",
+            "SalesEntryLines": [{"GLAccount": revenue, "AmountFC": n} for n in range(1, 8)],
+        }
+        assert client.post("salesentry/SalesEntries", json=body).status_code == 201
+    first = client.get("salesentry/SalesEntryLines", params={"$select": "ID,EntryID,AmountFC"})
+    pages = _follow(client, first)
+    # Seven lines an entry: the first page ends inside the ninth entry, the second page
+    # picks up that entry's remaining lines.
+    assert [len(page) for page in pages] == [60, 10]
+    lines = [line for page in pages for line in page]
+    assert len({line["ID"] for line in lines}) == 70
+    assert [line["AmountFC"] for line in lines] == list(range(1, 8)) * 10

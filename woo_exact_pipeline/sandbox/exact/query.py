@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Protocol
@@ -160,7 +160,7 @@ def run_query(
 
 def _matching(
     source: Source, options: Options, lookups: Lookups, equalities: Mapping[str, Any]
-) -> Any:
+) -> Callable[[Any | None], Iterator[Record]]:
     entity_type = source.entity_type
     query_filter = options.filter
 

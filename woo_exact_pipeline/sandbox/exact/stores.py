@@ -79,14 +79,12 @@ class LineStore:
 
     def scan(self, after_key: str | None, equalities: Mapping[str, Any]) -> Iterator[Record]:
         header_after: str | None = None
-        skip_lines = 0
         if after_key is not None:
-            parent, skip_lines = parent_and_number(after_key)
+            parent, number = parent_and_number(after_key)
             if self._headers.get(parent) is not None:
-                # Resume inside that header: step back one header so it is scanned again.
-                yield from self._header_lines(parent, skip_lines)
+                # Finish the header the last page stopped in, then go on after it.
+                yield from self._header_lines(parent, number)
                 header_after = parent
-                skip_lines = 0
         header_filter = {}
         if self._parent_field in equalities:
             header_filter = {self._headers.entity_type.key: equalities[self._parent_field]}
