@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from woo_exact_pipeline.sandbox.woocommerce import FAULT_KINDS, WooSandbox
+from woo_exact_pipeline.sandbox.woocommerce import FAULT_KINDS, Faults, WooSandbox
 from woo_exact_pipeline.sandbox.woocommerce.documents import invoice_number
 from woo_exact_pipeline_tests.fixtures.woocommerce_sandbox import oauth_client
 
@@ -73,6 +73,15 @@ def test_unknown_fault_kinds_are_refused(fresh_woocommerce_sandbox: WooSandbox) 
     with pytest.raises(ValueError, match="unknown fault"):
         fresh_woocommerce_sandbox.faults.queue("meteor")
     assert "rate_limit" in FAULT_KINDS
+
+
+def test_fault_settings_can_be_given_as_a_command_line_value() -> None:
+    faults = Faults.parse("error_rate=0.1, latency_seconds=0.5,retry_after_seconds=7")
+    assert (faults.error_rate, faults.latency_seconds, faults.retry_after_seconds) == (0.1, 0.5, 7)
+    with pytest.raises(ValueError, match="unknown fault setting 'errors'"):
+        Faults.parse("errors=1")
+    with pytest.raises(ValueError, match="needs a number"):
+        Faults.parse("hang_rate=often")
 
 
 def invoice_link(sandbox: WooSandbox, order_id: int, access_key: str) -> str:

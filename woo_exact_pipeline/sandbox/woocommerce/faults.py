@@ -12,6 +12,7 @@ import random
 import threading
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
@@ -42,6 +43,36 @@ class Faults:
 
     def __post_init__(self) -> None:
         self._random.seed(self.seed)
+
+    @classmethod
+    def parse(cls, spec: str) -> Faults:
+        """Faults from a command-line value like "error_rate=0.1,latency_seconds=0.5"."""
+        settings: dict[str, Any] = {}
+        tunable = {
+            name: kind
+            for name, kind in (
+                ("latency_seconds", float),
+                ("error_rate", float),
+                ("hang_rate", float),
+                ("hang_seconds", float),
+                ("waf_rate", float),
+                ("rate_limit_rate", float),
+                ("retry_after_seconds", int),
+                ("truncated_rate", float),
+                ("seed", int),
+            )
+        }
+        for part in filter(None, (piece.strip() for piece in spec.split(","))):
+            name, _, value = part.partition("=")
+            if name not in tunable:
+                raise ValueError(
+                    f"unknown fault setting {name!r}; choose from {', '.join(tunable)}"
+                )
+            try:
+                settings[name] = tunable[name](value)
+            except ValueError as error:
+                raise ValueError(f"fault setting {name!r} needs a number, got {value!r}") from error
+        return cls(**settings)
 
     def queue(self, *kinds: str) -> None:
         """Make the next requests fail with exactly these faults, in order."""
