@@ -323,3 +323,9 @@ def test_an_unforeseen_error_is_quarantined_not_raised(monkeypatch: pytest.Monke
     (held,) = result.quarantined
     assert held.category == "unexpected_error"
     assert "RuntimeError: something nobody foresaw" in held.reason
+
+
+def test_a_point_of_sale_order_with_a_garbage_address_still_books() -> None:
+    order = simple_order(created_via="woocommerce-pos", shipping=address("Kassa 1"))
+    (sale,) = book([order]).events
+    assert sale.vat_treatment == "pos" and sale.debtor.code == "900"

@@ -120,8 +120,11 @@ def build_accounting_events(
 ) -> TransformResult:
     """Book every order: its sale and credits, or why it waits or is quarantined.
 
-    An order that appears twice (overlapping extraction pages) is booked once, in its most
-    recently modified version.
+    `orders` are wc/v3 order objects; `refunds_by_order` maps an order id to its full refund
+    objects (`GET /orders/<id>/refunds`); `reference` is what Exact already knows (None:
+    nothing). An order that appears twice (overlapping extraction pages) is booked once, in
+    its most recently modified version. Events come in input order, each sale before its
+    credits, credits by refund id.
     """
     rules = _Rules(settings, reference or ExactReferenceData())
     latest: dict[object, Mapping[str, Any]] = {}

@@ -94,15 +94,20 @@ class VatRules:
     ) -> VatDecision:
         vat_number = self.vat_number(meta)
         created_via = order.get("created_via")
-        country = _destination_country(order)
         if isinstance(created_via, str) and created_via in self.pos_created_via:
+            # Sold over the counter: the address (often empty or the shop's) decides nothing.
+            try:
+                pos_country = _destination_country(order)
+            except BookingProblem:
+                pos_country = None
             return VatDecision(
                 VatTreatment.POS,
-                country,
+                pos_country,
                 vat_number,
                 f"Point-of-sale order (created via {created_via}): sold in the shop, "
                 f"{self.shop_country} VAT on the point-of-sale revenue account.",
             )
+        country = _destination_country(order)
         if country is None:
             raise BookingProblem(
                 "unknown_country",
