@@ -554,6 +554,19 @@ def test_discounts_without_discount_item_are_netted_into_the_products() -> None:
     )
 
 
+def test_a_negative_fee_used_as_a_discount_books_as_a_negative_fee_line() -> None:
+    """A "Vaste klant" fee of -5.00 with -1.05 VAT instead of the iDEAL fee: total 121.15 -
+    0.35 - 6.05 = 114.75."""
+    order = coffee_order(total="114.75", total_tax="17.65")
+    order["fee_lines"][0].update(
+        name="Korting vaste klant", amount="-5", total="-5.00", total_tax="-1.05",
+        taxes=[{"id": 1, "total": "-1.05", "subtotal": ""}],
+    )  # fmt: skip
+    (sale,) = book([order]).events
+    assert sale.lines[-1] == entry("fee", "8000", "2", "21", "Fees 21% VAT", "1", "-5.00", "-1.05")
+    assert sale.is_balanced
+
+
 def test_a_cent_of_difference_becomes_a_rounding_line() -> None:
     """WooCommerce's "round at subtotal" gave 121.16 where the lines add up to 121.15."""
     (sale,) = book([coffee_order(total="121.16", total_tax="18.77")]).events
