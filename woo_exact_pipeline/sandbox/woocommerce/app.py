@@ -288,6 +288,11 @@ class WooCommerceApi:
         self, body: Any, status: int = 200, headers: dict[str, str] | None = None
     ) -> Response:
         content = body if isinstance(body, bytes) else encode(body)
+        extra = dict(headers or {})
+        # WordPress sends the API discovery link next to any paging links.
+        links = [f'<{self.rest_url("/")}>; rel="https://api.w.org/"']
+        if "Link" in extra:
+            links.append(extra.pop("Link"))
         return Response(
             content,
             status_code=status,
@@ -296,8 +301,8 @@ class WooCommerceApi:
                 "X-Robots-Tag": "noindex",
                 "X-Content-Type-Options": "nosniff",
                 "Access-Control-Expose-Headers": "X-WP-Total, X-WP-TotalPages, Link",
-                "Link": f'<{self.rest_url("/")}>; rel="https://api.w.org/"',
-                **(headers or {}),
+                "Link": ", ".join(links),
+                **extra,
             },
         )
 

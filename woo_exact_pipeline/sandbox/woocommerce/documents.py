@@ -54,8 +54,8 @@ def wc_dates(moment: datetime | None, timezone: ZoneInfo) -> tuple[str | None, s
     if moment is None:
         return None, None
     return (
-        moment.astimezone(timezone).strftime("%Y-%m-%dT%H:%M:%S"),
-        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        moment.astimezone(timezone).replace(tzinfo=None).isoformat(timespec="seconds"),
+        moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds"),
     )
 
 

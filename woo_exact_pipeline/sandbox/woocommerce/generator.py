@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import accumulate
 from typing import Any
 
 from woo_exact_pipeline.sandbox.woocommerce.catalogue import (
@@ -74,7 +75,15 @@ PAYMENT_METHODS: dict[str, tuple[str, str]] = {
 }
 KLARNA_FEE = FeeInput("Klarna toeslag", Decimal("1.00"))
 WEEKDAY_FACTORS = (1.15, 1.0, 0.95, 0.95, 0.85, 0.8, 1.3)  # Monday .. Sunday
-HOUR_WEIGHTS = (1, 1, 1, 1, 1, 1, 2, 3, 4, 5, 6, 6, 7, 7, 6, 6, 6, 7, 8, 10, 12, 12, 9, 4)
+# Cumulative weights, so each draw does not re-add the weights.
+HOUR_WEIGHTS = tuple(
+    accumulate((1, 1, 1, 1, 1, 1, 2, 3, 4, 5, 6, 6, 7, 7, 6, 6, 6, 7, 8, 10, 12, 12, 9, 4))
+)
+OSS_WEIGHTS = tuple(accumulate((6, 6, 2, 1, 1, 1, 0.5, 0.5)))
+EXPORT_WEIGHTS = tuple(accumulate((4, 2, 3, 1)))
+METHOD_WEIGHTS = tuple(accumulate((60, 10, 10, 6, 8, 4)))
+LINE_COUNT_WEIGHTS = tuple(accumulate((45, 30, 15, 10)))
+QUANTITY_WEIGHTS = tuple(accumulate((70, 20, 7, 3)))
 USER_AGENTS = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Mobile Safari",
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
@@ -182,7 +191,16 @@ class DemoShopBuilder:
                 self.shop.put_variation(variation, product_id)
                 variations.append(variation)
             self.catalogue.append((product, variations))
-        self.popularity = [spec.popularity for spec in CATALOGUE]
+        self.popularity = list(accumulate(spec.popularity for spec in CATALOGUE))
+        self.products_for = {
+            "no_sku": [i for i, (p, v) in enumerate(self.catalogue) if not p["sku"] and not v],
+            "reduced": [
+                i for i, (p, _) in enumerate(self.catalogue) if p["tax_class"] == "reduced-rate"
+            ],
+            "zero_rate": [
+                i for i, (p, _) in enumerate(self.catalogue) if p["tax_class"] == "zero-rate"
+            ],
+        }
 
     def _profile(self, kind: str, country: str, *, profile: str = "") -> CustomerProfile:
         rng = self.rng
@@ -238,12 +256,12 @@ class DemoShopBuilder:
             kind, country = "domestic", "NL"
         elif roll < 0.91:
             kind = "oss"
-            country = rng.choices(OSS_COUNTRIES, weights=(6, 6, 2, 1, 1, 1, 0.5, 0.5))[0]
+            country = rng.choices(OSS_COUNTRIES, cum_weights=OSS_WEIGHTS)[0]
         elif roll < 0.94:
             kind, country = "reverse_charge", rng.choice(REVERSE_CHARGE_COUNTRIES)
         else:
             kind = "export"
-            country = rng.choices(EXPORT_COUNTRIES, weights=(4, 2, 3, 1))[0]
+            country = rng.choices(EXPORT_COUNTRIES, cum_weights=EXPORT_WEIGHTS)[0]
         currency = "EUR"
         if kind == "export" and country in ("US", "GB") and rng.random() < 0.5:
             currency = "USD" if country == "US" else "GBP"
@@ -258,7 +276,7 @@ class DemoShopBuilder:
                 "bacs",
                 "mollie_wc_gateway_banktransfer",
             ]
-            method = rng.choices(methods, weights=(60, 10, 10, 6, 8, 4))[0]
+            method = rng.choices(methods, cum_weights=METHOD_WEIGHTS)[0]
         outcome_roll = rng.random()
         outcome = (
             "failed"
@@ -317,28 +335,20 @@ class DemoShopBuilder:
 
     def _pick_lines(self, scenario: Scenario) -> list[tuple[dict[str, Any], dict | None, int]]:
         rng = self.rng
-        count = rng.choices((1, 2, 3, 4), weights=(45, 30, 15, 10))[0]
+        count = rng.choices((1, 2, 3, 4), cum_weights=LINE_COUNT_WEIGHTS)[0]
         chosen: list[int] = []
-        forced = {
-            "no_sku": [i for i, (p, v) in enumerate(self.catalogue) if not p["sku"] and not v],
-            "reduced": [
-                i for i, (p, _) in enumerate(self.catalogue) if p["tax_class"] == "reduced-rate"
-            ],
-            "zero_rate": [
-                i for i, (p, _) in enumerate(self.catalogue) if p["tax_class"] == "zero-rate"
-            ],
-        }.get(scenario.product)
+        forced = self.products_for.get(scenario.product)
         if forced:
             chosen.append(rng.choice(forced))
         while len(chosen) < count:
-            index = rng.choices(range(len(self.catalogue)), weights=self.popularity)[0]
+            index = rng.choices(range(len(self.catalogue)), cum_weights=self.popularity)[0]
             if index not in chosen:
                 chosen.append(index)
         picked = []
         for index in chosen:
             product, variations = self.catalogue[index]
             variation = rng.choice(variations) if variations else None
-            quantity = rng.choices((1, 2, 3, 6), weights=(70, 20, 7, 3))[0]
+            quantity = rng.choices((1, 2, 3, 6), cum_weights=QUANTITY_WEIGHTS)[0]
             if scenario.product == "big":
                 quantity += 4
             picked.append((product, variation, quantity))
@@ -624,7 +634,7 @@ def generate_demo_shop(
         count = round(orders_per_day * WEEKDAY_FACTORS[day.weekday()] * rng.uniform(0.8, 1.2))
         for _ in range(max(1, count)):
             # Pick a local hour by weight; DST days simply have 23 or 25 hours to fill.
-            hour = rng.choices(range(24), weights=HOUR_WEIGHTS)[0]
+            hour = rng.choices(range(24), cum_weights=HOUR_WEIGHTS)[0]
             moment = start + timedelta(
                 seconds=(hour + rng.random()) / 24 * (end - start).total_seconds()
             )
