@@ -189,3 +189,22 @@ def test_gateways_without_a_refund_api_need_api_refund_false(
     )
     manual = client.post(refunds, json={"amount": "1.00", "api_refund": False})
     assert manual.status_code == 201 and manual.json()["refunded_payment"] is False
+
+
+def test_marking_an_order_refunded_records_a_refund_of_what_is_left(
+    fresh_woocommerce_sandbox: WooSandbox, client: httpx.Client
+) -> None:
+    order = a_paid_order(fresh_woocommerce_sandbox, client)
+    item = order["line_items"][0]
+    one_unit = {"amount": "2.00", "line_items": [{"id": item["id"], "quantity": 1}]}
+    client.post(f"{ORDERS}/{order['id']}/refunds", json=one_unit)
+    refunded = client.put(f"{ORDERS}/{order['id']}", json={"status": "refunded"}).json()
+    assert refunded["status"] == "refunded"
+    refunds = client.get(f"{ORDERS}/{order['id']}/refunds").json()
+    assert len(refunds) == 2
+    newest = max(refunds, key=lambda refund: refund["id"])
+    assert Decimal(newest["amount"]) == Decimal(order["total"]) - Decimal("2.00")
+    assert newest["reason"].startswith("Order status set to refunded.")
+    assert newest["refunded_payment"] is False
+    assert [line["quantity"] for line in newest["line_items"]] == [-(item["quantity"] - 1)]
+    assert len(newest["shipping_lines"]) == 1

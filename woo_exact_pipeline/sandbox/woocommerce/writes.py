@@ -224,6 +224,8 @@ def update_order(shop: Shop, order_id: int, body: dict[str, Any], when: datetime
         if "status" in body and body["status"] != order["status"]:
             _check_status(str(body["status"]))
             set_status(order, str(body["status"]), when, zone)
+            if order["status"] == "refunded":
+                _refund_what_is_left(shop, order, when)
         if body.get("set_paid") and order["date_paid"] is None:
             set_status(order, "processing", when, zone)
         for field_name in (
@@ -251,6 +253,47 @@ def update_order(shop: Shop, order_id: int, body: dict[str, Any], when: datetime
             touch(order, when, zone)
             shop.put_order(order)
     return order
+
+
+def _refund_what_is_left(shop: Shop, order: dict[str, Any], when: datetime) -> None:
+    """wc_order_fully_refunded: marking an order refunded records a refund of the rest,
+    with the item quantities earlier refunds did not take back yet."""
+    remaining = Decimal(order["total"]) - refunded_amount(order)
+    if remaining <= 0:
+        return
+    taken_back: dict[int, int] = {}
+    for record in shop.refunds.values():
+        if record.order_id == order["id"]:
+            for item in record.document()["line_items"]:
+                for entry in item.get("meta_data", []):
+                    if entry.get("key") == "_refunded_item_id":
+                        refunded_item = int(entry["value"])
+                        taken_back[refunded_item] = (
+                            taken_back.get(refunded_item, 0) - item["quantity"]
+                        )
+    lines = [
+        RefundLine(item["id"], item["quantity"] - taken_back.get(item["id"], 0))
+        for item in order["line_items"]
+        if item["quantity"] > taken_back.get(item["id"], 0)
+    ]
+    refund = build_refund(
+        order,
+        sequences=shop.sequences,
+        refund_id=shop.sequences.posts.next(),
+        when=when,
+        timezone=shop.settings.zone,
+        decimals=shop.settings.decimals,
+        reason=(
+            "Order status set to refunded. To return funds to the customer you will need to "
+            "issue a refund through your payment gateway."
+        ),
+        lines=lines,
+        amount=remaining,
+        refund_shipping_and_fees=True,
+        rates_by_id={rate.id: rate for rate in shop.tax_rates()},
+    )
+    record_refund(order, refund, when, shop.settings.zone)
+    shop.put_refund(refund, order["id"])
 
 
 def create_refund(shop: Shop, order_id: int, body: dict[str, Any], when: datetime) -> dict:
