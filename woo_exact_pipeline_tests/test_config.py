@@ -43,9 +43,9 @@ def test_the_example_file_is_valid_and_read_as_a_bookkeeper_means_it() -> None:
     assert settings.exact.vat_mapping.domestic == {
         Decimal("21"): "2",
         Decimal("9"): "1",
-        Decimal("0"): "0",
+        Decimal("0"): "4",
     }
-    assert settings.exact.vat_mapping.oss["FR"][Decimal("5.5")] == "F55"
+    assert settings.exact.vat_mapping.oss["FR"][Decimal("5.5")] == "FRM"
     assert settings.exact.rounding_tolerance == Decimal("0.02")
     assert settings.exact.api_base_url == "https://start.exactonline.nl"
 
@@ -77,7 +77,7 @@ def test_the_example_file_is_valid_and_read_as_a_bookkeeper_means_it() -> None:
             "exact.rounding_tolerance: 'two cents' is not a number",
         ),
         (
-            [("  division: 123456", "  divison: 123456")],
+            [("  division: 3102026", "  divison: 3102026")],
             "exact.division: required setting is missing",
         ),
         (
@@ -90,7 +90,7 @@ def test_the_example_file_is_valid_and_read_as_a_bookkeeper_means_it() -> None:
             "such as NL or DE",
         ),
         (
-            [('oss_revenue_gl: "8120"', "oss_revenue_gl:")],
+            [('oss_revenue_gl: "8110"', "oss_revenue_gl:")],
             "exact: oss_revenue_gl is required when eu_consumer_vat_regime is 'oss'; "
             "set it, or choose shop_country_vat",
         ),
