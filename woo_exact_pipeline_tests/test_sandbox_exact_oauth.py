@@ -250,3 +250,24 @@ def test_me_names_the_current_division(exact_sandbox: ExactSandbox, exact_tokens
     assert me["CurrentDivision"] == exact_sandbox.division
     assert me["UserName"] == SANDBOX_USERNAME
     assert me["__metadata"]["type"] == "Exact.Web.Api.Models.System.Me"
+
+
+def test_at_most_200_token_calls_a_day(
+    exact_sandbox: ExactSandbox, exact_clock: SandboxClock
+) -> None:
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": "Gcp7!made-up",
+        "client_id": exact_sandbox.client_id,
+        "client_secret": exact_sandbox.client_secret,
+    }
+    with httpx.Client(base_url=exact_sandbox.base_url) as http:
+        for _ in range(200):
+            assert http.post("/api/oauth2/token", data=form).status_code == 400
+    code = _code_from(httpx.get(exact_sandbox.authorize_url(auto_approve=True)))
+    refused = _exchange(exact_sandbox, code)
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "access_denied"
+    exact_clock.advance(hours=15)  # past 00:00 UTC
+    code = _code_from(httpx.get(exact_sandbox.authorize_url(auto_approve=True)))
+    assert _exchange(exact_sandbox, code).status_code == 200

@@ -19,6 +19,10 @@ ACCESS_TOKEN_SECONDS = 600
 MIN_REFRESH_INTERVAL = timedelta(seconds=570)
 CODE_LIFETIME = timedelta(minutes=3)
 REFRESH_IDLE_LIFETIME = timedelta(days=30)
+# Exact «API limits»: at most 200 token-endpoint calls per app, per user, per day. Which
+# calls count and what the refusal says is not documented: the sandbox counts every call of
+# the registered app and answers like the too-early refusal.
+TOKEN_CALLS_PER_DAY = 200
 TOO_EARLY_REASON = "TooEarlyToRefreshTokens: Rate limit exceeded: access_token not expired"
 
 
@@ -83,6 +87,7 @@ class OAuthServer:
         self._grants_by_access: dict[str, _Grant] = {}
         self._grants_by_refresh: dict[str, _Grant] = {}
         self._retired_refresh: set[str] = set()
+        self._token_calls: tuple[object, int] = (None, 0)  # (UTC day, calls that day)
         self._lock = threading.Lock()
 
     def check_authorize_request(self, params: Any) -> str | None:
@@ -107,9 +112,21 @@ class OAuthServer:
         if grant_type not in ("authorization_code", "refresh_token"):
             raise TokenError(400, "unsupported_grant_type")
         self._authenticate_client(form)
+        self._count_token_call()
         if grant_type == "authorization_code":
             return self._exchange_code(form)
         return self._refresh(form)
+
+    def _count_token_call(self) -> None:
+        today = self.clock.now().date()
+        with self._lock:
+            day, calls = self._token_calls
+            calls = calls + 1 if day == today else 1
+            self._token_calls = (today, calls)
+        if calls > TOKEN_CALLS_PER_DAY:
+            raise TokenError(
+                400, "access_denied", "Rate limit exceeded: too many token requests today"
+            )
 
     def _authenticate_client(self, form: Any) -> None:
         if normalise_client_id(form.get("client_id", "")) != self.client_id:
