@@ -34,7 +34,9 @@ def ids(response: httpx.Response) -> list[int]:
     return [item["id"] for item in response.json()]
 
 
-def test_the_official_python_client_reads_orders_with_oauth(woocommerce_sandbox: WooSandbox):
+def test_the_official_python_client_reads_orders_with_oauth(
+    woocommerce_sandbox: WooSandbox,
+) -> None:
     client = API(
         url=woocommerce_sandbox.url,
         consumer_key=woocommerce_sandbox.consumer_key,
