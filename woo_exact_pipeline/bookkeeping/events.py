@@ -61,6 +61,7 @@ from woo_exact_pipeline.bookkeeping.problems import BookingProblem
 from woo_exact_pipeline.bookkeeping.text import clean_text, cut_text
 from woo_exact_pipeline.bookkeeping.vat import (
     KNOWN_COUNTRIES,
+    VAT_NUMBER_VALIDITY_META_KEY,
     VatDecision,
     VatRules,
     normalise_rate,
@@ -158,6 +159,14 @@ class _Rules:
     def __init__(self, settings: SyncConfig, reference: ExactReferenceData) -> None:
         woo, exact = settings.woocommerce, settings.exact
         self.vat = VatRules(settings)
+        self.order_meta_keys = frozenset(
+            (
+                *woo.vat_number_meta_keys,
+                VAT_NUMBER_VALIDITY_META_KEY,
+                INVOICE_NUMBER_META_KEY,
+                INVOICE_DATE_META_KEY,
+            )
+        )
         self.reference = reference
         self.zone = ZoneInfo(woo.time_zone)
         statuses = set(woo.booking_statuses)
@@ -238,6 +247,7 @@ class _Order:
     """The parts of one order shared by its sale and its credits."""
 
     raw: Mapping[str, Any]
+    meta: dict[str, object]  # the meta_data keys the bookkeeping reads
     order_id: int
     number: str
     reference: str
@@ -313,7 +323,7 @@ def _read_order(
     raw: Mapping[str, Any], order_id: int, number: str, rules: _Rules, has_refunds: bool
 ) -> tuple[_Order | None, list[_Part]]:
     """The order's identity, VAT decision and sale parts; None while it waits for a number."""
-    meta = parse.meta_values(raw)
+    meta = parse.meta_values(raw, rules.order_meta_keys)
     if rules.uses_invoice_numbers:
         reference = clean_text(meta.get(INVOICE_NUMBER_META_KEY)) or clean_text(
             raw.get("wpo_wcpdf_invoice_number")
@@ -347,6 +357,7 @@ def _read_order(
         )
     order = _Order(
         raw=raw,
+        meta=meta,
         order_id=order_id,
         number=number,
         reference=reference,
@@ -731,9 +742,8 @@ def _sale_event(order: _Order, parts: list[_Part], rules: _Rules) -> AccountingE
     _check_known(lines, rules)
     event_date = None
     if rules.uses_invoice_numbers:
-        meta = parse.meta_values(raw)
         event_date = parse.unix_date(
-            meta.get(INVOICE_DATE_META_KEY), INVOICE_DATE_META_KEY, rules.zone
+            order.meta.get(INVOICE_DATE_META_KEY), INVOICE_DATE_META_KEY, rules.zone
         )
     event_date = event_date or parse.local_date(raw, "date_created", "order", rules.zone)
     if event_date is None:
@@ -909,7 +919,9 @@ def _refund_parts(
                     "invalid_data",
                     f"{line_where} has a positive amount; WooCommerce refund lines are negative",
                 )
-            refunded_id = parse.meta_values(line).get(REFUNDED_ITEM_META_KEY)
+            refunded_id = parse.meta_values(line, (REFUNDED_ITEM_META_KEY,)).get(
+                REFUNDED_ITEM_META_KEY
+            )
             original = None
             if refunded_id is not None:
                 original = order.items.get(parse.integer(refunded_id, f"{line_where} item id"))

@@ -3,7 +3,7 @@ naming the field and the value, never a KeyError deep inside the bookkeeping."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -75,21 +75,33 @@ def integer(value: object, where: str) -> int:
     raise BookingProblem("invalid_data", f"{where} is {shown}, not a whole number")
 
 
-def meta_values(parent: Mapping[str, Any]) -> dict[str, object]:
-    """meta_data as key -> value; the first entry of a key wins, as WooCommerce's get_meta."""
+def meta_values(parent: Mapping[str, Any], wanted: Collection[str]) -> dict[str, object]:
+    """The `wanted` keys of meta_data; the first entry of a key wins, as WooCommerce's get_meta.
+
+    Only the wanted keys are kept: orders carry many plugin keys the bookkeeping never reads.
+    """
     values: dict[str, object] = {}
     entries = parent.get("meta_data")
     if isinstance(entries, list):
         for entry in entries:
             if isinstance(entry, Mapping):
                 key = entry.get("key")
-                if isinstance(key, str) and key not in values:
+                if type(key) is str and key in wanted and key not in values:
                     values[key] = entry.get("value")
     return values
 
 
 def text(parent: Mapping[str, Any], key: str) -> str:
-    return clean_text(parent.get(key))
+    value = parent.get(key)
+    if (
+        type(value) is str
+        and value.isascii()
+        and value.isprintable()
+        and "&" not in value
+        and "  " not in value
+    ):
+        return value.strip()  # plain ASCII without entities or controls: nothing to clean
+    return clean_text(value)
 
 
 def local_date(parent: Mapping[str, Any], key: str, where: str, zone: ZoneInfo) -> date | None:
