@@ -1,15 +1,22 @@
 """A faithful local WooCommerce (wc/v3 REST API) with a deterministic Dutch demo shop.
 
-    sandbox = start_woocommerce_sandbox(seed=42, days=90)
-    print(json.dumps({"woocommerce": sandbox.describe()}))
+    sandbox = start_woocommerce_sandbox(seed=42, days=90, orders_per_day=40)
+    print(json.dumps({"woocommerce": sandbox.describe()}))  # url, consumer_key/secret, verify
     print(sandbox.summary())
     ...
     sandbox.stop()
+
+`woo-exact sandbox` flags map one to one: --woo-port -> port, --shop-data -> shop_data,
+--seed, --days, --orders-per-day, --https, --plain-permalinks, --live, and a fault setting
+string -> faults=Faults.parse("error_rate=0.1,latency_seconds=0.5").
 
 Default credentials (WooCommerce's own `ck_`/`cs_` format), overridable per sandbox:
 DEFAULT_CONSUMER_KEY / DEFAULT_CONSUMER_SECRET (read_write) and READ_ONLY_CONSUMER_KEY /
 READ_ONLY_CONSUMER_SECRET (read). Over plain HTTP only OAuth 1.0a works, over HTTPS Basic
 auth or `consumer_key`/`consumer_secret` query parameters, as in WooCommerce.
+
+Tests reach the shop itself through `sandbox.shop` (orders, refunds, customers, ...) and
+inject failures through `sandbox.faults` (rates, or `faults.queue("rate_limit")`).
 """
 
 from __future__ import annotations
