@@ -169,7 +169,7 @@ class _TransactionLinesSource:
         return self._division.find_transaction_line(key)
 
     def scan(self, after_key: Any | None, equalities: Mapping[str, Any]) -> Iterator[Record]:
-        return self._division.transaction_lines(after_key)
+        return self._division.transaction_lines(after_key, equalities)
 
 
 async def _wait_for_disconnect(receive: Receive, faults: Faults) -> None:

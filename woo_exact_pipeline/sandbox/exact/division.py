@@ -53,6 +53,15 @@ SALES_ORDER_OPEN = 12
 DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024  # Exact: 10 MB of binary, not of base64 text
 
 
+# Transaction-line fields copied from the posting's header: TransactionLine name -> header name.
+_POSTING_HEADER_FIELDS = {
+    "EntryID": "EntryID",
+    "YourRef": "YourRef",
+    "JournalCode": "Journal",
+    "InvoiceNumber": "InvoiceNumber",
+}
+
+
 def default_administration_file() -> Path:
     return Path(str(resources.files(__package__).joinpath("administration_nl.json")))
 
@@ -821,15 +830,30 @@ class Division:
             "Modified": self.stores["financial/Journals"].records[0]["Modified"],
         }
 
-    def transaction_lines(self, after_key: str | None) -> Iterator[Record]:
-        """The general-ledger lines of every posting, derived on demand, in booking order."""
+    def transaction_lines(
+        self, after_key: str | None, equalities: Mapping[str, Any]
+    ) -> Iterator[Record]:
+        """The general-ledger lines of every posting, derived on demand, in booking order.
+
+        `equalities` from the `$filter` skip postings whose header cannot match, so a look-up
+        by YourRef or entry does not derive the lines of 100,000 other bookings.
+        """
+        header_values = {
+            name: equalities[name] for name in _POSTING_HEADER_FIELDS if name in equalities
+        }
         start, skip = 0, -1
         if after_key is not None:
             parent, number = parent_and_number(after_key)
             if parent in self._posting_positions:
                 start, skip = self._posting_positions[parent], number - TRANSACTION_LINE_BASE
         for position in range(start, len(self.postings)):
-            for index, line in enumerate(self._ledger_lines(self.postings[position])):
+            header = self.postings[position]
+            if any(
+                header.get(_POSTING_HEADER_FIELDS[name]) != value
+                for name, value in header_values.items()
+            ):
+                continue
+            for index, line in enumerate(self._ledger_lines(header)):
                 if position == start and index <= skip:
                     continue
                 yield line
