@@ -224,3 +224,51 @@ def test_splitting_an_amount_loses_no_cent(amount_cents: int, weights: list[int]
         if weight == 0:
             assert part == 0
     assert split_proportionally(-amount, weight_values) == [-part for part in parts]
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key/index path in a JSON document."""
+    paths: list[tuple[Any, ...]] = []
+    if isinstance(value, dict | list):
+        children = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, child in children:
+            paths.append((*prefix, key))
+            paths.extend(_paths(child, (*prefix, key)))
+    return paths
+
+
+JUNK = st.sampled_from(
+    [None, "", "abc", -1, 0, 1.5, "-0.01", [], {}, True, "1e999", "💥", "NL", 10**30, "0"]
+)
+
+
+@EXAMPLES
+@given(st.data())
+def test_a_mangled_order_is_booked_or_held_never_raised(data: st.DataObject) -> None:
+    from woo_exact_pipeline_tests.test_bookkeeping_treatments import (
+        coffee_order,
+        moka_and_shipping_refund,
+    )
+
+    order = coffee_order()
+    refund = moka_and_shipping_refund()
+    target = data.draw(st.sampled_from(["order", "refund"]))
+    document = order if target == "order" else refund
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(_paths(document)))
+        parent = document
+        for key in path[:-1]:
+            parent = parent[key]
+        if data.draw(st.booleans()) and isinstance(parent, dict):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = data.draw(JUNK)
+        if not _paths(document):
+            break
+
+    result = book([order], {1001: [refund]})
+
+    unexpected = [item for item in result.quarantined if item.category == "unexpected_error"]
+    assert not unexpected, unexpected
+    assert all(item.reason for item in [*result.quarantined, *result.waiting])
+    assert all(event.is_balanced for event in result.events)

@@ -190,7 +190,8 @@ class _Rules:
         self.pos_debtor = exact.pos_debtor
 
     def reached_booking_status(self, order: Mapping[str, Any]) -> bool:
-        if order.get("status") in self.booking_statuses:
+        status = order.get("status")
+        if isinstance(status, str) and status in self.booking_statuses:
             return True
         if self.paid_date_counts and (order.get("date_paid") or order.get("date_paid_gmt")):
             return True
