@@ -13,6 +13,10 @@ from hypothesis import strategies as st
 
 from woo_exact_pipeline.bookkeeping.money import CENT, split_proportionally
 from woo_exact_pipeline_tests.fixtures.bookkeeping import address, book, settings, wc_order
+from woo_exact_pipeline_tests.test_bookkeeping_treatments import (
+    coffee_order,
+    moka_and_shipping_refund,
+)
 
 D = Decimal
 EXAMPLES = hypothesis_settings(
@@ -245,11 +249,6 @@ JUNK = st.sampled_from(
 @EXAMPLES
 @given(st.data())
 def test_a_mangled_order_is_booked_or_held_never_raised(data: st.DataObject) -> None:
-    from woo_exact_pipeline_tests.test_bookkeeping_treatments import (
-        coffee_order,
-        moka_and_shipping_refund,
-    )
-
     order = coffee_order()
     refund = moka_and_shipping_refund()
     target = data.draw(st.sampled_from(["order", "refund"]))
