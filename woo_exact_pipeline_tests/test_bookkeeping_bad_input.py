@@ -305,13 +305,13 @@ def test_a_bad_refund_is_held_while_the_sale_and_other_refunds_book() -> None:
            "line_items": [{"id": 1, "name": "Mok", "quantity": 1, "total": "5.00",
                            "total_tax": "0.00", "taxes": []}]}  # fmt: skip
     good = {"id": 72, "date_created_gmt": "2026-03-06T10:00:00", "amount": "1.21"}
-    refunds: list[Any] = [bad, "junk", good]
+    refunds: list[Any] = [bad, "junk", good, {"amount": "1.00"}]
     result = book([simple_order()], {3001: refunds})
 
     assert [event.reference for event in result.events] == ["3001", "3001-R72"]
     reasons = {held.refund_id: held.reason for held in result.quarantined}
     assert "positive amount" in reasons[71]
-    assert "not a JSON object" in reasons[None]
+    assert reasons[None] == "2 refund(s) of order 3001 are not JSON objects with an id"
 
 
 def test_an_unforeseen_error_is_quarantined_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:

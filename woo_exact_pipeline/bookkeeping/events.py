@@ -133,7 +133,7 @@ def build_accounting_events(
     for order in orders:
         if not isinstance(order, Mapping) or isinstance(order.get("id"), bool):
             malformed.append(
-                Quarantined(None, "?", "invalid_data", "an order is not a JSON object with an id")
+                Quarantined(None, "", "invalid_data", "an order is not a JSON object with an id")
             )
             continue
         # A non-integer id cannot be deduplicated; _book_order quarantines it on its own.
@@ -780,18 +780,22 @@ def _book_credits(
 ) -> None:
     """One credit per refund, oldest first, never more in total than the sale."""
     by_id: dict[int, Mapping[str, Any]] = {}
+    unreadable = 0
     for refund in refunds:
         if isinstance(refund, Mapping) and isinstance(refund.get("id"), int):
             by_id[refund["id"]] = refund
         else:
-            quarantined.append(
-                Quarantined(
-                    order.order_id,
-                    order.number,
-                    "invalid_data",
-                    f"a refund of order {order.number} is not a JSON object with an id",
-                )
+            unreadable += 1
+    if unreadable:
+        # One report for all of them: without ids they cannot be told apart.
+        quarantined.append(
+            Quarantined(
+                order.order_id,
+                order.number,
+                "invalid_data",
+                f"{unreadable} refund(s) of order {order.number} are not JSON objects with an id",
             )
+        )
     listed = order.raw.get("refunds")
     for summary in listed if isinstance(listed, list) else ():
         refund_id = summary.get("id") if isinstance(summary, Mapping) else None
