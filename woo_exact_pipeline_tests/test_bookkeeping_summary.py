@@ -76,6 +76,7 @@ def test_journal_line_rows_flatten_events_with_their_header() -> None:
     (sale,) = book([coffee_order()]).events
     rows = journal_line_rows([sale])
     assert len(rows) == 4
+    assert journal_line_rows([sale, sale], limit=2) == rows[:2]
     assert rows[1] == {
         "reference": "1001",
         "kind": "sale",

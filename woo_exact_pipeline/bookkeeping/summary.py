@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from woo_exact_pipeline.bookkeeping.model import (
@@ -119,9 +120,12 @@ def unbalanced_events(events: Iterable[AccountingEvent]) -> list[AccountingEvent
     return [event for event in events if not event.is_balanced]
 
 
-def journal_line_rows(events: Iterable[AccountingEvent]) -> list[dict[str, object]]:
-    """One flat row per journal line with its event's header, for tables and previews."""
-    return [
+def journal_line_rows(
+    events: Iterable[AccountingEvent], limit: int | None = None
+) -> list[dict[str, object]]:
+    """One flat row per journal line with its event's header, for tables and previews
+    (the first `limit` lines only, when given)."""
+    rows = (
         {
             "reference": event.reference,
             "kind": event.kind,
@@ -145,4 +149,5 @@ def journal_line_rows(events: Iterable[AccountingEvent]) -> list[dict[str, objec
         }
         for event in events
         for number, line in enumerate(event.lines, start=1)
-    ]
+    )
+    return list(islice(rows, limit))
