@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
@@ -125,7 +125,7 @@ def journal_line_rows(
 ) -> list[dict[str, object]]:
     """One flat row per journal line with its event's header, for tables and previews
     (the first `limit` lines only, when given)."""
-    rows = (
+    rows: Iterator[dict[str, object]] = (
         {
             "reference": event.reference,
             "kind": event.kind,
