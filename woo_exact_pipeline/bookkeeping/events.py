@@ -23,9 +23,13 @@ Rules where WooCommerce leaves room for a choice (README-worthy, tested):
 * **Amounts.** Lines carry WooCommerce's own net and VAT amounts; a difference to the order
   (or refund) total within `rounding_tolerance` becomes a rounding line on `rounding_gl` (with
   the ledger's own VAT code), a larger one quarantines the event with both figures.
+* **Lines.** Sales entries get one line per (kind, ledger, VAT code, rate): products,
+  shipping, fees, discounts and rounding stay apart; invoices and orders one line per item.
+  An untaxed line to an OSS country takes the shop's 0% code unless `oss.<country>` maps 0%.
 * **Outcomes.** A `Quarantined` or `Waiting` without `refund_id` holds back the whole order
-  with its refunds; with `refund_id` only that refund's credit. Nothing one order contains can
-  raise out of the transform.
+  with its refunds (except refunds without a readable id, reported beside a booked sale);
+  with `refund_id` only that refund's credit. Nothing one order contains can raise out of
+  the transform.
 """
 
 from __future__ import annotations
