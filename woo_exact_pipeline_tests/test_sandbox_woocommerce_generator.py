@@ -211,18 +211,112 @@ def test_invoices_products_currencies_and_awkward_names(
     assert count(orders, lambda o: len(o["billing"]["company"]) > 80)
 
 
-def test_refund_kinds_full_partial_with_lines_and_amount_only(default_shop: Shop) -> None:
-    kinds = Counter()
-    for record in default_shop.refunds.values():
+def bookkeeping_cases(shop: Shop) -> Counter[str]:
+    """How many orders (or refunds) of each case the issue lists a shop contains."""
+    cases: Counter[str] = Counter()
+    for record in shop.orders.values():
+        order = record.document()
+        destination = order["shipping"]["country"] or order["billing"]["country"]
+        billing = order["billing"]
+        names = f"{billing['first_name']} {billing['last_name']} {billing['company']}"
+        rate_percents = {line["rate_percent"] for line in order["tax_lines"]}
+        flags = {
+            "Dutch consumer with VAT": destination == "NL" and money(order["total_tax"]) > 0,
+            "reverse charge: VAT number, no VAT": bool(meta(order, "_billing_vat_number"))
+            and money(order["total_tax"]) == 0,
+            "POS order": order["created_via"] == "pos-rest-api",
+            "guest": order["customer_id"] == 0,
+            "registered customer": order["customer_id"] in shop.customers,
+            "percent coupon": any(c["discount_type"] == "percent" for c in order["coupon_lines"]),
+            "fixed cart coupon": any(
+                c["discount_type"] == "fixed_cart" for c in order["coupon_lines"]
+            ),
+            "fee line": bool(order["fee_lines"]),
+            "free shipping": any(
+                line["method_id"] == "free_shipping" for line in order["shipping_lines"]
+            ),
+            "paid shipping with tax": money(order["shipping_tax"]) > 0,
+            "invoice number": bool(order["wpo_wcpdf_invoice_number"]),
+            "product without SKU": any(item["sku"] == "" for item in order["line_items"]),
+            "other currency": order["currency"] != "EUR",
+            "emoji in a name": any(ord(character) > 0xFFFF for character in names),
+            "accent in a name": any(character in "éëöüçñäå" for character in names),
+            "very long company name": len(billing["company"]) > 80,
+            "rate a typical mapping lacks (13.5%)": 13.5 in rate_percents,
+        }
+        cases.update(name for name, present in flags.items() if present)
+        cases[f"status {order['status']}"] += 1
+        if destination in EU_OSS and order["tax_lines"]:
+            cases[f"OSS {destination}"] += 1
+        if destination in EXPORTS and not order["tax_lines"]:
+            cases[f"export {destination}"] += 1
+    for record in shop.refunds.values():
         refund = record.document()
-        order = default_shop.orders[record.order_id].document()
+        order = shop.orders[record.order_id].document()
         if refund["line_items"] == []:
-            kinds["amount only"] += 1
+            cases["amount-only refund"] += 1
         elif order["status"] == "refunded" and len(order["refunds"]) == 1:
-            kinds["full"] += 1
+            cases["full refund"] += 1
         else:
-            kinds["partial with lines"] += 1
-    assert kinds["amount only"] > 0 and kinds["full"] > 0 and kinds["partial with lines"] > 0
+            cases["partial refund with lines"] += 1
+    return cases
+
+
+EVERY_CASE = [
+    "Dutch consumer with VAT",
+    *(f"OSS {country}" for country in sorted(EU_OSS)),
+    "reverse charge: VAT number, no VAT",
+    *(f"export {country}" for country in sorted(EXPORTS)),
+    "POS order",
+    "guest",
+    "registered customer",
+    "percent coupon",
+    "fixed cart coupon",
+    "fee line",
+    "free shipping",
+    "paid shipping with tax",
+    *(
+        f"status {status}"
+        for status in (
+            "pending",
+            "on-hold",
+            "processing",
+            "completed",
+            "cancelled",
+            "refunded",
+            "failed",
+        )
+    ),
+    "full refund",
+    "partial refund with lines",
+    "amount-only refund",
+    "invoice number",
+    "product without SKU",
+    "other currency",
+    "emoji in a name",
+    "accent in a name",
+    "very long company name",
+    "rate a typical mapping lacks (13.5%)",
+]
+
+
+def test_every_case_occurs_in_the_default_demo_shop(default_shop: Shop) -> None:
+    cases = bookkeeping_cases(default_shop)
+    assert [case for case in EVERY_CASE if cases[case] == 0] == []
+
+
+def test_every_case_occurs_even_in_the_30_day_shop_the_tests_use() -> None:
+    shop, _ = generate_demo_shop(seed=42, days=30, orders_per_day=20, end_date=END_DATE)
+    cases = bookkeeping_cases(shop)
+    assert [case for case in EVERY_CASE if cases[case] == 0] == []
+
+
+def test_orders_follow_a_weekly_rhythm(default_shop: Shop) -> None:
+    per_weekday: Counter[int] = Counter(
+        datetime.fromisoformat(record.created_local).weekday()
+        for record in default_shop.orders.values()
+    )
+    assert per_weekday[6] > per_weekday[5] * 1.3  # Sunday evenings beat Saturdays
 
 
 def test_the_same_seed_and_reference_date_give_the_same_shop() -> None:
