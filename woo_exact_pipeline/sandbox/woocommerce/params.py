@@ -173,8 +173,8 @@ PAGING: dict[str, Param] = {
     "exclude": Param("id_list", []),
     "order": Param("enum", "desc", choices=("asc", "desc")),
     "_fields": Param("string_list", None),
-    "search": Param("string", None),
 }
+SEARCH: dict[str, Param] = {"search": Param("string", None)}
 DATE_FILTERS: dict[str, Param] = {
     "after": Param("date"),
     "before": Param("date"),
@@ -199,12 +199,12 @@ ORDER_STATUS_CHOICES = (
 
 ORDERS: dict[str, Param] = {
     **PAGING,
+    **SEARCH,
     **DATE_FILTERS,
     "orderby": Param("enum", "date", choices=CRUD_ORDERBY),
     "status": Param("enum_list", ["any"], choices=ORDER_STATUS_CHOICES),
     "customer": Param("integer", None),
     "product": Param("integer", None),
-    "parent": Param("id_list", []),
     "created_via": Param("string_list", None),
 }
 REFUNDS: dict[str, Param] = {
@@ -215,6 +215,7 @@ REFUNDS: dict[str, Param] = {
 }
 CUSTOMERS: dict[str, Param] = {
     **PAGING,
+    **SEARCH,
     "order": Param("enum", "asc", choices=("asc", "desc")),
     "orderby": Param("enum", "name", choices=("id", "include", "name", "registered_date")),
     "email": Param("string", None),
@@ -222,6 +223,7 @@ CUSTOMERS: dict[str, Param] = {
 }
 PRODUCTS: dict[str, Param] = {
     **PAGING,
+    **SEARCH,
     **DATE_FILTERS,
     "orderby": Param(
         "enum",
@@ -234,6 +236,7 @@ PRODUCTS: dict[str, Param] = {
 }
 VARIATIONS: dict[str, Param] = {
     **PAGING,
+    **SEARCH,
     **DATE_FILTERS,
     "orderby": Param("enum", "date", choices=CRUD_ORDERBY),
     "sku": Param("string_list", None),
