@@ -246,6 +246,10 @@ class ExactSettings(_Settings):
         description="Largest difference to WooCommerce's total booked as a rounding line",
     )
     rounding_gl: Code = Field(description="GL account for rounding differences")
+    rounding_vat_code: Code | None = Field(
+        default=None,
+        description="VAT code of rounding lines (a no-VAT code; empty: the ledger's default)",
+    )
     reference_data_max_age_hours: float = Field(
         default=24, gt=0, description="Refresh Exact's journals, VAT codes, items after this long"
     )

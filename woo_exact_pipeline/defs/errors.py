@@ -5,6 +5,7 @@ from contextlib import contextmanager
 
 import dagster as dg
 
+from woo_exact_pipeline.exact.errors import ExactError, ExactUnavailableError
 from woo_exact_pipeline.woocommerce.client import WooCommerceError, WooUnavailableError
 
 
@@ -17,4 +18,15 @@ def shop_owner_errors() -> Iterator[None]:
         raise dg.Failure(description=str(error), allow_retries=True) from None
     except WooCommerceError as error:
         # A wrong key or a firewall page will not fix itself on a retry.
+        raise dg.Failure(description=str(error), allow_retries=False) from None
+
+
+@contextmanager
+def exact_connection_errors() -> Iterator[None]:
+    """A lost login, a spent quota or a wrong setting ends the run with Exact's reason."""
+    try:
+        yield
+    except ExactUnavailableError as error:
+        raise dg.Failure(description=str(error), allow_retries=True) from None
+    except ExactError as error:
         raise dg.Failure(description=str(error), allow_retries=False) from None

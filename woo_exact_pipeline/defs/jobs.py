@@ -13,3 +13,15 @@ shop_catalogue_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets("woo_products", "woo_tax_rates"),
     description="Refresh the shop's products (incrementally) and tax rates.",
 )
+
+exact_load_job = dg.define_asset_job(
+    "exact_load_job",
+    selection=dg.AssetSelection.assets("exact_bookings"),
+    description="Book one day's journal lines in Exact Online (started by exact_load_sensor).",
+)
+
+exact_reference_job = dg.define_asset_job(
+    "exact_reference_job",
+    selection=dg.AssetSelection.assets("exact_reference_data"),
+    description="Read Exact's master data again and check sync.yaml against it.",
+)

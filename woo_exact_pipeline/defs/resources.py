@@ -1,4 +1,4 @@
-"""Resources: the WooCommerce API, the sync database and the settings, from sync.yaml and env."""
+"""Resources: WooCommerce, Exact Online, the sync database and the settings (sync.yaml, env)."""
 
 from collections.abc import Callable
 from functools import cache
@@ -7,8 +7,9 @@ import dagster as dg
 from pydantic import Field
 from sqlalchemy import Engine
 
-from woo_exact_pipeline.config import SyncConfig
+from woo_exact_pipeline.config import ExactSettings, SyncConfig
 from woo_exact_pipeline.defs.settings import SETTINGS
+from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.store.database import default_database_url, open_sync_database
 from woo_exact_pipeline.woocommerce.client import WooCommerceClient
 
@@ -33,6 +34,25 @@ class WooCommerceApi(dg.ConfigurableResource):
             timeout_seconds=self.timeout_seconds,
             verify=self.ca_bundle or self.verify_tls,
             notify=notify,
+        )
+
+
+class ExactOnline(dg.ConfigurableResource):
+    """The Exact Online app; the rotating tokens live encrypted in the sync database."""
+
+    client_id: str
+    client_secret: str = Field(repr=False, json_schema_extra=_SECRET)
+    token_encryption_key: str = Field(repr=False, json_schema_extra=_SECRET)
+
+    def client(self, settings: ExactSettings, engine: Engine) -> ExactClient:
+        return ExactClient.from_settings(
+            settings,
+            engine,
+            environ={
+                "EXACT_CLIENT_ID": self.client_id,
+                "EXACT_CLIENT_SECRET": self.client_secret,
+                "WOO_EXACT_SECRET_KEY": self.token_encryption_key,
+            },
         )
 
 
@@ -62,6 +82,11 @@ def build_resources(settings: SyncConfig) -> dict[str, object]:
             timeout_seconds=shop.request_timeout_seconds,
             verify_tls=shop.verify_tls,
             ca_bundle=shop.ca_bundle,
+        ),
+        "exact": ExactOnline(
+            client_id=dg.EnvVar("EXACT_CLIENT_ID"),
+            client_secret=dg.EnvVar("EXACT_CLIENT_SECRET"),
+            token_encryption_key=dg.EnvVar("WOO_EXACT_SECRET_KEY"),
         ),
         "sync_database": SyncDatabase(),
     }

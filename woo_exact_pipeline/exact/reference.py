@@ -157,7 +157,7 @@ def items(client: ExactClient) -> list[Item]:
 def debtors(client: ExactClient) -> list[Debtor]:
     """Every account with customer status (those a sale can be booked on)."""
     return [
-        _debtor(record)
+        debtor_from_record(record)
         for page in client.bulk("CRM/Accounts", select=DEBTOR_FIELDS, filter="Status eq 'C'")
         for record in page
     ]
@@ -170,7 +170,7 @@ def find_debtor(client: ExactClient, code: str | int) -> Debtor | None:
         select=DEBTOR_FIELDS,
         filter=f"Code eq {string_literal(account_code(code))}",
     )
-    return _debtor(records[0]) if records else None
+    return debtor_from_record(records[0]) if records else None
 
 
 def find_vat_code(client: ExactClient, code: str | int) -> VatCode | None:
@@ -264,7 +264,7 @@ def _item(record: Record) -> Item:
     )
 
 
-def _debtor(record: Record) -> Debtor:
+def debtor_from_record(record: Record) -> Debtor:
     return Debtor(
         id=record["ID"],
         code=str(record["Code"]).strip(),

@@ -186,13 +186,17 @@ bookings = Table(
     "bookings",
     metadata,
     Column("shop", String(100), primary_key=True),
-    Column("event_key", String(200), primary_key=True, comment="sale:<order id> or refund:<id>"),
+    Column("event_key", String(200), primary_key=True, comment="sale:<order id>, credit:<id>"),
     Column("division", Integer, nullable=False),
+    Column("kind", String(10), nullable=False, comment="sale or credit"),
+    Column("order_number", String(100), nullable=False),
     Column("journal", String(20), nullable=False),
     Column("reference", String(100), nullable=False, comment="YourRef in Exact"),
     Column("partition_date", Date, nullable=False),
     Column("status", String(20), nullable=False, comment="pending, booked or failed"),
-    Column("content_hash", String(64), nullable=False),
+    Column("content_hash", String(64), nullable=False, comment="of the event as it was booked"),
+    Column("claimed_by", String(64), comment="the run that wrote `pending` and is posting"),
+    Column("claimed_at", DateTime(timezone=True)),
     Column("exact_id", String(36), comment="Exact's GUID of the entry, invoice or order"),
     Column("exact_number", String(40), comment="Entry, invoice or order number in Exact"),
     Column("error", Text),
@@ -201,6 +205,19 @@ bookings = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_bookings_reference", "division", "journal", "reference"),
     Index("ix_bookings_partition", "shop", "partition_date"),
+)
+
+exact_reference = Table(
+    "exact_reference",
+    metadata,
+    Column("division", Integer, primary_key=True, autoincrement=False),
+    Column("kind", String(20), primary_key=True, comment="journal, vat_code, gl_account, ..."),
+    Column("code", String(100), primary_key=True, comment="trimmed; debtors: pending:<e-mail>"),
+    Column("exact_id", String(36), comment="Exact's GUID; empty while a creation is pending"),
+    Column("email", String(320), comment="debtors: normalised e-mail"),
+    Column("data", JSON, nullable=False),
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+    Index("ix_exact_reference_email", "division", "kind", "email"),
 )
 
 # --- bookkeeping: what the transform made of each partition ---------------------------------

@@ -1,0 +1,151 @@
+"""Exact Online: its master data, and the bookings of each day (the sync log)."""
+
+from datetime import date
+
+import dagster as dg
+
+from woo_exact_pipeline.config import SyncConfig
+from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
+from woo_exact_pipeline.defs.errors import exact_connection_errors
+from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase
+from woo_exact_pipeline.defs.settings import SHOP, order_days
+from woo_exact_pipeline.exact.booking import ExactLoader
+from woo_exact_pipeline.exact.master_data import (
+    current_master_data,
+    fetch_master_data,
+    save_master_data,
+    settings_problems,
+)
+from woo_exact_pipeline.exact.sync_log import sync_log_summary
+from woo_exact_pipeline.store.journal import load_partition_events, partition_problems
+from woo_exact_pipeline.store.ledger import BookingLedger
+
+EXACT = {"group_name": "exact", "kinds": {"python", "sql"}, "pool": "exact_online"}
+SETTINGS_MATCH = "settings_match_exact"
+NO_CHANGES_AFTER_BOOKING = "no_orders_changed_after_booking"
+ALL_BOOKED = "every_event_booked"
+
+
+@dg.asset(
+    description=(
+        "Exact's journals, VAT codes, GL accounts, items and debtors, read in bulk (1,000 a "
+        "call) and cached in the sync database (table exact_reference), so a load spends its "
+        "API calls on bookings. Its check compares sync.yaml with what Exact really has."
+    ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            SETTINGS_MATCH,
+            asset="exact_reference_data",
+            description=(
+                "Every journal, GL account, VAT code, item and debtor in sync.yaml exists in "
+                "Exact and has the right type."
+            ),
+        )
+    ],
+    **EXACT,
+)
+def exact_reference_data(
+    settings: dg.ResourceParam[SyncConfig], exact: ExactOnline, sync_database: SyncDatabase
+) -> dg.MaterializeResult:
+    engine = sync_database.engine()
+    with exact_connection_errors(), exact.client(settings.exact, engine) as client:
+        data = fetch_master_data(client)
+        calls = client.calls_made
+    save_master_data(engine, data)
+    problems = settings_problems(settings, data)
+    return dg.MaterializeResult(
+        metadata={
+            "journals": len(data.journals),
+            "vat_codes": len(data.vat_codes),
+            "gl_accounts": len(data.gl_accounts),
+            "items": len(data.items),
+            "debtors": len(data.debtors),
+            "api_calls": calls,
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=SETTINGS_MATCH,
+                passed=not problems,
+                metadata={"problems": dg.MetadataValue.md(_bullets(problems))},
+            )
+        ],
+    )
+
+
+@dg.asset(
+    partitions_def=order_days,
+    deps=[exact_journal_lines, exact_reference_data],
+    description=(
+        "The day's sales and credit notes as booked in Exact Online, each exactly once: the "
+        "booking ledger (table bookings) is written before every post and checked against "
+        "Exact by YourRef after a lost answer. Every materialization is a sync-log entry: what "
+        "was booked, what was already booked, what waits, what is held back and why."
+    ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            NO_CHANGES_AFTER_BOOKING,
+            asset="exact_bookings",
+            description="No order changed in WooCommerce after it was booked (never re-posted).",
+        ),
+        dg.AssetCheckSpec(
+            ALL_BOOKED,
+            asset="exact_bookings",
+            description="Every accounting event of the day is booked in Exact.",
+        ),
+    ],
+    **EXACT,
+)
+def exact_bookings(
+    context: dg.AssetExecutionContext,
+    settings: dg.ResourceParam[SyncConfig],
+    exact: ExactOnline,
+    sync_database: SyncDatabase,
+) -> dg.MaterializeResult:
+    engine = sync_database.engine()
+    day = date.fromisoformat(context.partition_key)
+    with engine.connect() as connection:
+        events = load_partition_events(connection, SHOP, day)
+        problems = partition_problems(connection, SHOP, day)
+    ledger = BookingLedger(
+        engine,
+        run_id=context.run_id,
+        is_run_alive=lambda run_id: _run_is_alive(context.instance, run_id),
+    )
+    with exact_connection_errors(), exact.client(settings.exact, engine) as client:
+        master = current_master_data(client, engine, settings.exact.reference_data_max_age_hours)
+        loader = ExactLoader(client, engine, settings, ledger, master, shop=SHOP)
+        outcomes = loader.book_partition(day, events)
+        calls, limits = client.calls_made, client.rate_limits()
+    log = sync_log_summary(outcomes, problems, api_calls=calls, limits=limits)
+    return dg.MaterializeResult(
+        metadata={
+            **log.counts,
+            "api_calls": log.api_calls,
+            "daily_quota_left": log.daily_quota_left if log.daily_quota_left is not None else -1,
+            "bookings": dg.MetadataValue.md(log.bookings_table),
+            "problems": dg.MetadataValue.md(log.problems_table),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=NO_CHANGES_AFTER_BOOKING,
+                passed=not log.changed_after_booking,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"changed": dg.MetadataValue.md(_bullets(log.changed_after_booking))},
+            ),
+            dg.AssetCheckResult(
+                check_name=ALL_BOOKED,
+                passed=not log.not_booked,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"not booked": dg.MetadataValue.md(_bullets(log.not_booked))},
+            ),
+        ],
+    )
+
+
+def _run_is_alive(instance: dg.DagsterInstance, run_id: str) -> bool:
+    run = instance.get_run_by_id(run_id)
+    return run is not None and not run.is_finished
+
+
+def _bullets(lines: list[str]) -> str:
+    return "\n".join(f"- {line}" for line in lines) or "none"

@@ -1,0 +1,373 @@
+"""Booking accounting events in Exact Online exactly once.
+
+For each event the ledger is asked first: booked events are skipped (and reported when their
+content changed since), and every post is preceded by a committed `pending` claim. When a
+previous attempt's answer was lost, Exact is asked by YourRef before anything is posted again.
+Debtors and items are made sure of on the way; anything Exact would refuse for a reason we can
+see beforehand is held back with that reason instead of spending one of Exact's ten errors an
+hour per endpoint.
+
+Problems of one event never stop the others. Problems of the connection (login lost, daily
+quota spent, Exact down) end the load: they raise, and the run fails so that alerts fire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from sqlalchemy import Engine
+
+from woo_exact_pipeline.bookkeeping.model import AccountingEvent, JournalLine
+from woo_exact_pipeline.config import SyncConfig
+from woo_exact_pipeline.exact import reference
+from woo_exact_pipeline.exact.client import ExactClient
+from woo_exact_pipeline.exact.errors import ExactApiError, ExactOutcomeUnknown
+from woo_exact_pipeline.exact.master_data import (
+    MasterData,
+    clear_pending_debtor,
+    note_pending_debtor,
+    refresh_master_data,
+    remember,
+)
+from woo_exact_pipeline.exact.odata import string_literal
+from woo_exact_pipeline.store.journal import event_key
+from woo_exact_pipeline.store.ledger import BookingLedger, EventToClaim, LedgerRow
+
+OutcomeStatus = Literal[
+    "booked",  # posted now
+    "recovered",  # an earlier post whose answer was lost turned out to have landed
+    "already_booked",
+    "changed_after_booking",  # booked before, but the order changed since: not re-posted
+    "held_back",  # not posted: Exact would refuse it for a reason we can name (see message)
+    "failed",  # Exact refused it (message has Exact's words); retried on the next run
+    "outcome_unknown",  # sent, no answer; the next run looks it up before posting again
+    "in_progress_elsewhere",  # another live run is posting it right now
+]
+
+SALE_TYPES = {"sales_entry": 20, "sales_invoice": 8020, "direct_sales_invoice": 8023}
+CREDIT_TYPES = {"sales_entry": 21, "sales_invoice": 8021, "direct_sales_invoice": 8024}
+LINES_PROPERTY = {
+    "sales_entry": "SalesEntryLines",
+    "sales_invoice": "SalesInvoiceLines",
+    "direct_sales_invoice": "SalesInvoiceLines",
+    "sales_order": "SalesOrderLines",
+}
+
+
+@dataclass(frozen=True)
+class BookingOutcome:
+    event_key: str
+    kind: str
+    order_number: str
+    reference: str
+    status: OutcomeStatus
+    exact_number: str | None = None
+    exact_id: str | None = None
+    message: str | None = None
+
+
+class _HeldBack(Exception):
+    """An event Exact would refuse for a reason we can see before posting."""
+
+
+class ExactLoader:
+    def __init__(
+        self,
+        client: ExactClient,
+        engine: Engine,
+        settings: SyncConfig,
+        ledger: BookingLedger,
+        master: MasterData,
+        *,
+        shop: str,
+    ) -> None:
+        self._client = client
+        self._engine = engine
+        self._settings = settings
+        self._exact = settings.exact
+        self._ledger = ledger
+        self._master = master
+        self._shop = shop
+        self._master_refreshed = False
+        self._target = reference.BOOKING_ENDPOINTS[self._exact.insertion_type]
+
+    def book_partition(
+        self, partition_date: date, events: Iterable[AccountingEvent]
+    ) -> list[BookingOutcome]:
+        rows = self._ledger.rows(self._shop, partition_date)
+        return [self.book(event, partition_date, rows.get(event_key(event))) for event in events]
+
+    def book(
+        self, event: AccountingEvent, partition_date: date, row: LedgerRow | None
+    ) -> BookingOutcome:
+        key = event_key(event)
+        if row is not None and row.status == "booked":
+            return self._booked_before(event, row)
+        claim = self._ledger.claim(self._to_claim(event, key, partition_date))
+        if not claim.granted:
+            assert claim.previous is not None
+            if claim.previous.status == "booked":
+                return self._booked_before(event, claim.previous)
+            return self._outcome(event, "in_progress_elsewhere", message="claimed by another run")
+        finished = False
+        try:
+            if claim.answer_was_lost and (found := self._find_in_exact(event)):
+                self._ledger.mark_booked(self._shop, key, found.id, found.number)
+                finished = True
+                return self._outcome(event, "recovered", found.number, found.id)
+            outcome = self._post(event, key)
+            finished = outcome.status != "outcome_unknown"
+            return outcome
+        finally:
+            if not finished:
+                # The answer never came (or the run is ending): the next run looks it up.
+                self._ledger.release(self._shop, key)
+
+    # --- posting ---------------------------------------------------------------------------
+
+    def _post(self, event: AccountingEvent, key: str) -> BookingOutcome:
+        try:
+            body = self._body(event)
+        except _HeldBack as problem:
+            self._ledger.mark_failed(self._shop, key, str(problem))
+            return self._outcome(event, "held_back", message=str(problem))
+        try:
+            created = self._client.post(self._target.path, body)
+        except ExactOutcomeUnknown as error:
+            return self._outcome(event, "outcome_unknown", message=str(error))
+        except ExactApiError as error:
+            message = str(error.with_context(order=event.order_number))
+            self._ledger.mark_failed(self._shop, key, message)
+            return self._outcome(event, "failed", message=message)
+        exact_id = str(created[self._target.key])
+        number = created.get(self._target.number)
+        exact_number = None if number is None else str(number)
+        self._ledger.mark_booked(self._shop, key, exact_id, exact_number)
+        note = self._process_invoice(event, exact_id)
+        return self._outcome(event, "booked", exact_number, exact_id, message=note)
+
+    def _process_invoice(self, event: AccountingEvent, invoice_id: str) -> str | None:
+        """Process the invoice (and let Exact e-mail it) when sync.yaml asks for it."""
+        if self._exact.insertion_type not in ("sales_invoice", "direct_sales_invoice"):
+            return None
+        if self._exact.invoice_status != "processed":
+            return None
+        go_live = self._settings.woocommerce.go_live_date
+        send = self._exact.email_invoices and go_live is not None and event.event_date >= go_live
+        try:
+            self._client.post(
+                "salesinvoice/PrintedSalesInvoices",
+                {"InvoiceID": invoice_id, "SendEmailToCustomer": send},
+            )
+        except (ExactApiError, ExactOutcomeUnknown) as error:
+            return f"booked as a draft; processing failed: {error}"
+        return "processed and e-mailed by Exact" if send else "processed"
+
+    def _body(self, event: AccountingEvent) -> dict[str, Any]:
+        insertion = self._exact.insertion_type
+        journal = self._exact.sales_journal
+        if insertion != "sales_order" and journal not in self._known("journals", journal):
+            raise _HeldBack(f"sales journal {journal} does not exist in Exact")
+        customer = self._customer_id(event)
+        lines = [self._line(event, line) for line in event.lines]
+        body: dict[str, Any] = {
+            "YourRef": event.reference,
+            "Description": event.description,
+            "Currency": event.currency,
+            LINES_PROPERTY[insertion]: lines,
+        }
+        if insertion == "sales_entry":
+            body |= {"Journal": journal, "Customer": customer, "EntryDate": event.event_date}
+        elif insertion == "sales_order":
+            body |= {"OrderedBy": customer, "OrderDate": event.event_date}
+        else:
+            body |= {"Journal": journal, "OrderedBy": customer, "OrderDate": event.event_date}
+        if insertion != "sales_order":
+            types = SALE_TYPES if event.kind == "sale" else CREDIT_TYPES
+            body["Type"] = types[insertion]
+        return body
+
+    def _line(self, event: AccountingEvent, line: JournalLine) -> dict[str, Any]:
+        gl_account = self._known("gl_accounts", line.gl_account).get(line.gl_account)
+        if gl_account is None:
+            raise _HeldBack(f"GL account {line.gl_account} does not exist in Exact")
+        vat_code = line.vat_code or self._exact.rounding_vat_code
+        if vat_code is not None and vat_code not in self._known("vat_codes", vat_code):
+            raise _HeldBack(f"VAT code {vat_code} does not exist in Exact")
+        booked: dict[str, Any] = {
+            "GLAccount": gl_account.id,
+            "Description": line.description,
+            "VATAmountFC": line.vat_amount,
+        }
+        if vat_code is not None:
+            booked["VATCode"] = vat_code
+        if self._exact.insertion_type == "sales_entry":
+            return booked | {"AmountFC": line.amount_excl_vat}
+        item = self._item_id(line)
+        quantity = line.quantity
+        unit_price = line.unit_price if line.unit_price is not None else line.amount_excl_vat
+        return booked | {"Item": item, "Quantity": quantity, "UnitPrice": unit_price}
+
+    # --- master data on the way ------------------------------------------------------------
+
+    def _known(self, kind: str, code: str) -> dict[str, Any]:
+        """The cached records of a kind, refreshed once per run when a code is unknown."""
+        records: dict[str, Any] = getattr(self._master, kind)
+        if code not in records and not self._master_refreshed:
+            self._master_refreshed = True
+            self._master = refresh_master_data(self._client, self._engine, self._master)
+            records = getattr(self._master, kind)
+        return records
+
+    def _customer_id(self, event: AccountingEvent) -> str:
+        debtor = event.debtor
+        if debtor.code:
+            known = self._known("debtors", debtor.code).get(debtor.code)
+            if known is None:
+                raise _HeldBack(f"debtor {debtor.code} does not exist in Exact as a customer")
+            return known.id
+        if not debtor.email:
+            raise _HeldBack(
+                "the customer has no e-mail address to recognise them by; "
+                "set exact.default_debtor to book such orders on one debtor"
+            )
+        existing = self._master.debtor_by_email(debtor.email)
+        if existing is None and debtor.email in self._master.pending_debtor_emails:
+            existing = self._debtor_in_exact(debtor.email)
+        if existing is not None:
+            return existing.id
+        return self._create_debtor(event).id
+
+    def _debtor_in_exact(self, email: str) -> reference.Debtor | None:
+        """A debtor whose creation answer was lost: it may exist already."""
+        found = self._client.get(
+            "crm/Accounts",
+            select=reference.DEBTOR_FIELDS,
+            filter=f"Email eq {string_literal(email)}",
+        )
+        if not found:
+            return None
+        debtor = reference.debtor_from_record(found[0])
+        self._adopt_debtor(debtor, email)
+        return debtor
+
+    def _create_debtor(self, event: AccountingEvent) -> reference.Debtor:
+        debtor = event.debtor
+        assert debtor.email is not None
+        note_pending_debtor(self._engine, self._client.division, debtor.email)
+        self._master.pending_debtor_emails.add(debtor.email)
+        account = {
+            "Name": debtor.company or debtor.name or debtor.email,
+            "Status": "C",
+            "Email": debtor.email,
+            "AddressLine1": debtor.address_line_1,
+            "AddressLine2": debtor.address_line_2,
+            "Postcode": debtor.postcode,
+            "City": debtor.city,
+            "Country": debtor.country,
+            "VATNumber": debtor.vat_number,
+        }
+        try:
+            created = self._client.post(
+                "crm/Accounts", {k: v for k, v in account.items() if v not in (None, "")}
+            )
+        except ExactApiError as error:
+            raise _HeldBack(f"Exact refused the new debtor {debtor.email}: {error}") from None
+        record = reference.debtor_from_record(created)
+        self._adopt_debtor(record, debtor.email)
+        return record
+
+    def _adopt_debtor(self, debtor: reference.Debtor, email: str) -> None:
+        self._master.debtors[debtor.code] = debtor
+        self._master.pending_debtor_emails.discard(email)
+        remember(self._engine, self._client.division, "debtor", debtor)
+        clear_pending_debtor(self._engine, self._client.division, email)
+
+    def _item_id(self, line: JournalLine) -> str:
+        code = line.item_code
+        if code is None:
+            raise _HeldBack(f"line {line.description!r} has no item, which an invoice needs")
+        item = self._known("items", code).get(code)
+        if item is not None:
+            return item.id
+        if not self._exact.create_missing_items:
+            raise _HeldBack(
+                f"item {code} does not exist in Exact; create it there or set "
+                "exact.create_missing_items to yes"
+            )
+        try:
+            created = self._client.post(
+                "logistics/Items",
+                {"Code": code, "Description": line.description[:60] or code, "IsSalesItem": True},
+            )
+        except ExactApiError as error:
+            raise _HeldBack(f"Exact refused the new item {code}: {error}") from None
+        item = reference.Item(
+            id=str(created["ID"]),
+            code=code,
+            description=str(created.get("Description") or ""),
+            is_sales_item=True,
+            gl_revenue_id=created.get("GLRevenue"),
+            sales_vat_code=None,
+        )
+        self._master.items[code] = item
+        remember(self._engine, self._client.division, "item", item)
+        return item.id
+
+    # --- idempotency -------------------------------------------------------------------------
+
+    def _find_in_exact(self, event: AccountingEvent) -> reference.ExistingBooking | None:
+        found = reference.find_by_your_ref(
+            self._client, self._exact.insertion_type, self._exact.sales_journal, event.reference
+        )
+        return found[0] if found else None
+
+    def _booked_before(self, event: AccountingEvent, row: LedgerRow) -> BookingOutcome:
+        if row.content_hash != event.content_hash:
+            return self._outcome(
+                event,
+                "changed_after_booking",
+                row.exact_number,
+                row.exact_id,
+                message=(
+                    "the order changed in WooCommerce after it was booked; not re-posted. "
+                    "Correct the booking in Exact by hand (or credit and re-book it)."
+                ),
+            )
+        return self._outcome(event, "already_booked", row.exact_number, row.exact_id)
+
+    def _to_claim(self, event: AccountingEvent, key: str, partition_date: date) -> EventToClaim:
+        return EventToClaim(
+            shop=self._shop,
+            event_key=key,
+            division=self._client.division,
+            journal=self._exact.sales_journal,
+            kind=event.kind,
+            order_number=event.order_number,
+            reference=event.reference,
+            partition_date=partition_date,
+            content_hash=event.content_hash,
+        )
+
+    @staticmethod
+    def _outcome(
+        event: AccountingEvent,
+        status: OutcomeStatus,
+        exact_number: str | None = None,
+        exact_id: str | None = None,
+        *,
+        message: str | None = None,
+    ) -> BookingOutcome:
+        return BookingOutcome(
+            event_key=event_key(event),
+            kind=event.kind,
+            order_number=event.order_number,
+            reference=event.reference,
+            status=status,
+            exact_number=exact_number,
+            exact_id=exact_id,
+            message=message,
+        )

@@ -1,0 +1,89 @@
+"""The sync log of one load: what happened to each of the day's events, for a bookkeeper."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from woo_exact_pipeline.exact.booking import BookingOutcome
+from woo_exact_pipeline.store.rate_limits import RateLimits
+
+NOT_BOOKED = ("held_back", "failed", "outcome_unknown", "in_progress_elsewhere")
+COUNTED = (
+    "booked",
+    "recovered",
+    "already_booked",
+    "changed_after_booking",
+    *NOT_BOOKED,
+)
+
+
+@dataclass(frozen=True)
+class SyncLog:
+    counts: dict[str, int]
+    api_calls: int
+    daily_quota_left: int | None
+    bookings_table: str
+    problems_table: str
+    changed_after_booking: list[str]
+    not_booked: list[str]
+
+
+def sync_log_summary(
+    outcomes: Sequence[BookingOutcome],
+    problems: Iterable[Mapping[str, Any]],
+    *,
+    api_calls: int,
+    limits: RateLimits | None,
+) -> SyncLog:
+    """Counts, the order -> Exact number table, and every problem with its reason."""
+    statuses = Counter(outcome.status for outcome in outcomes)
+    held = list(problems)
+    counts = {status: statuses[status] for status in COUNTED}
+    counts["waiting"] = sum(1 for p in held if p["outcome"] == "waiting")
+    counts["quarantined"] = sum(1 for p in held if p["outcome"] == "quarantined")
+    daily = limits.daily if limits is not None else None
+    return SyncLog(
+        counts=counts,
+        api_calls=api_calls,
+        daily_quota_left=daily.remaining if daily is not None else None,
+        bookings_table=_bookings_table(outcomes),
+        problems_table=_problems_table(outcomes, held),
+        changed_after_booking=[
+            f"{o.kind} {o.reference} (Exact {o.exact_number}): {o.message}"
+            for o in outcomes
+            if o.status == "changed_after_booking"
+        ],
+        not_booked=[
+            f"{o.kind} {o.reference}: {o.status.replace('_', ' ')}: {o.message}"
+            for o in outcomes
+            if o.status in NOT_BOOKED
+        ],
+    )
+
+
+def _bookings_table(outcomes: Sequence[BookingOutcome]) -> str:
+    rows = [
+        f"| {o.order_number} | {o.kind} | {o.reference} | {o.exact_number or ''} | "
+        f"{o.status.replace('_', ' ')} |"
+        for o in outcomes
+        if o.status in ("booked", "recovered", "already_booked", "changed_after_booking")
+    ]
+    header = "| order | event | YourRef | Exact number | status |\n|---|---|---|---|---|\n"
+    return header + "\n".join(rows)
+
+
+def _problems_table(outcomes: Sequence[BookingOutcome], held: list[Mapping[str, Any]]) -> str:
+    rows = [
+        f"| {o.order_number} | {o.status.replace('_', ' ')} | {_cell(o.message)} |"
+        for o in outcomes
+        if o.status in NOT_BOOKED
+    ]
+    rows += [f"| {p['order_number']} | {p['outcome']} | {_cell(p['reason'])} |" for p in held]
+    return "| order | outcome | reason |\n|---|---|---|\n" + "\n".join(rows)
+
+
+def _cell(text: str | None) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")

@@ -1,0 +1,224 @@
+"""The load into Exact Online through the real Dagster assets: a day of the sandbox shop in,
+the sandbox administration's bookings out, each event exactly once."""
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import dagster as dg
+import pytest
+from sqlalchemy import Engine, select
+
+from woo_exact_pipeline.config import SyncConfig, load_config
+from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
+from woo_exact_pipeline.defs.exact.assets import exact_bookings, exact_reference_data
+from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooCommerceApi
+from woo_exact_pipeline.defs.settings import SHOP
+from woo_exact_pipeline.defs.woocommerce.assets import woo_customers, woo_orders
+from woo_exact_pipeline.exact.booking import ExactLoader
+from woo_exact_pipeline.exact.client import ExactClient
+from woo_exact_pipeline.exact.master_data import load_master_data
+from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
+from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
+from woo_exact_pipeline.store.database import open_sync_database
+from woo_exact_pipeline.store.journal import load_partition_events
+from woo_exact_pipeline.store.ledger import BookingLedger
+from woo_exact_pipeline.store.schema import bookings
+from woo_exact_pipeline_tests.exact_client_support import (
+    SECRET_KEY,
+    environment,
+    store_sandbox_tokens,
+)
+
+DAY = "2026-10-20"
+
+
+def settings_for(exact: ExactSandbox, **changes: Any) -> SyncConfig:
+    base = load_config()  # the suite's sync.test.yaml: the sandbox administration's codes
+    return base.model_copy(
+        update={
+            "exact": base.exact.model_copy(
+                update={"base_url": exact.base_url, "division": exact.division, **changes}
+            )
+        }
+    )
+
+
+def resources(woo: WooSandbox, exact: ExactSandbox, url: str, settings: SyncConfig) -> dict:
+    return {
+        "settings": settings,
+        "woocommerce": WooCommerceApi(
+            shop_url=woo.url, consumer_key=woo.consumer_key, consumer_secret=woo.consumer_secret
+        ),
+        "exact": ExactOnline(
+            client_id=exact.client_id,
+            client_secret=exact.client_secret,
+            token_encryption_key=SECRET_KEY,
+        ),
+        "sync_database": SyncDatabase(url=url),
+    }
+
+
+@pytest.fixture
+def exact() -> Iterator[ExactSandbox]:
+    # A real-time clock, and a minute limit no test reaches: these tests are about booking.
+    sandbox = start_exact_sandbox(minute_limit=100_000)
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def engine(database_url: str, exact: ExactSandbox) -> Iterator[Engine]:
+    engine = open_sync_database(database_url)
+    store_sandbox_tokens(exact, engine)
+    yield engine
+    engine.dispose()
+
+
+def transform_day(woo: WooSandbox, exact: ExactSandbox, url: str, settings: SyncConfig) -> None:
+    result = dg.materialize(
+        [woo_orders, woo_customers, exact_journal_lines],
+        partition_key=DAY,
+        resources=resources(woo, exact, url, settings),
+    )
+    assert result.success
+
+
+def load_day(
+    woo: WooSandbox, exact: ExactSandbox, url: str, settings: SyncConfig
+) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [exact_reference_data, exact_bookings],
+        partition_key=DAY,
+        resources=resources(woo, exact, url, settings),
+        selection=[exact_bookings],
+    )
+
+
+def sync_log(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
+    event = result.asset_materializations_for_node("exact_bookings")[0]
+    return {key: value.value for key, value in event.metadata.items()}
+
+
+def day_events(engine: Engine) -> list:
+    with engine.connect() as connection:
+        return load_partition_events(connection, SHOP, date.fromisoformat(DAY))
+
+
+def test_a_day_is_booked_as_sales_entries_once_and_a_rerun_books_nothing(
+    woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
+) -> None:
+    settings = settings_for(exact)
+    transform_day(woocommerce_sandbox, exact, database_url, settings)
+    events = [e for e in day_events(engine) if e.currency == "EUR"]
+    assert events
+
+    first = sync_log(load_day(woocommerce_sandbox, exact, database_url, settings))
+    entries = exact.sales_entries()
+    by_ref = Counter(entry["YourRef"] for entry in entries)
+    assert all(by_ref[event.reference] == 1 for event in events)
+    assert first["booked"] >= len(events)
+
+    # Every entry carries WooCommerce's own amounts: net and VAT per line, to the cent.
+    for event in events:
+        [entry] = exact.sales_entries(event.reference)
+        assert entry["Type"] == (20 if event.kind == "sale" else 21)
+        assert Decimal(str(entry["AmountFC"])) == event.total_incl_vat
+        assert Decimal(str(entry["VATAmountFC"])) == event.vat_total
+
+    again = sync_log(load_day(woocommerce_sandbox, exact, database_url, settings))
+    assert again["booked"] == 0
+    assert again["already_booked"] == first["booked"]
+    assert len(exact.sales_entries()) == len(entries)
+    # Master data comes from the cache: the only calls retry what Exact refused last time.
+    assert again["api_calls"] == again["failed"] == first["failed"]
+
+
+def test_a_lost_answer_is_found_by_yourref_and_never_booked_twice(
+    woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
+) -> None:
+    settings = settings_for(exact)
+    transform_day(woocommerce_sandbox, exact, database_url, settings)
+    exact.faults.arm_commit_then_drop(count=2)
+    first = sync_log(load_day(woocommerce_sandbox, exact, database_url, settings))
+    assert first["outcome_unknown"] == 2
+    with engine.connect() as connection:
+        pending = (
+            connection.execute(select(bookings.c.reference).where(bookings.c.status == "pending"))
+            .scalars()
+            .all()
+        )
+    assert len(pending) == 2
+    assert all(len(exact.sales_entries(reference)) == 1 for reference in pending)
+
+    second = sync_log(load_day(woocommerce_sandbox, exact, database_url, settings))
+    assert second["recovered"] == 2
+    assert second["booked"] == 0
+    refs = Counter(entry["YourRef"] for entry in exact.sales_entries())
+    assert max(refs.values()) == 1
+
+
+def test_two_loads_of_the_same_day_at_once_book_each_event_once(
+    woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
+) -> None:
+    settings = settings_for(exact)
+    transform_day(woocommerce_sandbox, exact, database_url, settings)
+    reference = dg.materialize(
+        [exact_reference_data],
+        resources=resources(woocommerce_sandbox, exact, database_url, settings),
+    )
+    assert reference.success
+    events = [e for e in day_events(engine) if e.currency == "EUR"]
+    exact.faults.latency_seconds, exact.faults.latency_rate = 0.02, 1.0  # let the runs overlap
+    outcomes: dict[str, list] = {}
+
+    def load(run_id: str) -> None:
+        worker_engine = open_sync_database(database_url)
+        with ExactClient.from_settings(
+            settings.exact, worker_engine, environ=environment(exact)
+        ) as client:
+            loader = ExactLoader(
+                client,
+                worker_engine,
+                settings,
+                BookingLedger(worker_engine, run_id=run_id),
+                load_master_data(worker_engine, exact.division),
+                shop=SHOP,
+            )
+            outcomes[run_id] = loader.book_partition(date.fromisoformat(DAY), events)
+        worker_engine.dispose()
+
+    workers = [threading.Thread(target=load, args=(run_id,)) for run_id in ("run-a", "run-b")]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    refs = Counter(entry["YourRef"] for entry in exact.sales_entries())
+    assert sorted(refs) == sorted(e.reference for e in events)
+    assert set(refs.values()) == {1}
+    booked = [o.reference for run in outcomes.values() for o in run if o.status == "booked"]
+    assert sorted(booked) == sorted(e.reference for e in events)
+    others = {o.status for run in outcomes.values() for o in run if o.status != "booked"}
+    assert others <= {"already_booked", "in_progress_elsewhere"}
+
+
+def test_invoices_are_created_with_items_and_processed_with_email_only_after_go_live(
+    woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
+) -> None:
+    settings = settings_for(
+        exact,
+        insertion_type="sales_invoice",
+        invoice_status="processed",
+        email_invoices=True,
+        create_missing_items=True,
+    )
+    transform_day(woocommerce_sandbox, exact, database_url, settings)
+    log = sync_log(load_day(woocommerce_sandbox, exact, database_url, settings))
+    invoices = exact.sales_invoices()
+    assert invoices and log["booked"] == len(invoices)
+    assert all(invoice["Status"] == 50 for invoice in invoices)  # processed
+    # The test settings go live on 2026-06-01 and the day is later: Exact e-mails them.
+    assert len(exact.outbox()) > 0
