@@ -124,6 +124,9 @@ def test_invalid_writes_are_refused(
     assert bad_status.json()["code"] == "rest_invalid_param"
     missing = client.put(f"{ORDERS}/99999999", json={"status": "completed"})
     assert missing.status_code == 404
+    bad_quantity = client.post(ORDERS, json={"line_items": [{"product_id": 1, "quantity": "x"}]})
+    assert bad_quantity.status_code == 400
+    assert bad_quantity.json()["message"] == "Invalid parameter(s): line_items"
     not_json = client.post(ORDERS, content=b"{", headers={"content-type": "application/json"})
     assert not_json.status_code == 400 and not_json.json()["code"] == "rest_invalid_json"
     no_auth = httpx.post(fresh_woocommerce_sandbox.url + ORDERS, json={})

@@ -59,6 +59,16 @@ def _decimal(value: Any, field_name: str) -> Decimal:
         ) from error
 
 
+def _integer(value: Any, field_name: str) -> int:
+    """WordPress validates integer arguments before the endpoint runs."""
+    try:
+        return int(value)
+    except (TypeError, ValueError) as error:
+        raise WriteError(
+            "rest_invalid_param", f"Invalid parameter(s): {field_name}", 400
+        ) from error
+
+
 def _address(values: dict[str, Any] | None, *, with_email: bool) -> dict[str, Any]:
     allowed = {
         key: str(value)
@@ -92,8 +102,8 @@ def create_order(shop: Shop, body: dict[str, Any], when: datetime) -> dict[str, 
     line_inputs: list[LineInput] = []
     order_lines: list[OrderLine] = []
     for index, item in enumerate(body.get("line_items") or []):
-        product = shop.products.get(int(item.get("product_id") or 0))
-        variation_id = int(item.get("variation_id") or 0)
+        product = shop.products.get(_integer(item.get("product_id") or 0, "line_items"))
+        variation_id = _integer(item.get("variation_id") or 0, "line_items")
         variation = shop.variations.get(variation_id) if variation_id else None
         if product is None or (variation_id and variation is None):
             raise WriteError(
@@ -101,7 +111,7 @@ def create_order(shop: Shop, body: dict[str, Any], when: datetime) -> dict[str, 
                 f"Product ID provided is invalid (line_items[{index}]).",
             )
         source = variation or product
-        quantity = int(item.get("quantity") or 1)
+        quantity = _integer(item.get("quantity") or 1, "line_items")
         line_inputs.append(
             LineInput(Decimal(source["price"] or "0"), quantity, product["tax_class"])
         )
@@ -158,7 +168,7 @@ def create_order(shop: Shop, body: dict[str, Any], when: datetime) -> dict[str, 
         fees=fees,
         shipping=shipping_inputs,
     )
-    customer_id = int(body.get("customer_id") or 0)
+    customer_id = _integer(body.get("customer_id") or 0, "customer_id")
     if customer_id and customer_id not in shop.customers:
         raise WriteError("woocommerce_rest_invalid_customer_id", "Customer ID is invalid.")
     with shop.lock:
@@ -307,7 +317,7 @@ def create_refund(shop: Shop, order_id: int, body: dict[str, Any], when: datetim
         items = {item["id"]: item for item in order["line_items"]}
         lines: list[RefundLine] = []
         for entry in body.get("line_items") or []:
-            item_id = int(entry.get("id") or 0)
+            item_id = _integer(entry.get("id") or 0, "line_items")
             if item_id not in items:
                 raise WriteError(
                     "woocommerce_rest_cannot_create_order_refund", "Invalid line item ID.", 500
@@ -316,12 +326,14 @@ def create_refund(shop: Shop, order_id: int, body: dict[str, Any], when: datetim
             lines.append(
                 RefundLine(
                     item_id=item_id,
-                    quantity=int(entry.get("quantity") or 0),
+                    quantity=_integer(entry.get("quantity") or 0, "line_items"),
                     total=_decimal(entry["refund_total"], "line_items")
                     if "refund_total" in entry
                     else None,
                     taxes={
-                        int(tax["id"]): _decimal(tax.get("refund_total", "0"), "line_items")
+                        _integer(tax.get("id"), "line_items"): _decimal(
+                            tax.get("refund_total", "0"), "line_items"
+                        )
                         for tax in refund_taxes
                     }
                     if isinstance(refund_taxes, list)
@@ -356,7 +368,7 @@ def create_refund(shop: Shop, order_id: int, body: dict[str, Any], when: datetim
             lines=lines,
             amount=amount,
             refund_shipping_and_fees=False,
-            refunded_by=int(body.get("refunded_by") or 1),
+            refunded_by=_integer(body.get("refunded_by") or 1, "refunded_by"),
             refunded_payment=api_refund,
             rates_by_id={rate.id: rate for rate in shop.tax_rates()},
         )
