@@ -2,6 +2,18 @@
 
 `start_exact_sandbox()` serves it on 127.0.0.1; `woo-exact sandbox` and the pytest fixtures
 use it. Defaults below are what a demo configuration points at.
+
+The seeded administration (`administration_nl.json`, replaceable by a file of the same shape):
+division 3102026 "Fietsenwinkel De Spaak B.V."; journals 70 Verkoopboek and 71 Verkoopboek
+kassa (sales), 10, 20, 60, 90; G/L 1300 debtors, 1500/1510/1520 VAT payable (high and zero,
+low, OSS), 8000 revenue high, 8010 low, 8020 zero rate, 8100 EU B2B, 8110 OSS, 8200 export,
+8300 shipping, 8310 fees, 8400 discounts, 8500 POS, 8900 rounding; VAT codes 0 none, 1 low 9%,
+2 high 21%, 4 zero rate, 6 export, 7 EU goods reverse charge, 8 EU services reverse charge,
+and OSS codes `<country><H|L|M|S>` (standard, then reduced rates high to low, e.g. BEH 21%,
+BEL 12%, BEM 6%) for the 26 other EU countries; debtors 1 POS, 2 webshop default, 3 a Belgian
+business, 5 a club (4 is a supplier, not a customer); items WEBSHOP, VERZENDKOSTEN,
+BETAALKOSTEN, KORTING, FIETSBEL-01, BAND-28-GRS, FIETSKAART-NL (low rate) and OUD-ARTIKEL (not
+a sales item). GUIDs are stable: `ExactSandbox.seeded_id(kind, code)`.
 """
 
 from __future__ import annotations
