@@ -124,7 +124,10 @@ def test_invalid_writes_are_refused(
     assert bad_status.json()["code"] == "rest_invalid_param"
     missing = client.put(f"{ORDERS}/99999999", json={"status": "completed"})
     assert missing.status_code == 404
-    bad_quantity = client.post(ORDERS, json={"line_items": [{"product_id": 1, "quantity": "x"}]})
+    product_id = simple_product(fresh_woocommerce_sandbox)["id"]
+    bad_quantity = client.post(
+        ORDERS, json={"line_items": [{"product_id": product_id, "quantity": "x"}]}
+    )
     assert bad_quantity.status_code == 400
     assert bad_quantity.json()["message"] == "Invalid parameter(s): line_items"
     not_json = client.post(ORDERS, content=b"{", headers={"content-type": "application/json"})
