@@ -337,3 +337,17 @@ def test_line_endpoints_page_across_entries(roomy_api: tuple[ExactSandbox, httpx
     lines = [line for page in pages for line in page]
     assert len({line["ID"] for line in lines}) == 70
     assert [line["AmountFC"] for line in lines] == list(range(1, 8)) * 10
+
+
+def test_orderby_pages_continue_in_order(roomy_api: tuple[ExactSandbox, httpx.Client]) -> None:
+    sandbox, client = roomy_api
+    for number in range(70):
+        _book(sandbox, client, f"WEB-{number}", f"{(number * 37) % 101}.00")
+    first = client.get(
+        "salesentry/SalesEntries",
+        params={"$select": "YourRef,AmountFC", "$orderby": "AmountFC desc,YourRef"},
+    )
+    entries = [entry for page in _follow(client, first) for entry in page]
+    assert len({entry["YourRef"] for entry in entries}) == 70
+    keys = [(-entry["AmountFC"], entry["YourRef"]) for entry in entries]
+    assert keys == sorted(keys)
