@@ -13,10 +13,12 @@ import pytest
 from sqlalchemy import Engine, select
 
 from woo_exact_pipeline.config import SyncConfig, load_config
-from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
+from woo_exact_pipeline.definitions import defs
+from woo_exact_pipeline.defs.bookkeeping.assets import BALANCED, exact_journal_lines
 from woo_exact_pipeline.defs.exact.assets import exact_bookings, exact_reference_data
+from woo_exact_pipeline.defs.exact.sensors import exact_load_sensor
 from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooCommerceApi
-from woo_exact_pipeline.defs.settings import SHOP
+from woo_exact_pipeline.defs.settings import SHOP, order_days
 from woo_exact_pipeline.defs.woocommerce.assets import woo_customers, woo_orders
 from woo_exact_pipeline.exact.booking import ExactLoader
 from woo_exact_pipeline.exact.client import ExactClient
@@ -222,3 +224,54 @@ def test_invoices_are_created_with_items_and_processed_with_email_only_after_go_
     assert all(invoice["Status"] == 50 for invoice in invoices)  # processed
     # The test settings go live on 2026-06-01 and the day is later: Exact e-mails them.
     assert len(exact.outbox()) > 0
+
+
+def test_the_load_sensor_requests_one_load_per_new_day_and_skips_unbalanced_runs(
+    woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str
+) -> None:
+    settings = settings_for(exact)
+    with dg.instance_for_test() as instance:
+        for day in ("2026-10-20", "2026-10-21"):
+            dg.materialize(
+                [woo_orders, woo_customers, exact_journal_lines],
+                partition_key=day,
+                instance=instance,
+                resources=resources(woocommerce_sandbox, exact, database_url, settings),
+            )
+        context = dg.build_sensor_context(instance=instance, definitions=defs())
+        first = exact_load_sensor.evaluate_tick(context)
+        assert [r.partition_key for r in first.run_requests] == ["2026-10-20", "2026-10-21"]
+        again = exact_load_sensor.evaluate_tick(
+            dg.build_sensor_context(instance=instance, cursor=first.cursor, definitions=defs())
+        )
+        assert again.run_requests == [] and again.skip_message
+
+        # A bug of ours: a day whose lines do not balance must never reach Exact.
+        result = dg.materialize(
+            [_journal_lines_that_fail_the_balance_check()],
+            partition_key="2026-10-22",
+            instance=instance,
+            raise_on_error=False,
+        )
+        assert instance.get_materialized_partitions(exact_journal_lines.key) >= {"2026-10-22"}
+        assert [e.passed for e in result.get_asset_check_evaluations()] == [False]
+        later = exact_load_sensor.evaluate_tick(
+            dg.build_sensor_context(instance=instance, cursor=first.cursor, definitions=defs())
+        )
+        assert later.run_requests == []
+
+
+def _journal_lines_that_fail_the_balance_check() -> dg.AssetsDefinition:
+    """Stands in for a transform with a bug: same asset, same check, the check fails."""
+
+    @dg.asset(
+        key=exact_journal_lines.key,
+        partitions_def=order_days,
+        check_specs=[dg.AssetCheckSpec(BALANCED, asset=exact_journal_lines.key, blocking=True)],
+    )
+    def buggy_transform() -> dg.MaterializeResult:
+        return dg.MaterializeResult(
+            check_results=[dg.AssetCheckResult(check_name=BALANCED, passed=False)]
+        )
+
+    return buggy_transform

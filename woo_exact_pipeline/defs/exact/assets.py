@@ -50,6 +50,9 @@ def exact_reference_data(
     engine = sync_database.engine()
     with exact_connection_errors(), exact.client(settings.exact, engine) as client:
         data = fetch_master_data(client)
+        # This runs nightly: renewing a refresh token close to its 30-day idle expiry here
+        # spares the shop owner a login after a quiet month.
+        renewed = client.tokens.refresh_before_idle_expiry()
         calls = client.calls_made
     save_master_data(engine, data)
     problems = settings_problems(settings, data)
@@ -61,6 +64,7 @@ def exact_reference_data(
             "items": len(data.items),
             "debtors": len(data.debtors),
             "api_calls": calls,
+            "refresh token renewed": renewed,
         },
         check_results=[
             dg.AssetCheckResult(
