@@ -224,6 +224,16 @@ def test_https_basic_auth_wrong_secret_and_unknown_key(
     assert query_first.status_code == 200, query_first.text
 
 
+def test_oauth_also_works_over_https(woocommerce_https_sandbox: WooSandbox) -> None:
+    sandbox = woocommerce_https_sandbox
+    response = httpx.get(
+        sandbox.url + ORDERS,
+        params=signed(sandbox, ORDERS, {"per_page": "1"}),
+        verify=ssl.create_default_context(cafile=str(sandbox.ca_cert_path)),
+    )
+    assert response.status_code == 200, response.text
+
+
 def test_https_refuses_clients_that_do_not_trust_the_sandbox_certificate(
     woocommerce_https_sandbox: WooSandbox,
 ) -> None:

@@ -126,20 +126,22 @@ def authenticate(
     params: dict[str, str | list[str]],
     authorization: str | None,
 ) -> ApiKey | None:
-    """The key the request authenticates as; None when unauthenticated (no error yet)."""
+    """The key the request authenticates as; None when unauthenticated (no error yet).
+
+    Over HTTPS keys in the query or Basic auth come first; without a known key WooCommerce
+    still tries OAuth, the only way over plain HTTP."""
     if is_ssl:
         key_value = params.get("consumer_key")
         secret_value = params.get("consumer_secret")
         if not isinstance(key_value, str) or not isinstance(secret_value, str):
             key_value, secret_value = _basic_credentials(authorization)
-        if key_value is None:
-            return None
-        key = keys.keys.get(key_value)
-        if key is None:
-            return None
-        if not hmac.compare_digest(key.consumer_secret, secret_value or ""):
-            raise AuthError("woocommerce_rest_authentication_error", "Consumer secret is invalid.")
-        return key
+        key = keys.keys.get(key_value) if key_value is not None else None
+        if key is not None:
+            if not hmac.compare_digest(key.consumer_secret, secret_value or ""):
+                raise AuthError(
+                    "woocommerce_rest_authentication_error", "Consumer secret is invalid."
+                )
+            return key
     return _oauth(keys=keys, method=method, base_url=base_url, params=params, header=authorization)
 
 
