@@ -114,3 +114,75 @@ def exact_login(config_path: Path | None, no_browser: bool) -> None:
             f"sync.yaml's exact.division {result.configured_division} is not one of these: "
             "set it to the administration to book in"
         )
+
+
+@main.command()
+@click.option("--woo-port", type=int, default=8780, show_default=True, help="WooCommerce port.")
+@click.option("--exact-port", type=int, default=8781, show_default=True, help="Exact port.")
+@click.option(
+    "--shop-data",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Serve this shop (JSON in the REST API's shapes) instead of the generated demo shop.",
+)
+@click.option("--seed", type=int, default=42, show_default=True, help="Demo shop generator seed.")
+@click.option("--days", type=int, default=90, show_default=True, help="Days of order history.")
+@click.option("--orders-per-day", type=int, default=40, show_default=True)
+@click.option("--https", is_flag=True, help="Serve the shop over TLS (self-signed certificate).")
+@click.option(
+    "--plain-permalinks", is_flag=True, help="Answer /wp-json/ with 404, as such shops do."
+)
+@click.option("--live", is_flag=True, help="Keep placing and progressing orders every few seconds.")
+@click.option("--administration", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--exact-minute-limit", type=int, default=60, show_default=True)
+@click.option("--exact-daily-limit", type=int, default=5000, show_default=True)
+def sandbox(
+    woo_port: int,
+    exact_port: int,
+    shop_data: Path | None,
+    seed: int,
+    days: int,
+    orders_per_day: int,
+    https: bool,
+    plain_permalinks: bool,
+    live: bool,
+    administration: Path | None,
+    exact_minute_limit: int,
+    exact_daily_limit: int,
+) -> None:
+    """Run the sandbox WooCommerce shop and Exact Online administration until Ctrl-C.
+
+    The first line printed is one JSON object with the address and credentials of each.
+    """
+    import json
+    import threading
+
+    from woo_exact_pipeline.sandbox.both import SandboxOptions, start_sandboxes
+    from woo_exact_pipeline.sandbox.woocommerce import ShopDataError
+
+    options = SandboxOptions(
+        woo_port=woo_port,
+        exact_port=exact_port,
+        shop_data=shop_data,
+        seed=seed,
+        days=days,
+        orders_per_day=orders_per_day,
+        https=https,
+        plain_permalinks=plain_permalinks,
+        live=live,
+        administration_file=administration,
+        exact_minute_limit=exact_minute_limit,
+        exact_daily_limit=exact_daily_limit,
+    )
+    try:
+        running = start_sandboxes(options)
+    except (ShopDataError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(json.dumps(running.describe()), nl=True)
+    click.echo(running.summary())
+    click.echo("Press Ctrl-C to stop.")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()
