@@ -121,3 +121,21 @@ def test_reverse_charge_customers_pay_the_rounded_net_price_without_vat() -> Non
 
 def test_inclusive_tax_is_the_share_of_the_gross_not_a_percentage_of_it() -> None:
     assert inclusive_taxes(Decimal("121"), [NL_21]) == {1: Decimal("21.000000")}
+
+
+def test_shipping_is_taxed_at_the_standard_rate_when_a_standard_item_is_in_the_cart() -> None:
+    nl_9_shipping = TaxRate(2, "NL", Decimal("9"), "BTW 9%", "reduced-rate")
+    rates = {"": [NL_21], "reduced-rate": [nl_9_shipping]}
+    shipping = [ShippingInput("flat_rate", "PostNL", "1", Decimal("10.00"))]
+
+    def shipping_tax(*tax_classes: str) -> Decimal:
+        return calculate_cart(
+            [LineInput(Decimal("5.00"), 1, tax_class) for tax_class in tax_classes],
+            rates_for_class=rates,
+            base_rates_for_class=rates,
+            prices_include_tax=True,
+            shipping=shipping,
+        ).shipping_tax
+
+    assert shipping_tax("reduced-rate", "") == Decimal("2.10")
+    assert shipping_tax("reduced-rate") == Decimal("0.90")

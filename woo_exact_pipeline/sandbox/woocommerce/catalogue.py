@@ -48,7 +48,8 @@ def tax_rate_documents() -> list[dict[str, Any]]:
                 "name": f"{label} {rate}%",
                 "priority": 1,
                 "compound": False,
-                "shipping": tax_class != "reduced-rate",
+                # Every rate applies to shipping: a cart of coffee alone ships at the reduced rate.
+                "shipping": True,
                 "order": len(documents),
                 "class": tax_class,
             }

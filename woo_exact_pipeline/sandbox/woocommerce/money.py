@@ -311,14 +311,10 @@ def calculate_cart(
 def _shipping_rates(
     lines: Sequence[LineInput], rates_for_class: dict[str, list[TaxRate]]
 ) -> list[TaxRate]:
-    """Shipping tax class "based on cart items": the cart's highest shipping-taxable rate."""
-    candidates = [
-        rates
-        for line in lines
-        if line.taxable
-        for rates in [rates_for_class.get(line.tax_class, [])]
-        if rates and all(rate.shipping for rate in rates)
-    ]
-    if not candidates:
-        return []
-    return max(candidates, key=lambda rates: sum((rate.rate for rate in rates), ZERO))
+    """Shipping tax class "based on cart items" (WC_Tax::get_shipping_tax_rates): the standard
+    class when a standard item is in the cart, else the first class in the shop's order."""
+    cart_classes = {line.tax_class for line in lines if line.taxable}
+    for tax_class in ("", *rates_for_class):
+        if tax_class in cart_classes:
+            return [rate for rate in rates_for_class.get(tax_class, []) if rate.shipping]
+    return []
