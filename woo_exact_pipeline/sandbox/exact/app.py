@@ -556,15 +556,10 @@ class ExactApp:
         )
         representation = "return=representation" in request.headers.get("prefer", "")
         with self.division.lock:
+            # Lines stay deferred in the answer, as integrators read them from Exact's POST
+            # results (`SalesEntryLines.__deferred.uri`): a client must GET them.
             body = serialize(
-                entity_type,
-                record,
-                self.division,
-                set_url=self._set_url(endpoint.path),
-                expand=frozenset(
-                    {entity_type.lines_property} if entity_type.lines_property else set()
-                ),
-                lines_set_url=self._set_url(endpoint.lines_set) if endpoint.lines_set else None,
+                entity_type, record, self.division, set_url=self._set_url(endpoint.path)
             )
         if not representation:
             # Without `Prefer: return=representation` "most properties come back null".
