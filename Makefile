@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 # The code location reads sync.yaml; until you have one, the commented example stands in.
 export WOO_EXACT_CONFIG ?= $(if $(wildcard sync.yaml),sync.yaml,sync.example.yaml)
 
-.PHONY: install test lint ui validate
+.PHONY: install test lint ui validate demo
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -25,7 +25,10 @@ validate: $(INSTALLED)
 test: lint validate
 	$(BIN)/pytest
 
+# The whole pipeline on the embedded sandboxes; runs are kept in .dagster_home for `make ui`.
+demo: $(INSTALLED)
+	$(BIN)/woo-exact demo
+
+# Live sandboxes and the Dagster UI (http://127.0.0.1:3000) with sensors and schedules on.
 ui: $(INSTALLED)
-	mkdir -p .dagster_home
-	cp dagster.yaml .dagster_home/dagster.yaml
-	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/woo-exact demo --serve

@@ -186,3 +186,20 @@ def sandbox(
         pass
     finally:
         running.stop()
+
+
+@main.command()
+@click.option("--days", type=int, default=90, show_default=True, help="Days of shop history.")
+@click.option("--orders-per-day", type=int, default=40, show_default=True)
+@click.option("--serve", is_flag=True, help="Instead: live sandboxes and the Dagster UI.")
+def demo(days: int, orders_per_day: int, serve: bool) -> None:
+    """Run the whole pipeline on the embedded sandboxes (what `make demo` runs)."""
+    from woo_exact_pipeline.demo import run_demo, serve_ui
+
+    if serve:
+        raise SystemExit(serve_ui(echo=click.echo))
+    report = run_demo(days=days, orders_per_day=orders_per_day, echo=click.echo)
+    click.echo("")
+    click.echo("\n".join(report.lines()))
+    click.echo("")
+    click.echo("Next: `make ui` to browse these runs, the asset graph and the sync log in Dagster.")

@@ -21,8 +21,9 @@ Rules where WooCommerce leaves room for a choice (README-worthy, tested):
   group's VAT share rounded half-up to the cent, the rest is the amount excl. VAT, so no
   cent is lost. A credit that would bring an order's credits above its sale is quarantined.
 * **Amounts.** Lines carry WooCommerce's own net and VAT amounts; a difference to the order
-  (or refund) total within `rounding_tolerance` becomes a rounding line on `rounding_gl` (with
-  the ledger's own VAT code), a larger one quarantines the event with both figures.
+  (or refund) total within `rounding_tolerance` becomes a rounding line on `rounding_gl`
+  without VAT (`rounding_vat_code`, else the ledger's own code), a larger one quarantines the
+  event with both figures.
 * **Lines.** Sales entries get one line per (kind, ledger, VAT code, rate): products,
   shipping, fees, discounts and rounding stay apart; invoices and orders one line per item.
   An untaxed line to an OSS country takes the shop's 0% code unless `oss.<country>` maps 0%.
@@ -187,6 +188,7 @@ class _Rules:
         self.fallback_item = exact.items.fallback
         self.shipping_gl = exact.shipping_costs_gl
         self.rounding_gl = exact.rounding_gl
+        self.rounding_vat_code = exact.rounding_vat_code
         self.tolerance = exact.rounding_tolerance
         self.use_item_gl = exact.use_item_gl_accounts
         self.create_missing_items = exact.create_missing_items
@@ -686,7 +688,7 @@ def _balanced(
     rounding = JournalLine(
         kind="rounding",
         gl_account=rules.rounding_gl,
-        vat_code=None,
+        vat_code=rules.rounding_vat_code,
         vat_rate=ZERO,
         item_code=item_code,
         description=_GROUP_LABELS["rounding"],

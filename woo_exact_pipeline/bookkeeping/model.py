@@ -70,7 +70,7 @@ class JournalLine:
 
     kind: LineKind
     gl_account: str
-    vat_code: str | None  # None only on rounding lines: the rounding ledger's own default
+    vat_code: str | None  # None only on rounding lines without a rounding_vat_code setting
     vat_rate: Decimal  # percent, as WooCommerce charged it (21 for 21%)
     item_code: str | None  # set for the invoice and order insertion types only
     description: str

@@ -28,7 +28,7 @@ class VatTotal:
 
     currency: str
     vat_treatment: str
-    vat_code: str | None  # None: rounding lines, on the rounding ledger's own code
+    vat_code: str | None  # None: rounding lines without a rounding_vat_code setting
     amount_excl_vat: Decimal
     vat_amount: Decimal
     lines: int

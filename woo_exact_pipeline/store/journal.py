@@ -132,6 +132,18 @@ def partition_problems(
     ]
 
 
+def all_problems(connection: Connection, shop: str) -> list[dict[str, Any]]:
+    """Every waiting and quarantined order of the shop, oldest day first."""
+    return [
+        dict(row)
+        for row in connection.execute(
+            select(order_problems)
+            .where(order_problems.c.shop == shop)
+            .order_by(order_problems.c.partition_date, order_problems.c.problem_key)
+        ).mappings()
+    ]
+
+
 def _replace_problems(
     connection: Connection,
     shop: str,

@@ -9,12 +9,13 @@ that is still alive is respected, so two runs never post the same event.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from woo_exact_pipeline.store.locks import lock_for_transaction
 from woo_exact_pipeline.store.schema import bookings
@@ -191,3 +192,29 @@ def _ledger_row(row: Any) -> LedgerRow:
         claimed_by=row["claimed_by"],
         claimed_at=row["claimed_at"],
     )
+
+
+def booking_counts(connection: Connection, shop: str) -> Counter[tuple[str, str]]:
+    """Events per (kind, status) over every day: the ledger's totals."""
+    return Counter(
+        {
+            (kind, status): count
+            for kind, status, count in connection.execute(
+                select(bookings.c.kind, bookings.c.status, func.count())
+                .where(bookings.c.shop == shop)
+                .group_by(bookings.c.kind, bookings.c.status)
+            )
+        }
+    )
+
+
+def unbooked(connection: Connection, shop: str) -> list[dict[str, Any]]:
+    """Events Exact refused or whose outcome is unknown, with the reason."""
+    return [
+        dict(row)
+        for row in connection.execute(
+            select(bookings.c.order_number, bookings.c.kind, bookings.c.status, bookings.c.error)
+            .where(bookings.c.shop == shop, bookings.c.status != "booked")
+            .order_by(bookings.c.partition_date, bookings.c.event_key)
+        ).mappings()
+    ]

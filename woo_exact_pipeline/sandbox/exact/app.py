@@ -414,7 +414,8 @@ class ExactApp:
             await _wait_for_disconnect(request.receive, faults)
             return Response(status_code=504)
         if faults.roll(faults.server_error_rate):
-            return _error_response(ExactError(503, "Service Unavailable (injected fault)."))
+            status = faults.server_error_status()
+            return _error_response(ExactError(status, f"Injected server error {status}."))
         return None
 
     async def _dispatch(self, request: Request, path: str) -> Response:

@@ -20,6 +20,7 @@ class Faults:
     latency_seconds: float = 0.0
     latency_rate: float = 0.0
     server_error_rate: float = 0.0
+    server_error_statuses: tuple[int, ...] = (500, 502, 503, 504)
     hang_rate: float = 0.0
     commit_then_drop_rate: float = 0.0
     drop_mode: DropMode = DropMode.RESET
@@ -52,6 +53,10 @@ class Faults:
     def roll(self, rate: float) -> bool:
         with self._lock:
             return rate > 0 and self._random.random() < rate
+
+    def server_error_status(self) -> int:
+        with self._lock:
+            return self._random.choice(self.server_error_statuses)
 
     def take_drop(self) -> DropMode | None:
         with self._lock:

@@ -1,0 +1,263 @@
+"""`make demo`: the whole pipeline on the embedded sandboxes, through the real Dagster
+definitions, recorded in the local Dagster instance (.dagster_home) so `make ui` shows the runs.
+
+It starts both sandboxes, writes a sync.yaml pointing at them, signs in to the Exact sandbox
+through the real consent flow, backfills the demo shop's history, loads every day through the
+load sensor's job and prints what happened. Like cli.py it sits on top of everything: it is the
+one place where the pipeline and the sandboxes meet.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from cryptography.fernet import Fernet
+
+from woo_exact_pipeline.sandbox.both import Sandboxes, SandboxOptions, start_sandboxes
+
+DEMO_DIRECTORY = Path(".woo_exact") / "demo"
+DAGSTER_HOME = Path(".dagster_home")
+RANGE_DAYS = 31
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    partitions: int
+    bookings: Counter[tuple[str, str]]  # (kind, ledger status) -> events
+    problems: list[dict[str, Any]]  # waiting and quarantined orders with their reasons
+    not_booked: list[dict[str, Any]]  # failed or unknown bookings with Exact's reasons
+    api_calls: int
+    exact_url: str
+
+    @property
+    def booked(self) -> int:
+        return sum(n for (_, status), n in self.bookings.items() if status == "booked")
+
+    def lines(self) -> list[str]:
+        sales = self.bookings[("sale", "booked")]
+        credits = self.bookings[("credit", "booked")]
+        waiting = [p for p in self.problems if p["outcome"] == "waiting"]
+        quarantined = [p for p in self.problems if p["outcome"] == "quarantined"]
+        per_order = self.api_calls / self.booked if self.booked else 0.0
+        lines = [
+            f"Partitions (days):        {self.partitions}",
+            f"Orders booked (sales):    {sales}",
+            f"Credit notes booked:      {credits}",
+            f"Waiting:                  {len(waiting)}",
+            f"Quarantined:              {len(quarantined)}",
+            f"Not booked (Exact said):  {len(self.not_booked)}",
+            f"Exact API calls:          {self.api_calls} ({per_order:.3f} per booked event)",
+        ]
+        for title, rows, reason in (
+            ("Quarantined, with the reason a bookkeeper acts on:", quarantined, "reason"),
+            ("Waiting:", waiting, "reason"),
+            ("Not booked, with Exact's answer:", self.not_booked, "error"),
+        ):
+            if rows:
+                lines.append(title)
+                counts = Counter(str(row[reason]) for row in rows)
+                lines += [f"  {n} x {text}" for text, n in counts.most_common(8)]
+        return lines
+
+
+#: The sandbox administration is not Exact's servers: the demo does not wait out the real
+#: 60-calls-a-minute limit (the summary says what the calls per booking mean under it).
+GENEROUS_LIMITS = {"exact_minute_limit": 1_000_000, "exact_daily_limit": 10_000_000}
+
+
+def run_demo(*, days: int, orders_per_day: int, echo: Callable[[str], None]) -> DemoReport:
+    sandboxes = start_sandboxes(
+        SandboxOptions(days=days, orders_per_day=orders_per_day, **GENEROUS_LIMITS)
+    )
+    try:
+        echo(sandboxes.summary())
+        os.environ.update(
+            prepare_environment(sandboxes, DEMO_DIRECTORY, _first_day(sandboxes), fresh=True)
+        )
+        sign_in_to_exact(echo)
+        return run_pipeline(echo)
+    finally:
+        sandboxes.stop()
+
+
+def serve_ui(*, echo: Callable[[str], None]) -> int:
+    """The sandboxes in live mode and `dagster dev` with schedules and sensors on."""
+    sandboxes = start_sandboxes(
+        SandboxOptions(woo_port=8780, exact_port=8781, live=True, **GENEROUS_LIMITS)
+    )
+    try:
+        echo(sandboxes.summary())
+        environment = prepare_environment(
+            sandboxes, Path(".woo_exact") / "ui", _first_day(sandboxes), fresh=True
+        )
+        os.environ.update(environment)
+        sign_in_to_exact(echo)
+        dagster = Path(sys.executable).with_name("dagster")
+        return subprocess.call([str(dagster), "dev", "-w", "workspace.yaml"], env=os.environ)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        sandboxes.stop()
+
+
+def _first_day(sandboxes: Sandboxes) -> date:
+    shop = sandboxes.woocommerce.shop
+    with shop.lock:
+        return min(date.fromisoformat(o.created_local[:10]) for o in shop.orders.values())
+
+
+def prepare_environment(
+    sandboxes: Sandboxes, directory: Path, first_day: date, *, fresh: bool
+) -> dict[str, str]:
+    """sync.yaml for the sandboxes and the environment the pipeline reads its secrets from."""
+    if fresh and directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    settings = yaml.safe_load(Path("sync.example.yaml").read_text(encoding="utf-8"))
+    woo, exact = sandboxes.woocommerce.describe(), sandboxes.exact.describe()
+    settings["woocommerce"] |= {"shop_url": woo["url"], "export_orders_from": first_day}
+    settings["exact"] |= {
+        "base_url": exact["base_url"],
+        "redirect_uri": exact["redirect_uri"],
+        "division": exact["division"],
+    }
+    config = directory / "sync.yaml"
+    config.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    key_file = directory / "token.key"
+    if not key_file.exists():
+        key_file.write_bytes(Fernet.generate_key())
+    DAGSTER_HOME.mkdir(exist_ok=True)
+    shutil.copy("dagster.yaml", DAGSTER_HOME / "dagster.yaml")
+    return {
+        "WOO_EXACT_CONFIG": str(config.resolve()),
+        "WOO_EXACT_DATABASE_URL": f"sqlite:///{(directory / 'sync.db').resolve()}",
+        "WOO_CONSUMER_KEY": woo["consumer_key"],
+        "WOO_CONSUMER_SECRET": woo["consumer_secret"],
+        "EXACT_CLIENT_ID": exact["client_id"],
+        "EXACT_CLIENT_SECRET": exact["client_secret"],
+        "WOO_EXACT_SECRET_KEY": key_file.read_text(),
+        "DAGSTER_HOME": str(DAGSTER_HOME.resolve()),
+    }
+
+
+def sign_in_to_exact(echo: Callable[[str], None]) -> None:
+    """The real authorization-code flow; the sandbox's consent page approves at once."""
+    from woo_exact_pipeline.config import load_config
+    from woo_exact_pipeline.exact.login import login
+    from woo_exact_pipeline.store.database import open_sync_database
+
+    def approve(url: str) -> None:
+        # The user would click "allow" in a browser; the sandbox's auto_approve does it here.
+        with httpx.Client(timeout=10) as browser:
+            consent = browser.get(f"{url}&auto_approve=true")
+            browser.get(consent.headers["location"])
+
+    engine = open_sync_database()
+    try:
+        result = login(
+            load_config().exact,
+            engine,
+            show_consent_url=lambda url: echo("Signing in to the Exact sandbox (consent page)"),
+            open_browser=approve,
+        )
+    finally:
+        engine.dispose()
+    echo(f"Connected to Exact as {result.user_name}, administration {result.configured_division}")
+
+
+def run_pipeline(echo: Callable[[str], None]) -> DemoReport:
+    """Backfill every day, then load them the way the load sensor does."""
+    import dagster as dg
+
+    from woo_exact_pipeline.definitions import defs
+    from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
+    from woo_exact_pipeline.defs.settings import SETTINGS, SHOP, order_days
+    from woo_exact_pipeline.store.database import open_sync_database
+    from woo_exact_pipeline.store.journal import all_problems
+    from woo_exact_pipeline.store.ledger import booking_counts, unbooked
+
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    definitions = defs()
+    instance = dg.DagsterInstance.get()
+    days = order_days.get_partition_keys()
+    # Earlier demos' journal lines are history: the load starts after the newest of them.
+    newest = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=exact_journal_lines.key), limit=1, ascending=False
+    ).records
+    cursor = str(newest[0].storage_id) if newest else None
+
+    for job_name in ("shop_catalogue_job", "exact_reference_job"):
+        _execute(definitions, instance, job_name)
+        echo(f"  {job_name}: done")
+    for start in range(0, len(days), RANGE_DAYS):
+        chunk = days[start : start + RANGE_DAYS]
+        _execute(
+            definitions,
+            instance,
+            "extract_and_transform_job",
+            tags={
+                "dagster/asset_partition_range_start": chunk[0],
+                "dagster/asset_partition_range_end": chunk[-1],
+            },
+        )
+        echo(f"  extract_and_transform_job {chunk[0]} .. {chunk[-1]}: done")
+
+    api_calls = 0
+    sensor = definitions.resolve_sensor_def("exact_load_sensor")
+    while True:
+        tick = sensor.evaluate_tick(
+            dg.build_sensor_context(instance=instance, cursor=cursor, definitions=definitions)
+        )
+        cursor = tick.cursor
+        if not tick.run_requests:
+            break
+        for request in tick.run_requests:
+            result = _execute(
+                definitions,
+                instance,
+                "exact_load_job",
+                tags=dict(request.tags),
+                partition_key=request.partition_key,
+            )
+            api_calls += sum(
+                int(event.metadata["api_calls"].value)
+                for event in result.asset_materializations_for_node("exact_bookings")
+            )
+        echo(f"  exact_load_job: {len(tick.run_requests)} days loaded")
+
+    engine = open_sync_database()
+    with engine.connect() as connection:
+        report = DemoReport(
+            partitions=len(days),
+            bookings=booking_counts(connection, SHOP),
+            problems=all_problems(connection, SHOP),
+            not_booked=unbooked(connection, SHOP),
+            api_calls=api_calls,
+            exact_url=SETTINGS.exact.api_base_url,
+        )
+    engine.dispose()
+    return report
+
+
+def _execute(
+    definitions: Any,
+    instance: Any,
+    job_name: str,
+    *,
+    tags: dict[str, str] | None = None,
+    partition_key: str | None = None,
+) -> Any:
+    job = definitions.resolve_job_def(job_name)
+    return job.execute_in_process(instance=instance, tags=tags, partition_key=partition_key)
