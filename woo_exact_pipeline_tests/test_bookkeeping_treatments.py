@@ -576,6 +576,12 @@ def test_a_cent_of_difference_becomes_a_rounding_line() -> None:
     )
     assert sale.total_incl_vat == D("121.16") == sale.lines_total
 
+    config = settings(exact={"rounding_vat_code": "0"})
+    (sale,) = book([coffee_order(total="121.13")], config=config).events
+    assert sale.lines[-1] == entry(
+        "rounding", "8990", "0", "0", "Rounding difference", "1", "-0.02", "0"
+    )
+
 
 def test_a_difference_beyond_the_tolerance_quarantines_with_both_figures() -> None:
     result = book([coffee_order(total="121.20")])
