@@ -140,3 +140,25 @@ def test_ten_errors_an_hour_are_tolerated(
         assert exact_api.get("vat/VATCodes", params={"$filter": "Nope eq 1"}).status_code == 400
         exact_clock.advance(seconds=1)
     assert exact_api.get("vat/VATCodes", params={"$top": "1"}).status_code == 200
+
+
+def _sign_in_again(sandbox: ExactSandbox, client: httpx.Client) -> None:
+    client.headers["Authorization"] = f"Bearer {sandbox.issue_tokens_for_tests()['access_token']}"
+
+
+def test_a_repeated_block_lasts_longer(
+    exact_sandbox: ExactSandbox, exact_api: httpx.Client, exact_clock: SandboxClock
+) -> None:
+    missing = "crm/Accounts(guid'00000000-0000-0000-0000-000000000001')"
+    for _ in range(11):
+        exact_api.get(missing)
+    exact_clock.advance(hours=1)
+    _sign_in_again(exact_sandbox, exact_api)
+    for _ in range(11):
+        assert exact_api.get(missing).status_code == 404
+    exact_clock.advance(hours=1)
+    _sign_in_again(exact_sandbox, exact_api)
+    assert exact_api.get(missing).status_code == 429  # the second block lasts two hours
+    exact_clock.advance(hours=1)
+    _sign_in_again(exact_sandbox, exact_api)
+    assert exact_api.get(missing).status_code == 404
