@@ -101,10 +101,12 @@ def test_reads_are_never_dropped(exact_sandbox: ExactSandbox, exact_api: httpx.C
 
 def test_server_error_share(exact_sandbox: ExactSandbox, exact_api: httpx.Client) -> None:
     exact_sandbox.faults.server_error_rate = 1.0
-    exact_sandbox.faults.server_error_statuses = (503,)
     answer = exact_api.post("salesentry/SalesEntries", json=_entry(exact_sandbox, "WEB-11"))
     assert answer.status_code == 503
     assert exact_sandbox.sales_entries() == []  # an injected 5xx happens before booking
+    exact_sandbox.faults.server_error_statuses = (500, 502)
+    statuses = {exact_api.get("financial/Journals").status_code for _ in range(20)}
+    assert statuses <= {500, 502} and statuses
     exact_sandbox.faults.clear()
     assert exact_api.get("financial/Journals").status_code == 200
 

@@ -20,7 +20,8 @@ class Faults:
     latency_seconds: float = 0.0
     latency_rate: float = 0.0
     server_error_rate: float = 0.0
-    server_error_statuses: tuple[int, ...] = (500, 502, 503, 504)
+    # Which 5xx an injected server error answers with, chosen at random; e.g. (500, 502, 503).
+    server_error_statuses: tuple[int, ...] = (503,)
     hang_rate: float = 0.0
     commit_then_drop_rate: float = 0.0
     drop_mode: DropMode = DropMode.RESET
