@@ -28,8 +28,13 @@ def strip_links(items: list[dict]) -> list[dict]:
 def test_an_exported_shop_replays_to_the_same_api_answers(
     fresh_woocommerce_sandbox: WooSandbox, tmp_path: Path
 ) -> None:
+    exported = fresh_woocommerce_sandbox.shop.export()
+    for order in exported["orders"]:  # as fetched from a real shop's API
+        order["_links"] = {
+            "self": [{"href": f"https://shop.example/wp-json/wc/v3/orders/{order['id']}"}]
+        }
     shop_file = tmp_path / "shop.json"
-    shop_file.write_text(json.dumps(fresh_woocommerce_sandbox.shop.export()), encoding="utf-8")
+    shop_file.write_text(json.dumps(exported), encoding="utf-8")
     with (
         start_woocommerce_sandbox(shop_data=shop_file) as replay,
         oauth_client(fresh_woocommerce_sandbox) as original_client,
@@ -47,6 +52,7 @@ def test_an_exported_shop_replays_to_the_same_api_answers(
             replayed = replay_client.get(path, params=params)
             assert replayed.headers["X-WP-Total"] == original.headers["X-WP-Total"], path
             assert strip_links(replayed.json()) == strip_links(original.json()), path
+            assert replayed.content.count(b'"_links"') == len(replayed.json()), path
         created = replay_client.post(
             ORDERS,
             json={"line_items": [{"product_id": next(iter(replay.shop.products))}]},

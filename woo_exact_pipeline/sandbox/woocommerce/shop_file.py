@@ -143,7 +143,8 @@ def _records(data: dict[str, Any], kind: str, fields: dict[str, str]) -> list[di
             raise ShopDataError(f"{where}: must be an object")
         for name, field_kind in fields.items():
             _require(record, where, name, field_kind)
-    return records
+    # Links in an export point at the shop it came from; the sandbox adds its own.
+    return [{key: value for key, value in record.items() if key != "_links"} for record in records]
 
 
 def _settings(data: dict[str, Any]) -> ShopSettings:
