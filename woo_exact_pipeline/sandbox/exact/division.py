@@ -103,7 +103,7 @@ def length_errors(entity_type: EntityType, record: Record) -> list[str]:
     if entity_type.lines_property and entity_type.line_type is not None:
         for line in record.get(entity_type.lines_property, []):
             errors.extend(length_errors(entity_type.line_type, line))
-    return list(dict.fromkeys(errors))
+    return errors
 
 
 def _parse_lines(entity_type: EntityType, value: Any) -> list[Record]:

@@ -36,8 +36,9 @@ class ValidationFailed(ExactError):
     """
 
     def __init__(self, messages: list[str]) -> None:
-        super().__init__(400, "\r\n".join(messages))
-        self.messages = messages
+        unique = list(dict.fromkeys(messages))  # three lines without G/L: one message
+        super().__init__(400, "\r\n".join(unique))
+        self.messages = unique
 
 
 def stream_error(detail: str) -> ODataError:
