@@ -203,6 +203,14 @@ class ExactSettings(_Settings):
     redirect_uri: str = Field(description="Redirect URI registered with your Exact app")
     division: int = Field(gt=0, description="Administration (division) number in Exact")
     sales_journal: Code = Field(default="70", description="Sales journal code")
+    currencies: list[str] = Field(
+        default=["EUR"],
+        min_length=1,
+        description=(
+            "Currencies the administration books in (with exchange rates set up in Exact); "
+            "orders in other currencies are held back with the reason"
+        ),
+    )
     insertion_type: InsertionType = Field(
         default="sales_entry", description="How orders are booked in Exact"
     )

@@ -169,6 +169,12 @@ class ExactLoader:
     def _body(self, event: AccountingEvent) -> dict[str, Any]:
         insertion = self._exact.insertion_type
         journal = self._exact.sales_journal
+        if event.currency not in self._exact.currencies:
+            raise _HeldBack(
+                f"the order is in {event.currency}, which the administration does not book in "
+                f"({', '.join(self._exact.currencies)}); set up {event.currency} with exchange "
+                "rates in Exact and add it under exact.currencies"
+            )
         if insertion != "sales_order" and journal not in self._known("journals", journal):
             raise _HeldBack(f"sales journal {journal} does not exist in Exact")
         customer = self._customer_id(event)
