@@ -214,3 +214,30 @@ def test_marking_an_order_refunded_records_a_refund_of_what_is_left(
     assert newest["refunded_payment"] is False
     assert [line["quantity"] for line in newest["line_items"]] == [-(item["quantity"] - 1)]
     assert len(newest["shipping_lines"]) == 1
+
+
+def test_deleting_an_order_trashes_it_and_force_removes_it_for_good(
+    fresh_woocommerce_sandbox: WooSandbox, client: httpx.Client
+) -> None:
+    shop = fresh_woocommerce_sandbox.shop
+    total = len(shop.orders)
+    trashed_id, deleted_id = sorted(shop.orders)[:2]
+
+    trashed = client.delete(f"{ORDERS}/{trashed_id}")
+    assert trashed.status_code == 200, trashed.text
+    assert trashed.json()["status"] == "trash"
+    listed = client.get(ORDERS, params={"per_page": 1})
+    assert listed.headers["X-WP-Total"] == str(total - 1)  # "any" leaves the trash out
+    in_trash = client.get(ORDERS, params={"status": "trash"}).json()
+    assert [order["id"] for order in in_trash] == [trashed_id]
+    again = client.delete(f"{ORDERS}/{trashed_id}")
+    assert again.status_code == 410
+    assert again.json()["code"] == "woocommerce_rest_already_trashed"
+
+    gone = client.delete(f"{ORDERS}/{deleted_id}", params={"force": "true"})
+    assert gone.status_code == 200 and gone.json()["id"] == deleted_id
+    assert client.get(f"{ORDERS}/{deleted_id}").status_code == 404
+    assert client.get(ORDERS, params={"per_page": 1}).headers["X-WP-Total"] == str(total - 2)
+    assert deleted_id not in {refund.order_id for refund in shop.refunds.values()}
+    no_auth = httpx.delete(f"{fresh_woocommerce_sandbox.url}{ORDERS}/{trashed_id}")
+    assert no_auth.json()["code"] == "woocommerce_rest_cannot_delete"

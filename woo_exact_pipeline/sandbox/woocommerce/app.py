@@ -41,6 +41,8 @@ from woo_exact_pipeline.sandbox.woocommerce.params import (
 )
 from woo_exact_pipeline.sandbox.woocommerce.pdf import invoice_pdf
 from woo_exact_pipeline.sandbox.woocommerce.shop import (
+    ORDER_STATUSES,
+    TRASH,
     OrderRecord,
     RefundRecord,
     Shop,
@@ -51,6 +53,7 @@ from woo_exact_pipeline.sandbox.woocommerce.writes import (
     WriteError,
     create_order,
     create_refund,
+    delete_order,
     ensure_invoice,
     update_order,
 )
@@ -73,6 +76,10 @@ UNAUTHENTICATED = {
     "view": ("woocommerce_rest_cannot_view", "Sorry, you cannot view this resource."),
     "create": ("woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources."),
     "edit": ("woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."),
+    "delete": (
+        "woocommerce_rest_cannot_delete",
+        "Sorry, you are not allowed to delete this resource.",
+    ),
 }
 
 
@@ -122,6 +129,7 @@ def _endpoints() -> list[Endpoint]:
         (r"/wc/v3/orders", "POST", "create", "create_order"),
         (r"/wc/v3/orders/(?P<id>\d+)", "GET", "view", "get_order"),
         (r"/wc/v3/orders/(?P<id>\d+)", "WRITE", "edit", "update_order"),
+        (r"/wc/v3/orders/(?P<id>\d+)", "DELETE", "delete", "delete_order"),
         (r"/wc/v3/orders/(?P<order_id>\d+)/refunds", "GET", "list", "list_order_refunds"),
         (r"/wc/v3/orders/(?P<order_id>\d+)/refunds", "POST", "create", "create_refund"),
         (r"/wc/v3/orders/(?P<order_id>\d+)/refunds/(?P<id>\d+)", "GET", "view", "get_refund"),
@@ -466,8 +474,10 @@ class WooCommerceApi:
     def _order_query(self, values: dict[str, Any]) -> list[OrderRecord]:
         """Filter a pre-sorted index: a date bound on the sort column narrows it by bisection,
         the remaining conditions are tested inline (this runs over every order of a big shop)."""
-        statuses = set(values["status"])
-        every_status = "any" in statuses
+        requested = set(values["status"])
+        # "any" is every registered status but the trash, which must be asked for by name.
+        statuses = (set(ORDER_STATUSES) | requested) - {"any"} if "any" in requested else requested
+        every_status = "any" in requested and (TRASH in requested or self.shop.trashed_orders == 0)
         include = set(values["include"])
         exclude = set(values["exclude"])
         customer = values["customer"]
@@ -619,6 +629,18 @@ class WooCommerceApi:
             return self._denied(endpoint)
         update_order(self.shop, id, await self._body(request), self._now())
         return self._single(self.render_order(self.shop.orders[id]), raw)
+
+    async def delete_order(
+        self, request: Request, raw: RawParams, authenticated: bool, endpoint: Endpoint, id: int
+    ) -> Response:
+        if id not in self.shop.orders:
+            return error_response("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404)
+        if not authenticated:
+            return self._denied(endpoint)
+        links = self.order_links(self.shop.orders[id])
+        force = str(raw.get("force", "")).lower() in ("1", "true")
+        order = delete_order(self.shop, id, force=force, when=self._now())
+        return self._single(self.render_document(order, links), raw)
 
     # --- refunds ------------------------------------------------------------------------
 

@@ -107,6 +107,9 @@ class RefundRecord:
         return json.loads(self.blob)
 
 
+TRASH = "trash"  # trashed orders leave "any" and only show up under status=trash
+
+
 class SortedOrders:
     """Orders ascending by (column, id), kept in order as orders change: paging a large shop
     must not re-sort it on every change."""
@@ -116,11 +119,14 @@ class SortedOrders:
         self.records = sorted(records, key=attrgetter(column, "id"))
         self.keys = [(getattr(record, column), record.id) for record in self.records]
 
+    def remove(self, old: OrderRecord) -> None:
+        position = bisect_left(self.keys, (getattr(old, self.column), old.id))
+        del self.keys[position]
+        del self.records[position]
+
     def replace(self, old: OrderRecord | None, new: OrderRecord) -> None:
         if old is not None:
-            position = bisect_left(self.keys, (getattr(old, self.column), old.id))
-            del self.keys[position]
-            del self.records[position]
+            self.remove(old)
         key = (getattr(new, self.column), new.id)
         position = bisect_left(self.keys, key)
         self.keys.insert(position, key)
@@ -146,6 +152,7 @@ class Shop:
     revision: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _sorted_orders: dict[str, SortedOrders] = field(default_factory=dict, repr=False)
+    trashed_orders: int = 0
 
     # --- writing -------------------------------------------------------------------------
 
@@ -156,6 +163,20 @@ class Shop:
             self.orders[record.id] = record
             for index in self._sorted_orders.values():
                 index.replace(previous, record)
+            self.trashed_orders += (record.status == TRASH) - (
+                previous is not None and previous.status == TRASH
+            )
+            self.revision += 1
+
+    def delete_order(self, order_id: int) -> None:
+        """A permanent delete: the order and its refunds are gone without a trace."""
+        with self.lock:
+            record = self.orders.pop(order_id)
+            for index in self._sorted_orders.values():
+                index.remove(record)
+            self.trashed_orders -= record.status == TRASH
+            for refund_id in [r.id for r in self.refunds.values() if r.order_id == order_id]:
+                del self.refunds[refund_id]
             self.revision += 1
 
     def sorted_orders(self, column: str) -> SortedOrders:

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from woo_exact_pipeline.sandbox.woocommerce.catalogue import TAX_CLASSES
-from woo_exact_pipeline.sandbox.woocommerce.shop import ORDER_STATUSES, Shop, ShopSettings
+from woo_exact_pipeline.sandbox.woocommerce.shop import ORDER_STATUSES, TRASH, Shop, ShopSettings
 
 WC_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
 MONEY = re.compile(r"^-?\d+(\.\d+)?$")
@@ -43,13 +43,13 @@ def _require(record: dict[str, Any], where: str, name: str, kind: str) -> None:
         "dict": isinstance(value, dict),
         "date": isinstance(value, str) and bool(WC_DATE.match(value)),
         "money": isinstance(value, str) and bool(MONEY.match(value)),
-        "status": value in ORDER_STATUSES,
+        "status": value in (*ORDER_STATUSES, TRASH),
     }[kind]
     if not ok:
         expected = {
             "date": "a date 'YYYY-MM-DDTHH:MM:SS'",
             "money": "an amount string like '12.34'",
-            "status": "one of " + ", ".join(ORDER_STATUSES),
+            "status": "one of " + ", ".join((*ORDER_STATUSES, TRASH)),
         }.get(kind, f"of type {kind}")
         raise ShopDataError(f"{where}: field '{name}' must be {expected}, got {value!r}")
 

@@ -33,7 +33,7 @@ from woo_exact_pipeline.sandbox.woocommerce.money import (
     ShippingInput,
     calculate_cart,
 )
-from woo_exact_pipeline.sandbox.woocommerce.shop import ORDER_STATUSES, Shop, encode
+from woo_exact_pipeline.sandbox.woocommerce.shop import ORDER_STATUSES, TRASH, Shop, encode
 
 # Gateways without a refund API: WooCommerce refuses `api_refund: true` for them.
 MANUAL_GATEWAYS = frozenset({"bacs", "cheque", "cod", "pos_cash", ""})
@@ -263,6 +263,28 @@ def update_order(shop: Shop, order_id: int, body: dict[str, Any], when: datetime
             touch(order, when, zone)
             shop.put_order(order)
     return order
+
+
+def delete_order(shop: Shop, order_id: int, *, force: bool, when: datetime) -> dict[str, Any]:
+    """DELETE /orders/{id}: to the trash (kept, status `trash`), or gone with `force=true`."""
+    with shop.lock:
+        record = shop.orders.get(order_id)
+        if record is None:
+            raise WriteError("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404)
+        order = record.document()
+        if force:
+            shop.delete_order(order_id)
+            return order
+        if order["status"] == TRASH:
+            raise WriteError(
+                "woocommerce_rest_already_trashed",
+                "The shop_order has already been trashed.",
+                410,
+            )
+        order["status"] = TRASH
+        touch(order, when, shop.settings.zone)
+        shop.put_order(order)
+        return order
 
 
 def _refund_what_is_left(shop: Shop, order: dict[str, Any], when: datetime) -> None:
