@@ -375,6 +375,8 @@ def test_customers_products_variations_and_taxes(
         f"/wp-json/wc/v3/products/{variable[0]['id']}/variations"
     ).json()
     assert {v["id"] for v in variations} == set(variable[0]["variations"])
+    everywhere = all_pages(woocommerce_client, "/wp-json/wc/v3/variations")
+    assert {v["id"]: v["parent_id"] for v in everywhere} == shop.variation_parents
     variation_sku = next(v["sku"] for v in variations if v["sku"] != variable[0]["sku"])
     by_sku = woocommerce_client.get(
         "/wp-json/wc/v3/products", params={"sku": f"{variation_sku},KB-BRA-1000"}

@@ -145,6 +145,7 @@ def _endpoints() -> list[Endpoint]:
             "view",
             "get_variation",
         ),
+        (r"/wc/v3/variations", "GET", "list", "list_all_variations"),
         (r"/wc/v3/taxes", "GET", "list", "list_taxes"),
         (r"/wc/v3/taxes/classes", "GET", "list", "list_tax_classes"),
         (r"/wc/v3/taxes/(?P<id>\d+)", "GET", "view", "get_tax"),
@@ -905,6 +906,27 @@ class WooCommerceApi:
             records,
             lambda row: self.render_document(
                 self._variation_output(row.document), self._product_links(row.document)
+            ),
+        )
+
+    async def list_all_variations(
+        self, request: Request, raw: RawParams, authenticated: bool, endpoint: Endpoint
+    ) -> Response:
+        """WooCommerce 10.3+: every variation of every product, each naming its parent."""
+        values = validate(raw, schemas.VARIATIONS)
+        if not authenticated:
+            return self._denied(endpoint)
+        with self.shop.lock:
+            rows = self._catalogue_rows(self.shop.variations.values())
+        records = self._catalogue_query(values, rows, lambda row: True)
+        return self._collection(
+            "/wc/v3/variations",
+            raw,
+            values,
+            records,
+            lambda row: self.render_document(
+                {**row.document, "parent_id": self.shop.variation_parents[row.id]},
+                self._product_links(row.document),
             ),
         )
 
