@@ -115,6 +115,22 @@ def test_the_25_hour_dst_day_and_its_neighbours_lose_and_duplicate_nothing(
             assert partition_key_of(created) == partition.isoformat()
 
 
+def test_an_order_trashed_in_the_shop_leaves_the_staged_day(
+    fresh_woocommerce_sandbox: WooSandbox, database_url: str, engine: Engine
+) -> None:
+    sandbox = fresh_woocommerce_sandbox
+    day = sorted({r.created_local[:10] for r in sandbox.shop.orders.values()})[-1]
+    assert materialize_day(sandbox, database_url, day).success
+    staged = staged_ids(engine, day)
+    trashed = min(staged)
+    with oauth_client(sandbox) as http:
+        http.delete(f"/wp-json/wc/v3/orders/{trashed}").raise_for_status()
+    result = materialize_day(sandbox, database_url, day)
+    assert staged_ids(engine, day) == staged - {trashed}
+    metadata = result.asset_materializations_for_node("woo_orders")[0].metadata
+    assert metadata["orders removed since the last extraction"].value == 1
+
+
 def test_re_materializing_a_day_is_idempotent(
     woocommerce_sandbox: WooSandbox, database_url: str, engine: Engine
 ) -> None:

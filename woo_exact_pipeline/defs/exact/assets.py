@@ -112,7 +112,7 @@ def exact_bookings(
         problems = partition_problems(connection, SHOP, day)
     ledger = BookingLedger(
         engine,
-        run_id=context.run_id,
+        run_id=context.run.run_id,
         is_run_alive=lambda run_id: _run_is_alive(context.instance, run_id),
     )
     with exact_connection_errors(), exact.client(settings.exact, engine) as client:
