@@ -88,7 +88,9 @@ def run_demo(*, days: int, orders_per_day: int, echo: Callable[[str], None]) -> 
     try:
         echo(sandboxes.summary())
         os.environ.update(
-            prepare_environment(sandboxes, DEMO_DIRECTORY, _first_day(sandboxes), fresh=True)
+            prepare_environment(
+                sandboxes.describe(), DEMO_DIRECTORY, _first_day(sandboxes), fresh=True
+            )
         )
         sign_in_to_exact(echo)
         return run_pipeline(echo)
@@ -104,7 +106,7 @@ def serve_ui(*, echo: Callable[[str], None]) -> int:
     try:
         echo(sandboxes.summary())
         environment = prepare_environment(
-            sandboxes, Path(".woo_exact") / "ui", _first_day(sandboxes), fresh=True
+            sandboxes.describe(), Path(".woo_exact") / "ui", _first_day(sandboxes), fresh=True
         )
         os.environ.update(environment)
         sign_in_to_exact(echo)
@@ -123,14 +125,15 @@ def _first_day(sandboxes: Sandboxes) -> date:
 
 
 def prepare_environment(
-    sandboxes: Sandboxes, directory: Path, first_day: date, *, fresh: bool
+    described: dict[str, Any], directory: Path, first_day: date, *, fresh: bool
 ) -> dict[str, str]:
-    """sync.yaml for the sandboxes and the environment the pipeline reads its secrets from."""
+    """sync.yaml for the sandboxes (`Sandboxes.describe()`) and the environment the pipeline
+    reads its secrets from."""
     if fresh and directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True, exist_ok=True)
     settings = yaml.safe_load(Path("sync.example.yaml").read_text(encoding="utf-8"))
-    woo, exact = sandboxes.woocommerce.describe(), sandboxes.exact.describe()
+    woo, exact = described["woocommerce"], described["exact"]
     settings["woocommerce"] |= {"shop_url": woo["url"], "export_orders_from": first_day}
     settings["exact"] |= {
         "base_url": exact["base_url"],
