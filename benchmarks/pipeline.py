@@ -1,0 +1,147 @@
+"""The whole pipeline against the sandboxes: throughput per stage, requests per order, memory.
+
+The sandboxes run in a child process (`woo-exact sandbox`), so this process's peak RSS is the
+pipeline's own. The pipeline runs exactly as `make demo` runs it: the real Dagster definitions,
+the extract-and-transform job in ranges of 31 days, then one load per day through the load
+sensor. Stage times come from Dagster's own step statistics. Prints one JSON line.
+
+    .venv/bin/python benchmarks/pipeline.py --days 90 --orders-per-day 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+REPO = Path(__file__).resolve().parents[1]
+SANDBOX_ZONE = ZoneInfo("Europe/Amsterdam")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--orders-per-day", type=int, default=40)
+    arguments = parser.parse_args()
+
+    os.chdir(REPO)
+    workdir = Path(tempfile.mkdtemp(prefix="woo-exact-bench-"))
+    sandbox = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("woo-exact")),
+            "sandbox",
+            "--woo-port=0",
+            "--exact-port=0",
+            f"--days={arguments.days}",
+            f"--orders-per-day={arguments.orders_per_day}",
+            "--exact-minute-limit=100000000",
+            "--exact-daily-limit=100000000",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert sandbox.stdout is not None
+        described = json.loads(sandbox.stdout.readline())
+        figures = run(described, workdir, arguments.days)
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=30)
+    figures |= {
+        "days": arguments.days,
+        "orders_per_day": arguments.orders_per_day,
+        "peak_rss_mb_pipeline_process": round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+        ),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+    }
+    print(json.dumps(figures))
+
+
+def run(described: dict, workdir: Path, days: int) -> dict:
+    from woo_exact_pipeline.demo import prepare_environment, sign_in_to_exact
+
+    first_day = date.today() - timedelta(days=days + 1)
+    environment = prepare_environment(described, workdir, first_day, fresh=True)
+    environment["DAGSTER_HOME"] = str(workdir / "dagster_home")
+    Path(environment["DAGSTER_HOME"]).mkdir()
+    (Path(environment["DAGSTER_HOME"]) / "dagster.yaml").write_text(
+        "telemetry:\n  enabled: false\n"
+    )
+    os.environ.update(environment)
+    sign_in_to_exact(lambda line: None)
+
+    import dagster as dg
+
+    from woo_exact_pipeline.demo import run_pipeline
+
+    started = time.perf_counter()
+    report = run_pipeline(lambda line: None)
+    wall = time.perf_counter() - started
+
+    instance = dg.DagsterInstance.get()
+    step_seconds: dict[str, float] = defaultdict(float)
+    for record in instance.get_run_records():
+        for step in instance.get_run_step_stats(record.dagster_run.run_id):
+            if step.end_time and step.start_time:
+                step_seconds[step.step_key] += step.end_time - step.start_time
+    woo_requests = _metadata_total(instance, dg.AssetKey("woo_orders"), "api_requests")
+    woo_requests += _metadata_total(instance, dg.AssetKey("woo_customers"), "api_requests")
+    catalogue = _metadata_total(instance, dg.AssetKey("woo_products"), "api_requests")
+    catalogue += _metadata_total(instance, dg.AssetKey("woo_tax_rates"), "api_requests")
+    orders = _metadata_total(instance, dg.AssetKey("woo_orders"), "dagster/row_count")
+    events = _metadata_total(instance, dg.AssetKey("exact_journal_lines"), "sales")
+    events += _metadata_total(instance, dg.AssetKey("exact_journal_lines"), "credits")
+    reference_calls = _metadata_total(instance, dg.AssetKey("exact_reference_data"), "api_calls")
+    calls_per_event = report.api_calls / report.booked if report.booked else 0.0
+    return {
+        "orders": orders,
+        "accounting_events": events,
+        "booked_events": report.booked,
+        "pipeline_wall_seconds": round(wall, 1),
+        "extract_orders_per_second": _rate(orders, step_seconds["woo_orders"]),
+        "transform_orders_per_second": _rate(orders, step_seconds["exact_journal_lines"]),
+        "load_bookings_per_second": _rate(report.booked, step_seconds["exact_bookings"]),
+        "woocommerce_requests_per_order": round(woo_requests / orders, 4) if orders else None,
+        "woocommerce_catalogue_requests": catalogue,
+        "exact_calls_per_booked_event": round(calls_per_event, 3),
+        "exact_reference_data_calls": reference_calls,
+        "bookings_per_minute_at_60_calls": round(60 / calls_per_event, 1)
+        if calls_per_event
+        else None,
+    }
+
+
+def _metadata_total(instance, key, name: str) -> int:  # type: ignore[no-untyped-def]
+    import dagster as dg
+
+    records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key), limit=10_000)
+    seen_runs: set[str] = set()
+    total = 0
+    for record in records.records:
+        # A range run writes one event per day with the same (range-wide) metadata.
+        if record.run_id in seen_runs:
+            continue
+        seen_runs.add(record.run_id)
+        value = record.asset_materialization.metadata.get(name)
+        total += int(value.value) if value is not None else 0
+    return total
+
+
+def _rate(count: int, seconds: float) -> float | None:
+    return round(count / seconds, 1) if seconds else None
+
+
+if __name__ == "__main__":
+    main()
