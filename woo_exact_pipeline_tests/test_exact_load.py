@@ -275,3 +275,28 @@ def _journal_lines_that_fail_the_balance_check() -> dg.AssetsDefinition:
         )
 
     return buggy_transform
+
+
+def test_with_the_pdf_plugin_each_sale_carries_the_shops_invoice_pdf(
+    woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
+) -> None:
+    base = settings_for(exact)
+    settings = base.model_copy(
+        update={
+            "woocommerce": base.woocommerce.model_copy(
+                update={"document_number_source": "invoice_number_with_pdf"}
+            )
+        }
+    )
+    transform_day(woocommerce_sandbox, exact, database_url, settings)
+    sales = [e for e in day_events(engine) if e.kind == "sale" and e.currency == "EUR"]
+    assert sales
+    log = sync_log(load_day(woocommerce_sandbox, exact, database_url, settings))
+    assert log["booked"] >= len(sales)
+    documents = {d["ID"]: d for d in exact.booked("documents/Documents")}
+    attachments = {a["Document"]: a for a in exact.booked("documents/DocumentAttachments")}
+    for sale in sales:
+        [entry] = exact.sales_entries(sale.reference)
+        document = documents[entry["Document"]]
+        assert document["Subject"] == f"Invoice {sale.reference}"
+        assert attachments[document["ID"]]["FileName"] == f"{sale.reference}.pdf"

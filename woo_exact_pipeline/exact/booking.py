@@ -13,7 +13,8 @@ quota spent, Exact down) end the load: they raise, and the run fails so that ale
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import base64
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -73,6 +74,16 @@ class _HeldBack(Exception):
     """An event Exact would refuse for a reason we can see before posting."""
 
 
+@dataclass(frozen=True)
+class InvoicePdf:
+    file_name: str
+    content: bytes
+
+
+#: Where the invoice PDF of a sale comes from (the shop's PDF plugin), None when it has none.
+InvoicePdfSource = Callable[[AccountingEvent], InvoicePdf | None]
+
+
 class ExactLoader:
     def __init__(
         self,
@@ -83,8 +94,10 @@ class ExactLoader:
         master: MasterData,
         *,
         shop: str,
+        invoice_pdfs: InvoicePdfSource | None = None,
     ) -> None:
         self._client = client
+        self._invoice_pdfs = invoice_pdfs
         self._engine = engine
         self._settings = settings
         self._exact = settings.exact
@@ -194,7 +207,33 @@ class ExactLoader:
         if insertion != "sales_order":
             types = SALE_TYPES if event.kind == "sale" else CREDIT_TYPES
             body["Type"] = types[insertion]
+            if (document := self._attached_invoice(event, customer)) is not None:
+                body["Document"] = document
         return body
+
+    def _attached_invoice(self, event: AccountingEvent, customer: str) -> str | None:
+        """The shop's invoice PDF as an Exact document, for the booking to refer to."""
+        if event.kind != "sale" or self._invoice_pdfs is None:
+            return None
+        pdf = self._invoice_pdfs(event)
+        if pdf is None:
+            return None
+        try:
+            document = self._client.post(
+                "documents/Documents",
+                {"Subject": f"Invoice {event.reference}", "Type": 10, "Account": customer},
+            )
+            self._client.post(
+                "documents/DocumentAttachments",
+                {
+                    "Document": document["ID"],
+                    "FileName": pdf.file_name,
+                    "Attachment": base64.b64encode(pdf.content).decode("ascii"),
+                },
+            )
+        except ExactApiError as error:
+            raise _HeldBack(f"Exact refused the invoice PDF: {error}") from None
+        return str(document["ID"])
 
     def _line(self, event: AccountingEvent, line: JournalLine) -> dict[str, Any]:
         gl_account = self._known("gl_accounts", line.gl_account).get(line.gl_account)

@@ -3,13 +3,15 @@
 from datetime import date
 
 import dagster as dg
+from sqlalchemy import Engine
 
+from woo_exact_pipeline.bookkeeping.model import AccountingEvent
 from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
-from woo_exact_pipeline.defs.errors import exact_connection_errors
-from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase
+from woo_exact_pipeline.defs.errors import exact_connection_errors, shop_owner_errors
+from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooCommerceApi
 from woo_exact_pipeline.defs.settings import SHOP, order_days
-from woo_exact_pipeline.exact.booking import ExactLoader
+from woo_exact_pipeline.exact.booking import ExactLoader, InvoicePdf, InvoicePdfSource
 from woo_exact_pipeline.exact.master_data import (
     current_master_data,
     fetch_master_data,
@@ -19,6 +21,8 @@ from woo_exact_pipeline.exact.master_data import (
 from woo_exact_pipeline.exact.sync_log import sync_log_summary
 from woo_exact_pipeline.store.journal import load_partition_events, partition_problems
 from woo_exact_pipeline.store.ledger import BookingLedger
+from woo_exact_pipeline.store.staging import load_partition
+from woo_exact_pipeline.woocommerce.client import WooCommerceClient
 
 EXACT = {"group_name": "exact", "kinds": {"python", "sql"}, "pool": "exact_online"}
 SETTINGS_MATCH = "settings_match_exact"
@@ -103,6 +107,7 @@ def exact_bookings(
     context: dg.AssetExecutionContext,
     settings: dg.ResourceParam[SyncConfig],
     exact: ExactOnline,
+    woocommerce: WooCommerceApi,
     sync_database: SyncDatabase,
 ) -> dg.MaterializeResult:
     engine = sync_database.engine()
@@ -115,9 +120,22 @@ def exact_bookings(
         run_id=context.run.run_id,
         is_run_alive=lambda run_id: _run_is_alive(context.instance, run_id),
     )
-    with exact_connection_errors(), exact.client(settings.exact, engine) as client:
+    with (
+        exact_connection_errors(),
+        shop_owner_errors(),
+        exact.client(settings.exact, engine) as client,
+        woocommerce.client(notify=context.log.warning) as shop,
+    ):
         master = current_master_data(client, engine, settings.exact.reference_data_max_age_hours)
-        loader = ExactLoader(client, engine, settings, ledger, master, shop=SHOP)
+        loader = ExactLoader(
+            client,
+            engine,
+            settings,
+            ledger,
+            master,
+            shop=SHOP,
+            invoice_pdfs=_invoice_pdfs(shop, engine, day, settings),
+        )
         outcomes = loader.book_partition(day, events)
         calls, limits = client.calls_made, client.rate_limits()
     log = sync_log_summary(outcomes, problems, api_calls=calls, limits=limits)
@@ -144,6 +162,28 @@ def exact_bookings(
             ),
         ],
     )
+
+
+def _invoice_pdfs(
+    shop: WooCommerceClient, engine: Engine, day: date, settings: SyncConfig
+) -> InvoicePdfSource | None:
+    """With `invoice_number_with_pdf`, each sale gets the shop's invoice PDF attached."""
+    if settings.woocommerce.document_number_source != "invoice_number_with_pdf":
+        return None
+    with engine.connect() as connection:
+        order_keys = {
+            o["id"]: o.get("order_key") for o in load_partition(connection, SHOP, day).orders
+        }
+
+    def invoice_pdf(event: AccountingEvent) -> InvoicePdf | None:
+        # Events of this source exist only for orders that have their invoice number, so
+        # opening the link never makes the plugin create an invoice.
+        key = order_keys.get(event.order_id)
+        if not key:
+            return None
+        return InvoicePdf(f"{event.reference}.pdf", shop.invoice_pdf(event.order_id, key))
+
+    return invoice_pdf
 
 
 def _run_is_alive(instance: dg.DagsterInstance, run_id: str) -> bool:
