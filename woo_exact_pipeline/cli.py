@@ -132,7 +132,16 @@ def exact_login(config_path: Path | None, no_browser: bool) -> None:
     "--plain-permalinks", is_flag=True, help="Answer /wp-json/ with 404, as such shops do."
 )
 @click.option("--live", is_flag=True, help="Keep placing and progressing orders every few seconds.")
-@click.option("--administration", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--consumer-key", default=None, help="WooCommerce key (default: the sandbox's ck_).")
+@click.option("--consumer-secret", default=None, help="WooCommerce secret (default: cs_).")
+@click.option(
+    "--administration",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Serve this Exact administration (JSON like the seeded one) instead.",
+)
+@click.option("--exact-client-id", default=None, help="Exact app client id (default: a GUID).")
+@click.option("--exact-client-secret", default=None, help="Exact app client secret.")
+@click.option("--exact-redirect-uri", default=None, help="Exact app redirect URI.")
 @click.option("--exact-minute-limit", type=int, default=60, show_default=True)
 @click.option("--exact-daily-limit", type=int, default=5000, show_default=True)
 def sandbox(
@@ -145,7 +154,12 @@ def sandbox(
     https: bool,
     plain_permalinks: bool,
     live: bool,
+    consumer_key: str | None,
+    consumer_secret: str | None,
     administration: Path | None,
+    exact_client_id: str | None,
+    exact_client_secret: str | None,
+    exact_redirect_uri: str | None,
     exact_minute_limit: int,
     exact_daily_limit: int,
 ) -> None:
@@ -159,7 +173,19 @@ def sandbox(
     from woo_exact_pipeline.sandbox.both import SandboxOptions, start_sandboxes
     from woo_exact_pipeline.sandbox.woocommerce import ShopDataError
 
+    overrides = {
+        name: value
+        for name, value in (
+            ("consumer_key", consumer_key),
+            ("consumer_secret", consumer_secret),
+            ("exact_client_id", exact_client_id),
+            ("exact_client_secret", exact_client_secret),
+            ("exact_redirect_uri", exact_redirect_uri),
+        )
+        if value is not None
+    }
     options = SandboxOptions(
+        **overrides,
         woo_port=woo_port,
         exact_port=exact_port,
         shop_data=shop_data,
