@@ -300,3 +300,75 @@ def test_with_the_pdf_plugin_each_sale_carries_the_shops_invoice_pdf(
         document = documents[entry["Document"]]
         assert document["Subject"] == f"Invoice {sale.reference}"
         assert attachments[document["ID"]]["FileName"] == f"{sale.reference}.pdf"
+
+
+def test_sales_orders_carry_one_line_per_item(
+    woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
+) -> None:
+    settings = settings_for(exact, insertion_type="sales_order", create_missing_items=True)
+    transform_day(woocommerce_sandbox, exact, database_url, settings)
+    events = [e for e in day_events(engine) if e.currency == "EUR"]
+    log = sync_log(load_day(woocommerce_sandbox, exact, database_url, settings))
+    orders = {o["YourRef"]: o for o in exact.booked("salesorder/SalesOrders")}
+    assert log["booked"] == len(events) == len(orders)
+    for event in events:
+        order = orders[event.reference]
+        assert Decimal(str(order["AmountFC"])) == event.total_incl_vat
+        assert len(order["SalesOrderLines"]) == len(event.lines)
+
+
+def test_invoices_before_go_live_are_processed_but_never_emailed(
+    woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
+) -> None:
+    base = settings_for(
+        exact,
+        insertion_type="sales_invoice",
+        invoice_status="processed",
+        email_invoices=True,
+        create_missing_items=True,
+    )
+    settings = base.model_copy(
+        update={
+            "woocommerce": base.woocommerce.model_copy(update={"go_live_date": date(2027, 1, 1)})
+        }
+    )
+    transform_day(woocommerce_sandbox, exact, database_url, settings)
+    assert sync_log(load_day(woocommerce_sandbox, exact, database_url, settings))["booked"] > 0
+    assert all(invoice["Status"] == 50 for invoice in exact.sales_invoices())
+    assert exact.outbox() == []
+
+
+def test_an_order_changed_after_booking_is_reported_and_never_posted_again(
+    woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
+) -> None:
+    settings = settings_for(exact)
+    transform_day(woocommerce_sandbox, exact, database_url, settings)
+    load_day(woocommerce_sandbox, exact, database_url, settings)
+    booked_before = len(exact.sales_entries())
+    # The bookkeeper remaps 21% to another revenue ledger after the day was booked: the
+    # day's sales now differ from what Exact holds.
+    remapped = settings.model_copy(
+        update={
+            "exact": settings.exact.model_copy(
+                update={
+                    "gl_mapping": settings.exact.gl_mapping.model_copy(
+                        update={
+                            "domestic": {**settings.exact.gl_mapping.domestic, Decimal(21): "8010"}
+                        }
+                    )
+                }
+            )
+        }
+    )
+    transform_day(woocommerce_sandbox, exact, database_url, remapped)
+    result = load_day(woocommerce_sandbox, exact, database_url, remapped)
+    log = sync_log(result)
+    assert log["changed_after_booking"] > 0
+    assert log["booked"] == 0
+    assert len(exact.sales_entries()) == booked_before
+    [check] = [
+        c
+        for c in result.get_asset_check_evaluations()
+        if c.check_name == "no_orders_changed_after_booking"
+    ]
+    assert not check.passed
