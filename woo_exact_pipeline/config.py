@@ -214,6 +214,9 @@ class ExactSettings(_Settings):
     insertion_type: InsertionType = Field(
         default="sales_entry", description="How orders are booked in Exact"
     )
+    warehouse: Code | None = Field(
+        default=None, description="Warehouse code that direct sales invoices deliver from"
+    )
     create_missing_items: bool = Field(
         default=False, description="Create items in Exact for SKUs it does not know yet"
     )

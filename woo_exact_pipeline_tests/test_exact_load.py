@@ -372,3 +372,18 @@ def test_an_order_changed_after_booking_is_reported_and_never_posted_again(
         if c.check_name == "no_orders_changed_after_booking"
     ]
     assert not check.passed
+
+
+def test_direct_sales_invoices_deliver_from_the_configured_warehouse(
+    woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
+) -> None:
+    settings = settings_for(exact, insertion_type="direct_sales_invoice", create_missing_items=True)
+    transform_day(woocommerce_sandbox, exact, database_url, settings)
+    events = [e for e in day_events(engine) if e.currency == "EUR"]
+    log = sync_log(load_day(woocommerce_sandbox, exact, database_url, settings))
+    invoices = exact.sales_invoices()
+    assert log["booked"] == len(events) == len(invoices)
+    warehouse = exact.seeded_id("warehouse", "1")
+    assert {invoice["Warehouse"] for invoice in invoices} == {warehouse}
+    credits = {e.reference for e in events if e.kind == "credit"}
+    assert {i["YourRef"] for i in invoices if i["Type"] == 8024} == credits

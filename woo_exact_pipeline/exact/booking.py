@@ -204,6 +204,8 @@ class ExactLoader:
             body |= {"OrderedBy": customer, "OrderDate": event.event_date}
         else:
             body |= {"Journal": journal, "OrderedBy": customer, "OrderDate": event.event_date}
+        if insertion == "direct_sales_invoice":
+            body["Warehouse"] = self._warehouse_id()
         if insertion != "sales_order":
             types = SALE_TYPES if event.kind == "sale" else CREDIT_TYPES
             body["Type"] = types[insertion]
@@ -266,6 +268,16 @@ class ExactLoader:
             self._master = refresh_master_data(self._client, self._engine, self._master)
             records = getattr(self._master, kind)
         return records
+
+    def _warehouse_id(self) -> str:
+        code = self._exact.warehouse
+        warehouse = self._known("warehouses", code).get(code) if code else None
+        if warehouse is None:
+            raise _HeldBack(
+                f"direct sales invoices deliver from a warehouse; exact.warehouse {code or ''} "
+                "is not set or does not exist in Exact"
+            )
+        return warehouse.id
 
     def _customer_id(self, event: AccountingEvent) -> str:
         debtor = event.debtor

@@ -15,7 +15,14 @@ from woo_exact_pipeline.bookkeeping.events import ExactReferenceData, normalise_
 from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.exact import reference
 from woo_exact_pipeline.exact.client import ExactClient
-from woo_exact_pipeline.exact.reference import Debtor, GlAccount, Item, Journal, VatCode
+from woo_exact_pipeline.exact.reference import (
+    Debtor,
+    GlAccount,
+    Item,
+    Journal,
+    VatCode,
+    Warehouse,
+)
 from woo_exact_pipeline.store.schema import exact_reference
 
 SALES_JOURNAL_TYPE = 20
@@ -28,6 +35,7 @@ _KINDS: dict[str, type] = {
     "gl_account": GlAccount,
     "item": Item,
     "debtor": Debtor,
+    "warehouse": Warehouse,
 }
 
 
@@ -41,6 +49,7 @@ class MasterData:
     gl_accounts: dict[str, GlAccount] = field(default_factory=dict)
     items: dict[str, Item] = field(default_factory=dict)
     debtors: dict[str, Debtor] = field(default_factory=dict)
+    warehouses: dict[str, Warehouse] = field(default_factory=dict)
     #: E-mails of debtors whose creation was sent but not confirmed (a crash, a lost answer).
     pending_debtor_emails: set[str] = field(default_factory=set)
     fetched_at: datetime | None = None
@@ -81,6 +90,7 @@ def fetch_master_data(client: ExactClient) -> MasterData:
         gl_accounts={a.code: a for a in reference.gl_accounts(client)},
         items={i.code: i for i in reference.items(client)},
         debtors={d.code: d for d in reference.debtors(client)},
+        warehouses={w.code: w for w in reference.warehouses(client)},
         fetched_at=datetime.now(UTC),
     )
 
@@ -113,6 +123,7 @@ def save_master_data(engine: Engine, data: MasterData) -> None:
             ("gl_account", data.gl_accounts.values()),
             ("item", data.items.values()),
             ("debtor", data.debtors.values()),
+            ("warehouse", data.warehouses.values()),
         )
         for record in records
     ]
@@ -225,6 +236,11 @@ def settings_problems(settings: SyncConfig, data: MasterData) -> list[str]:
     for name, code in exact.items.model_dump().items():
         if code and code not in data.items:
             problems.append(f"exact.items.{name}: item {code} does not exist in Exact")
+    if exact.insertion_type == "direct_sales_invoice":
+        if exact.warehouse is None:
+            problems.append("exact.warehouse: direct sales invoices need a warehouse code")
+        elif exact.warehouse not in data.warehouses:
+            problems.append(f"exact.warehouse: warehouse {exact.warehouse} does not exist in Exact")
     for name in ("default_debtor", "pos_debtor"):
         code = getattr(exact, name)
         if code and code not in data.debtors:
@@ -262,6 +278,7 @@ _ATTRIBUTE = {
     "gl_account": "gl_accounts",
     "item": "items",
     "debtor": "debtors",
+    "warehouse": "warehouses",
 }
 
 

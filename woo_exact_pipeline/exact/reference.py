@@ -74,6 +74,13 @@ class Debtor:
 
 
 @dataclass(frozen=True)
+class Warehouse:
+    id: str
+    code: str
+    description: str
+
+
+@dataclass(frozen=True)
 class ExistingBooking:
     """A document found in Exact by its YourRef (the idempotency lookup)."""
 
@@ -151,6 +158,18 @@ def items(client: ExactClient) -> list[Item]:
         _item(record)
         for page in client.bulk("Logistics/Items", select=ITEM_FIELDS)
         for record in page
+    ]
+
+
+def warehouses(client: ExactClient) -> list[Warehouse]:
+    """Warehouses (direct sales invoices deliver from one)."""
+    return [
+        Warehouse(
+            id=record["ID"],
+            code=str(record["Code"]).strip(),
+            description=record.get("Description") or "",
+        )
+        for record in client.get("inventory/Warehouses", select=("ID", "Code", "Description"))
     ]
 
 

@@ -102,6 +102,7 @@ ENDPOINTS = {
             mandatory_filter=_ITEM_FILTER_FIELDS,
         ),
         Endpoint("logistics/ItemGroups", "logistics/ItemGroups"),
+        Endpoint("inventory/Warehouses", "inventory/Warehouses"),
         Endpoint(
             "salesentry/SalesEntries",
             "salesentry/SalesEntries",

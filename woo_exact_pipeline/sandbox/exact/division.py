@@ -183,6 +183,7 @@ class Division:
             "vat/VATCodes": EntityStore(model.VAT_CODE, indexed=["Code"]),
             "crm/Accounts": EntityStore(model.ACCOUNT, indexed=["Code", "Email"]),
             "logistics/ItemGroups": EntityStore(model.ITEM_GROUP, indexed=["Code"]),
+            "inventory/Warehouses": EntityStore(model.WAREHOUSE, indexed=["Code"]),
             "logistics/Items": EntityStore(model.ITEM, indexed=["Code"]),
             "salesentry/SalesEntries": EntityStore(
                 model.SALES_ENTRY, indexed=["YourRef", "EntryNumber"]
@@ -208,10 +209,6 @@ class Division:
             ),
         }
         self.attachment_content: dict[str, bytes] = {}
-        self.warehouses = {
-            seeded_id(f"{self.code}:warehouse", w["Code"]): w
-            for w in administration.get("warehouses", [])
-        }
         # Journal-posting headers (sales entries, processed invoices) in booking order:
         # the source of bulk/Financial/TransactionLines.
         self.postings: list[Record] = []
@@ -270,6 +267,10 @@ class Division:
                     "IsBlocked": False,
                     **stamp,
                 }
+            )
+        for warehouse in administration.get("warehouses", []):
+            self.stores["inventory/Warehouses"].add(
+                {**warehouse, "ID": self._id("warehouse", warehouse["Code"]), **stamp}
             )
         for group in administration["item_groups"]:
             self.stores["logistics/ItemGroups"].add(
@@ -560,7 +561,10 @@ class Division:
         warehouse = invoice.get("Warehouse")
         if invoice_type in DIRECT_INVOICE_TYPES and warehouse is None:
             errors.append("Mandatory: Warehouse")
-        elif invoice_type in DIRECT_INVOICE_TYPES and warehouse not in self.warehouses:
+        elif (
+            invoice_type in DIRECT_INVOICE_TYPES
+            and self.stores["inventory/Warehouses"].get(warehouse) is None
+        ):
             errors.append("Invalid reference: Warehouse")
         elif invoice_type not in DIRECT_INVOICE_TYPES and warehouse is not None:
             errors.append("Invalid: Warehouse")

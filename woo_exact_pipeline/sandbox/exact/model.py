@@ -285,6 +285,17 @@ ITEM_GROUP = EntityType(
     ),
 )
 
+WAREHOUSE = EntityType(
+    "Warehouse",
+    "ID",
+    (
+        Field("ID", Kind.GUID),
+        Field("Code"),
+        Field("Description"),
+        *_stamp_fields(),
+    ),
+)
+
 ITEM = EntityType(
     "Item",
     "ID",
