@@ -14,9 +14,7 @@ import shutil
 import subprocess
 import sys
 import warnings
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ import httpx
 import yaml
 from cryptography.fernet import Fernet
 
+from woo_exact_pipeline.report import SyncReport, read_report
 from woo_exact_pipeline.sandbox.both import Sandboxes, SandboxOptions, start_sandboxes
 
 DEMO_DIRECTORY = Path(".woo_exact") / "demo"
@@ -32,56 +31,12 @@ DAGSTER_HOME = Path(".dagster_home")
 RANGE_DAYS = 31
 
 
-@dataclass(frozen=True)
-class DemoReport:
-    partitions: int
-    bookings: Counter[tuple[str, str]]  # (kind, ledger status) -> events
-    problems: list[dict[str, Any]]  # waiting and quarantined orders with their reasons
-    not_booked: list[dict[str, Any]]  # failed or unknown bookings with Exact's reasons
-    api_calls: int
-    exact_url: str
-
-    @property
-    def booked(self) -> int:
-        return sum(n for (_, status), n in self.bookings.items() if status == "booked")
-
-    def lines(self) -> list[str]:
-        sales = self.bookings[("sale", "booked")]
-        credits = self.bookings[("credit", "booked")]
-        waiting = [p for p in self.problems if p["outcome"] == "waiting"]
-        quarantined = [p for p in self.problems if p["outcome"] == "quarantined"]
-        per_order = self.api_calls / self.booked if self.booked else 0.0
-        lines = [
-            f"Partitions (days):        {self.partitions}",
-            f"Orders booked (sales):    {sales}",
-            f"Credit notes booked:      {credits}",
-            f"Waiting:                  {len(waiting)}",
-            f"Quarantined:              {len(quarantined)}",
-            f"Not booked, with reason:  {len(self.not_booked)}",
-            f"Exact API calls:          {self.api_calls} ({per_order:.3f} per booked event)",
-        ]
-        for title, rows, reason in (
-            ("Quarantined, with the reason a bookkeeper acts on:", quarantined, "reason"),
-            ("Waiting:", waiting, "reason"),
-            (
-                "Not booked (held back before posting, or refused by Exact):",
-                self.not_booked,
-                "error",
-            ),
-        ):
-            if rows:
-                lines.append(title)
-                counts = Counter(str(row[reason]) for row in rows)
-                lines += [f"  {n} x {text}" for text, n in counts.most_common(8)]
-        return lines
-
-
 #: The sandbox administration is not Exact's servers: the demo does not wait out the real
 #: 60-calls-a-minute limit (the summary says what the calls per booking mean under it).
 GENEROUS_LIMITS = {"exact_minute_limit": 1_000_000, "exact_daily_limit": 10_000_000}
 
 
-def run_demo(*, days: int, orders_per_day: int, echo: Callable[[str], None]) -> DemoReport:
+def run_demo(*, days: int, orders_per_day: int, echo: Callable[[str], None]) -> SyncReport:
     sandboxes = start_sandboxes(
         SandboxOptions(days=days, orders_per_day=orders_per_day, **GENEROUS_LIMITS)
     )
@@ -184,7 +139,7 @@ def sign_in_to_exact(echo: Callable[[str], None]) -> None:
     echo(f"Connected to Exact as {result.user_name}, administration {result.configured_division}")
 
 
-def run_pipeline(echo: Callable[[str], None]) -> DemoReport:
+def run_pipeline(echo: Callable[[str], None]) -> SyncReport:
     """Backfill every day, then load them the way the load sensor does."""
     import dagster as dg
 
@@ -195,8 +150,6 @@ def run_pipeline(echo: Callable[[str], None]) -> DemoReport:
     from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
     from woo_exact_pipeline.defs.settings import SETTINGS, SHOP, order_days
     from woo_exact_pipeline.store.database import open_sync_database
-    from woo_exact_pipeline.store.journal import all_problems
-    from woo_exact_pipeline.store.ledger import booking_counts, unbooked
 
     definitions = defs()
     instance = dg.DagsterInstance.get()
@@ -247,15 +200,13 @@ def run_pipeline(echo: Callable[[str], None]) -> DemoReport:
         echo(f"  exact_load_job: {len(tick.run_requests)} days loaded")
 
     engine = open_sync_database()
-    with engine.connect() as connection:
-        report = DemoReport(
-            partitions=len(days),
-            bookings=booking_counts(connection, SHOP),
-            problems=all_problems(connection, SHOP),
-            not_booked=unbooked(connection, SHOP),
-            api_calls=api_calls,
-            exact_url=SETTINGS.exact.api_base_url,
-        )
+    report = read_report(
+        engine,
+        SHOP,
+        partitions=len(days),
+        api_calls=api_calls,
+        exact_url=SETTINGS.exact.api_base_url,
+    )
     engine.dispose()
     return report
 

@@ -132,13 +132,17 @@ def partition_problems(
     ]
 
 
-def all_problems(connection: Connection, shop: str) -> list[dict[str, Any]]:
-    """Every waiting and quarantined order of the shop, oldest day first."""
+def all_problems(
+    connection: Connection, shop: str, days: tuple[date, date] | None = None
+) -> list[dict[str, Any]]:
+    """Every waiting and quarantined order of the shop, oldest day first (over every day or
+    the days given, first and last inclusive)."""
+    within = [] if days is None else [order_problems.c.partition_date.between(*days)]
     return [
         dict(row)
         for row in connection.execute(
             select(order_problems)
-            .where(order_problems.c.shop == shop)
+            .where(order_problems.c.shop == shop, *within)
             .order_by(order_problems.c.partition_date, order_problems.c.problem_key)
         ).mappings()
     ]

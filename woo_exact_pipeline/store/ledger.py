@@ -194,27 +194,39 @@ def _ledger_row(row: Any) -> LedgerRow:
     )
 
 
-def booking_counts(connection: Connection, shop: str) -> Counter[tuple[str, str]]:
-    """Events per (kind, status) over every day: the ledger's totals."""
+def booking_counts(
+    connection: Connection, shop: str, days: tuple[date, date] | None = None
+) -> Counter[tuple[str, str]]:
+    """Events per (kind, status): the ledger's totals, over every day or the days given
+    (first and last, inclusive)."""
     return Counter(
         {
             (kind, status): count
             for kind, status, count in connection.execute(
                 select(bookings.c.kind, bookings.c.status, func.count())
-                .where(bookings.c.shop == shop)
+                .where(bookings.c.shop == shop, *_within(days))
                 .group_by(bookings.c.kind, bookings.c.status)
             )
         }
     )
 
 
-def unbooked(connection: Connection, shop: str) -> list[dict[str, Any]]:
-    """Events Exact refused or whose outcome is unknown, with the reason."""
+def unbooked(
+    connection: Connection, shop: str, days: tuple[date, date] | None = None
+) -> list[dict[str, Any]]:
+    """Events Exact refused or whose outcome is unknown, with the reason (over every day or
+    the days given, first and last inclusive)."""
     return [
         dict(row)
         for row in connection.execute(
             select(bookings.c.order_number, bookings.c.kind, bookings.c.status, bookings.c.error)
-            .where(bookings.c.shop == shop, bookings.c.status != "booked")
+            .where(bookings.c.shop == shop, bookings.c.status != "booked", *_within(days))
             .order_by(bookings.c.partition_date, bookings.c.event_key)
         ).mappings()
     ]
+
+
+def _within(days: tuple[date, date] | None) -> list[Any]:
+    if days is None:
+        return []
+    return [bookings.c.partition_date.between(*days)]
