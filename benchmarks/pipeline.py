@@ -22,10 +22,10 @@ import time
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
+
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-SANDBOX_ZONE = ZoneInfo("Europe/Amsterdam")
 
 
 def main() -> None:
@@ -36,6 +36,10 @@ def main() -> None:
         "--extract-only",
         action="store_true",
         help="stop after extract and transform (for histories too large to load in minutes)",
+    )
+    parser.add_argument(
+        "--default-debtor",
+        help="book every order on this Exact debtor (no debtor is created per customer)",
     )
     arguments = parser.parse_args()
 
@@ -58,12 +62,19 @@ def main() -> None:
     try:
         assert sandbox.stdout is not None
         described = json.loads(sandbox.stdout.readline())
-        figures = run(described, workdir, arguments.days, extract_only=arguments.extract_only)
+        figures = run(
+            described,
+            workdir,
+            arguments.days,
+            extract_only=arguments.extract_only,
+            default_debtor=arguments.default_debtor,
+        )
     finally:
         sandbox.terminate()
         sandbox.wait(timeout=30)
     figures |= {
         "days": arguments.days,
+        "default_debtor": arguments.default_debtor,
         "orders_per_day": arguments.orders_per_day,
         "peak_rss_mb_pipeline_process": round(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
@@ -74,11 +85,18 @@ def main() -> None:
     print(json.dumps(figures))
 
 
-def run(described: dict, workdir: Path, days: int, *, extract_only: bool) -> dict:
+def run(
+    described: dict, workdir: Path, days: int, *, extract_only: bool, default_debtor: str | None
+) -> dict:
     from woo_exact_pipeline.demo import prepare_environment, sign_in_to_exact
 
     first_day = date.today() - timedelta(days=days + 1)
     environment = prepare_environment(described, workdir, first_day, fresh=True)
+    if default_debtor:
+        config = Path(environment["WOO_EXACT_CONFIG"])
+        settings = yaml.safe_load(config.read_text())
+        settings["exact"]["default_debtor"] = default_debtor
+        config.write_text(yaml.safe_dump(settings, sort_keys=False))
     environment["DAGSTER_HOME"] = str(workdir / "dagster_home")
     Path(environment["DAGSTER_HOME"]).mkdir()
     (Path(environment["DAGSTER_HOME"]) / "dagster.yaml").write_text(
