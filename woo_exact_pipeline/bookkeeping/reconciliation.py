@@ -1,0 +1,388 @@
+"""Reconciliation: does Exact hold what WooCommerce says was sold and refunded on a day?
+
+Pure: the day's accounting events (what was to be booked) and the documents Exact holds under
+their references go in; a comparison per currency and VAT code and the bookings that differ
+come out. No Dagster, HTTP or database here; money is `Decimal`.
+
+Documents are matched to events by YourRef (the reference the loader books them under):
+
+- **missing**: an event without any document in Exact;
+- **extra**: a second document with the same reference (the one that agrees with WooCommerce,
+  else the first, counts as the booking), or a document whose reference no event of the day
+  has (e.g. the order was trashed in WooCommerce after it was booked);
+- **different**: the booking's type (sale or credit), currency or lines differ, line by line
+  in booking order: GL account, VAT code, amount excluding VAT, VAT amount.
+
+Exact has no notion of a shipping or discount line: an Exact line takes the kind of the
+WooCommerce line at the same position of the same document, and counts as revenue when there
+is none (an unknown or extra document), so a difference shows under the kind it belongs to.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+from woo_exact_pipeline.bookkeeping.model import AccountingEvent, EventKind, LineKind
+from woo_exact_pipeline.bookkeeping.money import ZERO
+
+#: Where a line's VAT code is left to Exact (a rounding line without rounding_vat_code): Exact
+#: takes the GL account's default, which both sides are tabulated under this label.
+EXACTS_DEFAULT_VAT_CODE = "(GL default)"
+
+DifferenceKind = Literal["missing", "extra", "different"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExactLine:
+    gl_account: str | None  # code; None when the GUID is unknown to the cached master data
+    vat_code: str | None
+    amount_excl_vat: Decimal
+    vat_amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ExactDocument:
+    """A sales entry, invoice or order as Exact holds it, lines in Exact's line order."""
+
+    exact_id: str
+    number: str | None
+    your_ref: str
+    kind: EventKind | None  # None: the document type does not say (sales orders)
+    currency: str
+    lines: tuple[ExactLine, ...]
+
+    @property
+    def amount_excl_vat(self) -> Decimal:
+        return sum((line.amount_excl_vat for line in self.lines), ZERO)
+
+    @property
+    def vat_amount(self) -> Decimal:
+        return sum((line.vat_amount for line in self.lines), ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """One side's totals for a currency and VAT code; credits count negative, as booked."""
+
+    amount_excl_vat: Decimal = ZERO
+    vat_amount: Decimal = ZERO
+    shipping: Decimal = ZERO  # excluding VAT, part of amount_excl_vat
+    discounts: Decimal = ZERO  # excluding VAT, part of amount_excl_vat
+    credits: Decimal = ZERO  # excluding VAT of credit notes, part of amount_excl_vat
+    documents: int = 0  # documents with at least one line of this VAT code
+
+
+@dataclass(frozen=True, slots=True)
+class VatCodeComparison:
+    currency: str
+    vat_code: str
+    woocommerce: Figures
+    exact: Figures
+
+    @property
+    def agrees(self) -> bool:
+        return self.woocommerce == self.exact
+
+
+@dataclass(frozen=True, slots=True)
+class BookingDifference:
+    kind: DifferenceKind
+    reference: str
+    reason: str
+    woocommerce_excl_vat: Decimal | None  # None: WooCommerce has no event of this reference
+    woocommerce_vat: Decimal | None
+    exact_excl_vat: Decimal | None  # None: Exact has no document of this reference
+    exact_vat: Decimal | None
+    exact_number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    by_vat_code: tuple[VatCodeComparison, ...]
+    missing: tuple[BookingDifference, ...]
+    extra: tuple[BookingDifference, ...]
+    different: tuple[BookingDifference, ...]
+    events: int
+    documents: int
+
+    @property
+    def differences(self) -> tuple[BookingDifference, ...]:
+        return self.missing + self.extra + self.different
+
+    @property
+    def agrees(self) -> bool:
+        # The booking lists explain every table difference; a table difference without one
+        # would still be one (it cannot happen, but the check must not depend on that).
+        return not self.differences and all(row.agrees for row in self.by_vat_code)
+
+
+@dataclass
+class _Totals:
+    amount_excl_vat: Decimal = ZERO
+    vat_amount: Decimal = ZERO
+    shipping: Decimal = ZERO
+    discounts: Decimal = ZERO
+    credits: Decimal = ZERO
+    references: set[str] = field(default_factory=set)
+
+    def add(
+        self, reference: str, kind: LineKind, is_credit: bool, excl_vat: Decimal, vat: Decimal
+    ) -> None:
+        self.amount_excl_vat += excl_vat
+        self.vat_amount += vat
+        if kind == "shipping":
+            self.shipping += excl_vat
+        elif kind == "discount":
+            self.discounts += excl_vat
+        if is_credit:
+            self.credits += excl_vat
+        self.references.add(reference)
+
+    def figures(self) -> Figures:
+        return Figures(
+            self.amount_excl_vat,
+            self.vat_amount,
+            self.shipping,
+            self.discounts,
+            self.credits,
+            len(self.references),
+        )
+
+
+def reconcile(
+    events: Iterable[AccountingEvent],
+    documents: Iterable[ExactDocument],
+    *,
+    rounding_vat_code: str | None = None,
+    not_booked_reasons: Mapping[str, str] | None = None,
+) -> Reconciliation:
+    """Compare a day's events with the documents Exact holds under their references.
+
+    `rounding_vat_code` is what the loader sends for lines without a VAT code (sync.yaml's
+    exact.rounding_vat_code); `not_booked_reasons` (reference -> the ledger's reason) says
+    why a missing booking is missing, when the loader knows.
+    """
+    events = list(events)
+    documents = list(documents)
+    reasons = not_booked_reasons or {}
+    by_reference: dict[str, list[ExactDocument]] = defaultdict(list)
+    for document in documents:
+        by_reference[document.your_ref].append(document)
+    woocommerce_side: dict[tuple[str, str], _Totals] = defaultdict(_Totals)
+    exact_side: dict[tuple[str, str], _Totals] = defaultdict(_Totals)
+    missing: list[BookingDifference] = []
+    extra: list[BookingDifference] = []
+    different: list[BookingDifference] = []
+
+    known_references = set()
+    for event in events:
+        known_references.add(event.reference)
+        expected = _expected_lines(event, rounding_vat_code)
+        for line, vat_code in zip(event.lines, expected, strict=True):
+            key = (event.currency, vat_code or EXACTS_DEFAULT_VAT_CODE)
+            woocommerce_side[key].add(
+                event.reference,
+                line.kind,
+                event.kind == "credit",
+                line.amount_excl_vat,
+                line.vat_amount,
+            )
+        candidates = by_reference.get(event.reference, [])
+        if not candidates:
+            reason = reasons.get(event.reference) or "not booked in Exact"
+            missing.append(_difference("missing", event, None, f"{event.kind}: {reason}"))
+            continue
+        problems = [_mismatch(event, expected, document) for document in candidates]
+        booking_index = next(
+            (index for index, problem in enumerate(problems) if problem is None), 0
+        )
+        booking = candidates[booking_index]
+        _tabulate(exact_side, booking, event, expected)
+        if (problem := problems[booking_index]) is not None:
+            different.append(_difference("different", event, booking, problem))
+        for index, duplicate in enumerate(candidates):
+            if index == booking_index:
+                continue
+            _tabulate(exact_side, duplicate, event, expected)
+            extra.append(
+                _difference(
+                    "extra",
+                    event,
+                    duplicate,
+                    f"booked {len(candidates)} times in Exact (this one is a duplicate of "
+                    f"{booking.number or booking.exact_id})",
+                )
+            )
+
+    for reference, unknown in by_reference.items():
+        if reference in known_references:
+            continue
+        for document in unknown:
+            _tabulate(exact_side, document, None, ())
+            extra.append(
+                _difference(
+                    "extra",
+                    None,
+                    document,
+                    "in Exact, but no sale or refund of this day in WooCommerce has this "
+                    "reference (changed or removed after it was booked?)",
+                )
+            )
+
+    keys = sorted(set(woocommerce_side) | set(exact_side))
+    return Reconciliation(
+        by_vat_code=tuple(
+            VatCodeComparison(
+                currency,
+                vat_code,
+                _figures(woocommerce_side.get((currency, vat_code))),
+                _figures(exact_side.get((currency, vat_code))),
+            )
+            for currency, vat_code in keys
+        ),
+        missing=tuple(missing),
+        extra=tuple(extra),
+        different=tuple(different),
+        events=len(events),
+        documents=len(documents),
+    )
+
+
+def _expected_lines(event: AccountingEvent, rounding_vat_code: str | None) -> list[str | None]:
+    """The VAT code the loader sends per line; None leaves it to Exact (the GL default)."""
+    return [line.vat_code or rounding_vat_code for line in event.lines]
+
+
+def _mismatch(
+    event: AccountingEvent, expected: Sequence[str | None], document: ExactDocument
+) -> str | None:
+    """The first way the document differs from the event, in words; None when it agrees."""
+    if document.kind is not None and document.kind != event.kind:
+        return f"a {event.kind} in WooCommerce, a {document.kind} in Exact"
+    if document.currency != event.currency:
+        return f"currency {event.currency} in WooCommerce, {document.currency} in Exact"
+    if len(document.lines) != len(event.lines):
+        return f"{len(event.lines)} lines in WooCommerce, {len(document.lines)} in Exact"
+    for number, (line, vat_code, booked) in enumerate(
+        zip(event.lines, expected, document.lines, strict=True), start=1
+    ):
+        if booked.gl_account != line.gl_account:
+            return (
+                f"line {number}: GL account {line.gl_account} in WooCommerce, "
+                f"{booked.gl_account or 'unknown'} in Exact"
+            )
+        if vat_code is not None and booked.vat_code != vat_code:
+            return f"line {number}: VAT code {vat_code} in WooCommerce, {booked.vat_code} in Exact"
+        if booked.amount_excl_vat != line.amount_excl_vat:
+            return (
+                f"line {number}: {line.amount_excl_vat} excl. VAT in WooCommerce, "
+                f"{booked.amount_excl_vat} in Exact"
+            )
+        if booked.vat_amount != line.vat_amount:
+            return (
+                f"line {number}: VAT {line.vat_amount} in WooCommerce, {booked.vat_amount} in Exact"
+            )
+    return None
+
+
+def _tabulate(
+    totals: dict[tuple[str, str], _Totals],
+    document: ExactDocument,
+    event: AccountingEvent | None,
+    expected: Sequence[str | None],
+) -> None:
+    for position, line in enumerate(document.lines):
+        counterpart = event.lines[position] if event and position < len(event.lines) else None
+        vat_code = line.vat_code
+        if counterpart is not None and expected[position] is None:
+            vat_code = EXACTS_DEFAULT_VAT_CODE
+        is_credit = (document.kind or (event.kind if event else None)) == "credit"
+        totals[(document.currency, vat_code or EXACTS_DEFAULT_VAT_CODE)].add(
+            document.your_ref,
+            counterpart.kind if counterpart is not None else "revenue",
+            is_credit,
+            line.amount_excl_vat,
+            line.vat_amount,
+        )
+
+
+def _figures(totals: _Totals | None) -> Figures:
+    return Figures() if totals is None else totals.figures()
+
+
+def _difference(
+    kind: DifferenceKind,
+    event: AccountingEvent | None,
+    document: ExactDocument | None,
+    reason: str,
+) -> BookingDifference:
+    reference = event.reference if event is not None else document.your_ref if document else ""
+    return BookingDifference(
+        kind=kind,
+        reference=reference,
+        reason=reason,
+        woocommerce_excl_vat=(
+            None if event is None else sum((li.amount_excl_vat for li in event.lines), ZERO)
+        ),
+        woocommerce_vat=None if event is None else event.vat_total,
+        exact_excl_vat=None if document is None else document.amount_excl_vat,
+        exact_vat=None if document is None else document.vat_amount,
+        exact_number=None if document is None else document.number,
+    )
+
+
+# --- for people: the tables a bookkeeper reads before filing the VAT return -------------------
+
+
+def vat_code_table(reconciliation: Reconciliation) -> str:
+    """Per currency and VAT code: WooCommerce against Exact, excluding VAT and VAT (markdown)."""
+    if not reconciliation.by_vat_code:
+        return "No sales or refunds on this day, and nothing in Exact under its references."
+    header = (
+        "| Currency | VAT code | WooCommerce excl. VAT | Exact excl. VAT | Difference "
+        "| WooCommerce VAT | Exact VAT | Difference | Shipping (W / E) | Discounts (W / E) "
+        "| Credits (W / E) | Documents (W / E) |\n"
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+    )
+    rows = [
+        f"| {row.currency} | {row.vat_code} "
+        f"| {row.woocommerce.amount_excl_vat} | {row.exact.amount_excl_vat} "
+        f"| {_signed(row.exact.amount_excl_vat - row.woocommerce.amount_excl_vat)} "
+        f"| {row.woocommerce.vat_amount} | {row.exact.vat_amount} "
+        f"| {_signed(row.exact.vat_amount - row.woocommerce.vat_amount)} "
+        f"| {row.woocommerce.shipping} / {row.exact.shipping} "
+        f"| {row.woocommerce.discounts} / {row.exact.discounts} "
+        f"| {row.woocommerce.credits} / {row.exact.credits} "
+        f"| {row.woocommerce.documents} / {row.exact.documents} |"
+        for row in reconciliation.by_vat_code
+    ]
+    return "\n".join([header, *rows])
+
+
+def differences_table(differences: Sequence[BookingDifference]) -> str:
+    """The bookings that differ, with both sides' figures (markdown)."""
+    if not differences:
+        return "none"
+    header = (
+        "| Reference | Exact number | WooCommerce excl. VAT | WooCommerce VAT "
+        "| Exact excl. VAT | Exact VAT | Why |\n|---|---|--:|--:|--:|--:|---|"
+    )
+    rows = [
+        f"| {item.reference} | {item.exact_number or ''} | {_amount(item.woocommerce_excl_vat)} "
+        f"| {_amount(item.woocommerce_vat)} | {_amount(item.exact_excl_vat)} "
+        f"| {_amount(item.exact_vat)} | {item.reason.replace('|', '/')} |"
+        for item in differences
+    ]
+    return "\n".join([header, *rows])
+
+
+def _amount(value: Decimal | None) -> str:
+    return "—" if value is None else str(value)
+
+
+def _signed(value: Decimal) -> str:
+    return "0" if not value else f"{value:+}"
