@@ -16,8 +16,18 @@ shop_catalogue_job = dg.define_asset_job(
 
 exact_load_job = dg.define_asset_job(
     "exact_load_job",
-    selection=dg.AssetSelection.assets("exact_bookings"),
-    description="Book one day's journal lines in Exact Online (started by exact_load_sensor).",
+    # Reconciled right after booking, in the same run: one sync-log entry per load.
+    selection=dg.AssetSelection.assets("exact_bookings", "exact_reconciliation"),
+    description=(
+        "Book one day's journal lines in Exact Online and reconcile the day "
+        "(started by exact_load_sensor)."
+    ),
+)
+
+exact_reconciliation_job = dg.define_asset_job(
+    "exact_reconciliation_job",
+    selection=dg.AssetSelection.assets("exact_reconciliation"),
+    description="Compare days in Exact with WooCommerce again, e.g. after a correction by hand.",
 )
 
 exact_reference_job = dg.define_asset_job(

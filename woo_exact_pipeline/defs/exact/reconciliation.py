@@ -1,0 +1,147 @@
+"""Reconciliation: each day, what Exact holds against what WooCommerce says, per VAT code."""
+
+from dataclasses import dataclass
+from datetime import date
+
+import dagster as dg
+
+from woo_exact_pipeline.bookkeeping.reconciliation import (
+    differences_table,
+    reconcile,
+    vat_code_table,
+)
+from woo_exact_pipeline.config import SyncConfig
+from woo_exact_pipeline.defs.errors import exact_connection_errors
+from woo_exact_pipeline.defs.exact.assets import EXACT, exact_bookings
+from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase
+from woo_exact_pipeline.defs.settings import SHOP, order_days
+from woo_exact_pipeline.exact.master_data import current_master_data
+from woo_exact_pipeline.exact.read_back import read_bookings
+from woo_exact_pipeline.store.journal import load_partition_events
+from woo_exact_pipeline.store.ledger import BookingLedger
+
+AGREE = "woocommerce_and_exact_agree"
+
+
+@dg.asset(
+    partitions_def=order_days,
+    deps=[exact_bookings],
+    description=(
+        "The day's sales and refunds read back from Exact by their references and compared "
+        "with WooCommerce per VAT code: excluding VAT, VAT, shipping, discounts, credit notes "
+        "and documents, with every booking that is missing, booked twice or unknown, or "
+        "different. Read its table before filing the VAT return. With insertion_type "
+        "sales_order the orders are compared: they reach the ledger when Exact invoices them."
+    ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            AGREE,
+            asset="exact_reconciliation",
+            description="Exact holds every sale and refund of the day once, to the cent.",
+        )
+    ],
+    **EXACT,
+)
+def exact_reconciliation(
+    context: dg.AssetExecutionContext,
+    settings: dg.ResourceParam[SyncConfig],
+    exact: ExactOnline,
+    sync_database: SyncDatabase,
+) -> dg.MaterializeResult:
+    engine = sync_database.engine()
+    day = date.fromisoformat(context.partition_key)
+    with engine.connect() as connection:
+        events = load_partition_events(connection, SHOP, day)
+    ledger = BookingLedger(engine, run_id=context.run.run_id).rows(SHOP, day).values()
+    with exact_connection_errors(), exact.client(settings.exact, engine) as client:
+        master = current_master_data(client, engine, settings.exact.reference_data_max_age_hours)
+        documents = read_bookings(
+            client,
+            master,
+            settings.exact.insertion_type,
+            settings.exact.sales_journal,
+            # Booked references whose event is gone since are read too: they are extra now.
+            {event.reference for event in events} | {row.reference for row in ledger},
+        )
+        calls = client.calls_made
+    result = reconcile(
+        events,
+        documents,
+        rounding_vat_code=settings.exact.rounding_vat_code,
+        not_booked_reasons={
+            row.reference: f"{row.status} in the booking ledger: {row.error or 'no answer'}"
+            for row in ledger
+            if row.status != "booked"
+        },
+    )
+    counts = {
+        "events": result.events,
+        "documents_in_exact": result.documents,
+        "missing": len(result.missing),
+        "extra": len(result.extra),
+        "different": len(result.different),
+    }
+    return dg.MaterializeResult(
+        metadata={
+            **counts,
+            "api_calls": calls,
+            "per_vat_code": dg.MetadataValue.md(vat_code_table(result)),
+            "differences": dg.MetadataValue.md(differences_table(result.differences)),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=AGREE,
+                passed=result.agrees,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={
+                    **counts,
+                    "differences": dg.MetadataValue.md(differences_table(result.differences)),
+                },
+            )
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class ReconciliationSummary:
+    days_agreeing: int
+    days_differing: int
+    days_not_reconciled: int
+    #: Per differing day: "missing 1, extra 0, different 2".
+    differences: dict[str, str]
+
+
+def reconciliation_summary(
+    instance: dg.DagsterInstance, partition_keys: list[str]
+) -> ReconciliationSummary:
+    """The latest reconciliation of each of these days, as recorded in the Dagster instance."""
+    latest: dict[str, dict[str, int]] = {}
+    after: int | None = None
+    wanted = set(partition_keys)
+    while True:
+        page = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=exact_reconciliation.key, after_storage_id=after),
+            limit=1000,
+            ascending=True,
+        )
+        for record in page.records:
+            materialization = record.asset_materialization
+            if record.partition_key in wanted and materialization is not None:
+                latest[record.partition_key] = {
+                    name: int(materialization.metadata[name].value)  # type: ignore[arg-type]
+                    for name in ("missing", "extra", "different")
+                }
+        if not page.has_more or not page.records:
+            break
+        after = page.records[-1].storage_id
+    differing = {
+        day: ", ".join(f"{name} {n}" for name, n in counts.items())
+        for day, counts in sorted(latest.items())
+        if any(counts.values())
+    }
+    return ReconciliationSummary(
+        days_agreeing=len(latest) - len(differing),
+        days_differing=len(differing),
+        days_not_reconciled=len(wanted - set(latest)),
+        differences=differing,
+    )

@@ -1,0 +1,139 @@
+"""Reading a day's bookings back from Exact, for the reconciliation.
+
+The documents themselves are read (sales entries, sales invoices or sales orders: whatever the
+loader books), not the general ledger: they carry the lines exactly as posted (GL account, VAT
+code, amount excluding VAT, VAT), and they exist for every insertion type, draft invoices and
+sales orders included, which never reach bulk/Financial/TransactionLines.
+
+Two kinds of calls, each as few as a URL allows: the headers by YourRef (`YourRef eq 'a' or
+YourRef eq 'b' ...` in the sales journal), then their lines by document id. A chunk is as long
+as Exact's 6,000-character URL limit allows and no longer than a page, so a day of 100 orders
+costs about two header calls and one call per 60 lines.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+from woo_exact_pipeline.bookkeeping.model import EventKind
+from woo_exact_pipeline.bookkeeping.reconciliation import ExactDocument, ExactLine
+from woo_exact_pipeline.config import InsertionType
+from woo_exact_pipeline.exact.booking import CREDIT_TYPES, LINES_PROPERTY, SALE_TYPES
+from woo_exact_pipeline.exact.client import ExactClient, Record
+from woo_exact_pipeline.exact.master_data import MasterData
+from woo_exact_pipeline.exact.odata import guid_literal, string_literal
+from woo_exact_pipeline.exact.reference import BOOKING_ENDPOINTS
+
+#: Exact refuses URLs longer than 6,000 characters after encoding; this leaves room for the
+#: `$skiptoken` that Exact appends to a next-page link.
+MAX_URL_LENGTH = 5_500
+#: Records a regular endpoint serves per call: more references per call would need a page more.
+REGULAR_PAGE = 60
+LINE_FIELDS = ("LineNumber", "GLAccount", "VATCode", "AmountFC", "VATAmountFC")
+
+
+def read_bookings(
+    client: ExactClient,
+    master: MasterData,
+    insertion_type: InsertionType,
+    journal: str,
+    references: Iterable[str],
+) -> list[ExactDocument]:
+    """Every document of this insertion type (in `journal`, where it has one) whose YourRef is
+    one of `references`, duplicates included, with its lines; GL accounts as codes."""
+    target = BOOKING_ENDPOINTS[insertion_type]
+    header_fields = [target.key, target.number, "YourRef", "Currency"]
+    if insertion_type != "sales_order":
+        header_fields.append("Type")
+    in_journal = f"Journal eq {string_literal(journal.strip())} and " if target.has_journal else ""
+    headers: list[Record] = []
+    for chunk in _chunks(
+        client,
+        target.path,
+        header_fields,
+        sorted(set(references)),
+        lambda refs: in_journal + "(" + _any_of("YourRef", map(string_literal, refs)) + ")",
+    ):
+        headers += client.get(target.path, select=header_fields, filter=chunk)
+
+    lines_path = f"{target.path.split('/')[0]}/{LINES_PROPERTY[insertion_type]}"
+    line_fields = [target.key, *LINE_FIELDS]
+    lines: dict[str, list[Record]] = defaultdict(list)
+    for chunk in _chunks(
+        client,
+        lines_path,
+        line_fields,
+        [str(header[target.key]) for header in headers],
+        lambda ids: _any_of(target.key, map(guid_literal, ids)),
+    ):
+        for line in client.get(lines_path, select=line_fields, filter=chunk):
+            lines[str(line[target.key])].append(line)
+
+    kinds = _kinds(insertion_type)
+    return [
+        ExactDocument(
+            exact_id=str(header[target.key]),
+            number=None if header.get(target.number) is None else str(header[target.number]),
+            your_ref=str(header["YourRef"]),
+            kind=kinds.get(header.get("Type")) if kinds else None,
+            currency=str(header.get("Currency") or "").strip(),
+            lines=tuple(
+                _line(line, master)
+                for line in sorted(lines[str(header[target.key])], key=lambda r: r["LineNumber"])
+            ),
+        )
+        for header in headers
+    ]
+
+
+def _chunks(
+    client: ExactClient,
+    path: str,
+    select: Sequence[str],
+    values: Sequence[str],
+    condition: Callable[[Sequence[str]], str],
+) -> Iterator[str]:
+    """`$filter`s covering `values`, each as many as one page and one URL hold."""
+    start = 0
+    while start < len(values):
+        end = start + 1
+        while (
+            end < len(values)
+            and end - start < REGULAR_PAGE
+            and len(
+                client.division_url(path, select=select, filter=condition(values[start : end + 1]))
+            )
+            <= MAX_URL_LENGTH
+        ):
+            end += 1
+        yield condition(values[start:end])
+        start = end
+
+
+def _any_of(field: str, literals: Iterable[str]) -> str:
+    return " or ".join(f"{field} eq {literal}" for literal in literals)
+
+
+def _kinds(insertion_type: InsertionType) -> dict[Any, EventKind]:
+    """Document type -> sale or credit; empty for sales orders, which have no such type."""
+    if insertion_type == "sales_order":
+        return {}
+    return {SALE_TYPES[insertion_type]: "sale", CREDIT_TYPES[insertion_type]: "credit"}
+
+
+def _line(record: Record, master: MasterData) -> ExactLine:
+    vat_code = record.get("VATCode")
+    return ExactLine(
+        gl_account=master.gl_code_of(record.get("GLAccount")),
+        vat_code=str(vat_code).strip() or None if vat_code is not None else None,
+        amount_excl_vat=_money(record.get("AmountFC")),
+        vat_amount=_money(record.get("VATAmountFC")),
+    )
+
+
+def _money(value: Any) -> Decimal:
+    # Exact sends doubles; their shortest text (repr) is the amount as it was booked.
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value or 0))
