@@ -1,0 +1,100 @@
+"""The production profile on this machine's PostgreSQL: Dagster's run, event and schedule
+storage in PostgreSQL (dagster-postgres) and the sync database in PostgreSQL, running a
+backfill and the sensor-triggered load as a deployment would."""
+
+import os
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+import psycopg
+import pytest
+from sqlalchemy import select
+
+from woo_exact_pipeline.definitions import defs
+from woo_exact_pipeline.defs.exact.sensors import exact_load_sensor
+from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
+from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
+from woo_exact_pipeline.store.database import open_sync_database
+from woo_exact_pipeline.store.schema import bookings
+from woo_exact_pipeline_tests.exact_client_support import store_sandbox_tokens
+from woo_exact_pipeline_tests.fixtures.databases import POSTGRES_DSN
+from woo_exact_pipeline_tests.test_exact_load import resources, settings_for
+
+DAYS = ("2026-10-19", "2026-10-20", "2026-10-21")
+
+
+@pytest.fixture
+def dagster_postgres_url() -> Iterator[str]:
+    """A database of its own for Dagster's storage, dropped afterwards."""
+    try:
+        admin = psycopg.connect(POSTGRES_DSN, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is not reachable in CI: {error}")
+        pytest.skip(f"PostgreSQL is not reachable: {error}")
+    name = f"dagster_{uuid.uuid4().hex[:10]}"
+    with admin:
+        admin.execute(f"CREATE DATABASE {name}")
+        try:
+            yield POSTGRES_DSN.rsplit("/", 1)[0] + f"/{name}"
+        finally:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def exact() -> Iterator[ExactSandbox]:
+    sandbox = start_exact_sandbox(minute_limit=100_000)
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_backfill_and_the_load_run_on_postgresql_storage(
+    woocommerce_sandbox: WooSandbox,
+    exact: ExactSandbox,
+    dagster_postgres_url: str,
+    database_url: str,
+) -> None:
+    engine = open_sync_database(database_url)
+    store_sandbox_tokens(exact, engine)
+    settings = settings_for(exact)
+    bound: dict[str, Any] = resources(woocommerce_sandbox, exact, database_url, settings)
+    location = defs()
+    definitions = dg.Definitions(
+        assets=location.assets,
+        asset_checks=location.asset_checks,
+        jobs=location.jobs,
+        sensors=location.sensors,
+        resources=bound,
+    )
+    overrides = {"storage": {"postgres": {"postgres_url": dagster_postgres_url}}}
+    with dg.instance_for_test(overrides=overrides) as instance:
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        backfill = definitions.resolve_job_def("extract_and_transform_job").execute_in_process(
+            instance=instance,
+            tags={
+                "dagster/asset_partition_range_start": DAYS[0],
+                "dagster/asset_partition_range_end": DAYS[-1],
+            },
+        )
+        assert backfill.success
+        tick = exact_load_sensor.evaluate_tick(
+            dg.build_sensor_context(instance=instance, definitions=definitions)
+        )
+        assert sorted(r.partition_key for r in tick.run_requests) == list(DAYS)
+        load = definitions.resolve_job_def("exact_load_job")
+        for request in tick.run_requests:
+            result = load.execute_in_process(
+                instance=instance, partition_key=request.partition_key, tags=dict(request.tags)
+            )
+            assert result.success
+        assert instance.get_materialized_partitions(dg.AssetKey("exact_bookings")) == set(DAYS)
+    with engine.connect() as connection:
+        statuses = Counter(connection.execute(select(bookings.c.status)).scalars())
+    references = Counter(entry["YourRef"] for entry in exact.sales_entries())
+    assert statuses["booked"] == len(references) > 0
+    assert set(references.values()) == {1}
+    engine.dispose()
