@@ -6,16 +6,58 @@ never a traceback.
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 
 from woo_exact_pipeline.config import (
     ConfigError,
+    SyncConfig,
     config_reference_markdown,
     default_config_path,
     load_config,
 )
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def config_option(command: _Command) -> _Command:
+    """`--config`, the same on every command that reads sync.yaml."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="The settings file (default: $WOO_EXACT_CONFIG or ./sync.yaml).",
+    )(command)
+
+
+def day_option(name: str, help: str, *, required: bool) -> Callable[[_Command], _Command]:
+    return click.option(
+        name,
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        metavar="YYYY-MM-DD",
+        required=required,
+        help=f"{help}, a day in the shop's time zone.",
+    )
+
+
+def settings_from(config_path: Path | None) -> SyncConfig:
+    """sync.yaml, read as the code location will read it: WOO_EXACT_CONFIG points at it."""
+    path = config_path or default_config_path()
+    try:
+        settings = load_config(path)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    os.environ["WOO_EXACT_CONFIG"] = str(path.resolve())
+    return settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -229,3 +271,203 @@ def demo(days: int, orders_per_day: int, serve: bool) -> None:
     click.echo("\n".join(report.lines()))
     click.echo("")
     click.echo("Next: `make ui` to browse these runs, the asset graph and the sync log in Dagster.")
+
+
+@main.command()
+@config_option
+@day_option("--from", "First day to sync", required=True)
+@day_option("--to", "Last day to sync", required=True)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Post nothing: show what would be booked, what is booked already, what waits and "
+    "what is quarantined or held back, with the reasons.",
+)
+def sync(config_path: Path | None, from_: datetime, to: datetime, dry_run: bool) -> None:
+    """Extract, transform and book a range of days through the Dagster definitions.
+
+    Runs are recorded in the Dagster instance of $DAGSTER_HOME when it is set. Exits with 1
+    when Exact refused an event or its answer was lost, or a day could not be loaded; orders
+    that wait or are quarantined or held back for a setting do not count as failures.
+    """
+    from woo_exact_pipeline.exact.errors import ExactError
+    from woo_exact_pipeline.sync import SyncSetupError, dry_run_range, sync_range
+    from woo_exact_pipeline.woocommerce.client import WooCommerceError
+
+    settings = settings_from(config_path)
+    first, last = from_.date(), to.date()
+    try:
+        if dry_run:
+            preview = dry_run_range(settings, first, last, _progress)
+            click.echo("\n".join(preview.lines()))
+            return
+        result = sync_range(settings, first, last, _progress)
+    except (SyncSetupError, ExactError, WooCommerceError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo("\n".join(result.report.lines()))
+    for title, problems in (
+        (
+            "Failed (Exact refused them, or its answer was lost; retried on the next sync):",
+            result.failed,
+        ),
+        ("Days not loaded:", result.not_loaded),
+    ):
+        if problems:
+            click.echo(title)
+            click.echo("\n".join(f"  {problem}" for problem in problems))
+    if not result.succeeded:
+        raise SystemExit(1)
+
+
+@contextmanager
+def _progress(label: str, length: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr, so stdout holds only the summary."""
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+@main.command()
+@config_option
+def doctor(config_path: Path | None) -> None:
+    """Check both connections and sync.yaml against both systems; every problem with its fix.
+
+    Exits with 1 when any check fails. Reads only, and never prints a secret.
+    """
+    from woo_exact_pipeline.doctor import diagnose
+    from woo_exact_pipeline.store.database import open_sync_database
+
+    settings = settings_from(config_path)
+    engine = open_sync_database()
+    try:
+        findings = diagnose(settings, engine)
+    finally:
+        engine.dispose()
+    system = None
+    for finding in findings:
+        if finding.system != system:
+            system = finding.system
+            click.echo(system)
+        click.echo(f"  {'ok  ' if finding.passed else 'FAIL'}  {finding.check}: {finding.detail}")
+        if finding.fix:
+            click.echo(f"        fix: {finding.fix}")
+    failures = sum(1 for finding in findings if not finding.passed)
+    if failures:
+        click.echo(f"{failures} problem(s) found.")
+        raise SystemExit(1)
+    click.echo("Everything checks out: woo-exact sync can book.")
+
+
+@main.group()
+def mappings() -> None:
+    """Work with the VAT and ledger mappings of sync.yaml."""
+
+
+@mappings.command("suggest")
+@config_option
+def mappings_suggest(config_path: Path | None) -> None:
+    """Propose vat_mapping and gl_mapping from the shop's tax rates and Exact's codes.
+
+    Prints YAML to check and paste under `exact:`; what matches nothing is listed at the end.
+    """
+    from woo_exact_pipeline.exact.client import ExactClient
+    from woo_exact_pipeline.exact.errors import ExactError
+    from woo_exact_pipeline.mappings import read_exact_codes, suggest_mappings
+    from woo_exact_pipeline.store.database import open_sync_database
+    from woo_exact_pipeline.woocommerce.client import WooCommerceClient, WooCommerceError
+
+    settings = settings_from(config_path)
+    shop = settings.woocommerce
+    engine = open_sync_database()
+    try:
+        with WooCommerceClient(
+            shop.shop_url,
+            os.environ.get("WOO_CONSUMER_KEY", ""),
+            os.environ.get("WOO_CONSUMER_SECRET", ""),
+            timeout_seconds=shop.request_timeout_seconds,
+            verify=shop.ca_bundle or shop.verify_tls,
+        ) as woocommerce:
+            tax_rates = [rate for page in woocommerce.tax_rates() for rate in page]
+        with ExactClient.from_settings(settings.exact, engine) as exact:
+            vat_codes, gl_accounts = read_exact_codes(exact)
+    except (WooCommerceError, ExactError) as error:
+        raise click.ClickException(
+            f"{error} (`woo-exact doctor` checks every connection)"
+        ) from None
+    finally:
+        engine.dispose()
+    click.echo(suggest_mappings(settings, tax_rates, vat_codes, gl_accounts))
+
+
+@main.command()
+@config_option
+@day_option("--from", "First day to show", required=False)
+@day_option("--to", "Last day to show", required=False)
+def status(config_path: Path | None, from_: datetime | None, to: datetime | None) -> None:
+    """Per day: orders extracted, events booked, to book, pending, failed, waiting and
+    quarantined, and the last sync, from the sync database."""
+    from urllib.parse import urlsplit
+
+    from woo_exact_pipeline.store.database import open_sync_database
+    from woo_exact_pipeline.store.status import day_statuses
+
+    settings = settings_from(config_path)
+    shop = urlsplit(settings.woocommerce.shop_url).netloc
+    days = (
+        (from_.date() if from_ else date.min, to.date() if to else date.max)
+        if from_ or to
+        else None
+    )
+    engine = open_sync_database()
+    try:
+        with engine.connect() as connection:
+            rows = day_statuses(connection, shop, days)
+    finally:
+        engine.dispose()
+    if not rows:
+        click.echo(f"Nothing synced yet for {shop}: run `woo-exact sync --from ... --to ...`.")
+        return
+    zone = ZoneInfo(settings.woocommerce.time_zone)
+    header = (
+        "day",
+        "orders",
+        "events",
+        "booked",
+        "to book",
+        "pending",
+        "failed",
+        "waiting",
+        "quarantined",
+        "last sync",
+    )
+    table = [header] + [
+        (
+            row.day.isoformat(),
+            *(
+                str(n)
+                for n in (
+                    row.orders,
+                    row.events,
+                    row.booked,
+                    row.to_book,
+                    row.pending,
+                    row.failed,
+                    row.waiting,
+                    row.quarantined,
+                )
+            ),
+            row.last_sync.astimezone(zone).strftime("%Y-%m-%d %H:%M") if row.last_sync else "",
+        )
+        for row in rows
+    ]
+    widths = [max(len(line[column]) for line in table) for column in range(len(header))]
+    for line in table:
+        click.echo(
+            "  ".join(
+                cell.rjust(width) if 0 < i < len(header) - 1 else cell.ljust(width)
+                for i, (cell, width) in enumerate(zip(line, widths, strict=True))
+            ).rstrip()
+        )
+    click.echo(
+        f"Last sync in the shop's time zone ({zone.key}). failed: refused by Exact or held "
+        "back before posting; `woo-exact sync --dry-run` shows why."
+    )

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from woo_exact_pipeline.exact.booking import BookingOutcome
 from woo_exact_pipeline.store.journal import all_problems
 from woo_exact_pipeline.store.ledger import booking_counts, unbooked
 
@@ -54,6 +55,68 @@ class SyncReport:
             if rows:
                 lines.append(title)
                 counts = Counter(str(row[reason]) for row in rows)
+                lines += [f"  {n} x {text}" for text, n in counts.most_common(8)]
+        return lines
+
+
+#: How many events a dry run lists by name per status before it only counts the rest.
+LISTED_PER_STATUS = 50
+
+
+@dataclass(frozen=True)
+class DryRunReport:
+    """What loading a range would do, from the loader's dry run (nothing was posted)."""
+
+    partitions: int
+    outcomes: list[tuple[str, BookingOutcome]]  # (day, outcome)
+    problems: list[dict[str, Any]]  # waiting and quarantined orders with their reasons
+
+    def with_status(self, status: str) -> list[tuple[str, BookingOutcome]]:
+        return [(day, outcome) for day, outcome in self.outcomes if outcome.status == status]
+
+    def lines(self) -> list[str]:
+        would_book = self.with_status("would_book")
+        kinds = Counter(outcome.kind for _, outcome in would_book)
+        waiting = [p for p in self.problems if p["outcome"] == "waiting"]
+        quarantined = [p for p in self.problems if p["outcome"] == "quarantined"]
+        lines = [
+            "Dry run: nothing was posted to Exact.",
+            f"Partitions (days):        {self.partitions}",
+            f"Would book:               {len(would_book)} "
+            f"({kinds['sale']} sales, {kinds['credit']} credit notes)",
+            f"Already booked:           {len(self.with_status('already_booked'))}",
+            f"Changed after booking:    {len(self.with_status('changed_after_booking'))}",
+            f"Held back:                {len(self.with_status('held_back'))}",
+            f"Waiting:                  {len(waiting)}",
+            f"Quarantined:              {len(quarantined)}",
+        ]
+        if would_book:
+            lines.append("Would book:")
+            lines += [
+                f"  {day}  {outcome.kind:<6} order {outcome.order_number}, YourRef "
+                f"{outcome.reference}" + (f" ({outcome.message})" if outcome.message else "")
+                for day, outcome in would_book[:LISTED_PER_STATUS]
+            ]
+            if len(would_book) > LISTED_PER_STATUS:
+                lines.append(f"  ... and {len(would_book) - LISTED_PER_STATUS} more")
+        for title, reasons in (
+            (
+                "Held back (Exact would refuse them), with the reason:",
+                [o.message for _, o in self.with_status("held_back")],
+            ),
+            (
+                "Changed in WooCommerce after booking (not re-posted):",
+                [
+                    f"{o.reference} (Exact {o.exact_number})"
+                    for _, o in self.with_status("changed_after_booking")
+                ],
+            ),
+            ("Quarantined, with the reason:", [p["reason"] for p in quarantined]),
+            ("Waiting:", [p["reason"] for p in waiting]),
+        ):
+            if reasons:
+                lines.append(title)
+                counts = Counter(str(reason) for reason in reasons)
                 lines += [f"  {n} x {text}" for text, n in counts.most_common(8)]
         return lines
 

@@ -9,6 +9,10 @@ hour per endpoint.
 
 Problems of one event never stop the others. Problems of the connection (login lost, daily
 quota spent, Exact down) end the load: they raise, and the run fails so that alerts fire.
+
+A dry run (`dry_run=True`) applies the same rules but stops before anything is written: no
+claim, no new debtor or item, no document, no post; an event that would be posted is reported
+as `would_book`.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ OutcomeStatus = Literal[
     "failed",  # Exact refused it (message has Exact's words); retried on the next run
     "outcome_unknown",  # sent, no answer; the next run looks it up before posting again
     "in_progress_elsewhere",  # another live run is posting it right now
+    "would_book",  # dry run: every check passed, the event would be posted now
 ]
 
 SALE_TYPES = {"sales_entry": 20, "sales_invoice": 8020, "direct_sales_invoice": 8023}
@@ -56,6 +61,9 @@ LINES_PROPERTY = {
     "direct_sales_invoice": "SalesInvoiceLines",
     "sales_order": "SalesOrderLines",
 }
+
+#: The id a dry run uses for a debtor or item it would create (it creates nothing).
+NOT_CREATED_IN_DRY_RUN = "(created when booked)"
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,7 @@ class ExactLoader:
         *,
         shop: str,
         invoice_pdfs: InvoicePdfSource | None = None,
+        dry_run: bool = False,
     ) -> None:
         self._client = client
         self._invoice_pdfs = invoice_pdfs
@@ -104,6 +113,7 @@ class ExactLoader:
         self._ledger = ledger
         self._master = master
         self._shop = shop
+        self._dry_run = dry_run
         self._master_refreshed = False
         self._target = reference.BOOKING_ENDPOINTS[self._exact.insertion_type]
 
@@ -111,7 +121,23 @@ class ExactLoader:
         self, partition_date: date, events: Iterable[AccountingEvent]
     ) -> list[BookingOutcome]:
         rows = self._ledger.rows(self._shop, partition_date)
-        return [self.book(event, partition_date, rows.get(event_key(event))) for event in events]
+        handle = self._preview if self._dry_run else self.book
+        return [handle(event, partition_date, rows.get(event_key(event))) for event in events]
+
+    def _preview(
+        self, event: AccountingEvent, partition_date: date, row: LedgerRow | None
+    ) -> BookingOutcome:
+        """What `book` would do, without claiming, creating or posting anything."""
+        if row is not None and row.status == "booked":
+            return self._booked_before(event, row)
+        try:
+            self._body(event)
+        except _HeldBack as problem:
+            return self._outcome(event, "held_back", message=str(problem))
+        if row is not None and row.status == "pending":
+            note = "an earlier answer was lost: Exact is asked by YourRef before posting"
+            return self._outcome(event, "would_book", message=note)
+        return self._outcome(event, "would_book")
 
     def book(
         self, event: AccountingEvent, partition_date: date, row: LedgerRow | None
@@ -215,7 +241,7 @@ class ExactLoader:
 
     def _attached_invoice(self, event: AccountingEvent, customer: str) -> str | None:
         """The shop's invoice PDF as an Exact document, for the booking to refer to."""
-        if event.kind != "sale" or self._invoice_pdfs is None:
+        if event.kind != "sale" or self._invoice_pdfs is None or self._dry_run:
             return None
         pdf = self._invoice_pdfs(event)
         if pdf is None:
@@ -296,6 +322,8 @@ class ExactLoader:
             existing = self._debtor_in_exact(debtor.email)
         if existing is not None:
             return existing.id
+        if self._dry_run:
+            return NOT_CREATED_IN_DRY_RUN
         return self._create_debtor(event).id
 
     def _debtor_in_exact(self, email: str) -> reference.Debtor | None:
@@ -355,6 +383,8 @@ class ExactLoader:
                 f"item {code} does not exist in Exact; create it there or set "
                 "exact.create_missing_items to yes"
             )
+        if self._dry_run:
+            return NOT_CREATED_IN_DRY_RUN
         try:
             created = self._client.post(
                 "logistics/Items",

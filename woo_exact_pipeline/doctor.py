@@ -1,0 +1,323 @@
+"""`woo-exact doctor`: is everything in place to book? Each finding says what is wrong and
+what to do about it.
+
+It checks the WooCommerce connection (key, secret, Read permission, permalinks, time zone),
+the Exact Online connection (login, administration, the refresh token's idle expiry) and
+sync.yaml against both systems (every shop tax rate mapped; every configured journal, ledger,
+VAT code, item and debtor present in Exact). It reads, never writes, and never shows a secret.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlalchemy import Engine
+
+from woo_exact_pipeline.bookkeeping.summary import unmapped_shop_tax_rates
+from woo_exact_pipeline.config import SyncConfig
+from woo_exact_pipeline.exact.client import ExactClient
+from woo_exact_pipeline.exact.errors import (
+    ExactAuthenticationError,
+    ExactConfigurationError,
+    ExactError,
+    ExactLoginFailed,
+    ExactLoginRequired,
+    ExactTokenStoreError,
+)
+from woo_exact_pipeline.exact.master_data import MasterData, fetch_master_data, settings_problems
+from woo_exact_pipeline.woocommerce.client import (
+    WooAuthenticationError,
+    WooCommerceClient,
+    WooCommerceError,
+    WooUnavailableError,
+)
+
+WOOCOMMERCE = "WooCommerce"
+EXACT = "Exact Online"
+SETTINGS = "sync.yaml against both"
+NEW_KEY = (
+    "create a key under WooCommerce > Settings > Advanced > REST API (Read/Write) and set "
+    "WOO_CONSUMER_KEY and WOO_CONSUMER_SECRET"
+)
+LOGIN = "run `woo-exact exact login` to sign in to Exact Online again"
+
+
+@dataclass(frozen=True)
+class Finding:
+    system: str
+    check: str
+    passed: bool
+    detail: str
+    fix: str | None = None
+
+
+@dataclass(frozen=True)
+class _ShopFacts:
+    findings: list[Finding]
+    tax_rates: list[dict[str, Any]] | None  # None: the shop could not be read
+
+
+@dataclass(frozen=True)
+class _ExactFacts:
+    findings: list[Finding]
+    master: MasterData | None  # None: Exact could not be read
+
+
+def diagnose(
+    settings: SyncConfig, engine: Engine, environ: Mapping[str, str] | None = None
+) -> list[Finding]:
+    source = os.environ if environ is None else environ
+    shop = _check_woocommerce(settings, source)
+    exact = _check_exact(settings, engine, source)
+    return [
+        *shop.findings,
+        *exact.findings,
+        *_check_settings(settings, shop.tax_rates, exact.master),
+    ]
+
+
+# --- WooCommerce ------------------------------------------------------------------------------
+
+
+def _check_woocommerce(settings: SyncConfig, environ: Mapping[str, str]) -> _ShopFacts:
+    shop = settings.woocommerce
+    missing = [
+        name
+        for name in ("WOO_CONSUMER_KEY", "WOO_CONSUMER_SECRET")
+        if not environ.get(name, "").strip()
+    ]
+    if missing:
+        return _ShopFacts(
+            [Finding(WOOCOMMERCE, "API key", False, f"{' and '.join(missing)} not set", NEW_KEY)],
+            None,
+        )
+    notes: list[str] = []
+    client = WooCommerceClient(
+        shop.shop_url,
+        environ["WOO_CONSUMER_KEY"].strip(),
+        environ["WOO_CONSUMER_SECRET"].strip(),
+        timeout_seconds=shop.request_timeout_seconds,
+        verify=shop.ca_bundle or shop.verify_tls,
+        max_attempts=2,
+        notify=notes.append,
+    )
+    with client:
+        try:
+            client.get_json("orders", {"per_page": "1", "status": "any"})
+            tax_rates = [rate for page in client.tax_rates() for rate in page]
+        except WooAuthenticationError as error:
+            return _ShopFacts([Finding(WOOCOMMERCE, "API key", False, str(error), NEW_KEY)], None)
+        except WooUnavailableError as error:
+            fix = "check woocommerce.shop_url and that this machine can reach the shop"
+            return _ShopFacts([Finding(WOOCOMMERCE, "connection", False, str(error), fix)], None)
+        except WooCommerceError as error:
+            fix = "check woocommerce.shop_url and that WooCommerce's REST API is enabled"
+            return _ShopFacts([Finding(WOOCOMMERCE, "REST API", False, str(error), fix)], None)
+    findings = [
+        Finding(
+            WOOCOMMERCE,
+            "API key",
+            True,
+            f"{shop.shop_url} accepts the key and secret; orders and {len(tax_rates)} tax "
+            "rates are readable (Read permission; the pipeline never writes to the shop)",
+        ),
+        Finding(
+            WOOCOMMERCE,
+            "permalinks",
+            True,
+            next(
+                (note for note in notes if "permalinks" in note),
+                "the REST API answers at /wp-json/ (pretty permalinks)",
+            ),
+        ),
+        _check_time_zone(settings),
+    ]
+    findings += [
+        Finding(WOOCOMMERCE, "authorization header", True, note)
+        for note in notes
+        if "Authorization" in note
+    ]
+    return _ShopFacts(findings, tax_rates)
+
+
+def _check_time_zone(settings: SyncConfig) -> Finding:
+    """The shop's time zone (WordPress's site index) against woocommerce.time_zone."""
+    shop = settings.woocommerce
+    configured = shop.time_zone
+    index = _site_index(settings)
+    if index is None:
+        return Finding(
+            WOOCOMMERCE,
+            "time zone",
+            True,
+            "the shop's time zone could not be read (its site index is not public); make "
+            f"sure WordPress Settings > General > Timezone is {configured}",
+        )
+    zone = str(index.get("timezone_string") or "")
+    if zone == configured:
+        return Finding(WOOCOMMERCE, "time zone", True, f"the shop and sync.yaml use {zone}")
+    if zone:
+        return Finding(
+            WOOCOMMERCE,
+            "time zone",
+            False,
+            f"the shop runs on {zone}, sync.yaml says {configured}: days would be cut at the "
+            "wrong midnight",
+            f"set woocommerce.time_zone to {zone} in sync.yaml",
+        )
+    offset = timedelta(hours=float(index.get("gmt_offset") or 0))
+    return Finding(
+        WOOCOMMERCE,
+        "time zone",
+        False,
+        f"the shop uses a fixed offset of UTC{offset.total_seconds() / 3600:+g} h, which does "
+        f"not follow daylight saving time (sync.yaml: {configured}, now UTC"
+        f"{_offset_hours(configured):+g} h)",
+        f"choose the city under WordPress Settings > General > Timezone (e.g. {configured})",
+    )
+
+
+def _site_index(settings: SyncConfig) -> dict[str, Any] | None:
+    shop = settings.woocommerce
+    verify: bool | str = shop.ca_bundle or shop.verify_tls
+    with httpx.Client(timeout=shop.request_timeout_seconds, verify=verify) as http:
+        for url, params in (
+            (f"{shop.shop_url}/wp-json/", {}),
+            (shop.shop_url, {"rest_route": "/"}),
+        ):
+            try:
+                response = http.get(url, params=params)
+                index = response.json() if response.is_success else None
+            except (httpx.HTTPError, ValueError):
+                continue
+            if isinstance(index, dict) and ("timezone_string" in index or "gmt_offset" in index):
+                return index
+    return None
+
+
+def _offset_hours(zone: str) -> float:
+    offset = datetime.now(ZoneInfo(zone)).utcoffset() or timedelta()
+    return offset.total_seconds() / 3600
+
+
+# --- Exact Online -----------------------------------------------------------------------------
+
+
+def _check_exact(settings: SyncConfig, engine: Engine, environ: Mapping[str, str]) -> _ExactFacts:
+    exact = settings.exact
+    try:
+        client = ExactClient.from_settings(exact, engine, environ=environ)
+    except ExactConfigurationError as error:
+        fix = "set EXACT_CLIENT_ID, EXACT_CLIENT_SECRET and WOO_EXACT_SECRET_KEY (.env.example)"
+        return _ExactFacts([Finding(EXACT, "app credentials", False, str(error), fix)], None)
+    except ExactTokenStoreError as error:
+        fix = f"set WOO_EXACT_SECRET_KEY to the key the tokens were stored with, or {LOGIN}"
+        return _ExactFacts([Finding(EXACT, "token store", False, str(error), fix)], None)
+    with client:
+        try:
+            if client.tokens.stored() is None:
+                return _ExactFacts(
+                    [Finding(EXACT, "login", False, "nobody signed in to Exact yet", LOGIN)], None
+                )
+            me = client.current_me(["CurrentDivision", "FullName", "UserName"])
+        except (ExactLoginRequired, ExactLoginFailed, ExactAuthenticationError) as error:
+            return _ExactFacts([Finding(EXACT, "login", False, str(error), LOGIN)], None)
+        except ExactError as error:
+            fix = "check exact.country (or exact.base_url) and Exact's status page"
+            return _ExactFacts([Finding(EXACT, "connection", False, str(error), fix)], None)
+        stored = client.tokens.stored()
+        assert stored is not None
+        left = stored.refresh_expires_at - datetime.now(UTC)
+        user = me.get("FullName") or me.get("UserName") or "the signed-in user"
+        findings = [
+            Finding(
+                EXACT,
+                "login",
+                True,
+                f"signed in as {user}; the refresh token lapses if unused in {left.days} days "
+                "(the nightly exact_reference_job renews it in its last week)",
+            )
+        ]
+        division = _check_division(settings, engine, environ, int(me["CurrentDivision"]))
+        findings.append(division)
+        if not division.passed:
+            return _ExactFacts(findings, None)
+        try:
+            master = fetch_master_data(client)
+        except ExactError as error:
+            fix = f"make sure {user} may read administration {exact.division}'s financial data"
+            findings.append(Finding(EXACT, "master data", False, str(error), fix))
+            return _ExactFacts(findings, None)
+    return _ExactFacts(findings, master)
+
+
+def _check_division(
+    settings: SyncConfig, engine: Engine, environ: Mapping[str, str], current: int
+) -> Finding:
+    """The configured administration is one the signed-in user may use."""
+    configured = settings.exact.division
+    with ExactClient.from_settings(
+        settings.exact, engine, environ=environ, division=current
+    ) as client:
+        records = client.get("system/Divisions", select=("Code", "Description"))
+    names = {int(record["Code"]): record.get("Description") or "" for record in records}
+    if configured in names:
+        return Finding(
+            EXACT, "administration", True, f"{configured} {names[configured]} is available"
+        )
+    choices = ", ".join(f"{code} {name}" for code, name in sorted(names.items()))
+    return Finding(
+        EXACT,
+        "administration",
+        False,
+        f"exact.division {configured} is not an administration of the signed-in user",
+        f"set exact.division to one of: {choices}",
+    )
+
+
+# --- sync.yaml against both -------------------------------------------------------------------
+
+
+def _check_settings(
+    settings: SyncConfig, tax_rates: list[dict[str, Any]] | None, master: MasterData | None
+) -> list[Finding]:
+    findings = []
+    if tax_rates is not None:
+        gaps = unmapped_shop_tax_rates(tax_rates, settings)
+        findings += [
+            Finding(
+                SETTINGS,
+                "tax rates mapped",
+                False,
+                gap.partition("; ")[0],
+                f"{gap.partition('; ')[2] or 'map it in sync.yaml'} "
+                "(`woo-exact mappings suggest` proposes the codes)",
+            )
+            for gap in gaps
+        ]
+        if not gaps:
+            detail = f"every one of the shop's {len(tax_rates)} tax rates has a VAT code and ledger"
+            findings.append(Finding(SETTINGS, "tax rates mapped", True, detail))
+    if master is not None:
+        problems = settings_problems(settings, master)
+        findings += [
+            Finding(
+                SETTINGS,
+                "codes exist in Exact",
+                False,
+                problem,
+                f"create it in Exact, or set {problem.partition(':')[0]} in sync.yaml to a code "
+                "Exact has",
+            )
+            for problem in problems
+        ]
+        if not problems:
+            detail = "every configured journal, ledger, VAT code, item and debtor exists in Exact"
+            findings.append(Finding(SETTINGS, "codes exist in Exact", True, detail))
+    return findings

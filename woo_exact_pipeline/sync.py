@@ -1,0 +1,293 @@
+"""`woo-exact sync`: a range of days through the real Dagster definitions, in this process.
+
+Extraction and transform run as `extract_and_transform_job` (31 days a run, the assets'
+backfill policy); loading follows the load sensor, so a day whose journal lines do not balance
+is not loaded here either. The runs are recorded in the Dagster instance of $DAGSTER_HOME when
+it is set, else in an ephemeral one.
+
+A dry run posts nothing: it extracts and transforms in an ephemeral instance (so a running
+daemon's load sensor never sees its journal lines) and asks the loader, in its dry-run mode,
+what it would do with each event.
+
+Like demo.py and cli.py it sits on top of everything. The code location reads sync.yaml when
+it is imported: callers set WOO_EXACT_CONFIG (and the secrets) before calling in here.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from woo_exact_pipeline.config import SyncConfig
+from woo_exact_pipeline.exact.booking import BookingOutcome
+from woo_exact_pipeline.report import DryRunReport, SyncReport, read_report
+
+#: At most this many days per extract-and-transform run (the assets' backfill policy).
+RANGE_DAYS = 31
+#: Sync-log statuses that make `woo-exact sync` fail: Exact refused the event, or its answer
+#: was lost. Waiting, quarantined and held-back events wait for a person, not for a retry.
+FAILED_STATUSES = ("failed", "outcome_unknown")
+
+#: Shows progress of one stage: called with a label and the number of steps, it gives a
+#: context manager around a function that advances by a number of steps.
+Stage = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
+
+
+class SyncSetupError(Exception):
+    """The range or the settings cannot be synced as asked."""
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    report: SyncReport
+    #: Events Exact refused or did not answer for, in this sync, with the reason.
+    failed: list[str]
+    #: Days not loaded (their journal lines do not balance) and runs that failed, with why.
+    not_loaded: list[str]
+
+    @property
+    def succeeded(self) -> bool:
+        return not self.failed and not self.not_loaded
+
+
+def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> SyncResult:
+    """Extract, transform and load the days `first`..`last` (inclusive)."""
+    import dagster as dg
+
+    from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
+    from woo_exact_pipeline.defs.settings import SHOP
+    from woo_exact_pipeline.store.database import open_sync_database
+
+    definitions, days = _definitions_for(settings, first, last)
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else _ephemeral()
+    # Loading follows the load sensor from the newest journal lines before this sync on.
+    newest = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=exact_journal_lines.key), limit=1, ascending=False
+    ).records
+    cursor = str(newest[0].storage_id) if newest else None
+    not_loaded = _prepare_and_transform(definitions, instance, days, stage)
+
+    requests = _load_requests(definitions, instance, cursor, set(days))
+    loaded_days = {request.partition_key for request in requests}
+    not_loaded += [
+        f"{day}: not loaded, its journal lines do not balance (see the check on "
+        "exact_journal_lines in the Dagster UI)"
+        for day in days
+        if day not in loaded_days and not any(line.startswith(day) for line in not_loaded)
+    ]
+    api_calls, failed = 0, []
+    with stage("Load into Exact", len(requests)) as advance:
+        for request in requests:
+            result = _execute(
+                definitions,
+                instance,
+                "exact_load_job",
+                tags=dict(request.tags),
+                partition_key=request.partition_key,
+            )
+            advance(1)
+            if not result.success:
+                not_loaded.append(f"{request.partition_key}: {_failure_reason(result)}")
+                continue
+            api_calls += sum(
+                int(event.metadata["api_calls"].value)
+                for event in result.asset_materializations_for_node("exact_bookings")
+            )
+            failed += [f"{request.partition_key}: {line}" for line in _failed_events(result)]
+
+    engine = open_sync_database()
+    try:
+        report = read_report(
+            engine,
+            SHOP,
+            partitions=len(days),
+            api_calls=api_calls,
+            exact_url=settings.exact.api_base_url,
+            days=(first, last),
+        )
+    finally:
+        engine.dispose()
+    return SyncResult(report=report, failed=failed, not_loaded=not_loaded)
+
+
+def dry_run_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> DryRunReport:
+    """Extract and transform `first`..`last`, then say what loading them would do."""
+    from woo_exact_pipeline.defs.settings import SHOP
+    from woo_exact_pipeline.exact.booking import ExactLoader
+    from woo_exact_pipeline.exact.client import ExactClient
+    from woo_exact_pipeline.exact.master_data import current_master_data
+    from woo_exact_pipeline.store.database import open_sync_database
+    from woo_exact_pipeline.store.journal import all_problems, load_partition_events
+    from woo_exact_pipeline.store.ledger import BookingLedger
+
+    definitions, days = _definitions_for(settings, first, last)
+    not_transformed = _prepare_and_transform(definitions, _ephemeral(), days, stage)
+    if not_transformed:
+        raise SyncSetupError("\n".join(not_transformed))
+    engine = open_sync_database()
+    outcomes: list[tuple[str, BookingOutcome]] = []
+    try:
+        with ExactClient.from_settings(settings.exact, engine) as client:
+            master = current_master_data(
+                client, engine, settings.exact.reference_data_max_age_hours
+            )
+            loader = ExactLoader(
+                client,
+                engine,
+                settings,
+                BookingLedger(engine, run_id="dry-run"),
+                master,
+                shop=SHOP,
+                dry_run=True,
+            )
+            with stage("Check against Exact", len(days)) as advance:
+                for day in days:
+                    partition = date.fromisoformat(day)
+                    with engine.connect() as connection:
+                        events = load_partition_events(connection, SHOP, partition)
+                    outcomes += [(day, o) for o in loader.book_partition(partition, events)]
+                    advance(1)
+        with engine.connect() as connection:
+            problems = all_problems(connection, SHOP, (first, last))
+    finally:
+        engine.dispose()
+    return DryRunReport(partitions=len(days), outcomes=outcomes, problems=problems)
+
+
+# --- the parts --------------------------------------------------------------------------------
+
+
+def _definitions_for(settings: SyncConfig, first: date, last: date) -> tuple[Any, list[str]]:
+    """The code location's definitions and the range's partition keys, checked."""
+    import dagster as dg
+
+    # Backfill policies are "beta" in Dagster 1.13; the command's reader need not hear it.
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+
+    from woo_exact_pipeline.definitions import defs
+    from woo_exact_pipeline.defs.settings import SETTINGS, order_days
+
+    if settings != SETTINGS:
+        raise SyncSetupError(
+            "the Dagster definitions in this process were loaded with other settings than "
+            "--config; run woo-exact sync in a process of its own"
+        )
+    if first > last:
+        raise SyncSetupError(f"--from {first} is after --to {last}")
+    keys = order_days.get_partition_keys()
+    days = [key for key in keys if first.isoformat() <= key <= last.isoformat()]
+    if not days:
+        raise SyncSetupError(
+            f"no day between {first} and {last} is a partition: days run from "
+            f"{keys[0]} (woocommerce.export_orders_from) to {keys[-1]} (today)"
+        )
+    return defs(), days
+
+
+def _ephemeral() -> Any:
+    import dagster as dg
+
+    return dg.DagsterInstance.ephemeral()
+
+
+def _prepare_and_transform(
+    definitions: Any, instance: Any, days: list[str], stage: Stage
+) -> list[str]:
+    """Catalogue and master data first (the transform uses both), then the days in runs of
+    RANGE_DAYS; returns the days whose run failed, with the reason."""
+    failures = []
+    with stage("Read the shop's catalogue and Exact's master data", 2) as advance:
+        for job_name in ("shop_catalogue_job", "exact_reference_job"):
+            result = _execute(definitions, instance, job_name)
+            if not result.success:
+                raise SyncSetupError(f"{job_name} failed: {_failure_reason(result)}")
+            advance(1)
+    with stage("Extract and transform", len(days)) as advance:
+        for chunk in _chunks(days, RANGE_DAYS):
+            result = _execute(
+                definitions,
+                instance,
+                "extract_and_transform_job",
+                tags={
+                    "dagster/asset_partition_range_start": chunk[0],
+                    "dagster/asset_partition_range_end": chunk[-1],
+                },
+            )
+            if not result.success:
+                reason = _failure_reason(result)
+                failures += [f"{day}: extract and transform failed: {reason}" for day in chunk]
+            advance(len(chunk))
+    return failures
+
+
+def _load_requests(
+    definitions: Any, instance: Any, cursor: str | None, days: set[str]
+) -> list[Any]:
+    """The load sensor's run requests for the days of this sync (one per day)."""
+    import dagster as dg
+
+    sensor = definitions.resolve_sensor_def("exact_load_sensor")
+    requests: dict[str, Any] = {}
+    while True:
+        tick = sensor.evaluate_tick(
+            dg.build_sensor_context(instance=instance, cursor=cursor, definitions=definitions)
+        )
+        cursor = tick.cursor
+        if not tick.run_requests:
+            break
+        for request in tick.run_requests:
+            if request.partition_key in days:
+                requests[request.partition_key] = request
+    return [requests[day] for day in sorted(requests)]
+
+
+def _execute(
+    definitions: Any,
+    instance: Any,
+    job_name: str,
+    *,
+    tags: dict[str, str] | None = None,
+    partition_key: str | None = None,
+) -> Any:
+    job = definitions.resolve_job_def(job_name)
+    return job.execute_in_process(
+        instance=instance, tags=tags, partition_key=partition_key, raise_on_error=False
+    )
+
+
+def _failure_reason(result: Any) -> str:
+    """The first failed step's reason, as the shop owner should read it."""
+    for event in result.get_step_failure_events():
+        data = event.step_failure_data
+        if data.user_failure_data is not None and data.user_failure_data.description:
+            return str(data.user_failure_data.description)
+        if data.error is not None:
+            return data.error.message.strip()
+    return "the run failed (see its logs in the Dagster UI)"
+
+
+def _failed_events(result: Any) -> list[str]:
+    """From the load's every-event-booked check (bullets `<kind> <ref>: <status>: <message>`),
+    the events Exact refused or did not answer for."""
+    from woo_exact_pipeline.defs.exact.assets import ALL_BOOKED
+
+    failed_statuses = {status.replace("_", " ") for status in FAILED_STATUSES}
+    failed = []
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.check_name != ALL_BOOKED:
+            continue
+        for bullet in str(evaluation.metadata["not booked"].value).splitlines():
+            parts = bullet.removeprefix("- ").split(": ", 2)
+            if len(parts) == 3 and parts[1] in failed_statuses:
+                failed.append(": ".join(parts))
+    return failed
+
+
+def _chunks(days: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(days), size):
+        yield days[start : start + size]
