@@ -6,11 +6,13 @@ import os
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import psycopg
 import pytest
+import yaml
 from sqlalchemy import select
 
 from woo_exact_pipeline.definitions import defs
@@ -24,6 +26,7 @@ from woo_exact_pipeline_tests.fixtures.databases import POSTGRES_DSN
 from woo_exact_pipeline_tests.test_exact_load import resources, settings_for
 
 DAYS = ("2026-10-19", "2026-10-20", "2026-10-21")
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -98,3 +101,28 @@ def test_a_backfill_and_the_load_run_on_postgresql_storage(
     assert statuses["booked"] == len(references) > 0
     assert set(references.values()) == {1}
     engine.dispose()
+
+
+def test_the_production_instance_configuration_starts_on_postgresql(
+    dagster_postgres_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """deploy/dagster.yaml as the daemon reads it (its Docker run launcher aside: no Docker
+    engine here), against this machine's PostgreSQL."""
+    configuration = yaml.safe_load((REPO / "deploy" / "dagster.yaml").read_text())
+    assert configuration["run_launcher"]["class"] == "DockerRunLauncher"
+    del configuration["run_launcher"]
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(configuration))
+    database = dagster_postgres_url.rsplit("/", 1)[1]
+    for name, value in {
+        "DAGSTER_PG_HOST": "127.0.0.1",
+        "DAGSTER_PG_USER": "postgres",
+        "DAGSTER_PG_PASSWORD": "",
+        "DAGSTER_PG_DB": database,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    with dg.DagsterInstance.get() as instance:
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
