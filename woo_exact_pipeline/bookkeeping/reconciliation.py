@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Literal
 
 from woo_exact_pipeline.bookkeeping.model import AccountingEvent, EventKind, LineKind
-from woo_exact_pipeline.bookkeeping.money import ZERO
+from woo_exact_pipeline.bookkeeping.money import CENT, ZERO
 
 #: Where a line's VAT code is left to Exact (a rounding line without rounding_vat_code): Exact
 #: takes the GL account's default, which both sides are tabulated under this label.
@@ -279,12 +279,13 @@ def _mismatch(
             return f"line {number}: VAT code {vat_code} in WooCommerce, {booked.vat_code} in Exact"
         if booked.amount_excl_vat != line.amount_excl_vat:
             return (
-                f"line {number}: {line.amount_excl_vat} excl. VAT in WooCommerce, "
-                f"{booked.amount_excl_vat} in Exact"
+                f"line {number}: {_text(line.amount_excl_vat)} excl. VAT in WooCommerce, "
+                f"{_text(booked.amount_excl_vat)} in Exact"
             )
         if booked.vat_amount != line.vat_amount:
             return (
-                f"line {number}: VAT {line.vat_amount} in WooCommerce, {booked.vat_amount} in Exact"
+                f"line {number}: VAT {_text(line.vat_amount)} in WooCommerce, "
+                f"{_text(booked.vat_amount)} in Exact"
             )
     return None
 
@@ -350,13 +351,13 @@ def vat_code_table(reconciliation: Reconciliation) -> str:
     )
     rows = [
         f"| {row.currency} | {row.vat_code} "
-        f"| {row.woocommerce.amount_excl_vat} | {row.exact.amount_excl_vat} "
+        f"| {_text(row.woocommerce.amount_excl_vat)} | {_text(row.exact.amount_excl_vat)} "
         f"| {_signed(row.exact.amount_excl_vat - row.woocommerce.amount_excl_vat)} "
-        f"| {row.woocommerce.vat_amount} | {row.exact.vat_amount} "
+        f"| {_text(row.woocommerce.vat_amount)} | {_text(row.exact.vat_amount)} "
         f"| {_signed(row.exact.vat_amount - row.woocommerce.vat_amount)} "
-        f"| {row.woocommerce.shipping} / {row.exact.shipping} "
-        f"| {row.woocommerce.discounts} / {row.exact.discounts} "
-        f"| {row.woocommerce.credits} / {row.exact.credits} "
+        f"| {_text(row.woocommerce.shipping)} / {_text(row.exact.shipping)} "
+        f"| {_text(row.woocommerce.discounts)} / {_text(row.exact.discounts)} "
+        f"| {_text(row.woocommerce.credits)} / {_text(row.exact.credits)} "
         f"| {row.woocommerce.documents} / {row.exact.documents} |"
         for row in reconciliation.by_vat_code
     ]
@@ -381,8 +382,14 @@ def differences_table(differences: Sequence[BookingDifference]) -> str:
 
 
 def _amount(value: Decimal | None) -> str:
-    return "—" if value is None else str(value)
+    return "—" if value is None else _text(value)
 
 
 def _signed(value: Decimal) -> str:
-    return "0" if not value else f"{value:+}"
+    return "0" if not value else ("+" if value > 0 else "") + _text(value)
+
+
+def _text(value: Decimal) -> str:
+    """Cents as people write them (10.00, not 10.0 or 10.000000); finer amounts in full."""
+    cents = value.quantize(CENT)
+    return str(cents if cents == value else value.normalize())

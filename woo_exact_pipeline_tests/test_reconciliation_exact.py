@@ -1,0 +1,213 @@
+"""The reconciliation end to end: a day of the sandbox shop booked by the loader, read back
+from the Exact sandbox over HTTP and compared; then Exact is tampered with over its API."""
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import dagster as dg
+import pytest
+from sqlalchemy import Engine
+
+from woo_exact_pipeline.bookkeeping.model import AccountingEvent
+from woo_exact_pipeline.config import SyncConfig, load_config
+from woo_exact_pipeline.definitions import defs
+from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
+from woo_exact_pipeline.defs.exact.assets import exact_bookings, exact_reference_data
+from woo_exact_pipeline.defs.exact.reconciliation import (
+    AGREE,
+    exact_reconciliation,
+    reconciliation_summary,
+)
+from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooCommerceApi
+from woo_exact_pipeline.defs.settings import SHOP
+from woo_exact_pipeline.defs.woocommerce.assets import woo_customers, woo_orders
+from woo_exact_pipeline.exact.client import ExactClient
+from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
+from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
+from woo_exact_pipeline.store.database import open_sync_database
+from woo_exact_pipeline.store.journal import load_partition_events
+from woo_exact_pipeline_tests.exact_client_support import (
+    SECRET_KEY,
+    environment,
+    store_sandbox_tokens,
+)
+
+DAY = "2026-10-16"  # euros only, with refunds: all of it can be booked
+MIXED_DAY = "2026-10-20"  # also an order in dollars, which the administration does not book
+
+
+@pytest.fixture
+def exact() -> Iterator[ExactSandbox]:
+    sandbox = start_exact_sandbox(minute_limit=100_000)
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def engine(database_url: str, exact: ExactSandbox) -> Iterator[Engine]:
+    engine = open_sync_database(database_url)
+    store_sandbox_tokens(exact, engine)
+    yield engine
+    engine.dispose()
+
+
+def settings_for(exact: ExactSandbox) -> SyncConfig:
+    base = load_config()
+    return base.model_copy(
+        update={
+            "exact": base.exact.model_copy(
+                update={"base_url": exact.base_url, "division": exact.division}
+            )
+        }
+    )
+
+
+def resources(woo: WooSandbox, exact: ExactSandbox, url: str, settings: SyncConfig) -> dict:
+    return {
+        "settings": settings,
+        "woocommerce": WooCommerceApi(
+            shop_url=woo.url, consumer_key=woo.consumer_key, consumer_secret=woo.consumer_secret
+        ),
+        "exact": ExactOnline(
+            client_id=exact.client_id,
+            client_secret=exact.client_secret,
+            token_encryption_key=SECRET_KEY,
+        ),
+        "sync_database": SyncDatabase(url=url),
+    }
+
+
+def check_of(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
+    [evaluation] = [e for e in result.get_asset_check_evaluations() if e.check_name == AGREE]
+    return evaluation
+
+
+def metadata_of(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
+    [event] = result.asset_materializations_for_node("exact_reconciliation")
+    return {key: value.value for key, value in event.metadata.items()}
+
+
+def stage_and_load(
+    day: str, woo: WooSandbox, exact: ExactSandbox, url: str, instance: dg.DagsterInstance
+) -> dg.ExecuteInProcessResult:
+    """Extract and transform a day, then run what exact_load_job runs: the bookings and,
+    right after them, the reconciliation of the same day."""
+    everything = resources(woo, exact, url, settings_for(exact))
+    staged = dg.materialize(
+        [woo_orders, woo_customers, exact_journal_lines],
+        partition_key=day,
+        resources=everything,
+        instance=instance,
+    )
+    assert staged.success
+    loaded = dg.materialize(
+        [exact_reference_data, exact_bookings, exact_reconciliation],
+        partition_key=day,
+        resources=everything,
+        selection=[exact_bookings, exact_reconciliation],
+        instance=instance,
+    )
+    assert loaded.success
+    return loaded
+
+
+def day_events(engine: Engine, day: str) -> list[AccountingEvent]:
+    with engine.connect() as connection:
+        return load_partition_events(connection, SHOP, date.fromisoformat(day))
+
+
+def test_a_booked_day_agrees_and_a_duplicate_posted_in_exact_fails_the_check(
+    woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
+) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    loaded = stage_and_load(DAY, woocommerce_sandbox, exact, database_url, instance)
+    events = day_events(engine, DAY)
+    assert {event.kind for event in events} == {"sale", "credit"}
+    agreed = metadata_of(loaded)
+    assert check_of(loaded).passed, agreed["differences"]
+    assert (agreed["missing"], agreed["extra"], agreed["different"]) == (0, 0, 0)
+    assert agreed["documents_in_exact"] == agreed["events"] == len(events)
+    assert "| EUR | 2 |" in agreed["per_vat_code"]
+    # The read-back: one call for the headers and one per 60 lines, no master data calls.
+    lines = sum(len(event.lines) for event in events)
+    assert agreed["api_calls"] == 1 + -(-lines // 60)
+
+    # Someone books the first sale a second time in Exact, by hand or by another connector.
+    first_sale = next(event for event in events if event.kind == "sale")
+    with ExactClient.from_settings(
+        settings_for(exact).exact, engine, environ=environment(exact)
+    ) as client:
+        duplicate = client.post(
+            "salesentry/SalesEntries",
+            {
+                "Journal": "70",
+                "Customer": exact.seeded_id("account", "2"),
+                "EntryDate": date.fromisoformat(DAY),
+                "YourRef": first_sale.reference,
+                "Type": 20,
+                "SalesEntryLines": [
+                    {
+                        "GLAccount": exact.seeded_id("gl", "8000"),
+                        "VATCode": "2",
+                        "AmountFC": "10.00",
+                        "VATAmountFC": "2.10",
+                    }
+                ],
+            },
+        )
+
+    again = dg.materialize(
+        [exact_reconciliation],
+        partition_key=DAY,
+        resources=resources(woocommerce_sandbox, exact, database_url, settings_for(exact)),
+        instance=instance,
+    )
+    found = metadata_of(again)
+    evaluation = check_of(again)
+    assert not evaluation.passed
+    assert evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert (found["missing"], found["extra"], found["different"]) == (0, 1, 0)
+    [listed] = [
+        row
+        for row in found["differences"].splitlines()
+        if row.startswith(f"| {first_sale.reference} ")
+    ]
+    assert f"| {duplicate['EntryNumber']} |" in listed
+    assert "| 10.00 | 2.10 |" in listed
+    assert "+10.00" in found["per_vat_code"] and "+2.10" in found["per_vat_code"]
+
+    # What the demo prints: the latest reconciliation of each day.
+    summary = reconciliation_summary(instance, [DAY, "2026-10-21"])
+    assert (summary.days_agreeing, summary.days_differing, summary.days_not_reconciled) == (
+        0,
+        1,
+        1,
+    )
+    assert summary.differences == {DAY: "missing 0, extra 1, different 0"}
+
+
+def test_an_order_the_loader_held_back_is_missing_with_its_reason(
+    woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
+) -> None:
+    loaded = stage_and_load(
+        MIXED_DAY, woocommerce_sandbox, exact, database_url, dg.DagsterInstance.ephemeral()
+    )
+    in_dollars = [e.reference for e in day_events(engine, MIXED_DAY) if e.currency == "USD"]
+    assert in_dollars
+    found = metadata_of(loaded)
+    assert not check_of(loaded).passed
+    assert (found["missing"], found["extra"], found["different"]) == (len(in_dollars), 0, 0)
+    for reference in in_dollars:
+        [listed] = [
+            row for row in found["differences"].splitlines() if row.startswith(f"| {reference} ")
+        ]
+        assert "which the administration does not book in" in listed
+    # The dollars show on WooCommerce's side of the table only.
+    assert "| USD |" in found["per_vat_code"]
+
+
+def test_each_load_is_reconciled_in_the_same_run() -> None:
+    job = defs().resolve_job_def("exact_load_job")
+    assert exact_reconciliation.key in job.asset_layer.executable_asset_keys
+    assert exact_bookings.key in job.asset_layer.executable_asset_keys
