@@ -52,12 +52,12 @@ def engine(database_url: str, exact: ExactSandbox) -> Iterator[Engine]:
     engine.dispose()
 
 
-def settings_for(exact: ExactSandbox) -> SyncConfig:
+def settings_for(exact: ExactSandbox, **changes: Any) -> SyncConfig:
     base = load_config()
     return base.model_copy(
         update={
             "exact": base.exact.model_copy(
-                update={"base_url": exact.base_url, "division": exact.division}
+                update={"base_url": exact.base_url, "division": exact.division, **changes}
             )
         }
     )
@@ -89,11 +89,16 @@ def metadata_of(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
 
 
 def stage_and_load(
-    day: str, woo: WooSandbox, exact: ExactSandbox, url: str, instance: dg.DagsterInstance
+    day: str,
+    woo: WooSandbox,
+    exact: ExactSandbox,
+    url: str,
+    instance: dg.DagsterInstance,
+    settings: SyncConfig | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Extract and transform a day, then run what exact_load_job runs: the bookings and,
     right after them, the reconciliation of the same day."""
-    everything = resources(woo, exact, url, settings_for(exact))
+    everything = resources(woo, exact, url, settings or settings_for(exact))
     staged = dg.materialize(
         [woo_orders, woo_customers, exact_journal_lines],
         partition_key=day,
@@ -185,6 +190,37 @@ def test_a_booked_day_agrees_and_a_duplicate_posted_in_exact_fails_the_check(
         1,
     )
     assert summary.differences == {DAY: "missing 0, extra 1, different 0"}
+
+
+@pytest.mark.parametrize(
+    ("insertion_type", "invoice_status"),
+    [
+        ("sales_invoice", "draft"),
+        ("sales_invoice", "processed"),
+        ("direct_sales_invoice", "processed"),
+        ("sales_order", "draft"),
+    ],
+)
+def test_invoices_and_orders_are_read_back_and_agree(
+    woocommerce_sandbox: WooSandbox,
+    exact: ExactSandbox,
+    database_url: str,
+    engine: Engine,
+    insertion_type: str,
+    invoice_status: str,
+) -> None:
+    settings = settings_for(
+        exact,
+        insertion_type=insertion_type,
+        invoice_status=invoice_status,
+        create_missing_items=True,
+    )
+    loaded = stage_and_load(
+        DAY, woocommerce_sandbox, exact, database_url, dg.DagsterInstance.ephemeral(), settings
+    )
+    found = metadata_of(loaded)
+    assert check_of(loaded).passed, found["differences"]
+    assert found["documents_in_exact"] == found["events"] == len(day_events(engine, DAY))
 
 
 def test_an_order_the_loader_held_back_is_missing_with_its_reason(
