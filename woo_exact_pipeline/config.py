@@ -35,6 +35,12 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "WOO_EXACT_SECRET_KEY": "Fernet key that encrypts the stored Exact tokens",
     "WOO_EXACT_DATABASE_URL": "Sync database URL (optional; default a SQLite file in .woo_exact/)",
     "WOO_EXACT_CONFIG": "Path of sync.yaml (optional; default ./sync.yaml)",
+    "WOO_EXACT_SMTP_HOST": "SMTP server that sends alert e-mails (with alerts.email.to)",
+    "WOO_EXACT_SMTP_PORT": "Port of that SMTP server (optional; default 587)",
+    "WOO_EXACT_SMTP_USER": "User name at that SMTP server (optional; none: no login)",
+    "WOO_EXACT_SMTP_PASSWORD": "Password at that SMTP server (optional)",
+    "WOO_EXACT_SLACK_TOKEN": "Slack bot token (xoxb-...) that posts alerts (with alerts.slack.channel)",
+    "WOO_EXACT_WEBHOOK_SECRET": "Secret that signs alert webhooks (HMAC-SHA256, with alerts.webhook.url)",
 }
 
 OrderStatus = Literal[
@@ -300,10 +306,110 @@ class AutomationSettings(_Settings):
     )
 
 
+class EmailAlerts(_Settings):
+    to: list[str] = Field(
+        default=[],
+        description=(
+            "Addresses alerts are e-mailed to (empty: no e-mail); the SMTP server comes from "
+            "WOO_EXACT_SMTP_*"
+        ),
+    )
+    sender: str | None = Field(
+        default=None, description="From address of alert e-mails (required with `to`)"
+    )
+    starttls: bool = Field(
+        default=True,
+        description="Encrypt the SMTP connection with STARTTLS (switch off only for a local relay)",
+    )
+
+    @field_validator("to", "sender")
+    @classmethod
+    def _addresses(cls, value: list[str] | str | None) -> list[str] | str | None:
+        for address in [value] if isinstance(value, str) else value or []:
+            if "@" not in address:
+                raise ValueError(f"{address!r} is not an e-mail address")
+        return value
+
+    @model_validator(mode="after")
+    def _sender_with_recipients(self) -> EmailAlerts:
+        if self.to and self.sender is None:
+            raise ValueError("sender is required when alerts are e-mailed (to: is set)")
+        return self
+
+
+class SlackAlerts(_Settings):
+    channel: str | None = Field(
+        default=None,
+        description=(
+            "Slack channel alerts are posted to, e.g. #webshop (empty: no Slack); the bot token "
+            "comes from WOO_EXACT_SLACK_TOKEN"
+        ),
+    )
+    api_url: str = Field(
+        default="https://slack.com/api/", description="Address of Slack's Web API"
+    )
+
+
+class WebhookAlerts(_Settings):
+    url: str | None = Field(
+        default=None,
+        description=(
+            "Address alerts are POSTed to as JSON, signed with WOO_EXACT_WEBHOOK_SECRET "
+            "(header X-Woo-Exact-Signature: sha256=<HMAC of the body>; empty: no webhook)"
+        ),
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not a web address starting with https://")
+        return value
+
+
+class AlertSettings(_Settings):
+    email: EmailAlerts = Field(default=EmailAlerts(), description="Alerts by e-mail")
+    slack: SlackAlerts = Field(default=SlackAlerts(), description="Alerts in Slack")
+    webhook: WebhookAlerts = Field(default=WebhookAlerts(), description="Alerts as a webhook")
+    bookings_due_by: time = Field(
+        default=time(6, 0),
+        description=(
+            "Shop time by which yesterday must be fully booked in Exact (the freshness check "
+            "on exact_bookings)"
+        ),
+    )
+    order_problem_hours: float = Field(
+        default=24,
+        gt=0,
+        description="Alert on orders that stay quarantined or refused by Exact longer than this",
+    )
+    exact_login_warning_days: int = Field(
+        default=7,
+        ge=1,
+        le=29,
+        description="Warn this many days before the Exact login expires after 30 idle days",
+    )
+    missed_tick_minutes: int = Field(
+        default=30,
+        ge=5,
+        description=(
+            "Alert when the change sensor has not ticked successfully for this long, or the "
+            "nightly sweep is this much overdue"
+        ),
+    )
+    daily_digest: bool = Field(
+        default=False, description="Send one message a day with yesterday's figures"
+    )
+    daily_digest_time: time = Field(
+        default=time(7, 0), description="Shop time at which the daily digest is sent"
+    )
+
+
 class SyncConfig(_Settings):
     woocommerce: WooCommerceSettings
     exact: ExactSettings
     automation: AutomationSettings = AutomationSettings()
+    alerts: AlertSettings = AlertSettings()
 
 
 class ConfigError(Exception):
