@@ -42,6 +42,8 @@ def config_option(command: _Command) -> _Command:
 def day_option(name: str, help: str, *, required: bool) -> Callable[[_Command], _Command]:
     return click.option(
         name,
+        # "--from" is a Python keyword: the parameter is from_ (and to_, to match).
+        f"{name.lstrip('-')}_",
         type=click.DateTime(formats=["%Y-%m-%d"]),
         metavar="YYYY-MM-DD",
         required=required,
@@ -283,7 +285,7 @@ def demo(days: int, orders_per_day: int, serve: bool) -> None:
     help="Post nothing: show what would be booked, what is booked already, what waits and "
     "what is quarantined or held back, with the reasons.",
 )
-def sync(config_path: Path | None, from_: datetime, to: datetime, dry_run: bool) -> None:
+def sync(config_path: Path | None, from_: datetime, to_: datetime, dry_run: bool) -> None:
     """Extract, transform and book a range of days through the Dagster definitions.
 
     Runs are recorded in the Dagster instance of $DAGSTER_HOME when it is set. Exits with 1
@@ -295,7 +297,7 @@ def sync(config_path: Path | None, from_: datetime, to: datetime, dry_run: bool)
     from woo_exact_pipeline.woocommerce.client import WooCommerceError
 
     settings = settings_from(config_path)
-    first, last = from_.date(), to.date()
+    first, last = from_.date(), to_.date()
     try:
         if dry_run:
             preview = dry_run_range(settings, first, last, _progress)
@@ -305,6 +307,8 @@ def sync(config_path: Path | None, from_: datetime, to: datetime, dry_run: bool)
     except (SyncSetupError, ExactError, WooCommerceError) as error:
         raise click.ClickException(str(error)) from None
     click.echo("\n".join(result.report.lines()))
+    done = [f"{n} {status.replace('_', ' ')}" for status, n in result.outcomes.items() if n]
+    click.echo(f"This sync:                {', '.join(done) or 'nothing to book'}")
     for title, problems in (
         (
             "Failed (Exact refused them, or its answer was lost; retried on the next sync):",
@@ -402,7 +406,7 @@ def mappings_suggest(config_path: Path | None) -> None:
 @config_option
 @day_option("--from", "First day to show", required=False)
 @day_option("--to", "Last day to show", required=False)
-def status(config_path: Path | None, from_: datetime | None, to: datetime | None) -> None:
+def status(config_path: Path | None, from_: datetime | None, to_: datetime | None) -> None:
     """Per day: orders extracted, events booked, to book, pending, failed, waiting and
     quarantined, and the last sync, from the sync database."""
     from urllib.parse import urlsplit
@@ -413,8 +417,8 @@ def status(config_path: Path | None, from_: datetime | None, to: datetime | None
     settings = settings_from(config_path)
     shop = urlsplit(settings.woocommerce.shop_url).netloc
     days = (
-        (from_.date() if from_ else date.min, to.date() if to else date.max)
-        if from_ or to
+        (from_.date() if from_ else date.min, to_.date() if to_ else date.max)
+        if from_ or to_
         else None
     )
     engine = open_sync_database()

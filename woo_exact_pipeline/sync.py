@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from typing import Any
 
 from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.exact.booking import BookingOutcome
+from woo_exact_pipeline.exact.sync_log import COUNTED as SYNC_LOG_STATUSES
 from woo_exact_pipeline.report import DryRunReport, SyncReport, read_report
 
 #: At most this many days per extract-and-transform run (the assets' backfill policy).
@@ -32,6 +34,9 @@ RANGE_DAYS = 31
 #: Sync-log statuses that make `woo-exact sync` fail: Exact refused the event, or its answer
 #: was lost. Waiting, quarantined and held-back events wait for a person, not for a retry.
 FAILED_STATUSES = ("failed", "outcome_unknown")
+#: The runs log warnings and errors only: the progress bars and the summary tell the rest,
+#: and every event stays in the Dagster instance.
+QUIET_RUNS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 #: Shows progress of one stage: called with a label and the number of steps, it gives a
 #: context manager around a function that advances by a number of steps.
@@ -45,6 +50,8 @@ class SyncSetupError(Exception):
 @dataclass(frozen=True)
 class SyncResult:
     report: SyncReport
+    #: What this sync's loads did, per sync-log status (booked, already_booked, failed, ...).
+    outcomes: Counter[str]
     #: Events Exact refused or did not answer for, in this sync, with the reason.
     failed: list[str]
     #: Days not loaded (their journal lines do not balance) and runs that failed, with why.
@@ -80,7 +87,7 @@ def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> S
         for day in days
         if day not in loaded_days and not any(line.startswith(day) for line in not_loaded)
     ]
-    api_calls, failed = 0, []
+    api_calls, failed, outcomes = 0, [], Counter[str]()
     with stage("Load into Exact", len(requests)) as advance:
         for request in requests:
             result = _execute(
@@ -94,10 +101,11 @@ def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> S
             if not result.success:
                 not_loaded.append(f"{request.partition_key}: {_failure_reason(result)}")
                 continue
-            api_calls += sum(
-                int(event.metadata["api_calls"].value)
-                for event in result.asset_materializations_for_node("exact_bookings")
-            )
+            for event in result.asset_materializations_for_node("exact_bookings"):
+                api_calls += int(event.metadata["api_calls"].value)
+                outcomes.update(
+                    {status: int(event.metadata[status].value) for status in SYNC_LOG_STATUSES}
+                )
             failed += [f"{request.partition_key}: {line}" for line in _failed_events(result)]
 
     engine = open_sync_database()
@@ -112,7 +120,7 @@ def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> S
         )
     finally:
         engine.dispose()
-    return SyncResult(report=report, failed=failed, not_loaded=not_loaded)
+    return SyncResult(report=report, outcomes=outcomes, failed=failed, not_loaded=not_loaded)
 
 
 def dry_run_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> DryRunReport:
@@ -256,7 +264,11 @@ def _execute(
 ) -> Any:
     job = definitions.resolve_job_def(job_name)
     return job.execute_in_process(
-        instance=instance, tags=tags, partition_key=partition_key, raise_on_error=False
+        run_config=QUIET_RUNS,
+        instance=instance,
+        tags=tags,
+        partition_key=partition_key,
+        raise_on_error=False,
     )
 
 
