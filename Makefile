@@ -33,26 +33,9 @@ demo: $(INSTALLED)
 ui: $(INSTALLED)
 	$(BIN)/woo-exact demo --serve
 
-# Performance figures, one JSON line per benchmark (they measure, they never fail on a figure).
-# `make bench SIZE=small` runs every benchmark at a size that takes seconds, not minutes.
+# Performance figures: every benchmark, one JSON line, and docs/benchmarks.md. They measure;
+# none fails on a figure. `make bench SIZE=small` runs them in seconds (CI's smoke run).
 SIZE ?= full
-ifeq ($(SIZE),small)
-BENCH_ARGS_TRANSFORM := --orders 2000 --repeat 1
-BENCH_ARGS_SHOP      := --orders 2000 --pages 5
-BENCH_ARGS_EXACT     := --bookings 2000 --seconds 1
-BENCH_ARGS_CLIENT    := --calls 30
-BENCH_ARGS_PIPELINE  := --days 5 --orders-per-day 20
-else
-BENCH_ARGS_TRANSFORM := --orders 20000
-BENCH_ARGS_SHOP      := --orders 100000
-BENCH_ARGS_EXACT     := --bookings 100000
-BENCH_ARGS_CLIENT    := --calls 300
-BENCH_ARGS_PIPELINE  := --days 90 --orders-per-day 40
-endif
 
 bench: $(INSTALLED)
-	$(BIN)/python benchmarks/bookkeeping_transform.py $(BENCH_ARGS_TRANSFORM)
-	$(BIN)/python benchmarks/woocommerce_sandbox.py $(BENCH_ARGS_SHOP)
-	$(BIN)/python benchmarks/exact_sandbox.py $(BENCH_ARGS_EXACT)
-	$(BIN)/python benchmarks/exact_client.py $(BENCH_ARGS_CLIENT)
-	$(BIN)/python benchmarks/pipeline.py $(BENCH_ARGS_PIPELINE)
+	$(BIN)/python benchmarks/run_all.py $(if $(filter small,$(SIZE)),--small,)

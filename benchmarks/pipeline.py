@@ -117,6 +117,7 @@ def run(
         report = run_pipeline(lambda line: None)
         booked, api_calls = report.booked, report.api_calls
     wall = time.perf_counter() - started
+    latency = None if extract_only else change_to_booking_seconds(described)
 
     instance = dg.DagsterInstance.get()
     step_seconds: dict[str, float] = defaultdict(float)
@@ -145,10 +146,95 @@ def run(
         "woocommerce_catalogue_requests": catalogue,
         "exact_calls_per_booked_event": round(calls_per_event, 3),
         "exact_reference_data_calls": reference_calls,
+        "change_to_booking_seconds": latency,
         "bookings_per_minute_at_60_calls": round(60 / calls_per_event, 1)
         if calls_per_event
         else None,
     }
+
+
+def change_to_booking_seconds(described: dict) -> float:
+    """A new paid order in the shop, then the chain a deployment runs for it: the change
+    sensor's tick, the day's extract-and-transform run, the load sensor's tick and the load
+    run. The sensors' polling intervals (2 minutes and 30 s by default) come on top."""
+    from datetime import UTC, datetime
+
+    import dagster as dg
+    import httpx
+    from sqlalchemy import select
+
+    from woo_exact_pipeline.definitions import defs
+    from woo_exact_pipeline.store.database import open_sync_database
+    from woo_exact_pipeline.store.schema import bookings
+    from woo_exact_pipeline.woocommerce.oauth import signed_params
+
+    definitions = defs()
+    instance = dg.DagsterInstance.get()
+    shop = described["woocommerce"]
+    load_sensor = definitions.resolve_sensor_def("exact_load_sensor")
+    newest = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("exact_journal_lines")),
+        limit=1,
+        ascending=False,
+    ).records
+    load_cursor = str(newest[0].storage_id) if newest else None
+    change_cursor = datetime.now(UTC).replace(tzinfo=None, microsecond=0).isoformat()
+
+    url = f"{shop['url']}/wp-json/wc/v3/orders"
+    products = httpx.get(
+        f"{shop['url']}/wp-json/wc/v3/products",
+        params=signed_params(
+            "GET",
+            f"{shop['url']}/wp-json/wc/v3/products",
+            {"type": "simple"},
+            consumer_key=shop["consumer_key"],
+            consumer_secret=shop["consumer_secret"],
+        ),
+    ).json()
+    started = time.perf_counter()
+    created = httpx.post(
+        url,
+        params=signed_params(
+            "POST",
+            url,
+            {},
+            consumer_key=shop["consumer_key"],
+            consumer_secret=shop["consumer_secret"],
+        ),
+        json={
+            "status": "processing",
+            "line_items": [{"product_id": products[0]["id"], "quantity": 1}],
+            "billing": {"email": "latency@example.nl", "country": "NL"},
+        },
+    )
+    created.raise_for_status()
+    change = definitions.resolve_sensor_def("woo_order_changes_sensor").evaluate_tick(
+        dg.build_sensor_context(
+            instance=instance,
+            cursor=change_cursor,
+            definitions=definitions,
+            resources=definitions.resources,
+        )
+    )
+    for request in change.run_requests:
+        definitions.resolve_job_def("extract_and_transform_job").execute_in_process(
+            instance=instance, partition_key=request.partition_key, tags=dict(request.tags)
+        )
+    load = load_sensor.evaluate_tick(
+        dg.build_sensor_context(instance=instance, cursor=load_cursor, definitions=definitions)
+    )
+    for request in load.run_requests:
+        definitions.resolve_job_def("exact_load_job").execute_in_process(
+            instance=instance, partition_key=request.partition_key, tags=dict(request.tags)
+        )
+    elapsed = round(time.perf_counter() - started, 2)
+    with open_sync_database().connect() as connection:
+        status = connection.execute(
+            select(bookings.c.status).where(bookings.c.event_key == f"sale:{created.json()['id']}")
+        ).scalar()
+    if status != "booked":
+        raise RuntimeError(f"the new order was not booked (ledger: {status})")
+    return elapsed
 
 
 def backfill() -> None:
