@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from woo_exact_pipeline.bookkeeping.model import (
     AccountingEvent,
     Debtor,
+    EventKind,
     JournalLine,
     LineKind,
     VatTreatment,
@@ -44,10 +45,10 @@ def line(kind: LineKind, gl: str, vat_code: str | None, excl: str, vat: str) -> 
     )
 
 
-def event(reference: str, *lines: JournalLine, kind: str = "sale") -> AccountingEvent:
+def event(reference: str, *lines: JournalLine, kind: EventKind = "sale") -> AccountingEvent:
     total = sum((li.amount_incl_vat for li in lines), D(0))
     return AccountingEvent(
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         reference=reference,
         order_id=int(reference.split("-")[0]),
         order_number=reference.split("-")[0],
@@ -126,7 +127,7 @@ def test_a_missing_booking_is_listed_with_the_ledgers_reason() -> None:
     result = reconcile(
         events,
         [booked(events[0], 1), booked(events[2], 3)],
-        not_booked_reasons={"1002": "failed in the booking ledger: Exact refused it"},
+        ledger_notes={"1002": "failed in the booking ledger: Exact refused it"},
     )
 
     assert not result.agrees

@@ -243,6 +243,29 @@ def test_an_order_the_loader_held_back_is_missing_with_its_reason(
     assert "| USD |" in found["per_vat_code"]
 
 
+def test_bookings_exact_no_longer_holds_are_missing_with_their_entry_number(
+    woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
+) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    stage_and_load(DAY, woocommerce_sandbox, exact, database_url, instance)
+    # The same administration without the day's entries, as if they were deleted in Exact
+    # (the sandbox deletes nothing): a second sandbox, signed in to from the same database.
+    with start_exact_sandbox(minute_limit=100_000) as emptied:
+        store_sandbox_tokens(emptied, engine)
+        again = dg.materialize(
+            [exact_reconciliation],
+            partition_key=DAY,
+            resources=resources(woocommerce_sandbox, emptied, database_url, settings_for(emptied)),
+            instance=instance,
+        )
+    found = metadata_of(again)
+    events = day_events(engine, DAY)
+    assert (found["missing"], found["extra"], found["different"]) == (len(events), 0, 0)
+    assert found["differences"].count("according to the booking ledger, but not in Exact") == len(
+        events
+    )
+
+
 def test_each_load_is_reconciled_in_the_same_run() -> None:
     job = defs().resolve_job_def("exact_load_job")
     assert exact_reconciliation.key in job.asset_layer.executable_asset_keys

@@ -158,17 +158,17 @@ def reconcile(
     documents: Iterable[ExactDocument],
     *,
     rounding_vat_code: str | None = None,
-    not_booked_reasons: Mapping[str, str] | None = None,
+    ledger_notes: Mapping[str, str] | None = None,
 ) -> Reconciliation:
     """Compare a day's events with the documents Exact holds under their references.
 
     `rounding_vat_code` is what the loader sends for lines without a VAT code (sync.yaml's
-    exact.rounding_vat_code); `not_booked_reasons` (reference -> the ledger's reason) says
-    why a missing booking is missing, when the loader knows.
+    exact.rounding_vat_code); `ledger_notes` (reference -> what the booking ledger knows
+    of it) says why a missing booking is missing.
     """
     events = list(events)
     documents = list(documents)
-    reasons = not_booked_reasons or {}
+    notes = ledger_notes or {}
     by_reference: dict[str, list[ExactDocument]] = defaultdict(list)
     for document in documents:
         by_reference[document.your_ref].append(document)
@@ -193,7 +193,7 @@ def reconcile(
             )
         candidates = by_reference.get(event.reference, [])
         if not candidates:
-            reason = reasons.get(event.reference) or "not booked in Exact"
+            reason = notes.get(event.reference) or "not booked in Exact"
             missing.append(_difference("missing", event, None, f"{event.kind}: {reason}"))
             continue
         problems = [_mismatch(event, expected, document) for document in candidates]

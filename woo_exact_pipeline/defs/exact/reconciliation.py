@@ -18,7 +18,7 @@ from woo_exact_pipeline.defs.settings import SHOP, order_days
 from woo_exact_pipeline.exact.master_data import current_master_data
 from woo_exact_pipeline.exact.read_back import read_bookings
 from woo_exact_pipeline.store.journal import load_partition_events
-from woo_exact_pipeline.store.ledger import BookingLedger
+from woo_exact_pipeline.store.ledger import BookingLedger, LedgerRow
 
 AGREE = "woocommerce_and_exact_agree"
 
@@ -68,11 +68,7 @@ def exact_reconciliation(
         events,
         documents,
         rounding_vat_code=settings.exact.rounding_vat_code,
-        not_booked_reasons={
-            row.reference: f"{row.status} in the booking ledger: {row.error or 'no answer'}"
-            for row in ledger
-            if row.status != "booked"
-        },
+        ledger_notes={row.reference: _ledger_note(row) for row in ledger},
     )
     counts = {
         "events": result.events,
@@ -102,6 +98,15 @@ def exact_reconciliation(
     )
 
 
+def _ledger_note(row: LedgerRow) -> str:
+    if row.status == "booked":
+        return (
+            f"booked as {row.exact_number or row.exact_id} according to the booking ledger, "
+            "but not in Exact (deleted there?)"
+        )
+    return f"{row.status} in the booking ledger: {row.error or 'no answer from Exact yet'}"
+
+
 @dataclass(frozen=True)
 class ReconciliationSummary:
     days_agreeing: int
@@ -128,7 +133,7 @@ def reconciliation_summary(
             materialization = record.asset_materialization
             if record.partition_key in wanted and materialization is not None:
                 latest[record.partition_key] = {
-                    name: int(materialization.metadata[name].value)  # type: ignore[arg-type]
+                    name: int(str(materialization.metadata[name].value))
                     for name in ("missing", "extra", "different")
                 }
         if not page.has_more or not page.records:
