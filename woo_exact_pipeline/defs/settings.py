@@ -11,11 +11,13 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from woo_exact_pipeline.config import SyncConfig, load_config
+from woo_exact_pipeline.store.staging import shop_day
 
 SETTINGS: SyncConfig = load_config()
 
 #: The shop's key in the sync database's tables.
 SHOP = urlsplit(SETTINGS.woocommerce.shop_url).netloc
+SHOP_TIME_ZONE = ZoneInfo(SETTINGS.woocommerce.time_zone)
 
 #: One partition per day in the shop's time zone, from the export start, today included
 #: (end_offset=1) so intra-day changes are booked the same day.
@@ -34,5 +36,4 @@ def day_bounds_gmt(partition_key: str) -> tuple[datetime, datetime]:
 
 def partition_key_of(created_gmt: datetime) -> str:
     """The partition (shop-local creation day) that owns an order created at this GMT time."""
-    moment = created_gmt if created_gmt.tzinfo else created_gmt.replace(tzinfo=UTC)
-    return moment.astimezone(ZoneInfo(SETTINGS.woocommerce.time_zone)).date().isoformat()
+    return shop_day(created_gmt, SHOP_TIME_ZONE).isoformat()

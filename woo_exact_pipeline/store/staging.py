@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from woo_exact_pipeline.store.schema import (
@@ -25,6 +26,77 @@ Record = dict[str, Any]
 def parse_gmt(value: str) -> datetime:
     """WooCommerce's `date_*_gmt` strings are naive ISO times in GMT; kept naive here."""
     return datetime.fromisoformat(value.rstrip("Z")).replace(tzinfo=None)
+
+
+def shop_day(created_gmt: datetime, time_zone: ZoneInfo) -> date:
+    """The shop-local day of a GMT moment: the partition that owns an order created then."""
+    moment = created_gmt if created_gmt.tzinfo else created_gmt.replace(tzinfo=UTC)
+    return moment.astimezone(time_zone).date()
+
+
+class RangeStaging:
+    """Stages a range of days from pages of orders, each order under its own creation day.
+
+    Pages are written in short transactions as they arrive (memory stays one page), refunds
+    follow in bulk, and `finish` drops what the shop no longer returned for these days.
+    """
+
+    def __init__(self, engine: Engine, shop: str, days: Sequence[date], time_zone: ZoneInfo):
+        self._engine = engine
+        self._shop = shop
+        self._zone = time_zone
+        self._order_ids: dict[date, list[int]] = {day: [] for day in days}
+        self._refund_ids: dict[date, list[int]] = {day: [] for day in days}
+        self._day_of_refunded_order: dict[int, date] = {}
+        #: Id and refund totals of the refunded orders: what `client.refunds` needs.
+        self.refunded_orders: list[Record] = []
+
+    def save_orders(self, orders: Sequence[Record]) -> None:
+        by_day: dict[date, list[Record]] = {}
+        for order in orders:
+            day = shop_day(parse_gmt(order["date_created_gmt"]), self._zone)
+            by_day.setdefault(day, []).append(order)
+            if order.get("refunds"):
+                self._day_of_refunded_order[order["id"]] = day
+                self.refunded_orders.append({"id": order["id"], "refunds": order["refunds"]})
+        with self._engine.begin() as connection:
+            for day, day_orders in by_day.items():
+                save_orders(connection, self._shop, day, day_orders)
+                self._order_ids[day] += [order["id"] for order in day_orders]
+
+    def save_refunds(self, refunds: Sequence[Record]) -> None:
+        with self._engine.begin() as connection:
+            for refund in refunds:
+                day = self._day_of_refunded_order[refund["parent_id"]]
+                save_refunds(connection, self._shop, day, [refund])
+                self._refund_ids[day].append(refund["id"])
+
+    def finish(self) -> StagedRange:
+        removed = 0
+        with self._engine.begin() as connection:
+            for day, order_ids in self._order_ids.items():
+                removed += forget_unseen(
+                    connection, self._shop, day, order_ids, self._refund_ids[day]
+                )
+            counts = [
+                count
+                for day in self._order_ids
+                for count in partition_status_counts(connection, self._shop, day)
+            ]
+        return StagedRange(
+            orders=sum(len(ids) for ids in self._order_ids.values()),
+            refunds=sum(len(ids) for ids in self._refund_ids.values()),
+            removed=removed,
+            status_counts=counts,
+        )
+
+
+@dataclass(frozen=True)
+class StagedRange:
+    orders: int
+    refunds: int
+    removed: int  # rows of orders and refunds the shop no longer returned
+    status_counts: list[StatusCount]
 
 
 def forget_unseen(

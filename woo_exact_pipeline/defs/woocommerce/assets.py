@@ -8,7 +8,7 @@ import dagster as dg
 
 from woo_exact_pipeline.defs.errors import shop_owner_errors
 from woo_exact_pipeline.defs.resources import SyncDatabase, WooCommerceApi
-from woo_exact_pipeline.defs.settings import SHOP, day_bounds_gmt, order_days, partition_key_of
+from woo_exact_pipeline.defs.settings import SHOP, SHOP_TIME_ZONE, day_bounds_gmt, order_days
 from woo_exact_pipeline.store import staging
 from woo_exact_pipeline.store.cursors import read_cursor, write_cursor
 
@@ -36,58 +36,30 @@ PREVIEW_ROWS = 10
 def woo_orders(
     context: dg.AssetExecutionContext, woocommerce: WooCommerceApi, sync_database: SyncDatabase
 ) -> dg.MaterializeResult:
-    engine = sync_database.engine()
-    days = [date.fromisoformat(key) for key in context.partition_keys]
-    start = day_bounds_gmt(context.partition_keys[0])[0]
-    end = day_bounds_gmt(context.partition_keys[-1])[1]
-    order_ids: dict[date, list[int]] = {day: [] for day in days}
-    refunded: list[dict] = []  # id and refund stubs of refunded orders, fetched in bulk below
+    keys = context.partition_keys
+    staged = staging.RangeStaging(
+        sync_database.engine(), SHOP, [date.fromisoformat(key) for key in keys], SHOP_TIME_ZONE
+    )
     preview: list[dict] = []
     with shop_owner_errors(), woocommerce.client(notify=context.log.warning) as client:
-        # One paged read for the whole range, each order stored under its own day: a range
-        # of 31 days costs about one request per 100 orders, not three requests a day.
-        for orders in client.orders_created_between(start, end):
-            with engine.begin() as connection:
-                for day, day_orders in _by_day(orders).items():
-                    staging.save_orders(connection, SHOP, day, day_orders)
-                    order_ids[day] += [order["id"] for order in day_orders]
-            refunded += [
-                {"id": o["id"], "refunds": o["refunds"], "day": o["date_created_gmt"]}
-                for o in orders
-                if o.get("refunds")
-            ]
+        # One paged read for the whole range: a run of 31 days costs about one request per
+        # 100 orders, not three requests a day.
+        for orders in client.orders_created_between(
+            day_bounds_gmt(keys[0])[0], day_bounds_gmt(keys[-1])[1]
+        ):
+            staged.save_orders(orders)
             preview += orders[: PREVIEW_ROWS - len(preview)]
-        refunds = client.refunds(refunded)
+        staged.save_refunds(client.refunds(staged.refunded_orders))
         requests = client.request_count
-    day_of_order = {o["id"]: _day_of(o["day"]) for o in refunded}
-    refund_ids: dict[date, list[int]] = {day: [] for day in days}
-    with engine.begin() as connection:
-        for refund in refunds:
-            day = day_of_order[refund["parent_id"]]
-            staging.save_refunds(connection, SHOP, day, [refund])
-            refund_ids[day].append(refund["id"])
-    removed = 0
-    with engine.begin() as connection:
-        for day in days:
-            removed += staging.forget_unseen(connection, SHOP, day, order_ids[day], refund_ids[day])
-    extracted_orders = sum(len(ids) for ids in order_ids.values())
-    extracted_refunds = len(refunds)
-    with engine.connect() as connection:
-        counts = [
-            count
-            for partition_key in context.partition_keys
-            for count in staging.partition_status_counts(
-                connection, SHOP, date.fromisoformat(partition_key)
-            )
-        ]
+    summary = staged.finish()
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": extracted_orders,
-            "refunds": extracted_refunds,
-            "orders removed since the last extraction": removed,
+            "dagster/row_count": summary.orders,
+            "refunds": summary.refunds,
+            "orders removed since the last extraction": summary.removed,
             "api_requests": requests,
-            "orders by status": dg.MetadataValue.md(_status_table(counts)),
-            "revenue (orders in any status)": _revenue_text(counts),
+            "orders by status": dg.MetadataValue.md(_status_table(summary.status_counts)),
+            "revenue (orders in any status)": _revenue_text(summary.status_counts),
             "preview": dg.MetadataValue.md(_order_preview(preview)),
         }
     )
@@ -206,18 +178,6 @@ def woo_tax_rates(
             ),
         }
     )
-
-
-def _day_of(created_gmt: str) -> date:
-    return date.fromisoformat(partition_key_of(staging.parse_gmt(created_gmt)))
-
-
-def _by_day(orders: list[dict]) -> dict[date, list[dict]]:
-    """Orders grouped by the shop-local day they were created on (their partition)."""
-    grouped: dict[date, list[dict]] = {}
-    for order in orders:
-        grouped.setdefault(_day_of(order["date_created_gmt"]), []).append(order)
-    return grouped
 
 
 def _status_table(counts: list[staging.StatusCount]) -> str:
