@@ -64,13 +64,14 @@ class SyncResult:
 
 def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> SyncResult:
     """Extract, transform and load the days `first`..`last` (inclusive)."""
+    definitions, days = _definitions_for(settings, first, last)
+
     import dagster as dg
 
     from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
     from woo_exact_pipeline.defs.settings import SHOP
     from woo_exact_pipeline.store.database import open_sync_database
 
-    definitions, days = _definitions_for(settings, first, last)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else _ephemeral()
     # Loading follows the load sensor from the newest journal lines before this sync on.
     newest = instance.fetch_materializations(
@@ -125,6 +126,8 @@ def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> S
 
 def dry_run_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> DryRunReport:
     """Extract and transform `first`..`last`, then say what loading them would do."""
+    definitions, days = _definitions_for(settings, first, last)
+
     from woo_exact_pipeline.defs.settings import SHOP
     from woo_exact_pipeline.exact.booking import ExactLoader
     from woo_exact_pipeline.exact.client import ExactClient
@@ -133,7 +136,6 @@ def dry_run_range(settings: SyncConfig, first: date, last: date, stage: Stage) -
     from woo_exact_pipeline.store.journal import all_problems, load_partition_events
     from woo_exact_pipeline.store.ledger import BookingLedger
 
-    definitions, days = _definitions_for(settings, first, last)
     not_transformed = _prepare_and_transform(definitions, _ephemeral(), days, stage)
     if not_transformed:
         raise SyncSetupError("\n".join(not_transformed))

@@ -51,12 +51,15 @@ class Cli:
             timeout=300,
         )
 
-    def write_settings(self, **exact_changes: Any) -> None:
-        """sync.yaml for the sandboxes, with these changes to its exact: section."""
+    def write_settings(
+        self, woocommerce: dict[str, Any] | None = None, **exact_changes: Any
+    ) -> None:
+        """sync.yaml for the sandboxes, with these changes to its woocommerce: and exact:."""
         settings = yaml.safe_load(TEST_SETTINGS.read_text(encoding="utf-8"))
         settings["woocommerce"] |= {
             "shop_url": self.woo.url,
             "export_orders_from": date.fromordinal(LAST_DAY.toordinal() - DAYS + 1),
+            **(woocommerce or {}),
         }
         settings["exact"] |= {
             "base_url": self.exact.base_url,
@@ -67,8 +70,8 @@ class Cli:
         self.config.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
 
 
-@pytest.fixture
-def cli(tmp_path: Path, database_url: str) -> Iterator[Cli]:
+@pytest.fixture(name="cli")
+def cli_fixture(tmp_path: Path, database_url: str) -> Iterator[Cli]:
     """A small shop of its own (3 days up to LAST_DAY) and a fresh administration."""
     with start_woocommerce_sandbox(seed=7, days=DAYS, orders_per_day=6, end_date=LAST_DAY) as woo:
         exact = start_exact_sandbox(minute_limit=100_000)

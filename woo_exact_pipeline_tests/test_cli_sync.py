@@ -4,7 +4,7 @@ run as a process of its own (see cli_support)."""
 import re
 from collections import Counter
 
-from woo_exact_pipeline_tests.cli_support import Cli, cli  # noqa: F401  (the fixture)
+from woo_exact_pipeline_tests.cli_support import Cli, cli_fixture  # noqa: F401
 
 FIRST, LAST = "2026-11-08", "2026-11-09"
 
