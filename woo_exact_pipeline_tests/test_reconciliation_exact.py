@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 import dagster as dg
+import httpx
 import pytest
 from sqlalchemy import Engine
 
@@ -22,7 +23,10 @@ from woo_exact_pipeline.defs.exact.reconciliation import (
 from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooCommerceApi
 from woo_exact_pipeline.defs.settings import SHOP
 from woo_exact_pipeline.defs.woocommerce.assets import woo_customers, woo_orders
+from woo_exact_pipeline.exact import read_back
 from woo_exact_pipeline.exact.client import ExactClient
+from woo_exact_pipeline.exact.master_data import load_master_data
+from woo_exact_pipeline.exact.read_back import read_bookings
 from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
 from woo_exact_pipeline.store.database import open_sync_database
@@ -241,6 +245,45 @@ def test_an_order_the_loader_held_back_is_missing_with_its_reason(
         assert "which the administration does not book in" in listed
     # The dollars show on WooCommerce's side of the table only.
     assert "| USD |" in found["per_vat_code"]
+
+
+def test_many_references_are_read_in_chunks_that_lose_none(
+    woocommerce_sandbox: WooSandbox,
+    exact: ExactSandbox,
+    database_url: str,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stage_and_load(DAY, woocommerce_sandbox, exact, database_url, dg.DagsterInstance.ephemeral())
+    settings = settings_for(exact)
+    booked = {event.reference for event in day_events(engine, DAY)}
+    # References nobody booked, sorted around the real ones: five pages of references.
+    unbooked = {f"{prefix}-{n:026d}" for prefix in ("0000", "9999") for n in range(150)}
+    with ExactClient.from_settings(settings.exact, engine, environ=environment(exact)) as client:
+        master = load_master_data(engine, exact.division)
+        once = read_bookings(client, master, "sales_entry", "70", booked)
+        calls_for_the_day = client.calls_made
+        documents = read_bookings(client, master, "sales_entry", "70", booked | unbooked)
+        calls_with_unbooked = client.calls_made - calls_for_the_day
+    assert sorted(d.your_ref for d in documents) == sorted(d.your_ref for d in once)
+    assert {d.your_ref for d in documents} == booked
+    # 321 references, at most 60 a call: 6 header calls, the lines as before.
+    assert calls_with_unbooked == calls_for_the_day - 1 + 6
+
+    # Where the URL limit rather than the page ends a chunk, nothing is lost either.
+    monkeypatch.setattr(read_back, "MAX_URL_LENGTH", 1_500)
+    urls: list[str] = []
+    recording = httpx.Client(
+        event_hooks={"request": [lambda request: urls.append(str(request.url))]}
+    )
+    with ExactClient.from_settings(
+        settings.exact, engine, environ=environment(exact), http_client=recording
+    ) as client:
+        shorter = read_bookings(client, master, "sales_entry", "70", booked | unbooked)
+    header_calls = [url for url in urls if "/salesentry/SalesEntries?" in url]
+    assert len(header_calls) > 6
+    assert all(len(url) <= 1_500 for url in header_calls)
+    assert sorted(d.your_ref for d in shorter) == sorted(d.your_ref for d in once)
 
 
 def test_bookings_exact_no_longer_holds_are_missing_with_their_entry_number(
