@@ -122,16 +122,19 @@ def reconciliation_summary(
     """The latest reconciliation of each of these days, as recorded in the Dagster instance."""
     latest: dict[str, dict[str, int]] = {}
     after: int | None = None
-    wanted = set(partition_keys)
     while True:
         page = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=exact_reconciliation.key, after_storage_id=after),
+            dg.AssetRecordsFilter(
+                asset_key=exact_reconciliation.key,
+                asset_partitions=partition_keys,
+                after_storage_id=after,
+            ),
             limit=1000,
             ascending=True,
         )
         for record in page.records:
             materialization = record.asset_materialization
-            if record.partition_key in wanted and materialization is not None:
+            if record.partition_key is not None and materialization is not None:
                 latest[record.partition_key] = {
                     name: int(str(materialization.metadata[name].value))
                     for name in ("missing", "extra", "different")
@@ -147,6 +150,6 @@ def reconciliation_summary(
     return ReconciliationSummary(
         days_agreeing=len(latest) - len(differing),
         days_differing=len(differing),
-        days_not_reconciled=len(wanted - set(latest)),
+        days_not_reconciled=len(set(partition_keys) - set(latest)),
         differences=differing,
     )
