@@ -1,0 +1,162 @@
+"""What the Dagster instance knows, in the shapes the alert rules take."""
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+
+import dagster as dg
+from dagster._core.scheduler.instigation import TickStatus
+
+from woo_exact_pipeline.alerts.rules import CheckOutcome, DayProgress
+from woo_exact_pipeline.alerts.sources import DayLedger
+
+#: How many recent evaluations per check a tick looks at (days beyond keep their state).
+CHECK_HISTORY = 200
+TICK_HISTORY = 100
+
+
+def latest_outcomes(
+    instance: dg.DagsterInstance,
+    check: dg.AssetCheckKey,
+    lines_of: Callable[[Mapping[str, dg.MetadataValue]], tuple[str, ...]],
+) -> list[CheckOutcome]:
+    """The latest evaluation of `check` per day, oldest first, explained by `lines_of`.
+
+    The day is the evaluation's partition, else its run's, else its metadata's `day`.
+    """
+    records = [
+        record
+        for record in instance.event_log_storage.get_asset_check_execution_history(
+            check, limit=CHECK_HISTORY
+        )
+        if isinstance(record.evaluation, dg.AssetCheckEvaluation)
+    ]
+    partitions = _run_partitions(instance, {record.run_id for record in records})
+    latest: dict[str | None, CheckOutcome] = {}
+    for record in sorted(records, key=lambda r: r.id):
+        evaluation = record.evaluation
+        assert isinstance(evaluation, dg.AssetCheckEvaluation)
+        named_day = evaluation.metadata.get("day")
+        day = (
+            evaluation.partition
+            or partitions.get(record.run_id)
+            or (str(named_day.value) if named_day is not None else None)
+        )
+        latest[day] = CheckOutcome(
+            check_name=check.name,
+            day=day,
+            passed=evaluation.passed,
+            at=datetime.fromtimestamp(record.create_timestamp, UTC),
+            lines=lines_of(evaluation.metadata),
+        )
+    return sorted(latest.values(), key=lambda outcome: outcome.at)
+
+
+def bullets(name: str) -> Callable[[Mapping[str, dg.MetadataValue]], tuple[str, ...]]:
+    """The bullet lines of the markdown metadata entry `name`."""
+
+    def lines_of(metadata: Mapping[str, dg.MetadataValue]) -> tuple[str, ...]:
+        entry = metadata.get(name)
+        text = str(entry.value) if entry is not None else ""
+        stripped = (line.strip() for line in text.splitlines())
+        return tuple(line[2:] for line in stripped if line.startswith("- "))
+
+    return lines_of
+
+
+def _run_partitions(instance: dg.DagsterInstance, run_ids: set[str]) -> dict[str, str]:
+    if not run_ids:
+        return {}
+    runs = instance.get_runs(filters=dg.RunsFilter(run_ids=list(run_ids)))
+    return {
+        run.run_id: run.tags["dagster/partition"] for run in runs if "dagster/partition" in run.tags
+    }
+
+
+def latest_materialization(
+    instance: dg.DagsterInstance, asset: str, day: str
+) -> dg.EventLogRecord | None:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[day]),
+        limit=1,
+        ascending=False,
+    ).records
+    return records[0] if records else None
+
+
+def day_progress(instance: dg.DagsterInstance, ledger: DayLedger) -> DayProgress:
+    day = ledger.day.isoformat()
+    extracted = latest_materialization(instance, "woo_orders", day)
+    transformed = latest_materialization(instance, "exact_journal_lines", day)
+    loaded = latest_materialization(instance, "exact_bookings", day)
+    held_back = 0
+    if loaded is not None and loaded.asset_materialization is not None:
+        entry = loaded.asset_materialization.metadata.get("held_back")
+        held_back = int(entry.value) if entry is not None else 0  # type: ignore[arg-type]
+    return DayProgress(
+        day=ledger.day,
+        extracted_at=_moment(extracted),
+        transformed_at=_moment(transformed),
+        loaded_at=_moment(loaded),
+        events=ledger.events,
+        booked=ledger.booked,
+        failed=ledger.failed,
+        held_back=held_back,
+    )
+
+
+def _moment(record: dg.EventLogRecord | None) -> datetime | None:
+    return datetime.fromtimestamp(record.timestamp, UTC) if record is not None else None
+
+
+def api_calls_between(
+    instance: dg.DagsterInstance, assets: Iterable[str], start: datetime, end: datetime
+) -> int:
+    """Exact API calls the materializations of `assets` recorded between start and end."""
+    total = 0
+    for asset in assets:
+        cursor: str | None = None
+        while True:
+            page = instance.fetch_materializations(
+                dg.AssetRecordsFilter(
+                    asset_key=dg.AssetKey(asset),
+                    after_timestamp=start.timestamp(),
+                    before_timestamp=end.timestamp(),
+                ),
+                limit=1000,
+                cursor=cursor,
+            )
+            for record in page.records:
+                materialization = record.asset_materialization
+                entry = materialization.metadata.get("api_calls") if materialization else None
+                total += int(entry.value) if entry is not None else 0  # type: ignore[arg-type]
+            if not page.has_more:
+                break
+            cursor = page.cursor
+    return total
+
+
+def last_good_tick(
+    instance: dg.DagsterInstance, name: str, location: str | None
+) -> tuple[bool, datetime | None, datetime | None]:
+    """(known, last successful or skipped tick, oldest tick looked at) of a sensor/schedule.
+
+    Not known: the daemon never evaluated it in this instance.
+    """
+    states = [
+        state
+        for state in instance.all_instigator_state()
+        if state.name == name
+        and (location is None or state.repository_selector.location_name == location)
+    ]
+    ticks = [
+        tick
+        for state in states
+        for tick in instance.get_ticks(
+            state.instigator_origin_id, state.selector_id, limit=TICK_HISTORY
+        )
+    ]
+    if not ticks:
+        return False, None, None
+    good = [t.timestamp for t in ticks if t.status in (TickStatus.SUCCESS, TickStatus.SKIPPED)]
+    oldest = datetime.fromtimestamp(min(t.timestamp for t in ticks), UTC)
+    return True, (datetime.fromtimestamp(max(good), UTC) if good else None), oldest

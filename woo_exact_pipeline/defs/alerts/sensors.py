@@ -1,0 +1,257 @@
+"""Alert sensors: each gathers facts from Dagster and the sync database and hands them to the
+alert book (woo_exact_pipeline.alerts), which sends one message when a problem starts and one
+when it clears, to the channels in sync.yaml."""
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+from woo_exact_pipeline.alerts.book import AlertBook, Delivery, OpenProblems
+from woo_exact_pipeline.alerts.channels import AlertDeliveryError, configured_channels
+from woo_exact_pipeline.alerts.digest import digest_notice
+from woo_exact_pipeline.alerts.model import Problem
+from woo_exact_pipeline.alerts.rules import (
+    CheckOutcome,
+    apply_check_outcomes,
+    exact_login_problem,
+    freshness_problem,
+    missed_tick_problem,
+    quarantined_order_problems,
+    reconciliation_problem,
+    run_failure_problem,
+    unbooked_day_problem,
+)
+from woo_exact_pipeline.alerts.sources import day_ledger, quarantined_orders, refresh_expires_at
+from woo_exact_pipeline.config import SyncConfig
+from woo_exact_pipeline.defs.alerts.facts import (
+    api_calls_between,
+    bullets,
+    last_good_tick,
+    latest_outcomes,
+)
+from woo_exact_pipeline.defs.alerts.freshness import BOOKED_BY_DEADLINE
+from woo_exact_pipeline.defs.exact.assets import ALL_BOOKED
+from woo_exact_pipeline.defs.exact.reconciliation import AGREE
+from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase
+from woo_exact_pipeline.defs.settings import SHOP
+
+INTERVAL_SECONDS = 60
+EXACT_ASSETS = ("exact_reference_data", "exact_bookings", "exact_reconciliation")
+UNBOOKED_CHECK = dg.AssetCheckKey(dg.AssetKey("exact_bookings"), ALL_BOOKED)
+AGREE_CHECK = dg.AssetCheckKey(dg.AssetKey("exact_reconciliation"), AGREE)
+FRESHNESS_CHECK = dg.AssetCheckKey(dg.AssetKey("exact_bookings"), BOOKED_BY_DEADLINE)
+#: The automation whose silence is alerted.
+WATCHED = ("woo_order_changes_sensor", "daily_sweep_schedule")
+
+
+def _book(source: str, settings: SyncConfig, sync_database: SyncDatabase) -> AlertBook:
+    return AlertBook(sync_database.engine(), source, configured_channels(settings), shop=SHOP)
+
+
+def _outcome(delivery: Delivery) -> str:
+    """Fail the tick when a channel failed (it is retried next tick); else say what was sent."""
+    if delivery.failures:
+        raise AlertDeliveryError("; ".join(delivery.failures))
+    sent = [f"{channel}: {notice.title}" for channel, notice in delivery.sent]
+    return "; ".join(sent) or "nothing new to tell"
+
+
+def _failure_text(context: dg.RunFailureSensorContext) -> str:
+    parts = []
+    for event in context.get_step_failure_events():
+        data = event.step_failure_data
+        if data.user_failure_data is not None and data.user_failure_data.description:
+            parts.append(data.user_failure_data.description)
+        if data.error is not None:
+            parts.append(data.error.message)
+    parts.append(context.failure_event.message or "")
+    return "\n".join(part for part in parts if part)
+
+
+@dg.run_failure_sensor(
+    name="alert_on_run_failure",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "A failed run opens an alert per job, named by its cause (Exact login lost, daily "
+        "quota spent, Exact or the shop unreachable, invalid configuration); a later "
+        "successful run of the job clears it (alert_on_run_success)."
+    ),
+)
+def alert_on_run_failure(
+    context: dg.RunFailureSensorContext,
+    settings: dg.ResourceParam[SyncConfig],
+    sync_database: SyncDatabase,
+) -> None:
+    now = datetime.now(UTC)
+    run = context.dagster_run
+    problem = run_failure_problem(run.job_name, run.run_id, _failure_text(context), now)
+    delivery = _book("runs", settings, sync_database).update(
+        now, lambda open_problems: {**open_problems, problem.key: problem}
+    )
+    context.log.info(_outcome(delivery))
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    name="alert_on_run_success",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="A successful run clears its job's run-failure alert.",
+)
+def alert_on_run_success(
+    context: dg.RunStatusSensorContext,
+    settings: dg.ResourceParam[SyncConfig],
+    sync_database: SyncDatabase,
+) -> None:
+    key = f"run_failed:{context.dagster_run.job_name}"
+
+    def clear(open_problems: OpenProblems) -> OpenProblems:
+        return {k: p for k, p in open_problems.items() if k != key}
+
+    delivery = _book("runs", settings, sync_database).update(datetime.now(UTC), clear)
+    context.log.info(_outcome(delivery))
+
+
+@dg.sensor(
+    name="alert_conditions_sensor",
+    minimum_interval_seconds=INTERVAL_SECONDS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "From the sync database and the instance: the Exact login close to (or past) its "
+        "30-day idle expiry, orders quarantined longer than alerts.order_problem_hours, and "
+        "the change sensor or the nightly sweep not having ticked."
+    ),
+)
+def alert_conditions_sensor(
+    context: dg.SensorEvaluationContext,
+    settings: dg.ResourceParam[SyncConfig],
+    sync_database: SyncDatabase,
+    exact: ExactOnline,
+) -> dg.SkipReason:
+    now = datetime.now(UTC)
+    alerts = settings.alerts
+    with sync_database.engine().connect() as connection:
+        expires = refresh_expires_at(connection, exact.client_id)
+        quarantined = quarantined_orders(connection, SHOP)
+    problems = [
+        exact_login_problem(expires, now, alerts.exact_login_warning_days),
+        *quarantined_order_problems(quarantined, alerts.order_problem_hours),
+        *_silent_automation(context, settings, now),
+    ]
+    current = {problem.key: problem for problem in problems if problem is not None}
+    delivery = _book("conditions", settings, sync_database).update(now, lambda _: current)
+    return dg.SkipReason(_outcome(delivery))
+
+
+def _silent_automation(
+    context: dg.SensorEvaluationContext, settings: SyncConfig, now: datetime
+) -> list[Problem | None]:
+    grace = timedelta(minutes=settings.alerts.missed_tick_minutes)
+    allowed = {
+        "woo_order_changes_sensor": max(
+            grace, timedelta(seconds=3 * settings.automation.change_sensor_interval_seconds)
+        ),
+        "daily_sweep_schedule": timedelta(days=1) + grace,
+    }
+    origin = context.code_location_origin
+    location = origin.location_name if origin is not None else None
+    problems: list[Problem | None] = []
+    for name in WATCHED:
+        known, last_tick, oldest = last_good_tick(context.instance, name, location)
+        if known and oldest is not None:
+            problems.append(missed_tick_problem(name, last_tick, oldest, now, allowed[name]))
+    return problems
+
+
+@dg.sensor(
+    name="alert_check_results_sensor",
+    minimum_interval_seconds=INTERVAL_SECONDS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "From asset-check results: a day whose events stay unbooked (every_event_booked) "
+        "longer than alerts.order_problem_hours, a day whose reconciliation shows a "
+        "difference (woocommerce_and_exact_agree), and yesterday not booked by the deadline "
+        "(yesterday_booked_by_deadline). A passing evaluation clears the alert."
+    ),
+)
+def alert_check_results_sensor(
+    context: dg.SensorEvaluationContext,
+    settings: dg.ResourceParam[SyncConfig],
+    sync_database: SyncDatabase,
+) -> dg.SkipReason:
+    alerts = settings.alerts
+    instance = context.instance
+    sources: list[tuple[list[CheckOutcome], Callable[[CheckOutcome, OpenProblems], Problem]]] = [
+        (
+            latest_outcomes(instance, UNBOOKED_CHECK, bullets("not booked")),
+            lambda outcome, open_problems: unbooked_day_problem(
+                outcome, open_problems, alerts.order_problem_hours
+            ),
+        ),
+        (latest_outcomes(instance, AGREE_CHECK, _differences), reconciliation_problem),
+        (
+            latest_outcomes(instance, FRESHNESS_CHECK, bullets("reasons")),
+            lambda outcome, open_problems: freshness_problem(
+                outcome, open_problems, alerts.bookings_due_by
+            ),
+        ),
+    ]
+
+    def change(open_problems: OpenProblems) -> OpenProblems:
+        for outcomes, problem_of in sources:
+            open_problems = apply_check_outcomes(open_problems, outcomes, problem_of)
+        return open_problems
+
+    delivery = _book("checks", settings, sync_database).update(datetime.now(UTC), change)
+    return dg.SkipReason(_outcome(delivery))
+
+
+def _differences(metadata: Mapping[str, dg.MetadataValue]) -> tuple[str, ...]:
+    counts = {name: metadata[name].value for name in ("missing", "extra", "different")}
+    return (", ".join(f"{name} {count}" for name, count in counts.items()),)
+
+
+@dg.sensor(
+    name="daily_digest_sensor",
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "With alerts.daily_digest on: once a day from alerts.daily_digest_time, one message "
+        "with yesterday's figures (booked, credits, waiting, quarantined, reconciliation, "
+        "Exact API calls)."
+    ),
+)
+def daily_digest_sensor(
+    context: dg.SensorEvaluationContext,
+    settings: dg.ResourceParam[SyncConfig],
+    sync_database: SyncDatabase,
+) -> dg.SkipReason:
+    alerts = settings.alerts
+    if not alerts.daily_digest:
+        return dg.SkipReason("alerts.daily_digest is off")
+    zone = ZoneInfo(settings.woocommerce.time_zone)
+    now = datetime.now(UTC)
+    local = now.astimezone(zone)
+    if local.time() < alerts.daily_digest_time:
+        return dg.SkipReason(f"the digest goes out at {alerts.daily_digest_time:%H:%M}")
+    yesterday = local.date() - timedelta(days=1)
+    with sync_database.engine().connect() as connection:
+        ledger = day_ledger(connection, SHOP, yesterday)
+    outcomes = [
+        outcome
+        for outcome in latest_outcomes(context.instance, AGREE_CHECK, _differences)
+        if outcome.day == yesterday.isoformat()
+    ]
+    reconciliation = (
+        "not reconciled"
+        if not outcomes
+        else "agrees"
+        if outcomes[-1].passed
+        else f"differs ({outcomes[-1].lines[0]})"
+    )
+    start = datetime.combine(yesterday, time(), zone)
+    calls = api_calls_between(context.instance, EXACT_ASSETS, start, start + timedelta(days=1))
+    notice = digest_notice(ledger, reconciliation, calls)
+    delivery = _book("digest", settings, sync_database).send_digest(yesterday, notice, now)
+    return dg.SkipReason(_outcome(delivery))
