@@ -314,7 +314,7 @@ def sync(config_path: Path | None, from_: datetime, to_: datetime, dry_run: bool
             "Failed (Exact refused them, or its answer was lost; retried on the next sync):",
             result.failed,
         ),
-        ("Days not loaded:", result.not_loaded),
+        ("Not loaded, or the run failed:", result.not_loaded),
     ):
         if problems:
             click.echo(title)

@@ -54,7 +54,7 @@ class SyncResult:
     outcomes: Counter[str]
     #: Events Exact refused or did not answer for, in this sync, with the reason.
     failed: list[str]
-    #: Days not loaded (their journal lines do not balance) and runs that failed, with why.
+    #: Days not loaded (their journal lines do not balance) or whose run failed, with why.
     not_loaded: list[str]
 
     @property
@@ -72,7 +72,7 @@ def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> S
     from woo_exact_pipeline.defs.settings import SHOP
     from woo_exact_pipeline.store.database import open_sync_database
 
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else _ephemeral()
+    instance = _recorded_instance() if os.environ.get("DAGSTER_HOME") else _ephemeral()
     # Loading follows the load sensor from the newest journal lines before this sync on.
     newest = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=exact_journal_lines.key), limit=1, ascending=False
@@ -100,8 +100,8 @@ def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> S
             )
             advance(1)
             if not result.success:
-                not_loaded.append(f"{request.partition_key}: {_failure_reason(result)}")
-                continue
+                reason = _failure_reason(result)
+                not_loaded.append(f"{request.partition_key}: the load run failed: {reason}")
             for event in result.asset_materializations_for_node("exact_bookings"):
                 api_calls += int(event.metadata["api_calls"].value)
                 outcomes.update(
@@ -197,6 +197,15 @@ def _definitions_for(settings: SyncConfig, first: date, last: date) -> tuple[Any
             f"{keys[0]} (woocommerce.export_orders_from) to {keys[-1]} (today)"
         )
     return defs(), days
+
+
+def _recorded_instance() -> Any:
+    import dagster as dg
+
+    try:
+        return dg.DagsterInstance.get()
+    except dg.DagsterInvariantViolationError as error:
+        raise SyncSetupError(f"{error}; create it, or unset DAGSTER_HOME") from None
 
 
 def _ephemeral() -> Any:

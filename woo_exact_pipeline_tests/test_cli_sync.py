@@ -103,5 +103,8 @@ def test_user_mistakes_end_with_a_message_not_a_traceback(cli: Cli) -> None:
     missing = cli.run("sync", "--config", "nowhere.yaml", "--from", FIRST, "--to", LAST)
     assert missing.returncode == 1
     assert "file not found" in missing.stderr
-    for done in (backwards, before, missing):
+    nowhere = cli.run("sync", "--from", FIRST, "--to", LAST, DAGSTER_HOME="/nonexistent/home")
+    assert nowhere.returncode == 1
+    assert "create it, or unset DAGSTER_HOME" in nowhere.stderr
+    for done in (backwards, before, missing, nowhere):
         assert "Traceback" not in done.stderr
