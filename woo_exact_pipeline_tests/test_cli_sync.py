@@ -41,9 +41,12 @@ def test_a_sync_books_the_range_once_and_a_second_sync_books_nothing(cli: Cli) -
 
 
 def test_a_dry_run_posts_nothing_and_lists_what_it_would_book(cli: Cli) -> None:
+    accounts = len(cli.exact.booked("crm/Accounts"))
     code, output = sync(cli, "--dry-run")
     assert code == 0, output
     assert cli.exact.sales_entries() == []
+    # The shop's customers are new to Exact: booking creates them, a dry run does not.
+    assert len(cli.exact.booked("crm/Accounts")) == accounts
     would_book = summary_count(output, "Would book")
     assert would_book > 0
     assert summary_count(output, "Already booked") == 0
@@ -52,6 +55,7 @@ def test_a_dry_run_posts_nothing_and_lists_what_it_would_book(cli: Cli) -> None:
 
     code, _ = sync(cli)
     assert code == 0
+    assert len(cli.exact.booked("crm/Accounts")) > accounts
     booked = len(cli.exact.sales_entries())
     code, output = sync(cli, "--dry-run")
     assert code == 0, output
