@@ -5,7 +5,13 @@ import re
 
 import yaml
 
-from woo_exact_pipeline_tests.cli_support import TEST_SETTINGS, Cli, cli_fixture  # noqa: F401
+from woo_exact_pipeline.sandbox.woocommerce import start_woocommerce_sandbox
+from woo_exact_pipeline_tests.cli_support import (  # noqa: F401  (cli_fixture: the fixture)
+    LAST_DAY,
+    TEST_SETTINGS,
+    Cli,
+    cli_fixture,
+)
 
 WRONG_SECRET = "cs_" + "9" * 40
 
@@ -73,3 +79,17 @@ def test_no_login_yet_says_to_sign_in(cli: Cli, tmp_path) -> None:
     assert done.returncode == 1
     assert "  FAIL  login: nobody signed in to Exact yet" in done.stdout
     assert "fix: run `woo-exact exact login`" in done.stdout
+
+
+def test_plain_permalinks_are_no_problem_and_the_time_zone_is_still_read(cli: Cli) -> None:
+    with start_woocommerce_sandbox(
+        seed=7, days=1, orders_per_day=2, end_date=LAST_DAY, plain_permalinks=True
+    ) as plain:
+        cli.woo = plain
+        cli.write_settings()
+        done = cli.run("doctor", "--config", str(cli.config))
+    assert done.returncode == 0, done.stdout
+    assert "  ok    permalinks: The shop does not answer at /wp-json/ (plain permalinks)" in (
+        done.stdout
+    )
+    assert "  ok    time zone: the shop and sync.yaml use Europe/Amsterdam" in done.stdout
