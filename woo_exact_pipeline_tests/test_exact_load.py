@@ -387,3 +387,26 @@ def test_direct_sales_invoices_deliver_from_the_configured_warehouse(
     assert {invoice["Warehouse"] for invoice in invoices} == {warehouse}
     credits = {e.reference for e in events if e.kind == "credit"}
     assert {i["YourRef"] for i in invoices if i["Type"] == 8024} == credits
+
+
+def test_a_refused_lookup_fails_only_its_event_and_the_run_goes_on(
+    woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
+) -> None:
+    settings = settings_for(exact)
+    transform_day(woocommerce_sandbox, exact, database_url, settings)
+    exact.faults.arm_commit_then_drop(count=1)
+    assert (
+        sync_log(load_day(woocommerce_sandbox, exact, database_url, settings))["outcome_unknown"]
+        == 1
+    )
+    # Exact now refuses one request in the next run: the look-up of the lost answer.
+    exact.faults.server_error_statuses = (400,)
+    exact.faults.server_error_rate = 1.0
+    refused = load_day(woocommerce_sandbox, exact, database_url, settings)
+    exact.faults.server_error_rate = 0.0
+    assert refused.success
+    assert sync_log(refused)["outcome_unknown"] == 1
+    recovered = sync_log(load_day(woocommerce_sandbox, exact, database_url, settings))
+    assert recovered["recovered"] == 1
+    refs = Counter(entry["YourRef"] for entry in exact.sales_entries())
+    assert set(refs.values()) == {1}

@@ -160,6 +160,15 @@ class ExactLoader:
             outcome = self._post(event, key)
             finished = outcome.status != "outcome_unknown"
             return outcome
+        except ExactApiError as error:
+            # A lookup made for this event was refused (a debtor, a YourRef): this event
+            # fails and the run goes on. A lost answer stays pending for the next look-up.
+            if claim.answer_was_lost:
+                return self._outcome(event, "outcome_unknown", message=str(error))
+            message = str(error.with_context(order=event.order_number))
+            self._ledger.mark_failed(self._shop, key, message)
+            finished = True
+            return self._outcome(event, "failed", message=message)
         finally:
             if not finished:
                 # The answer never came (or the run is ending): the next run looks it up.
