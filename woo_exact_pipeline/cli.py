@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
@@ -24,6 +24,9 @@ from woo_exact_pipeline.config import (
     default_config_path,
     load_config,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
@@ -49,6 +52,20 @@ def day_option(name: str, help: str, *, required: bool) -> Callable[[_Command], 
         required=required,
         help=f"{help}, a day in the shop's time zone.",
     )
+
+
+def sync_database() -> Engine:
+    """The sync database of $WOO_EXACT_DATABASE_URL; a bad URL is a message, not a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from woo_exact_pipeline.store.database import open_sync_database
+
+    try:
+        return open_sync_database()
+    except (SQLAlchemyError, RuntimeError) as error:
+        raise click.ClickException(
+            f"the sync database (WOO_EXACT_DATABASE_URL) cannot be opened: {error}"
+        ) from None
 
 
 def settings_from(config_path: Path | None) -> SyncConfig:
@@ -338,10 +355,9 @@ def doctor(config_path: Path | None) -> None:
     Exits with 1 when any check fails. Reads only, and never prints a secret.
     """
     from woo_exact_pipeline.doctor import diagnose
-    from woo_exact_pipeline.store.database import open_sync_database
 
     settings = settings_from(config_path)
-    engine = open_sync_database()
+    engine = sync_database()
     try:
         findings = diagnose(settings, engine)
     finally:
@@ -376,12 +392,11 @@ def mappings_suggest(config_path: Path | None) -> None:
     from woo_exact_pipeline.exact.client import ExactClient
     from woo_exact_pipeline.exact.errors import ExactError
     from woo_exact_pipeline.mappings import read_exact_codes, suggest_mappings
-    from woo_exact_pipeline.store.database import open_sync_database
     from woo_exact_pipeline.woocommerce.client import WooCommerceClient, WooCommerceError
 
     settings = settings_from(config_path)
     shop = settings.woocommerce
-    engine = open_sync_database()
+    engine = sync_database()
     try:
         with WooCommerceClient(
             shop.shop_url,
@@ -411,7 +426,6 @@ def status(config_path: Path | None, from_: datetime | None, to_: datetime | Non
     quarantined, and the last sync, from the sync database."""
     from urllib.parse import urlsplit
 
-    from woo_exact_pipeline.store.database import open_sync_database
     from woo_exact_pipeline.store.status import day_statuses
 
     settings = settings_from(config_path)
@@ -421,7 +435,7 @@ def status(config_path: Path | None, from_: datetime | None, to_: datetime | Non
         if from_ or to_
         else None
     )
-    engine = open_sync_database()
+    engine = sync_database()
     try:
         with engine.connect() as connection:
             rows = day_statuses(connection, shop, days)

@@ -244,15 +244,15 @@ def _check_exact(settings: SyncConfig, engine: Engine, environ: Mapping[str, str
                 "(the nightly exact_reference_job renews it in its last week)",
             )
         ]
-        division = _check_division(settings, engine, environ, int(me["CurrentDivision"]))
-        findings.append(division)
-        if not division.passed:
-            return _ExactFacts(findings, None)
         try:
+            division = _check_division(settings, engine, environ, int(me["CurrentDivision"]))
+            findings.append(division)
+            if not division.passed:
+                return _ExactFacts(findings, None)
             master = fetch_master_data(client)
         except ExactError as error:
             fix = f"make sure {user} may read administration {exact.division}'s financial data"
-            findings.append(Finding(EXACT, "master data", False, str(error), fix))
+            findings.append(Finding(EXACT, "administration", False, str(error), fix))
             return _ExactFacts(findings, None)
     return _ExactFacts(findings, master)
 

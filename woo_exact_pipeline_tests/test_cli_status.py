@@ -62,3 +62,10 @@ def test_status_counts_each_day_before_and_after_booking(cli: Cli) -> None:
     assert set(after) == {"2026-11-08"}
     booked, to_book, pending = (int(n) for n in after["2026-11-08"][3:6])
     assert (booked, to_book, pending) == (events[day] - 1, 0, 1)
+
+
+def test_a_sync_database_that_cannot_be_opened_is_a_message(cli: Cli) -> None:
+    done = cli.run("status", WOO_EXACT_DATABASE_URL="nonsense://nowhere")
+    assert done.returncode == 1
+    assert "the sync database (WOO_EXACT_DATABASE_URL) cannot be opened" in done.stderr
+    assert "Traceback" not in done.stderr
