@@ -52,14 +52,16 @@ class SyncResult:
     report: SyncReport
     #: What this sync's loads did, per sync-log status (booked, already_booked, failed, ...).
     outcomes: Counter[str]
-    #: Events Exact refused or did not answer for, in this sync, with the reason.
+    #: Events Exact refused or did not answer for, in this sync, with the reason (from the
+    #: sync log; whether the sync failed is decided by the counts in `outcomes`).
     failed: list[str]
     #: Days not loaded (their journal lines do not balance) or whose run failed, with why.
     not_loaded: list[str]
 
     @property
     def succeeded(self) -> bool:
-        return not self.failed and not self.not_loaded
+        failed = sum(self.outcomes[status] for status in FAILED_STATUSES)
+        return not failed and not self.not_loaded
 
 
 def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> SyncResult:
