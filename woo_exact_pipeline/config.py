@@ -39,8 +39,8 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "WOO_EXACT_SMTP_PORT": "Port of that SMTP server (optional; default 587)",
     "WOO_EXACT_SMTP_USER": "User name at that SMTP server (optional; none: no login)",
     "WOO_EXACT_SMTP_PASSWORD": "Password at that SMTP server (optional)",
-    "WOO_EXACT_SLACK_TOKEN": "Slack bot token (xoxb-...) that posts alerts (with alerts.slack.channel)",
-    "WOO_EXACT_WEBHOOK_SECRET": "Secret that signs alert webhooks (HMAC-SHA256, with alerts.webhook.url)",
+    "WOO_EXACT_SLACK_TOKEN": "Slack bot token (xoxb-...) that posts alerts (alerts.slack)",
+    "WOO_EXACT_WEBHOOK_SECRET": "Secret that signs alert webhooks (HMAC-SHA256, alerts.webhook)",
 }
 
 OrderStatus = Literal[
@@ -345,9 +345,7 @@ class SlackAlerts(_Settings):
             "comes from WOO_EXACT_SLACK_TOKEN"
         ),
     )
-    api_url: str = Field(
-        default="https://slack.com/api/", description="Address of Slack's Web API"
-    )
+    api_url: str = Field(default="https://slack.com/api/", description="Address of Slack's Web API")
 
 
 class WebhookAlerts(_Settings):

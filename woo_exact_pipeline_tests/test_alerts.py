@@ -1,0 +1,557 @@
+"""Alerts end to end: real conditions produced against the sandboxes (a login expired on the
+sandbox clock, a spent quota, quarantined orders left alone, a reconciliation difference, a
+late day), each alert delivered once to a local SMTP server, Slack receiver and signed webhook,
+and cleared once."""
+
+import re
+import time as clock_time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+from sqlalchemy import Engine, update
+
+from woo_exact_pipeline.alerts.book import AlertBook, pending_notices
+from woo_exact_pipeline.alerts.channels import AlertDeliveryError
+from woo_exact_pipeline.alerts.model import Notice, Problem
+from woo_exact_pipeline.alerts.rules import (
+    DayProgress,
+    classify_failure,
+    exact_login_problem,
+    freshness_verdict,
+    missed_tick_problem,
+)
+from woo_exact_pipeline.config import SyncConfig, load_config
+from woo_exact_pipeline.defs.alerts.freshness import yesterday_booked_by_deadline
+from woo_exact_pipeline.defs.alerts.sensors import (
+    alert_check_results_sensor,
+    alert_conditions_sensor,
+    alert_on_run_failure,
+    alert_on_run_success,
+    daily_digest_sensor,
+)
+from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
+from woo_exact_pipeline.defs.exact.assets import exact_bookings, exact_reference_data
+from woo_exact_pipeline.defs.exact.reconciliation import exact_reconciliation
+from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooCommerceApi
+from woo_exact_pipeline.defs.woocommerce.assets import woo_customers, woo_orders
+from woo_exact_pipeline.exact.errors import ExactDailyQuotaSpent
+from woo_exact_pipeline.sandbox.exact import ExactSandbox, SandboxClock, start_exact_sandbox
+from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
+from woo_exact_pipeline.store.database import open_sync_database
+from woo_exact_pipeline.store.schema import exact_rate_limits
+from woo_exact_pipeline_tests.exact_client_support import SECRET_KEY, store_sandbox_tokens
+from woo_exact_pipeline_tests.test_alerts_receivers import SECRETS, Receivers, receivers
+
+__all__ = ["receivers"]  # the fixture, shared with the channel tests
+
+DAY = "2026-10-16"  # euros only: everything can be booked
+PROBLEM_RUN = "PROBLEM: A run failed"
+PROBLEM_LOGIN = "PROBLEM: The Exact Online login"
+RESOLVED_LOGIN = "RESOLVED: The Exact Online login"
+RESOLVED_RUN = "RESOLVED: A run failed"
+
+
+class Pipeline:
+    """The sandboxes, a sync database, a Dagster instance and the alert sensors, as the
+    daemon would run them (each tick evaluated directly)."""
+
+    def __init__(
+        self,
+        woo: WooSandbox,
+        exact: ExactSandbox,
+        url: str,
+        instance: dg.DagsterInstance,
+        settings: SyncConfig,
+    ) -> None:
+        self.woo, self.exact, self.url, self.instance = woo, exact, url, instance
+        self.settings = settings
+        self.engine: Engine = open_sync_database(url)
+
+    def resources(self, exact: ExactSandbox | None = None) -> dict[str, Any]:
+        exact = exact or self.exact
+        settings = self.settings.model_copy(
+            update={
+                "exact": self.settings.exact.model_copy(
+                    update={"base_url": exact.base_url, "division": exact.division}
+                )
+            }
+        )
+        return {
+            "settings": settings,
+            "woocommerce": WooCommerceApi(
+                shop_url=self.woo.url,
+                consumer_key=self.woo.consumer_key,
+                consumer_secret=self.woo.consumer_secret,
+            ),
+            "exact": ExactOnline(
+                client_id=exact.client_id,
+                client_secret=exact.client_secret,
+                token_encryption_key=SECRET_KEY,
+            ),
+            "sync_database": SyncDatabase(url=self.url),
+        }
+
+    def stage(self, day: str = DAY) -> None:
+        result = dg.materialize(
+            [woo_orders, woo_customers, exact_journal_lines],
+            partition_key=day,
+            resources=self.resources(),
+            instance=self.instance,
+        )
+        assert result.success
+
+    def load(self, day: str = DAY) -> dg.ExecuteInProcessResult:
+        """What exact_load_job runs, and what the run-status sensors then see."""
+        result = dg.materialize(
+            [exact_reference_data, exact_bookings, exact_reconciliation],
+            partition_key=day,
+            resources=self.resources(),
+            selection=[exact_bookings, exact_reconciliation],
+            instance=self.instance,
+            raise_on_error=False,
+        )
+        self.tell_run_status(result)
+        return result
+
+    def reconcile(self, exact: ExactSandbox, day: str = DAY) -> None:
+        result = dg.materialize(
+            [exact_reconciliation],
+            partition_key=day,
+            resources=self.resources(exact),
+            instance=self.instance,
+        )
+        assert result.success
+
+    def check_freshness(self, day: str = DAY) -> bool:
+        result = dg.materialize(
+            [exact_bookings, yesterday_booked_by_deadline],
+            selection=dg.AssetSelection.checks(yesterday_booked_by_deadline),
+            resources=self.resources(),
+            instance=self.instance,
+            run_config={
+                "ops": {yesterday_booked_by_deadline.node_def.name: {"config": {"day": day}}}
+            },
+        )
+        [evaluation] = result.get_asset_check_evaluations()
+        return evaluation.passed
+
+    def tell_run_status(self, result: dg.ExecuteInProcessResult) -> None:
+        run = self.instance.get_run_by_id(result.run_id)
+        assert run is not None
+        if result.success:
+            context = dg.build_run_status_sensor_context(
+                sensor_name="alert_on_run_success",
+                dagster_event=result.get_run_success_event(),
+                dagster_instance=self.instance,
+                dagster_run=run,
+                resources=self.resources(),
+            )
+            alert_on_run_success(context)
+        else:
+            context = dg.build_run_status_sensor_context(
+                sensor_name="alert_on_run_failure",
+                dagster_event=result.get_run_failure_event(),
+                dagster_instance=self.instance,
+                dagster_run=run,
+                resources=self.resources(),
+            ).for_run_failure()
+            alert_on_run_failure(context)
+
+    def tick(self, sensor: dg.SensorDefinition) -> None:
+        sensor(dg.build_sensor_context(instance=self.instance, resources=self.resources()))
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+@pytest.fixture
+def channels_environment(receivers: Receivers, monkeypatch: pytest.MonkeyPatch) -> Receivers:
+    for name, value in receivers.environ.items():
+        monkeypatch.setenv(name, value)
+    return receivers
+
+
+def on_every_channel(receivers: Receivers, titles: list[str]) -> None:
+    assert receivers.titles() == {"email": titles, "slack": titles, "webhook": titles}
+    sent = receivers.everything_sent()
+    # Slack's token travels in the Authorization header only; no secret is in any message.
+    assert not [s for s in SECRETS if s in sent.replace(f"Bearer {SECRETS[1]}", "")]
+
+
+def texts(receivers: Receivers) -> list[str]:
+    return [payload["text"] for payload in receivers.webhook_payloads()]
+
+
+def test_an_exact_login_expired_on_the_sandbox_clock_alerts_once_and_clears_after_login(
+    woocommerce_sandbox: WooSandbox,
+    channels_environment: Receivers,
+    instance: dg.DagsterInstance,
+    tmp_path: Any,
+) -> None:
+    receivers = channels_environment
+    # Signed in 31 days ago, unused since: Exact has dropped the refresh token.
+    sandbox_clock = SandboxClock(datetime.now(UTC) - timedelta(days=31))
+    with start_exact_sandbox(clock=sandbox_clock, minute_limit=100_000) as exact:
+        pipeline = Pipeline(
+            woocommerce_sandbox,
+            exact,
+            f"sqlite:///{tmp_path / 'sync.db'}",
+            instance,
+            receivers.settings(load_config()),
+        )
+        store_sandbox_tokens(exact, pipeline.engine)
+        pipeline.stage()
+        sandbox_clock.advance(days=31)  # Exact's today
+
+        assert not pipeline.load().success
+        for _ in range(3):  # the sensors keep ticking; nobody is told twice
+            pipeline.tick(alert_conditions_sensor)
+        on_every_channel(receivers, [PROBLEM_RUN, PROBLEM_LOGIN])
+        failed, login = texts(receivers)
+        assert "failed: the Exact Online login is lost" in failed
+        assert "the Exact Online login expired on" in login
+        assert "`woo-exact exact login`" in failed and "`woo-exact exact login`" in login
+
+        store_sandbox_tokens(exact, pipeline.engine)  # woo-exact exact login
+        pipeline.tick(alert_conditions_sensor)
+        assert pipeline.load().success
+        pipeline.tick(alert_conditions_sensor)
+        on_every_channel(receivers, [PROBLEM_RUN, PROBLEM_LOGIN, RESOLVED_LOGIN, RESOLVED_RUN])
+
+
+def test_a_login_close_to_its_idle_expiry_warns_and_the_nightly_renewal_clears_it(
+    woocommerce_sandbox: WooSandbox,
+    channels_environment: Receivers,
+    instance: dg.DagsterInstance,
+    tmp_path: Any,
+) -> None:
+    receivers = channels_environment
+    sandbox_clock = SandboxClock(datetime.now(UTC) - timedelta(days=25))
+    with start_exact_sandbox(clock=sandbox_clock, minute_limit=100_000) as exact:
+        pipeline = Pipeline(
+            woocommerce_sandbox,
+            exact,
+            f"sqlite:///{tmp_path / 'sync.db'}",
+            instance,
+            receivers.settings(load_config()),
+        )
+        store_sandbox_tokens(exact, pipeline.engine)  # 25 days ago: 5 days left
+        sandbox_clock.advance(days=25)
+        pipeline.tick(alert_conditions_sensor)
+        pipeline.tick(alert_conditions_sensor)
+        on_every_channel(receivers, [PROBLEM_LOGIN])
+        assert "expires on" in texts(receivers)[0]
+
+        # The nightly exact_reference_job renews the refresh token.
+        renewed = dg.materialize(
+            [exact_reference_data], resources=pipeline.resources(), instance=instance
+        )
+        assert renewed.success
+        pipeline.tick(alert_conditions_sensor)
+        on_every_channel(receivers, [PROBLEM_LOGIN, RESOLVED_LOGIN])
+
+
+def test_a_spent_daily_quota_fails_the_load_alerts_once_and_clears_the_next_day(
+    woocommerce_sandbox: WooSandbox,
+    channels_environment: Receivers,
+    instance: dg.DagsterInstance,
+    tmp_path: Any,
+) -> None:
+    receivers = channels_environment
+    # Just before midnight UTC yesterday, in Exact: the quota resets a quarter of an hour on.
+    midnight = datetime.combine(datetime.now(UTC).date(), time(), UTC)
+    sandbox_clock = SandboxClock(midnight - timedelta(minutes=15))
+    with start_exact_sandbox(clock=sandbox_clock, minute_limit=100_000, daily_limit=30) as exact:
+        pipeline = Pipeline(
+            woocommerce_sandbox,
+            exact,
+            f"sqlite:///{tmp_path / 'sync.db'}",
+            instance,
+            receivers.settings(load_config()),
+        )
+        store_sandbox_tokens(exact, pipeline.engine)
+        sandbox_clock.advance(minutes=10)  # the access token may be refreshed now
+        pipeline.stage()
+
+        failed = pipeline.load()
+        assert not failed.success
+        pipeline.tell_run_status(failed)  # the same failure seen again: no second message
+        on_every_channel(receivers, [PROBLEM_RUN])
+        [text] = texts(receivers)
+        assert "failed: the daily Exact Online API quota is spent" in text
+        assert "resets at" in text
+
+        # A new day: in Exact (the sandbox clock) and for the pipeline, whose clock is the
+        # wall clock, so the quota window it stored is moved into the past instead.
+        sandbox_clock.advance(minutes=6)
+        with pipeline.engine.begin() as connection:
+            connection.execute(
+                update(exact_rate_limits).values(
+                    daily_resets_at=datetime.now(UTC) - timedelta(seconds=1)
+                )
+            )
+        assert pipeline.load().success
+        on_every_channel(receivers, [PROBLEM_RUN, RESOLVED_RUN])
+
+
+def test_orders_quarantined_longer_than_the_threshold_alert_with_reasons_and_clear_when_fixed(
+    woocommerce_sandbox: WooSandbox,
+    channels_environment: Receivers,
+    instance: dg.DagsterInstance,
+    tmp_path: Any,
+) -> None:
+    receivers = channels_environment
+    with start_exact_sandbox(minute_limit=100_000) as exact:
+        base = receivers.settings(load_config(), order_problem_hours=1 / 3600)  # one second
+        mapping = base.exact.vat_mapping
+        unmapped = base.model_copy(
+            update={
+                "exact": base.exact.model_copy(
+                    update={
+                        "vat_mapping": mapping.model_copy(
+                            update={
+                                "domestic": {
+                                    rate: code
+                                    for rate, code in mapping.domestic.items()
+                                    if rate != Decimal(9)
+                                }
+                            }
+                        )
+                    }
+                )
+            }
+        )
+        pipeline = Pipeline(
+            woocommerce_sandbox,
+            exact,
+            f"sqlite:///{tmp_path / 'sync.db'}",
+            instance,
+            unmapped,
+        )
+        store_sandbox_tokens(exact, pipeline.engine)
+        pipeline.stage()
+        pipeline.tick(alert_conditions_sensor)
+        on_every_channel(receivers, [])  # quarantined, but not yet for long
+
+        clock_time.sleep(1.1)
+        pipeline.tick(alert_conditions_sensor)
+        pipeline.tick(alert_conditions_sensor)
+        on_every_channel(receivers, ["PROBLEM: Orders not booked"])
+        [text] = texts(receivers)
+        assert "order 1111 (2026-10-16) is quarantined: tax rate 9% to NL has no VAT code" in text
+        assert "exact.vat_mapping.domestic" in text
+
+        pipeline.settings = base  # the bookkeeper adds the 9% code; the next run books them
+        pipeline.stage()
+        pipeline.tick(alert_conditions_sensor)
+        on_every_channel(receivers, ["PROBLEM: Orders not booked", "RESOLVED: Orders not booked"])
+        assert "resolved: order 1111 (2026-10-16)" in texts(receivers)[1]
+
+
+def test_a_late_day_and_a_reconciliation_difference_alert_from_check_results_and_clear(
+    woocommerce_sandbox: WooSandbox,
+    channels_environment: Receivers,
+    instance: dg.DagsterInstance,
+    tmp_path: Any,
+) -> None:
+    receivers = channels_environment
+    with start_exact_sandbox(minute_limit=100_000) as exact:
+        pipeline = Pipeline(
+            woocommerce_sandbox,
+            exact,
+            f"sqlite:///{tmp_path / 'sync.db'}",
+            instance,
+            receivers.settings(load_config()),
+        )
+        store_sandbox_tokens(exact, pipeline.engine)
+        pipeline.stage()
+        # 06:00 has come and the day is staged but not loaded.
+        assert not pipeline.check_freshness()
+        pipeline.tick(alert_check_results_sensor)
+        pipeline.tick(alert_check_results_sensor)
+        on_every_channel(receivers, ["PROBLEM: Bookings are late"])
+        assert "latest journal lines were not loaded into Exact" in texts(receivers)[0]
+
+        assert pipeline.load().success
+        assert pipeline.check_freshness()
+        pipeline.tick(alert_check_results_sensor)
+        late = ["PROBLEM: Bookings are late", "RESOLVED: Bookings are late"]
+        on_every_channel(receivers, late)
+
+        # The same administration without the day's entries (the sandbox deletes nothing):
+        # Exact is missing every booking of the day.
+        with start_exact_sandbox(minute_limit=100_000) as emptied:
+            store_sandbox_tokens(emptied, pipeline.engine)
+            pipeline.reconcile(emptied)
+        pipeline.tick(alert_check_results_sensor)
+        pipeline.tick(alert_check_results_sensor)
+        differs = "PROBLEM: WooCommerce and Exact differ"
+        on_every_channel(receivers, [*late, differs])
+        assert "2026-10-16: Exact does not agree with WooCommerce" in texts(receivers)[2]
+        assert re.search(r"missing [1-9]\d*, extra 0, different 0", texts(receivers)[2])
+
+        store_sandbox_tokens(exact, pipeline.engine)
+        pipeline.reconcile(exact)
+        pipeline.tick(alert_check_results_sensor)
+        on_every_channel(receivers, [*late, differs, "RESOLVED: WooCommerce and Exact differ"])
+
+
+def test_the_daily_digest_goes_out_once_a_day_with_yesterdays_figures(
+    woocommerce_sandbox: WooSandbox,
+    channels_environment: Receivers,
+    instance: dg.DagsterInstance,
+    tmp_path: Any,
+) -> None:
+    receivers = channels_environment
+    with start_exact_sandbox(minute_limit=100_000) as exact:
+        settings = receivers.settings(
+            load_config(), daily_digest=True, daily_digest_time=time(0, 0)
+        )
+        pipeline = Pipeline(
+            woocommerce_sandbox, exact, f"sqlite:///{tmp_path / 'sync.db'}", instance, settings
+        )
+        pipeline.tick(daily_digest_sensor)
+        pipeline.tick(daily_digest_sensor)
+        today = datetime.now(UTC).astimezone(ZoneInfo("Europe/Amsterdam")).date()
+        yesterday = today - timedelta(days=1)
+        on_every_channel(receivers, [f"Daily digest for {yesterday}"])
+        [payload] = receivers.webhook_payloads()
+        assert payload["event"] == "digest"
+        assert payload["figures"]["reconciliation"] == "not reconciled"
+        assert set(payload["figures"]) >= {
+            "sales_booked",
+            "credit_notes_booked",
+            "waiting",
+            "quarantined",
+            "exact_api_calls",
+        }
+
+
+# --- the rules and the book, without sandboxes -------------------------------------------
+
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+def test_failures_are_named_by_their_systemic_cause_from_our_own_error_messages() -> None:
+    quota = str(ExactDailyQuotaSpent(3102026, NOW))
+    assert classify_failure(quota)[0] == "exact_quota_spent"
+    assert classify_failure("... run `woo-exact exact login` again to reconnect")[0] == (
+        "exact_login_lost"
+    )
+    assert classify_failure(
+        "The shop at shop.example.nl kept failing on orders after 5 attempts (HTTP 503)."
+    )[0] == ("woocommerce_unreachable")
+    assert classify_failure("Exact Online could not be reached for x after 5 attempts")[0] == (
+        "exact_unreachable"
+    )
+    assert classify_failure("environment variable EXACT_CLIENT_ID is not set")[0] == (
+        "invalid_configuration"
+    )
+    assert classify_failure("ZeroDivisionError: division by zero")[0] == "unexpected"
+
+
+def test_the_login_warns_within_the_window_and_says_expired_after() -> None:
+    expires = NOW + timedelta(days=10)
+    assert exact_login_problem(expires, NOW, 7) is None
+    warning = exact_login_problem(expires, NOW + timedelta(days=4), 7)
+    assert warning is not None and warning.stage == "expiring"
+    expired = exact_login_problem(expires, NOW + timedelta(days=11), 7)
+    assert expired is not None and expired.stage == "expired"
+    missing = exact_login_problem(None, NOW, 7)
+    assert missing is not None and missing.stage == "missing"
+
+
+def test_a_silent_sensor_is_a_problem_only_after_the_allowed_gap() -> None:
+    allowed = timedelta(minutes=30)
+    assert missed_tick_problem("s", NOW - timedelta(minutes=29), NOW, NOW, allowed) is None
+    problem = missed_tick_problem("s", NOW - timedelta(minutes=31), NOW, NOW, allowed)
+    assert problem is not None and "last ticked" in problem.summary
+    never = missed_tick_problem("s", None, NOW - timedelta(hours=1), NOW, allowed)
+    assert never is not None and "has not ticked" in never.summary
+
+
+def test_a_day_is_fresh_only_when_read_after_it_ended_loaded_after_transform_and_answered() -> None:
+    day_end = datetime(2026, 10, 16, 22, 0, tzinfo=UTC)  # midnight in Amsterdam (CEST)
+    fresh = DayProgress(
+        day=date(2026, 10, 16),
+        extracted_at=day_end + timedelta(hours=2),
+        transformed_at=day_end + timedelta(hours=2, minutes=1),
+        loaded_at=day_end + timedelta(hours=2, minutes=2),
+        events=10,
+        booked=8,
+        failed=1,
+        held_back=1,
+    )
+    assert freshness_verdict(fresh, "Europe/Amsterdam") == []
+    early = DayProgress(**{**fresh.__dict__, "extracted_at": day_end - timedelta(seconds=1)})
+    assert freshness_verdict(early, "Europe/Amsterdam") == [
+        "the day's orders were not read from the shop after the day ended"
+    ]
+    unanswered = DayProgress(**{**fresh.__dict__, "booked": 6})
+    assert freshness_verdict(unanswered, "Europe/Amsterdam") == [
+        "2 event(s) have no booking in Exact yet"
+    ]
+
+
+class _Recorder:
+    def __init__(self, name: str, *, broken: bool = False) -> None:
+        self.name = name
+        self.broken = broken
+        self.notices: list[Notice] = []
+
+    def describe(self) -> str:
+        return self.name
+
+    def send(self, notice: Notice, *, shop: str, now: datetime) -> None:
+        if self.broken:
+            raise AlertDeliveryError(f"{self.name} is down")
+        self.notices.append(notice)
+
+
+def _problem(key: str, stage: str = "open", after_seconds: float = 0) -> Problem:
+    return Problem(key, "order_stuck", stage, f"order {key}", NOW, after_seconds=after_seconds)
+
+
+def test_the_book_tells_each_channel_once_retries_a_failed_one_and_announces_a_new_stage(
+    sync_engine: Engine,
+) -> None:
+    good, flaky = _Recorder("good"), _Recorder("flaky", broken=True)
+    book = AlertBook(sync_engine, "test", [good, flaky], shop="shop.example.nl")
+    two = {"a": _problem("a"), "b": _problem("b")}
+    first = book.update(NOW, lambda _: two)
+    assert [n.title for n in good.notices] == ["PROBLEM: Orders not booked"]
+    assert first.failures == ["PROBLEM: Orders not booked: flaky is down"]
+    book.update(NOW, lambda _: two)
+    assert len(good.notices) == 1  # nothing new for the channel that heard it
+
+    flaky.broken = False
+    book.update(NOW, lambda _: two)
+    assert [n.title for n in flaky.notices] == ["PROBLEM: Orders not booked"]
+    assert len(flaky.notices[0].problems) == 2
+
+    book.update(NOW, lambda _: {"a": _problem("a", stage="worse")})
+    assert [n.title for n in good.notices] == [
+        "PROBLEM: Orders not booked",
+        "PROBLEM: Orders not booked",
+        "RESOLVED: Orders not booked",
+    ]
+    assert good.notices[2].lines == ("- resolved: order b",)
+    assert book.open_problems() == {"a": _problem("a", stage="worse")}
+
+
+def test_a_problem_with_a_delay_is_told_only_once_it_lasted_that_long() -> None:
+    open_problems = {"a": _problem("a", after_seconds=3600)}
+    assert pending_notices(open_problems, {}, NOW + timedelta(minutes=59)) == []
+    [pending] = pending_notices(open_problems, {}, NOW + timedelta(hours=1))
+    assert pending.notice.status == "started"
+    # Cleared before it was ever told: nobody hears about it.
+    assert pending_notices({}, {}, NOW + timedelta(hours=2)) == []
