@@ -13,17 +13,36 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
+from dagster._core.definitions.run_request import InstigatorType
+from dagster._core.remote_origin import (
+    InProcessCodeLocationOrigin,
+    RemoteInstigatorOrigin,
+    RemoteRepositoryOrigin,
+)
+from dagster._core.scheduler.instigation import (
+    InstigatorState,
+    InstigatorStatus,
+    ScheduleInstigatorData,
+    SensorInstigatorData,
+    TickData,
+    TickStatus,
+)
+from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+from dagster_shared.error import SerializableErrorInfo
 from sqlalchemy import Engine, update
 
 from woo_exact_pipeline.alerts.book import AlertBook, pending_notices
 from woo_exact_pipeline.alerts.channels import AlertDeliveryError
 from woo_exact_pipeline.alerts.model import Notice, Problem
 from woo_exact_pipeline.alerts.rules import (
+    CheckOutcome,
     DayProgress,
+    apply_check_outcomes,
     classify_failure,
     exact_login_problem,
     freshness_verdict,
     missed_tick_problem,
+    unbooked_day_problem,
 )
 from woo_exact_pipeline.config import SyncConfig, load_config
 from woo_exact_pipeline.defs.alerts.freshness import yesterday_booked_by_deadline
@@ -50,6 +69,7 @@ from woo_exact_pipeline_tests.test_alerts_receivers import SECRETS, Receivers, r
 __all__ = ["receivers"]  # the fixture, shared with the channel tests
 
 DAY = "2026-10-16"  # euros only: everything can be booked
+MIXED_DAY = "2026-10-20"  # also an order in dollars, which the administration does not book
 PROBLEM_RUN = "PROBLEM: A run failed"
 PROBLEM_LOGIN = "PROBLEM: The Exact Online login"
 RESOLVED_LOGIN = "RESOLVED: The Exact Online login"
@@ -435,6 +455,120 @@ def test_the_daily_digest_goes_out_once_a_day_with_yesterdays_figures(
         }
 
 
+def test_a_day_with_events_held_back_longer_than_the_threshold_alerts_with_each_reason(
+    woocommerce_sandbox: WooSandbox,
+    channels_environment: Receivers,
+    instance: dg.DagsterInstance,
+    tmp_path: Any,
+) -> None:
+    receivers = channels_environment
+    with start_exact_sandbox(minute_limit=100_000) as exact:
+        settings = receivers.settings(load_config(), order_problem_hours=1 / 3600)
+        pipeline = Pipeline(
+            woocommerce_sandbox, exact, f"sqlite:///{tmp_path / 'sync.db'}", instance, settings
+        )
+        store_sandbox_tokens(exact, pipeline.engine)
+        pipeline.stage(MIXED_DAY)
+        assert pipeline.load(MIXED_DAY).success  # a refused order never fails the run
+        pipeline.tick(alert_check_results_sensor)
+        # The reconciliation says so at once (the order is missing in Exact); the order
+        # alert waits: held back, but not yet for long.
+        differs = "PROBLEM: WooCommerce and Exact differ"
+        on_every_channel(receivers, [differs])
+
+        clock_time.sleep(1.1)
+        pipeline.tick(alert_check_results_sensor)
+        pipeline.tick(alert_check_results_sensor)
+        on_every_channel(receivers, [differs, "PROBLEM: Orders not booked"])
+        text = texts(receivers)[1]
+        assert f"{MIXED_DAY}: 1 event(s) not booked in Exact" in text
+        assert "held back" in text and "USD" in text
+
+
+def test_a_sensor_or_schedule_that_stopped_ticking_alerts_with_its_error_and_clears(
+    woocommerce_sandbox: WooSandbox,
+    channels_environment: Receivers,
+    instance: dg.DagsterInstance,
+    tmp_path: Any,
+) -> None:
+    receivers = channels_environment
+    with start_exact_sandbox(minute_limit=100_000) as exact:
+        pipeline = Pipeline(
+            woocommerce_sandbox,
+            exact,
+            f"sqlite:///{tmp_path / 'sync.db'}",
+            instance,
+            receivers.settings(load_config()),
+        )
+        store_sandbox_tokens(exact, pipeline.engine)  # no login alert in the way
+        now = clock_time.time()
+        # What the daemon records: the change sensor ticked an hour ago and fails since (the
+        # shop is down); the nightly sweep ran two hours ago, as it should.
+        changes = record_tick(instance, "woo_order_changes_sensor", TickStatus.SKIPPED, now - 3600)
+        record_tick(
+            instance,
+            "woo_order_changes_sensor",
+            TickStatus.FAILURE,
+            now - 60,
+            error="The shop at shop.example.nl kept failing on orders after 5 attempts",
+        )
+        record_tick(instance, "daily_sweep_schedule", TickStatus.SUCCESS, now - 7200)
+        pipeline.tick(alert_conditions_sensor)
+        pipeline.tick(alert_conditions_sensor)
+        on_every_channel(receivers, ["PROBLEM: Automation stopped ticking"])
+        [text] = texts(receivers)
+        assert "woo_order_changes_sensor last ticked" in text
+        assert "its latest tick failed: The shop at shop.example.nl kept failing" in text
+        assert "daily_sweep_schedule" not in text
+
+        record_tick(instance, changes.name, TickStatus.SUCCESS, clock_time.time())
+        pipeline.tick(alert_conditions_sensor)
+        on_every_channel(
+            receivers,
+            ["PROBLEM: Automation stopped ticking", "RESOLVED: Automation stopped ticking"],
+        )
+
+
+def record_tick(
+    instance: dg.DagsterInstance,
+    name: str,
+    status: TickStatus,
+    timestamp: float,
+    error: str | None = None,
+) -> InstigatorState:
+    """A tick as the daemon stores it, for the sensor or schedule `name` of this location."""
+    kind = InstigatorType.SCHEDULE if name.endswith("_schedule") else InstigatorType.SENSOR
+    location = InProcessCodeLocationOrigin(
+        LoadableTargetOrigin(module_name="woo_exact_pipeline.definitions"),
+        location_name="woo_exact_pipeline",
+    )
+    origin = RemoteInstigatorOrigin(RemoteRepositoryOrigin(location, "__repository__"), name)
+    state = instance.get_instigator_state(origin.get_id(), origin.get_selector().get_id())
+    if state is None:
+        data = (
+            ScheduleInstigatorData("0 2 * * *")
+            if kind == InstigatorType.SCHEDULE
+            else SensorInstigatorData()
+        )
+        state = InstigatorState(origin, kind, InstigatorStatus.RUNNING, data)
+        instance.add_instigator_state(state)
+    instance.create_tick(
+        TickData(
+            state.instigator_origin_id,
+            name,
+            kind,
+            status,
+            timestamp,
+            selector_id=state.selector_id,
+            run_ids=[],
+            run_keys=[],
+            origin_run_ids=[],
+            error=SerializableErrorInfo(error, [], "WooUnavailableError") if error else None,
+        )
+    )
+    return state
+
+
 # --- the rules and the book, without sandboxes -------------------------------------------
 
 
@@ -555,3 +689,23 @@ def test_a_problem_with_a_delay_is_told_only_once_it_lasted_that_long() -> None:
     assert pending.notice.status == "started"
     # Cleared before it was ever told: nobody hears about it.
     assert pending_notices({}, {}, NOW + timedelta(hours=2)) == []
+
+
+def test_check_outcomes_open_and_clear_per_day_and_a_day_keeps_its_first_failure_time() -> None:
+    def outcome(day: str, passed: bool, minutes: int) -> CheckOutcome:
+        at = NOW + timedelta(minutes=minutes)
+        return CheckOutcome("every_event_booked", day, passed, at, ("sale 1042: held back",))
+
+    def unbooked(found: CheckOutcome, open_problems: dict[str, Problem]) -> Problem:
+        return unbooked_day_problem(found, open_problems, after_hours=1)
+
+    opened = apply_check_outcomes(
+        {}, [outcome("2026-10-20", False, 0), outcome("2026-10-21", False, 5)], unbooked
+    )
+    assert sorted(opened) == ["unbooked:2026-10-20", "unbooked:2026-10-21"]
+    later = apply_check_outcomes(
+        opened, [outcome("2026-10-20", False, 60), outcome("2026-10-21", True, 61)], unbooked
+    )
+    assert list(later) == ["unbooked:2026-10-20"]
+    assert later["unbooked:2026-10-20"].since == NOW  # failing since the first evaluation
+    assert later["unbooked:2026-10-20"].due(NOW + timedelta(hours=1))

@@ -276,6 +276,7 @@ def missed_tick_problem(
     watching_since: datetime,
     now: datetime,
     allowed: timedelta,
+    latest_error: str | None = None,
 ) -> Problem | None:
     """A sensor or schedule whose last successful tick is older than `allowed`."""
     since = last_tick or watching_since
@@ -288,6 +289,7 @@ def missed_tick_problem(
         stage="silent",
         summary=f"{name} {last}",
         since=since,
+        details=(f"its latest tick failed: {_first_line(latest_error)}",) if latest_error else (),
         fix=(
             f"open Automation in the Dagster UI: is {name} running and is the dagster-daemon "
             "up? Its latest ticks show the error"

@@ -1,6 +1,7 @@
 """What the Dagster instance knows, in the shapes the alert rules take."""
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -135,28 +136,42 @@ def api_calls_between(
     return total
 
 
-def last_good_tick(
-    instance: dg.DagsterInstance, name: str, location: str | None
-) -> tuple[bool, datetime | None, datetime | None]:
-    """(known, last successful or skipped tick, oldest tick looked at) of a sensor/schedule.
+@dataclass(frozen=True)
+class TickHistory:
+    """The recent ticks of a sensor or schedule, as far as alerts care."""
 
-    Not known: the daemon never evaluated it in this instance.
-    """
+    last_good: datetime | None  # latest successful or skipped tick
+    oldest: datetime  # oldest tick looked at: silent at least since then
+    latest_error: str | None  # the error of the latest tick, when it failed
+
+
+def tick_history(
+    instance: dg.DagsterInstance, name: str, location: str | None
+) -> TickHistory | None:
+    """None when the daemon never evaluated it in this instance."""
     states = [
         state
         for state in instance.all_instigator_state()
         if state.name == name
         and (location is None or state.repository_selector.location_name == location)
     ]
-    ticks = [
-        tick
-        for state in states
-        for tick in instance.get_ticks(
-            state.instigator_origin_id, state.selector_id, limit=TICK_HISTORY
-        )
-    ]
+    ticks = sorted(
+        (
+            tick
+            for state in states
+            for tick in instance.get_ticks(
+                state.instigator_origin_id, state.selector_id, limit=TICK_HISTORY
+            )
+        ),
+        key=lambda tick: tick.timestamp,
+    )
     if not ticks:
-        return False, None, None
+        return None
     good = [t.timestamp for t in ticks if t.status in (TickStatus.SUCCESS, TickStatus.SKIPPED)]
-    oldest = datetime.fromtimestamp(min(t.timestamp for t in ticks), UTC)
-    return True, (datetime.fromtimestamp(max(good), UTC) if good else None), oldest
+    latest = ticks[-1]
+    error = latest.error.message.strip() if latest.error is not None else None
+    return TickHistory(
+        last_good=datetime.fromtimestamp(good[-1], UTC) if good else None,
+        oldest=datetime.fromtimestamp(ticks[0].timestamp, UTC),
+        latest_error=error if latest.status == TickStatus.FAILURE else None,
+    )

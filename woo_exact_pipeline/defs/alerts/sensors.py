@@ -28,8 +28,8 @@ from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.defs.alerts.facts import (
     api_calls_between,
     bullets,
-    last_good_tick,
     latest_outcomes,
+    tick_history,
 )
 from woo_exact_pipeline.defs.alerts.freshness import BOOKED_BY_DEADLINE
 from woo_exact_pipeline.defs.exact.assets import ALL_BOOKED
@@ -158,9 +158,13 @@ def _silent_automation(
     location = origin.location_name if origin is not None else None
     problems: list[Problem | None] = []
     for name in WATCHED:
-        known, last_tick, oldest = last_good_tick(context.instance, name, location)
-        if known and oldest is not None:
-            problems.append(missed_tick_problem(name, last_tick, oldest, now, allowed[name]))
+        ticks = tick_history(context.instance, name, location)
+        if ticks is not None:
+            problems.append(
+                missed_tick_problem(
+                    name, ticks.last_good, ticks.oldest, now, allowed[name], ticks.latest_error
+                )
+            )
     return problems
 
 
