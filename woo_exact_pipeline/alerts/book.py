@@ -1,8 +1,8 @@
 """Who has been told what: one message when a problem starts, one when it clears.
 
 Each alert source (a sensor) keeps one JSON document in the sync database's `cursors` table
-(name `alerts:<source>`): the problems open now, a cursor for sources that read events, and per
-channel the problems that channel has been told about. A tick compares the open problems with
+(name `alerts:<source>`): the problems open now, per channel the problems that channel has been
+told about, and per channel the last daily digest it got. A tick compares the open problems with
 what each channel was told, sends the difference grouped by kind, and records only what was
 delivered: a channel that was down gets its message on a later tick, the others never twice.
 The database is never held locked while a message is on its way.
@@ -44,7 +44,6 @@ class Delivery:
 class _State:
     open: OpenProblems
     told: dict[str, OpenProblems]
-    cursor: str | None
     digest_sent: dict[str, str]
 
     @classmethod
@@ -53,7 +52,6 @@ class _State:
         return cls(
             open=_problems(data.get("open", {})),
             told={name: _problems(told) for name, told in data.get("told", {}).items()},
-            cursor=data.get("cursor"),
             digest_sent=data.get("digest_sent", {}),
         )
 
@@ -62,7 +60,6 @@ class _State:
             {
                 "open": _dump(self.open),
                 "told": {name: _dump(told) for name, told in self.told.items()},
-                "cursor": self.cursor,
                 "digest_sent": self.digest_sent,
             },
             sort_keys=True,
@@ -116,10 +113,6 @@ class AlertBook:
         lock_for_transaction(connection, self._name)
         return _State.parse(read_cursor(connection, self._name))
 
-    def state_cursor(self) -> str | None:
-        with self._engine.connect() as connection:
-            return _State.parse(read_cursor(connection, self._name)).cursor
-
     def open_problems(self) -> OpenProblems:
         with self._engine.connect() as connection:
             return _State.parse(read_cursor(connection, self._name)).open
@@ -128,15 +121,11 @@ class AlertBook:
         self,
         now: datetime,
         change: Callable[[OpenProblems], OpenProblems],
-        *,
-        cursor: str | None = None,
     ) -> Delivery:
-        """Apply `change` to the open problems (and move the cursor), then tell the channels."""
+        """Apply `change` to the open problems, then tell each channel what it has not heard."""
         with self._engine.begin() as connection:
             state = self._read(connection)
             state.open = change(dict(state.open))
-            if cursor is not None:
-                state.cursor = cursor
             write_cursor(connection, self._name, state.dump())
         delivery = Delivery()
         delivered: dict[str, dict[str, Problem | None]] = {}
