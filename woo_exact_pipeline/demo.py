@@ -13,22 +13,24 @@ import os
 import shutil
 import subprocess
 import sys
-import warnings
-from collections.abc import Callable
-from datetime import date
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import yaml
 from cryptography.fernet import Fernet
 
-from woo_exact_pipeline.report import SyncReport, read_report
+from woo_exact_pipeline.report import SyncReport
 from woo_exact_pipeline.sandbox.both import Sandboxes, SandboxOptions, start_sandboxes
+from woo_exact_pipeline.sync import Stage
 
 DEMO_DIRECTORY = Path(".woo_exact") / "demo"
 DAGSTER_HOME = Path(".dagster_home")
-RANGE_DAYS = 31
 
 
 #: The sandbox administration is not Exact's servers: the demo does not wait out the real
@@ -140,84 +142,24 @@ def sign_in_to_exact(echo: Callable[[str], None]) -> None:
 
 
 def run_pipeline(echo: Callable[[str], None]) -> SyncReport:
-    """Backfill every day, then load them the way the load sensor does."""
-    import dagster as dg
+    """Every day of the shop through `woo-exact sync`'s path: backfill, then the loads the
+    load sensor requests, then the reconciliation."""
+    from woo_exact_pipeline.config import load_config
+    from woo_exact_pipeline.sync import sync_range
 
-    # Backfill policies are "beta" in Dagster 1.13; the demo's reader need not hear it.
-    warnings.filterwarnings("ignore", category=dg.BetaWarning)
-
-    from woo_exact_pipeline.definitions import defs
-    from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
-    from woo_exact_pipeline.defs.settings import SETTINGS, SHOP, order_days
-    from woo_exact_pipeline.store.database import open_sync_database
-
-    definitions = defs()
-    instance = dg.DagsterInstance.get()
-    days = order_days.get_partition_keys()
-    # Earlier demos' journal lines are history: the load starts after the newest of them.
-    newest = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=exact_journal_lines.key), limit=1, ascending=False
-    ).records
-    cursor = str(newest[0].storage_id) if newest else None
-
-    for job_name in ("shop_catalogue_job", "exact_reference_job"):
-        _execute(definitions, instance, job_name)
-        echo(f"  {job_name}: done")
-    for start in range(0, len(days), RANGE_DAYS):
-        chunk = days[start : start + RANGE_DAYS]
-        _execute(
-            definitions,
-            instance,
-            "extract_and_transform_job",
-            tags={
-                "dagster/asset_partition_range_start": chunk[0],
-                "dagster/asset_partition_range_end": chunk[-1],
-            },
-        )
-        echo(f"  extract_and_transform_job {chunk[0]} .. {chunk[-1]}: done")
-
-    api_calls = 0
-    sensor = definitions.resolve_sensor_def("exact_load_sensor")
-    while True:
-        tick = sensor.evaluate_tick(
-            dg.build_sensor_context(instance=instance, cursor=cursor, definitions=definitions)
-        )
-        cursor = tick.cursor
-        if not tick.run_requests:
-            break
-        for request in tick.run_requests:
-            result = _execute(
-                definitions,
-                instance,
-                "exact_load_job",
-                tags=dict(request.tags),
-                partition_key=request.partition_key,
-            )
-            api_calls += sum(
-                int(event.metadata["api_calls"].value)
-                for event in result.asset_materializations_for_node("exact_bookings")
-            )
-        echo(f"  exact_load_job: {len(tick.run_requests)} days loaded")
-
-    engine = open_sync_database()
-    report = read_report(
-        engine,
-        SHOP,
-        partitions=len(days),
-        api_calls=api_calls,
-        exact_url=SETTINGS.exact.api_base_url,
-    )
-    engine.dispose()
-    return report
+    settings = load_config()
+    today = datetime.now(ZoneInfo(settings.woocommerce.time_zone)).date()
+    first = settings.woocommerce.export_orders_from
+    return sync_range(settings, first, today, _echo_stage(echo)).report
 
 
-def _execute(
-    definitions: Any,
-    instance: Any,
-    job_name: str,
-    *,
-    tags: dict[str, str] | None = None,
-    partition_key: str | None = None,
-) -> Any:
-    job = definitions.resolve_job_def(job_name)
-    return job.execute_in_process(instance=instance, tags=tags, partition_key=partition_key)
+def _echo_stage(echo: Callable[[str], None]) -> Stage:
+    """Progress as one line per finished stage (the demo prints, it draws no bars)."""
+
+    @contextmanager
+    def stage(label: str, steps: int) -> Iterator[Callable[[int], None]]:
+        started = time.perf_counter()
+        yield lambda advanced: None
+        echo(f"  {label}: {steps} done in {time.perf_counter() - started:.1f} s")
+
+    return stage

@@ -6,13 +6,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from woo_exact_pipeline.exact.booking import BookingOutcome
 from woo_exact_pipeline.store.journal import all_problems
 from woo_exact_pipeline.store.ledger import booking_counts, unbooked
+
+if TYPE_CHECKING:
+    from woo_exact_pipeline.defs.exact.reconciliation import ReconciliationSummary
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,7 @@ class SyncReport:
     not_booked: list[dict[str, Any]]  # failed or unknown bookings with Exact's reasons
     api_calls: int
     exact_url: str
+    reconciliation: ReconciliationSummary | None = None
 
     @property
     def booked(self) -> int:
@@ -43,6 +47,15 @@ class SyncReport:
             f"Not booked, with reason:  {len(self.not_booked)}",
             f"Exact API calls:          {self.api_calls} ({per_order:.3f} per booked event)",
         ]
+        if self.reconciliation is not None:
+            agree = self.reconciliation
+            lines.append(
+                f"Reconciliation:           {agree.days_agreeing} days agree with WooCommerce, "
+                f"{agree.days_differing} differ, {agree.days_not_reconciled} not reconciled"
+            )
+            lines += [
+                f"  {day}: {difference}" for day, difference in list(agree.differences.items())[:5]
+            ]
         for title, rows, reason in (
             ("Quarantined, with the reason a bookkeeper acts on:", quarantined, "reason"),
             ("Waiting:", waiting, "reason"),
@@ -129,6 +142,7 @@ def read_report(
     api_calls: int,
     exact_url: str,
     days: tuple[date, date] | None = None,
+    reconciliation: ReconciliationSummary | None = None,
 ) -> SyncReport:
     """The report from the sync database: over every day, or the days given (inclusive)."""
     with engine.connect() as connection:
@@ -139,4 +153,5 @@ def read_report(
             not_booked=unbooked(connection, shop, days),
             api_calls=api_calls,
             exact_url=exact_url,
+            reconciliation=reconciliation,
         )

@@ -71,10 +71,14 @@ def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> S
     import dagster as dg
 
     from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
+    from woo_exact_pipeline.defs.runs import fail_runs_of_dead_processes
+    from woo_exact_pipeline.defs.exact.reconciliation import reconciliation_summary
     from woo_exact_pipeline.defs.settings import SHOP
     from woo_exact_pipeline.store.database import open_sync_database
 
     instance = _recorded_instance() if os.environ.get("DAGSTER_HOME") else _ephemeral()
+    # A sync killed mid-run left its runs STARTED, holding their pool slots: release them.
+    fail_runs_of_dead_processes(instance)
     # Loading follows the load sensor from the newest journal lines before this sync on.
     newest = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=exact_journal_lines.key), limit=1, ascending=False
@@ -104,8 +108,12 @@ def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> S
             if not result.success:
                 reason = _failure_reason(result)
                 not_loaded.append(f"{request.partition_key}: the load run failed: {reason}")
+            api_calls += sum(
+                int(event.metadata["api_calls"].value)
+                for node in ("exact_bookings", "exact_reconciliation")
+                for event in result.asset_materializations_for_node(node)
+            )
             for event in result.asset_materializations_for_node("exact_bookings"):
-                api_calls += int(event.metadata["api_calls"].value)
                 outcomes.update(
                     {status: int(event.metadata[status].value) for status in SYNC_LOG_STATUSES}
                 )
@@ -120,6 +128,7 @@ def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> S
             api_calls=api_calls,
             exact_url=settings.exact.api_base_url,
             days=(first, last),
+            reconciliation=reconciliation_summary(instance, days),
         )
     finally:
         engine.dispose()
@@ -275,11 +284,13 @@ def _execute(
     tags: dict[str, str] | None = None,
     partition_key: str | None = None,
 ) -> Any:
+    from woo_exact_pipeline.defs.runs import in_process_tags
+
     job = definitions.resolve_job_def(job_name)
     return job.execute_in_process(
         run_config=QUIET_RUNS,
         instance=instance,
-        tags=tags,
+        tags=(tags or {}) | in_process_tags(),
         partition_key=partition_key,
         raise_on_error=False,
     )
