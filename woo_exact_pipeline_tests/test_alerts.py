@@ -199,6 +199,13 @@ def channels_environment(receivers: Receivers, monkeypatch: pytest.MonkeyPatch) 
     return receivers
 
 
+def past_the_threshold(settings: SyncConfig) -> SyncConfig:
+    """The hour has passed: the threshold is lowered below the time already gone by instead
+    of waiting (the sensors use the wall clock)."""
+    alerts = settings.alerts.model_copy(update={"order_problem_hours": 1e-9})
+    return settings.model_copy(update={"alerts": alerts})
+
+
 def on_every_channel(receivers: Receivers, titles: list[str]) -> None:
     assert receivers.titles() == {"email": titles, "slack": titles, "webhook": titles}
     sent = receivers.everything_sent()
@@ -330,7 +337,7 @@ def test_orders_quarantined_longer_than_the_threshold_alert_with_reasons_and_cle
 ) -> None:
     receivers = channels_environment
     with start_exact_sandbox(minute_limit=100_000) as exact:
-        base = receivers.settings(load_config(), order_problem_hours=1 / 3600)  # one second
+        base = receivers.settings(load_config(), order_problem_hours=1)
         mapping = base.exact.vat_mapping
         unmapped = base.model_copy(
             update={
@@ -359,9 +366,9 @@ def test_orders_quarantined_longer_than_the_threshold_alert_with_reasons_and_cle
         store_sandbox_tokens(exact, pipeline.engine)
         pipeline.stage()
         pipeline.tick(alert_conditions_sensor)
-        on_every_channel(receivers, [])  # quarantined, but not yet for long
+        on_every_channel(receivers, [])  # quarantined, but not yet for an hour
 
-        clock_time.sleep(1.1)
+        pipeline.settings = past_the_threshold(pipeline.settings)
         pipeline.tick(alert_conditions_sensor)
         pipeline.tick(alert_conditions_sensor)
         on_every_channel(receivers, ["PROBLEM: Orders not booked"])
@@ -463,7 +470,7 @@ def test_a_day_with_events_held_back_longer_than_the_threshold_alerts_with_each_
 ) -> None:
     receivers = channels_environment
     with start_exact_sandbox(minute_limit=100_000) as exact:
-        settings = receivers.settings(load_config(), order_problem_hours=1 / 3600)
+        settings = receivers.settings(load_config(), order_problem_hours=1)
         pipeline = Pipeline(
             woocommerce_sandbox, exact, f"sqlite:///{tmp_path / 'sync.db'}", instance, settings
         )
@@ -472,11 +479,11 @@ def test_a_day_with_events_held_back_longer_than_the_threshold_alerts_with_each_
         assert pipeline.load(MIXED_DAY).success  # a refused order never fails the run
         pipeline.tick(alert_check_results_sensor)
         # The reconciliation says so at once (the order is missing in Exact); the order
-        # alert waits: held back, but not yet for long.
+        # alert waits: held back, but not yet for an hour.
         differs = "PROBLEM: WooCommerce and Exact differ"
         on_every_channel(receivers, [differs])
 
-        clock_time.sleep(1.1)
+        pipeline.settings = past_the_threshold(pipeline.settings)
         pipeline.tick(alert_check_results_sensor)
         pipeline.tick(alert_check_results_sensor)
         on_every_channel(receivers, [differs, "PROBLEM: Orders not booked"])
