@@ -42,8 +42,6 @@ EXACT_ASSETS = ("exact_reference_data", "exact_bookings", "exact_reconciliation"
 UNBOOKED_CHECK = dg.AssetCheckKey(dg.AssetKey("exact_bookings"), ALL_BOOKED)
 AGREE_CHECK = dg.AssetCheckKey(dg.AssetKey("exact_reconciliation"), AGREE)
 FRESHNESS_CHECK = dg.AssetCheckKey(dg.AssetKey("exact_bookings"), BOOKED_BY_DEADLINE)
-#: The automation whose silence is alerted.
-WATCHED = ("woo_order_changes_sensor", "daily_sweep_schedule")
 
 
 def _book(source: str, settings: SyncConfig, sync_database: SyncDatabase) -> AlertBook:
@@ -120,7 +118,7 @@ def alert_on_run_success(
     description=(
         "From the sync database and the instance: the Exact login close to (or past) its "
         "30-day idle expiry, orders quarantined longer than alerts.order_problem_hours, and "
-        "the change sensor or the nightly sweep not having ticked."
+        "the change sensor, the load sensor or the nightly sweep not having ticked."
     ),
 )
 def alert_conditions_sensor(
@@ -148,16 +146,18 @@ def _silent_automation(
     context: dg.SensorEvaluationContext, settings: SyncConfig, now: datetime
 ) -> list[Problem | None]:
     grace = timedelta(minutes=settings.alerts.missed_tick_minutes)
+    # The automation whose silence is alerted, and how long each may be silent.
     allowed = {
         "woo_order_changes_sensor": max(
             grace, timedelta(seconds=3 * settings.automation.change_sensor_interval_seconds)
         ),
+        "exact_load_sensor": grace,
         "daily_sweep_schedule": timedelta(days=1) + grace,
     }
     origin = context.code_location_origin
     location = origin.location_name if origin is not None else None
     problems: list[Problem | None] = []
-    for name in WATCHED:
+    for name in allowed:
         ticks = tick_history(context.instance, name, location)
         if ticks is not None:
             problems.append(
