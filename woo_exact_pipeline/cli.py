@@ -349,11 +349,21 @@ def _progress(label: str, length: int) -> Iterator[Callable[[int], None]]:
 
 @main.command()
 @config_option
-def doctor(config_path: Path | None) -> None:
+@click.option(
+    "--test-alerts", is_flag=True, help="Also send a test message to every alert channel."
+)
+def doctor(config_path: Path | None, test_alerts: bool) -> None:
     """Check both connections and sync.yaml against both systems; every problem with its fix.
 
-    Exits with 1 when any check fails. Reads only, and never prints a secret.
+    Lists the alert channels (and with --test-alerts sends each a test message). Exits with 1
+    when any check fails. Reads only, and never prints a secret.
     """
+    from woo_exact_pipeline.alerts.channels import (
+        AlertDeliveryError,
+        configured_channels,
+        describe_alert_channels,
+        send_test_message,
+    )
     from woo_exact_pipeline.doctor import diagnose
 
     settings = settings_from(config_path)
@@ -371,6 +381,16 @@ def doctor(config_path: Path | None) -> None:
         if finding.fix:
             click.echo(f"        fix: {finding.fix}")
     failures = sum(1 for finding in findings if not finding.passed)
+    click.echo("Alerts")
+    click.echo("\n".join(f"  {line}" for line in describe_alert_channels(settings)))
+    for channel in configured_channels(settings) if test_alerts else []:
+        try:
+            send_test_message(settings, channel.name)
+        except AlertDeliveryError as error:
+            failures += 1
+            click.echo(f"  FAIL  test message: {error}")
+        else:
+            click.echo(f"  ok    test message: sent to {channel.name}")
     if failures:
         click.echo(f"{failures} problem(s) found.")
         raise SystemExit(1)

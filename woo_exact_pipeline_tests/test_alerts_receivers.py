@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
+import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -27,6 +28,10 @@ from woo_exact_pipeline.alerts.channels import (
 )
 from woo_exact_pipeline.config import SyncConfig, load_config
 from woo_exact_pipeline.sandbox.server import BackgroundServer
+from woo_exact_pipeline_tests.cli_support import (  # noqa: F401  (cli_fixture: the fixture)
+    Cli,
+    cli_fixture,
+)
 
 SMTP_PASSWORD = "smtp-password-never-shown"
 SLACK_TOKEN = "xoxb-slack-token-never-shown"
@@ -251,3 +256,28 @@ def test_the_slack_channel_sends_what_dagster_slack_would_with_the_shop_named(
     send_test_message(settings, "slack", receivers.environ)
     [(_, body)] = receivers.slack_calls
     assert body["text"].startswith("*shop.example.nl* Test message")
+
+
+def test_doctor_lists_the_alert_channels_and_sends_each_a_test_message(
+    cli: Cli, receivers: Receivers
+) -> None:
+    settings = yaml.safe_load(cli.config.read_text(encoding="utf-8"))
+    with_channels = receivers.settings(SyncConfig.model_validate(settings))
+    settings["alerts"] = with_channels.alerts.model_dump(mode="json")
+    cli.config.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+
+    done = cli.run("doctor", "--config", str(cli.config), "--test-alerts", **receivers.environ)
+    assert done.returncode == 0, done.stdout + done.stderr
+    alerts = done.stdout.split("\nAlerts\n", 1)[1]
+    assert "  e-mail to owner@shop.example.nl from woo-exact@shop.example.nl via" in alerts
+    for channel in ("email", "slack", "webhook"):
+        assert f"  ok    test message: sent to {channel}" in alerts
+    assert len(receivers.smtp.messages) == len(receivers.slack_calls) == 1
+    assert [payload["event"] for payload in receivers.webhook_payloads()] == ["test"]
+    everything = done.stdout + done.stderr
+    assert not [secret for secret in SECRETS if secret in everything]
+
+    broken = {**receivers.environ, "WOO_EXACT_SMTP_PORT": "1"}
+    failed = cli.run("doctor", "--config", str(cli.config), "--test-alerts", **broken)
+    assert failed.returncode == 1
+    assert "  FAIL  test message: e-mail via 127.0.0.1:1 failed" in failed.stdout
