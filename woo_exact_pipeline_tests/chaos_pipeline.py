@@ -1,0 +1,182 @@
+"""The whole pipeline in a process of its own, for the chaos tests to kill, starve and rerun.
+
+    python -m woo_exact_pipeline_tests.chaos_pipeline [--attempts N] [--resume]
+
+It runs what `make demo` runs, through the real Dagster definitions and the instance in
+$DAGSTER_HOME (settings and secrets from the environment `demo.prepare_environment` writes):
+the catalogue and reference jobs, extract-and-transform over the whole history, then one
+exact_load_job per day as the load sensor requests them. Each run that fails is started again
+up to `--attempts` times, as Dagster's run retries would; with more than one attempt, days whose
+events are not all booked yet (a lost answer, Exact down for a moment) are loaded again too.
+`--resume` is what an operator does after a crash: once a backfill has been extracted (a
+successful extract-and-transform run), only the days with events not yet finished in the ledger
+are loaded again; before that, everything runs from the start.
+
+Prints `{"pid": ...}` once the imports are done, then one JSON line with the outcome; exits 1
+when a run still failed after its last attempt (its error is in the JSON line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from typing import Any
+
+import dagster as dg
+from sqlalchemy import select
+
+from woo_exact_pipeline.definitions import defs
+from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
+from woo_exact_pipeline.defs.runs import fail_runs_of_dead_processes, in_process_tags
+from woo_exact_pipeline.defs.settings import SHOP, order_days
+from woo_exact_pipeline.store.database import open_sync_database
+from woo_exact_pipeline.store.schema import accounting_events, bookings
+
+RANGE_DAYS = 31
+
+
+class RunFailed(Exception):
+    pass
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--attempts", type=int, default=1)
+    parser.add_argument("--resume", action="store_true")
+    arguments = parser.parse_args()
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    print(json.dumps({"pid": os.getpid()}), flush=True)
+    outcome: dict[str, Any] = {"runs": 0, "failed_runs": 0}
+    try:
+        load_everything(arguments.attempts, outcome, resume=arguments.resume)
+    except RunFailed as failure:
+        print(json.dumps(outcome | {"error": str(failure)}), flush=True)
+        return 1
+    print(json.dumps(outcome), flush=True)
+    return 0
+
+
+def load_everything(attempts: int, outcome: dict[str, Any], *, resume: bool) -> None:
+    definitions = defs()
+    instance = dg.DagsterInstance.get()
+    outcome["dead_runs_failed"] = len(fail_runs_of_dead_processes(instance))
+    days = order_days.get_partition_keys()
+    newest = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=exact_journal_lines.key), limit=1, ascending=False
+    ).records
+    cursor = str(newest[0].storage_id) if newest else None
+
+    def execute(
+        job_name: str, tags: dict[str, str] | None = None, partition_key: str | None = None
+    ) -> dg.ExecuteInProcessResult:
+        job = definitions.resolve_job_def(job_name)
+        for _ in range(attempts):
+            outcome["runs"] += 1
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                tags=(tags or {}) | in_process_tags(),
+                partition_key=partition_key,
+            )
+            if result.success:
+                return result
+            outcome["failed_runs"] += 1
+        raise RunFailed(f"{job_name} {partition_key or tags}: {_failure(result)}")
+
+    extracted = instance.get_runs(
+        dg.RunsFilter(job_name="extract_and_transform_job", statuses=[dg.DagsterRunStatus.SUCCESS]),
+        limit=1,
+    )
+    if resume and extracted:
+        for day in _days_not_finished():
+            execute("exact_load_job", partition_key=day)
+        return
+    execute("shop_catalogue_job")
+    execute("exact_reference_job")
+    for start in range(0, len(days), RANGE_DAYS):
+        chunk = days[start : start + RANGE_DAYS]
+        execute(
+            "extract_and_transform_job",
+            tags={
+                "dagster/asset_partition_range_start": chunk[0],
+                "dagster/asset_partition_range_end": chunk[-1],
+            },
+        )
+    sensor = definitions.resolve_sensor_def("exact_load_sensor")
+    while True:
+        tick = sensor.evaluate_tick(
+            dg.build_sensor_context(instance=instance, cursor=cursor, definitions=definitions)
+        )
+        cursor = tick.cursor
+        if not tick.run_requests:
+            break
+        for request in tick.run_requests:
+            execute("exact_load_job", tags=dict(request.tags), partition_key=request.partition_key)
+    # The events whose answer was lost or that Exact could not take just now wait for the
+    # day's next load; here that load comes at once.
+    for _ in range(attempts - 1):
+        unfinished = _days_not_fully_booked()
+        if not unfinished:
+            break
+        for day in unfinished:
+            execute("exact_load_job", partition_key=day)
+
+
+def _days_not_finished() -> list[str]:
+    """Days with an event the ledger has no outcome for: never claimed, or still pending."""
+    engine = open_sync_database()
+    try:
+        with engine.connect() as connection:
+            days = connection.execute(
+                select(accounting_events.c.partition_date)
+                .distinct()
+                .select_from(accounting_events)
+                .outerjoin(
+                    bookings,
+                    (bookings.c.shop == accounting_events.c.shop)
+                    & (bookings.c.event_key == accounting_events.c.event_key),
+                )
+                .where(
+                    accounting_events.c.shop == SHOP,
+                    (bookings.c.status.is_(None)) | (bookings.c.status == "pending"),
+                )
+            ).scalars()
+            return sorted(day.isoformat() for day in days)
+    finally:
+        engine.dispose()
+
+
+def _days_not_fully_booked() -> list[str]:
+    """Days with an event whose outcome is unknown or that Exact refused (not held back)."""
+    engine = open_sync_database()
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(bookings.c.partition_date, bookings.c.status, bookings.c.error).where(
+                    bookings.c.shop == SHOP, bookings.c.status != "booked"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return sorted(
+        {
+            row.partition_date.isoformat()
+            for row in rows
+            if row.status == "pending" or (row.error or "").startswith("Exact Online answered")
+        }
+    )
+
+
+def _failure(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.is_failure and event.step_failure_data is not None:
+            error = event.step_failure_data.error
+            return error.message.strip() if error else "step failed"
+    return "run failed"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
