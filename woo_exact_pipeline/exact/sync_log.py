@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +11,7 @@ from woo_exact_pipeline.exact.booking import BookingOutcome
 from woo_exact_pipeline.store.rate_limits import RateLimits
 
 NOT_BOOKED = ("held_back", "failed", "outcome_unknown", "in_progress_elsewhere")
+IN_EXACT = ("booked", "recovered", "already_booked", "changed_after_booking")
 COUNTED = (
     "booked",
     "recovered",
@@ -30,6 +31,11 @@ class SyncLog:
     changed_after_booking: list[str]
     not_booked: list[str]
 
+    @property
+    def in_exact(self) -> int:
+        """How many of the day's events are in Exact: the rows of the bookings table."""
+        return sum(self.counts[status] for status in IN_EXACT)
+
 
 def sync_log_summary(
     outcomes: Sequence[BookingOutcome],
@@ -37,8 +43,10 @@ def sync_log_summary(
     *,
     api_calls: int,
     limits: RateLimits | None,
+    document_url: Callable[[str], str],
 ) -> SyncLog:
-    """Counts, the order -> Exact number table, and every problem with its reason."""
+    """Counts, the order -> Exact number table (each number a link to the document's page in
+    Exact, made by `document_url` from Exact's GUID), and every problem with its reason."""
     statuses = Counter(outcome.status for outcome in outcomes)
     held = list(problems)
     counts = {status: statuses[status] for status in COUNTED}
@@ -49,7 +57,7 @@ def sync_log_summary(
         counts=counts,
         api_calls=api_calls,
         daily_quota_left=daily.remaining if daily is not None else None,
-        bookings_table=_bookings_table(outcomes),
+        bookings_table=_bookings_table(outcomes, document_url),
         problems_table=_problems_table(outcomes, held),
         changed_after_booking=[
             f"{o.kind} {o.reference} (Exact {o.exact_number}): {o.message}"
@@ -64,15 +72,21 @@ def sync_log_summary(
     )
 
 
-def _bookings_table(outcomes: Sequence[BookingOutcome]) -> str:
+def _bookings_table(outcomes: Sequence[BookingOutcome], document_url: Callable[[str], str]) -> str:
     rows = [
-        f"| {o.order_number} | {o.kind} | {o.reference} | {o.exact_number or ''} | "
+        f"| {o.order_number} | {o.kind} | {o.reference} | {_exact_link(o, document_url)} | "
         f"{o.status.replace('_', ' ')} |"
         for o in outcomes
-        if o.status in ("booked", "recovered", "already_booked", "changed_after_booking")
+        if o.status in IN_EXACT
     ]
     header = "| order | event | YourRef | Exact number | status |\n|---|---|---|---|---|\n"
     return header + "\n".join(rows)
+
+
+def _exact_link(outcome: BookingOutcome, document_url: Callable[[str], str]) -> str:
+    if not outcome.exact_id:
+        return outcome.exact_number or ""
+    return f"[{outcome.exact_number or 'open'}]({document_url(outcome.exact_id)})"
 
 
 def _problems_table(outcomes: Sequence[BookingOutcome], held: list[Mapping[str, Any]]) -> str:

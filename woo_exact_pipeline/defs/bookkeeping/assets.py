@@ -49,6 +49,8 @@ JOURNAL_LINE_SCHEMA = dg.TableSchema(
     deps=[woo_orders, woo_customers],
     group_name="bookkeeping",
     kinds={"python", "sql"},
+    owners=["team:bookkeeping"],
+    tags={"system": "sync_database"},
     description=(
         "What the day's orders mean for the books: a sale for every order that reached a "
         "booking status and a credit note for each of its refunds, with ledger account, VAT "

@@ -19,12 +19,19 @@ from woo_exact_pipeline.exact.master_data import (
     settings_problems,
 )
 from woo_exact_pipeline.exact.sync_log import sync_log_summary
+from woo_exact_pipeline.exact.web_links import document_url
 from woo_exact_pipeline.store.journal import load_partition_events, partition_problems
 from woo_exact_pipeline.store.ledger import BookingLedger
 from woo_exact_pipeline.store.staging import load_partition
 from woo_exact_pipeline.woocommerce.client import WooCommerceClient
 
-EXACT = {"group_name": "exact", "kinds": {"python", "sql"}, "pool": "exact_online"}
+EXACT = {
+    "group_name": "exact",
+    "kinds": {"python", "sql"},
+    "pool": "exact_online",
+    "owners": ["team:bookkeeping"],
+    "tags": {"system": "exact_online"},
+}
 SETTINGS_MATCH = "settings_match_exact"
 NO_CHANGES_AFTER_BOOKING = "no_orders_changed_after_booking"
 ALL_BOOKED = "every_event_booked"
@@ -101,6 +108,26 @@ def exact_reference_data(
             description="Every accounting event of the day is booked in Exact.",
         ),
     ],
+    metadata={
+        "dagster/table_name": "bookings",
+        "dagster/column_schema": dg.TableSchema(
+            columns=[
+                dg.TableColumn(
+                    "event_key", "text", description="sale:ORDER_ID or credit:REFUND_ID"
+                ),
+                dg.TableColumn("kind", "text", description="sale or credit"),
+                dg.TableColumn("order_number", "text", description="the WooCommerce order"),
+                dg.TableColumn("reference", "text", description="YourRef in Exact"),
+                dg.TableColumn("partition_date", "date"),
+                dg.TableColumn("status", "text", description="pending, booked or failed"),
+                dg.TableColumn("exact_id", "text", description="Exact's GUID of the document"),
+                dg.TableColumn(
+                    "exact_number", "text", description="entry, invoice or order number in Exact"
+                ),
+                dg.TableColumn("error", "text", description="why Exact refused it"),
+            ]
+        ),
+    },
     **EXACT,
 )
 def exact_bookings(
@@ -138,9 +165,21 @@ def exact_bookings(
         )
         outcomes = loader.book_partition(day, events)
         calls, limits = client.calls_made, client.rate_limits()
-    log = sync_log_summary(outcomes, problems, api_calls=calls, limits=limits)
+    log = sync_log_summary(
+        outcomes,
+        problems,
+        api_calls=calls,
+        limits=limits,
+        document_url=lambda exact_id: document_url(
+            settings.exact.api_base_url,
+            settings.exact.division,
+            settings.exact.insertion_type,
+            exact_id,
+        ),
+    )
     return dg.MaterializeResult(
         metadata={
+            "dagster/row_count": log.in_exact,
             **log.counts,
             "api_calls": log.api_calls,
             "daily_quota_left": log.daily_quota_left if log.daily_quota_left is not None else -1,

@@ -16,6 +16,8 @@ EXTRACTION = {
     "group_name": "woocommerce",
     "kinds": {"woocommerce", "sql"},
     "pool": "woocommerce_api",
+    "owners": ["team:data-engineering"],
+    "tags": {"system": "woocommerce"},
     "retry_policy": dg.RetryPolicy(
         max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
     ),
@@ -31,6 +33,24 @@ PREVIEW_ROWS = 10
         "with its refunds, as WooCommerce returns them (tables woo_orders, woo_refunds). "
         "Re-running a day replaces its rows, so it is always safe."
     ),
+    metadata={
+        "dagster/table_name": "woo_orders",
+        "dagster/column_schema": dg.TableSchema(
+            columns=[
+                dg.TableColumn("id", "integer", description="WooCommerce order id"),
+                dg.TableColumn("partition_date", "date", description="shop-local creation day"),
+                dg.TableColumn("number", "text", description="the order number customers see"),
+                dg.TableColumn("status", "text"),
+                dg.TableColumn("currency", "text"),
+                dg.TableColumn("total", "decimal", description="including VAT, to the cent"),
+                dg.TableColumn("customer_id", "integer", description="0 for a guest"),
+                dg.TableColumn("created_via", "text", description="checkout, admin, pos-rest-api"),
+                dg.TableColumn("date_created_gmt", "timestamp"),
+                dg.TableColumn("date_modified_gmt", "timestamp"),
+                dg.TableColumn("raw", "json", description="the order as the REST API returns it"),
+            ]
+        ),
+    },
     **EXTRACTION,
 )
 def woo_orders(

@@ -254,6 +254,7 @@ class ExactApp:
                     methods=["GET", "POST", "PUT", "DELETE"],
                 ),
                 Route("/docs/SysAttachment.aspx", self.download),
+                Route("/docs/{page}", self.document),
             ]
         )
 
@@ -268,6 +269,12 @@ class ExactApp:
 
     async def overview(self, request: Request) -> Response:
         return HTMLResponse(pages.overview_page(self.division))
+
+    async def document(self, request: Request) -> Response:
+        page = pages.document_page(self.division, request.path_params["page"], request.query_params)
+        if page is None:
+            return HTMLResponse(pages.error_page("No such document."), status_code=404)
+        return HTMLResponse(page)
 
     async def authorize(self, request: Request) -> Response:
         params: dict[str, str] = dict(request.query_params)

@@ -60,89 +60,160 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+#: Exact's page that shows one document, by its address: the store and the key parameter
+#: (`?_Division_=...&EntryID=%7b<GUID>%7d`, braces optional).
+DOCUMENT_PAGES = {
+    "FinEntrySales.aspx": ("salesentry/SalesEntries", "EntryID"),
+    "SlsInvoice.aspx": ("salesinvoice/SalesInvoices", "InvoiceID"),
+    "SlsSalesOrder.aspx": ("salesorder/SalesOrders", "OrderID"),
+}
+
+
+class _Names:
+    """What a page shows instead of GUIDs: customer names, G/L and item codes."""
+
+    def __init__(self, division: Division) -> None:
+        stores = division.stores
+        self.customers = {a["ID"]: a["Name"] for a in stores["crm/Accounts"].records}
+        self.gl_codes = {g["ID"]: g["Code"] for g in stores["financial/GLAccounts"].records}
+        self.items = {i["ID"]: i["Code"] for i in stores["logistics/Items"].records}
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        f"<!doctype html><html><head><title>{escape(title)}</title>"
+        f"<style>{_STYLE}</style></head><body>{body}</body></html>"
+    )
+
+
+def _entry_html(entry: Mapping[str, Any], names: _Names) -> str:
+    return _table(
+        ["Entry", "Journal", "Type", "Date", "Customer", "YourRef", "Amount", "VAT"],
+        [
+            [
+                entry["EntryNumber"],
+                entry["Journal"],
+                entry["Type"],
+                entry["EntryDate"],
+                names.customers.get(entry["Customer"]),
+                entry.get("YourRef"),
+                entry["AmountFC"],
+                entry["VATAmountFC"],
+            ]
+        ],
+    ) + _table(
+        ["#", "G/L", "Description", "Amount", "VAT code", "VAT"],
+        [
+            [
+                li["LineNumber"],
+                names.gl_codes.get(li["GLAccount"]),
+                li.get("Description"),
+                li["AmountFC"],
+                li["VATCode"],
+                li["VATAmountFC"],
+            ]
+            for li in entry["SalesEntryLines"]
+        ],
+        "lines",
+    )
+
+
+def _item_lines_html(lines: Iterable[Mapping[str, Any]], names: _Names) -> str:
+    return _table(
+        ["#", "Item", "Quantity", "Price", "Amount", "VAT code", "VAT"],
+        [
+            [
+                li["LineNumber"],
+                names.items.get(li["Item"]),
+                li["Quantity"],
+                li["UnitPrice"],
+                li["AmountFC"],
+                li["VATCode"],
+                li["VATAmountFC"],
+            ]
+            for li in lines
+        ],
+        "lines",
+    )
+
+
+def _invoice_html(invoice: Mapping[str, Any], names: _Names) -> str:
+    return _table(
+        ["Invoice", "Status", "Type", "Date", "Customer", "YourRef", "Amount", "VAT"],
+        [
+            [
+                invoice.get("InvoiceNumber"),
+                invoice["Status"],
+                invoice["Type"],
+                invoice.get("InvoiceDate"),
+                names.customers.get(invoice["OrderedBy"]),
+                invoice.get("YourRef"),
+                invoice["AmountFC"],
+                invoice["VATAmountFC"],
+            ]
+        ],
+    ) + _item_lines_html(invoice["SalesInvoiceLines"], names)
+
+
+def _order_html(order: Mapping[str, Any], names: _Names) -> str:
+    return _table(
+        ["Order", "Status", "Date", "Customer", "YourRef", "Amount", "VAT"],
+        [
+            [
+                order["OrderNumber"],
+                order["Status"],
+                order["OrderDate"],
+                names.customers.get(order["OrderedBy"]),
+                order.get("YourRef"),
+                order["AmountFC"],
+                order["VATAmountFC"],
+            ]
+        ],
+    ) + _item_lines_html(order["SalesOrderLines"], names)
+
+
+_RENDERERS = {
+    "salesentry/SalesEntries": ("Sales entry", _entry_html),
+    "salesinvoice/SalesInvoices": ("Sales invoice", _invoice_html),
+    "salesorder/SalesOrders": ("Sales order", _order_html),
+}
+
+
+def document_page(division: Division, page: str, params: Mapping[str, str]) -> str | None:
+    """One entry, invoice or order with its lines, as Exact shows it at its own address;
+    None when the page, the administration or the document is unknown."""
+    store_name, key = DOCUMENT_PAGES.get(page, ("", ""))
+    if not store_name or params.get("_Division_") != str(division.code):
+        return None
+    document_id = params.get(key, "").strip().strip("{}").lower()
+    with division.lock:
+        document = division.stores[store_name].get(document_id)
+        if document is None:
+            return None
+        title, render = _RENDERERS[store_name]
+        body = (
+            f"<h1>Exact Online sandbox</h1><h2>{title} in division {division.code}</h2>"
+            f'{render(document, _Names(division))}<p><a href="/">All bookings</a></p>'
+        )
+    return _page(f"Exact Online sandbox - {title}", body)
+
+
 def overview_page(division: Division, *, limit: int = 200) -> str:
     """What landed, as a bookkeeper would look it up in Exact; the newest `limit` bookings."""
     with division.lock:
         stores = division.stores
         accounts = stores["crm/Accounts"].records
-        names = {a["ID"]: a["Name"] for a in accounts}
-        gl_codes = {g["ID"]: g["Code"] for g in stores["financial/GLAccounts"].records}
-        items = {i["ID"]: i["Code"] for i in stores["logistics/Items"].records}
+        names = _Names(division)
         parts = [
             f"<h1>Exact Online sandbox</h1><h2>Division {division.code}: "
             f"{escape(str(division.facts.get('Description', '')))}</h2>",
         ]
         entries = stores["salesentry/SalesEntries"].records
         parts.append(f"<h3>Sales entries ({len(entries)})</h3>")
-        for entry in entries[-limit:]:
-            parts.append(
-                _table(
-                    ["Entry", "Journal", "Type", "Date", "Customer", "YourRef", "Amount", "VAT"],
-                    [
-                        [
-                            entry["EntryNumber"],
-                            entry["Journal"],
-                            entry["Type"],
-                            entry["EntryDate"],
-                            names.get(entry["Customer"]),
-                            entry.get("YourRef"),
-                            entry["AmountFC"],
-                            entry["VATAmountFC"],
-                        ]
-                    ],
-                )
-                + _table(
-                    ["#", "G/L", "Description", "Amount", "VAT code", "VAT"],
-                    [
-                        [
-                            li["LineNumber"],
-                            gl_codes.get(li["GLAccount"]),
-                            li.get("Description"),
-                            li["AmountFC"],
-                            li["VATCode"],
-                            li["VATAmountFC"],
-                        ]
-                        for li in entry["SalesEntryLines"]
-                    ],
-                    "lines",
-                )
-            )
+        parts += [_entry_html(entry, names) for entry in entries[-limit:]]
         invoices = stores["salesinvoice/SalesInvoices"].records
         parts.append(f"<h3>Sales invoices ({len(invoices)})</h3>")
-        for invoice in invoices[-limit:]:
-            parts.append(
-                _table(
-                    ["Invoice", "Status", "Type", "Date", "Customer", "YourRef", "Amount", "VAT"],
-                    [
-                        [
-                            invoice.get("InvoiceNumber"),
-                            invoice["Status"],
-                            invoice["Type"],
-                            invoice.get("InvoiceDate"),
-                            names.get(invoice["OrderedBy"]),
-                            invoice.get("YourRef"),
-                            invoice["AmountFC"],
-                            invoice["VATAmountFC"],
-                        ]
-                    ],
-                )
-                + _table(
-                    ["#", "Item", "Quantity", "Price", "Amount", "VAT code", "VAT"],
-                    [
-                        [
-                            li["LineNumber"],
-                            items.get(li["Item"]),
-                            li["Quantity"],
-                            li["UnitPrice"],
-                            li["AmountFC"],
-                            li["VATCode"],
-                            li["VATAmountFC"],
-                        ]
-                        for li in invoice["SalesInvoiceLines"]
-                    ],
-                    "lines",
-                )
-            )
+        parts += [_invoice_html(invoice, names) for invoice in invoices[-limit:]]
         orders = stores["salesorder/SalesOrders"].records
         parts.append(f"<h3>Sales orders ({len(orders)})</h3>")
         parts.append(
@@ -152,7 +223,7 @@ def overview_page(division: Division, *, limit: int = 200) -> str:
                     [
                         o["OrderNumber"],
                         o["OrderDate"],
-                        names.get(o["OrderedBy"]),
+                        names.customers.get(o["OrderedBy"]),
                         o.get("YourRef"),
                         o["AmountFC"],
                     ]
@@ -193,7 +264,4 @@ def overview_page(division: Division, *, limit: int = 200) -> str:
                 ],
             )
         )
-    return (
-        f"<!doctype html><html><head><title>Exact Online sandbox</title>"
-        f"<style>{_STYLE}</style></head><body>{''.join(parts)}</body></html>"
-    )
+    return _page("Exact Online sandbox", "".join(parts))

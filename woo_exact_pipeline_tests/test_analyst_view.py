@@ -1,0 +1,345 @@
+"""The analyst's view: the Dagster UI, on an instance the demo filled, shows the asset graph and
+an `exact_bookings` materialization (the sync log) in a real browser, headless Chromium, and
+the screenshots the README shows are saved under docs/.
+
+The demo runs in a process of its own (the code location reads sync.yaml when it is imported,
+and this process has imported it with the test settings); the sandboxes run here.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+from woo_exact_pipeline.demo import GENEROUS_LIMITS, prepare_environment
+from woo_exact_pipeline.sandbox.both import Sandboxes, SandboxOptions, start_sandboxes
+
+REPOSITORY = Path(__file__).parents[1]
+DOCS = REPOSITORY / "docs"
+DAYS = 3
+ORDERS_PER_DAY = 8
+ASSETS = (
+    "woo_orders",
+    "woo_customers",
+    "woo_products",
+    "woo_tax_rates",
+    "exact_journal_lines",
+    "exact_reference_data",
+    "exact_bookings",
+    "exact_reconciliation",
+)
+
+
+def chromium_or_skip() -> str:
+    """Debian's chromium; CI installs it (.ci/run), so there a missing browser is a failure."""
+    path = shutil.which("chromium")
+    if path:
+        return path
+    message = "no chromium on PATH: install Debian's browser with `apt-get install -y chromium`"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message + " (.ci/run does this in CI)")
+    pytest.skip(message)
+
+
+@dataclass
+class DemoUi:
+    url: str
+    sandboxes: Sandboxes
+
+
+@pytest.fixture(name="demo_ui", scope="module")
+def demo_ui_fixture() -> Iterator[DemoUi]:
+    """A few demo days booked into the sandboxes, recorded in a Dagster instance of its own,
+    and dagster-webserver serving it."""
+    chromium_or_skip()
+    workdir = Path(tempfile.mkdtemp(prefix="woo-exact-analyst-view-"))
+    sandboxes = start_sandboxes(
+        SandboxOptions(days=DAYS, orders_per_day=ORDERS_PER_DAY, **GENEROUS_LIMITS)
+    )
+    webserver: subprocess.Popen[bytes] | None = None
+    try:
+        environment = _demo_environment(sandboxes, workdir)
+        demo = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from woo_exact_pipeline.demo import run_pipeline, sign_in_to_exact\n"
+                "sign_in_to_exact(print)\n"
+                "run_pipeline(print)\n",
+            ],
+            cwd=REPOSITORY,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert demo.returncode == 0, demo.stdout + demo.stderr
+        port = _free_port()
+        webserver = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("dagster-webserver")),
+                "-w",
+                "workspace.yaml",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+            ],
+            cwd=REPOSITORY,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        _wait_for(lambda: _answers(f"{url}/server_info"), "dagster-webserver to answer")
+        yield DemoUi(url=url, sandboxes=sandboxes)
+    finally:
+        if webserver is not None:
+            webserver.terminate()
+            webserver.wait(timeout=30)
+        sandboxes.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _demo_environment(sandboxes: Sandboxes, workdir: Path) -> dict[str, str]:
+    first_day = date.today() - timedelta(days=DAYS + 1)
+    cwd = Path.cwd()
+    os.chdir(REPOSITORY)  # prepare_environment starts from the repository's sync.example.yaml
+    try:
+        settings = prepare_environment(
+            sandboxes.describe(), workdir / "demo", first_day, fresh=True
+        )
+    finally:
+        os.chdir(cwd)
+    dagster_home = workdir / "dagster_home"
+    dagster_home.mkdir()
+    instance = (REPOSITORY / "dagster.yaml").read_text(encoding="utf-8")
+    # No "join the community" dialog over the screenshots.
+    (dagster_home / "dagster.yaml").write_text(instance + "\nnux:\n  enabled: false\n")
+    return {**os.environ, **settings, "DAGSTER_HOME": str(dagster_home)}
+
+
+def test_the_asset_graph_shows_every_asset_with_its_state(demo_ui: DemoUi) -> None:
+    with Browser() as browser:
+        browser.open(f"{demo_ui.url}/asset-groups")
+        browser.wait_for_text("woocommerce", "bookkeeping", "exact")
+        # The global lineage starts with its groups collapsed: open them, as a user would.
+        browser.click_icon("settings")
+        browser.click_text("Expand all groups")
+        browser.wait_for_text(*ASSETS)
+        browser.reload()  # the graph fits itself to the window when it loads
+        browser.click_text("Hide navigation")
+        browser.click_icon("panel_show_right")
+        browser.wait_for_text(*ASSETS, "Asset checks", "Materialized", "100% filled")
+        browser.screenshot(DOCS / "asset-graph.png")
+
+
+def test_an_asset_says_who_owns_it_and_what_its_table_holds(demo_ui: DemoUi) -> None:
+    with Browser() as browser:
+        browser.open(f"{demo_ui.url}/assets/exact_bookings")
+        browser.wait_for_text(
+            "Every materialization is a sync-log entry",
+            "Owners",
+            "bookkeeping",
+            "exact_number",
+            "entry, invoice or order number in Exact",
+            "system: exact_online",
+        )
+        browser.screenshot(DOCS / "asset-overview.png")
+
+
+def test_the_sync_log_links_each_booking_to_its_document_in_exact(demo_ui: DemoUi) -> None:
+    day = (date.today() - timedelta(days=2)).isoformat()
+    with Browser() as browser:
+        browser.open(f"{demo_ui.url}/assets/exact_bookings?view=events&partition={day}")
+        browser.wait_for_text(f"Partition {day} materialized", "api_calls", "[Show Markdown]")
+        browser.click_text("[Show Markdown]")
+        table = browser.wait_for_text("YourRef", "Exact number")
+        links = browser.evaluate(
+            "Array.from(document.querySelectorAll('a'))"
+            ".map(a => [a.innerText, a.href]).filter(([text, href]) => href.includes('/docs/'))"
+        )
+        assert links, table
+        browser.screenshot(DOCS / "sync-log.png")
+
+    number, url = links[0]
+    assert url.startswith(f"{demo_ui.sandboxes.exact.base_url}/docs/FinEntrySales.aspx?")
+    entry = httpx.get(url, timeout=10)
+    assert entry.status_code == 200
+    assert "Sales entry in division" in entry.text and f"<td>{number}</td>" in entry.text
+
+
+# --- a headless Chromium driven over the DevTools protocol -----------------------------------
+
+
+class Browser:
+    """Headless Chromium with one tab, driven over the Chrome DevTools Protocol."""
+
+    WIDTH, HEIGHT, SCALE = 2400, 1500, 0.75
+
+    def __init__(self) -> None:
+        self._profile = Path(tempfile.mkdtemp(prefix="woo-exact-chromium-"))
+        self._process = subprocess.Popen(
+            [
+                chromium_or_skip(),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                # Without these Chromium's own connections are refused on a closed network.
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={self._profile}",
+                f"--window-size={self.WIDTH},{self.HEIGHT}",
+                "--remote-debugging-port=0",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self._connection = ExitStack()
+        self._socket: ClientConnection | None = None
+        self._next_id = 0
+
+    def __enter__(self) -> Browser:
+        port_file = self._profile / "DevToolsActivePort"
+        _wait_for(port_file.exists, "Chromium's DevTools port")
+        port = int(port_file.read_text().split()[0])
+        targets = httpx.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
+        page = next(t for t in targets if t["type"] == "page")
+        self._socket = self._connection.enter_context(
+            connect(page["webSocketDebuggerUrl"], max_size=None)
+        )
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=self.WIDTH,
+            height=self.HEIGHT,
+            deviceScaleFactor=self.SCALE,
+            mobile=False,
+        )
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._connection.close()
+        self._process.terminate()
+        self._process.wait(timeout=30)
+        shutil.rmtree(self._profile, ignore_errors=True)
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        assert self._socket is not None
+        self._next_id += 1
+        self._socket.send(json.dumps({"id": self._next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self._socket.recv(timeout=30))
+            if message.get("id") == self._next_id:
+                assert "error" not in message, message
+                return message["result"]
+
+    def evaluate(self, expression: str) -> Any:
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result["result"].get("value")
+
+    def open(self, url: str) -> None:
+        self.call("Page.navigate", url=url)
+
+    def reload(self) -> None:
+        self.call("Page.reload")
+
+    def wait_for_text(self, *needles: str, absent: str = "Loading", timeout: float = 30) -> str:
+        """The page's text once it shows every needle and is done loading (the UI renders
+        after the page has loaded, and fills in its data as its queries answer)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.evaluate("document.body ? document.body.innerText : ''") or ""
+            missing = [needle for needle in needles if needle not in text]
+            if not missing and absent not in text:
+                return text
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the page never showed {missing}; it shows:\n{text}")
+            time.sleep(0.25)
+
+    def click_text(self, label: str) -> None:
+        """A real mouse click on the innermost element whose text starts with this line."""
+        self._click(
+            "Array.from(document.querySelectorAll('body *')).filter(e => e.innerText"
+            f" && e.innerText.trim().split('\\n')[0] === {json.dumps(label)})",
+            label,
+        )
+
+    def click_icon(self, name: str) -> None:
+        """A real mouse click on the last button that shows this icon of the Dagster UI."""
+        self._click(
+            "Array.from(document.querySelectorAll('button'))"
+            f".filter(b => b.querySelector('[aria-label={json.dumps(name)}]'))",
+            f"the {name} button",
+        )
+
+    def _click(self, candidates: str, what: str, timeout: float = 30) -> None:
+        find = (
+            f"(() => {{ const e = {candidates}"
+            ".filter(e => e.getBoundingClientRect().width > 0).pop();"
+            " if (!e) return null; const r = e.getBoundingClientRect();"
+            " return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+        )
+        box: list[float] = []
+
+        def found() -> bool:
+            box[:] = self.evaluate(find) or []
+            return bool(box)
+
+        _wait_for(found, f"{what} on the page", timeout)
+        for event in ("mouseMoved", "mousePressed", "mouseReleased"):
+            self.call(
+                "Input.dispatchMouseEvent",
+                type=event,
+                x=box[0],
+                y=box[1],
+                button="none" if event == "mouseMoved" else "left",
+                clickCount=1,
+            )
+
+    def screenshot(self, path: Path) -> None:
+        time.sleep(1)  # let the last layout and fonts settle
+        data = self.call("Page.captureScreenshot", format="png")["data"]
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(base64.b64decode(data))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _wait_for(condition: Any, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
