@@ -212,8 +212,12 @@ def alert_check_results_sensor(
 
 
 def _differences(metadata: Mapping[str, dg.MetadataValue]) -> tuple[str, ...]:
-    counts = {name: metadata[name].value for name in ("missing", "extra", "different")}
-    return (", ".join(f"{name} {count}" for name, count in counts.items()),)
+    counts = [
+        f"{name} {metadata[name].value}"
+        for name in ("missing", "extra", "different")
+        if name in metadata
+    ]
+    return (", ".join(counts) or "see the check's differences",)
 
 
 @dg.sensor(
