@@ -716,3 +716,40 @@ def test_check_outcomes_open_and_clear_per_day_and_a_day_keeps_its_first_failure
     assert list(later) == ["unbooked:2026-10-20"]
     assert later["unbooked:2026-10-20"].since == NOW  # failing since the first evaluation
     assert later["unbooked:2026-10-20"].due(NOW + timedelta(hours=1))
+
+
+def test_a_run_failing_on_an_empty_environment_variable_is_named_invalid_configuration(
+    woocommerce_sandbox: WooSandbox,
+    channels_environment: Receivers,
+    instance: dg.DagsterInstance,
+    tmp_path: Any,
+) -> None:
+    receivers = channels_environment
+    with start_exact_sandbox(minute_limit=100_000) as exact:
+        pipeline = Pipeline(
+            woocommerce_sandbox,
+            exact,
+            f"sqlite:///{tmp_path / 'sync.db'}",
+            instance,
+            receivers.settings(load_config()),
+        )
+        store_sandbox_tokens(exact, pipeline.engine)
+        pipeline.stage()
+        # EXACT_CLIENT_SECRET is set, but empty (a .env line without its value).
+        app = ExactOnline(
+            client_id=exact.client_id, client_secret="", token_encryption_key=SECRET_KEY
+        )
+        failed = dg.materialize(
+            [exact_reference_data, exact_bookings],
+            partition_key=DAY,
+            resources={**pipeline.resources(), "exact": app},
+            selection=[exact_bookings],
+            instance=instance,
+            raise_on_error=False,
+        )
+        assert not failed.success
+        pipeline.tell_run_status(failed)
+        on_every_channel(receivers, [PROBLEM_RUN])
+        [text] = texts(receivers)
+        assert "failed: the configuration is invalid" in text
+        assert "EXACT_CLIENT_SECRET is not set" in text
