@@ -753,3 +753,30 @@ def test_a_run_failing_on_an_empty_environment_variable_is_named_invalid_configu
         [text] = texts(receivers)
         assert "failed: the configuration is invalid" in text
         assert "EXACT_CLIENT_SECRET is not set" in text
+
+
+def test_exact_being_down_fails_the_load_alerts_once_and_clears_when_it_is_back(
+    woocommerce_sandbox: WooSandbox,
+    channels_environment: Receivers,
+    instance: dg.DagsterInstance,
+    tmp_path: Any,
+) -> None:
+    receivers = channels_environment
+    with start_exact_sandbox(minute_limit=100_000) as exact:
+        pipeline = Pipeline(
+            woocommerce_sandbox,
+            exact,
+            f"sqlite:///{tmp_path / 'sync.db'}",
+            instance,
+            receivers.settings(load_config()),
+        )
+        store_sandbox_tokens(exact, pipeline.engine)
+        pipeline.stage()
+        exact.faults.server_error_rate = 1.0  # every answer a 503, through all the retries
+        assert not pipeline.load().success
+        on_every_channel(receivers, [PROBLEM_RUN])
+        assert "failed: Exact Online cannot be reached" in texts(receivers)[0]
+
+        exact.faults.clear()
+        assert pipeline.load().success
+        on_every_channel(receivers, [PROBLEM_RUN, RESOLVED_RUN])
