@@ -1,7 +1,7 @@
 """Who has been told what: one message when a problem starts, one when it clears.
 
 Each alert source (a sensor) keeps one JSON document in the sync database's `cursors` table
-(name `alerts:<source>`): the problems open now, per channel the problems that channel has been
+(name `alerts:<shop>:<source>`): the problems open now, per channel the problems that channel has been
 told about, and per channel the last daily digest it got. A tick compares the open problems with
 what each channel was told, sends the difference grouped by kind, and records only what was
 delivered: a channel that was down gets its message on a later tick, the others never twice.
@@ -105,7 +105,7 @@ class AlertBook:
         self, engine: Engine, source: str, channels: Sequence[Channel], *, shop: str
     ) -> None:
         self._engine = engine
-        self._name = f"alerts:{source}"
+        self._name = f"alerts:{shop}:{source}"
         self._channels = list(channels)
         self._shop = shop
 
