@@ -1,10 +1,11 @@
 """Who has been told what: one message when a problem starts, one when it clears.
 
 Each alert source (a sensor) keeps one JSON document in the sync database's `cursors` table
-(name `alerts:<shop>:<source>`): the problems open now, per channel the problems that channel has been
-told about, and per channel the last daily digest it got. A tick compares the open problems with
-what each channel was told, sends the difference grouped by kind, and records only what was
-delivered: a channel that was down gets its message on a later tick, the others never twice.
+(name `alerts:<shop>:<source>`): the problems open now, per channel the problems that channel
+has been told about, and per channel the last daily digest it got. A tick compares the open
+problems with what each channel was told, sends the difference grouped by kind, and records
+only what was delivered: a channel that was down gets its message on a later tick, the others
+never twice.
 The database is never held locked while a message is on its way.
 """
 
