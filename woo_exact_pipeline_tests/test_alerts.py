@@ -60,7 +60,7 @@ from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooComm
 from woo_exact_pipeline.defs.woocommerce.assets import woo_customers, woo_orders
 from woo_exact_pipeline.exact.errors import ExactDailyQuotaSpent
 from woo_exact_pipeline.sandbox.exact import ExactSandbox, SandboxClock, start_exact_sandbox
-from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
+from woo_exact_pipeline.sandbox.woocommerce import WooSandbox, start_woocommerce_sandbox
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.schema import exact_rate_limits
 from woo_exact_pipeline_tests.exact_client_support import SECRET_KEY, store_sandbox_tokens
@@ -147,7 +147,8 @@ class Pipeline:
         )
         assert result.success
 
-    def check_freshness(self, day: str = DAY) -> bool:
+    def check_freshness(self, day: str = "") -> bool:
+        """The freshness check of `day`, or of yesterday as the schedule runs it."""
         result = dg.materialize(
             [exact_bookings, yesterday_booked_by_deadline],
             selection=dg.AssetSelection.checks(yesterday_booked_by_deadline),
@@ -401,14 +402,14 @@ def test_a_late_day_and_a_reconciliation_difference_alert_from_check_results_and
         store_sandbox_tokens(exact, pipeline.engine)
         pipeline.stage()
         # 06:00 has come and the day is staged but not loaded.
-        assert not pipeline.check_freshness()
+        assert not pipeline.check_freshness(DAY)
         pipeline.tick(alert_check_results_sensor)
         pipeline.tick(alert_check_results_sensor)
         on_every_channel(receivers, ["PROBLEM: Bookings are late"])
         assert "latest journal lines were not loaded into Exact" in texts(receivers)[0]
 
         assert pipeline.load().success
-        assert pipeline.check_freshness()
+        assert pipeline.check_freshness(DAY)
         pipeline.tick(alert_check_results_sensor)
         late = ["PROBLEM: Bookings are late", "RESOLVED: Bookings are late"]
         on_every_channel(receivers, late)
@@ -431,35 +432,37 @@ def test_a_late_day_and_a_reconciliation_difference_alert_from_check_results_and
         on_every_channel(receivers, [*late, differs, "RESOLVED: WooCommerce and Exact differ"])
 
 
-def test_the_daily_digest_goes_out_once_a_day_with_yesterdays_figures(
-    woocommerce_sandbox: WooSandbox,
+def test_yesterday_booked_passes_freshness_and_the_digest_goes_out_once_with_its_figures(
     channels_environment: Receivers,
     instance: dg.DagsterInstance,
     tmp_path: Any,
 ) -> None:
     receivers = channels_environment
-    with start_exact_sandbox(minute_limit=100_000) as exact:
-        settings = receivers.settings(
-            load_config(), daily_digest=True, daily_digest_time=time(0, 0)
-        )
-        pipeline = Pipeline(
-            woocommerce_sandbox, exact, f"sqlite:///{tmp_path / 'sync.db'}", instance, settings
-        )
+    today = datetime.now(UTC).astimezone(ZoneInfo("Europe/Amsterdam")).date()
+    yesterday = (today - timedelta(days=1)).isoformat()
+    settings = receivers.settings(load_config(), daily_digest=True, daily_digest_time=time(0, 0))
+    with (
+        start_woocommerce_sandbox(seed=5, days=3, orders_per_day=8, end_date=today) as shop,
+        start_exact_sandbox(minute_limit=100_000) as exact,
+    ):
+        pipeline = Pipeline(shop, exact, f"sqlite:///{tmp_path / 'sync.db'}", instance, settings)
+        store_sandbox_tokens(exact, pipeline.engine)
+        pipeline.stage(yesterday)
+        assert pipeline.load(yesterday).success
+        assert pipeline.check_freshness()  # as the schedule runs it: yesterday, shop time
+        pipeline.tick(alert_check_results_sensor)
         pipeline.tick(daily_digest_sensor)
         pipeline.tick(daily_digest_sensor)
-        today = datetime.now(UTC).astimezone(ZoneInfo("Europe/Amsterdam")).date()
-        yesterday = today - timedelta(days=1)
-        on_every_channel(receivers, [f"Daily digest for {yesterday}"])
-        [payload] = receivers.webhook_payloads()
-        assert payload["event"] == "digest"
-        assert payload["figures"]["reconciliation"] == "not reconciled"
-        assert set(payload["figures"]) >= {
-            "sales_booked",
-            "credit_notes_booked",
-            "waiting",
-            "quarantined",
-            "exact_api_calls",
-        }
+
+    on_every_channel(receivers, [f"Daily digest for {yesterday}"])
+    [payload] = receivers.webhook_payloads()
+    figures = payload["figures"]
+    assert payload["event"] == "digest"
+    assert figures["day"] == yesterday
+    assert figures["orders"] > 0 and figures["sales_booked"] > 0
+    assert figures["reconciliation"] == "agrees"
+    assert figures["exact_api_calls"] > figures["sales_booked"]
+    assert f"Sales booked:           {figures['sales_booked']}" in payload["text"]
 
 
 def test_a_day_with_events_held_back_longer_than_the_threshold_alerts_with_each_reason(

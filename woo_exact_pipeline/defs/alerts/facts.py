@@ -109,20 +109,14 @@ def _moment(record: dg.EventLogRecord | None) -> datetime | None:
     return datetime.fromtimestamp(record.timestamp, UTC) if record is not None else None
 
 
-def api_calls_between(
-    instance: dg.DagsterInstance, assets: Iterable[str], start: datetime, end: datetime
-) -> int:
-    """Exact API calls the materializations of `assets` recorded between start and end."""
+def api_calls_for_day(instance: dg.DagsterInstance, assets: Iterable[str], day: str) -> int:
+    """Exact API calls the materializations of `assets` for partition `day` recorded."""
     total = 0
     for asset in assets:
         cursor: str | None = None
         while True:
             page = instance.fetch_materializations(
-                dg.AssetRecordsFilter(
-                    asset_key=dg.AssetKey(asset),
-                    after_timestamp=start.timestamp(),
-                    before_timestamp=end.timestamp(),
-                ),
+                dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[day]),
                 limit=1000,
                 cursor=cursor,
             )

@@ -3,7 +3,7 @@ alert book (woo_exact_pipeline.alerts), which sends one message when a problem s
 when it clears, to the channels in sync.yaml."""
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -26,7 +26,7 @@ from woo_exact_pipeline.alerts.rules import (
 from woo_exact_pipeline.alerts.sources import day_ledger, quarantined_orders, refresh_expires_at
 from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.defs.alerts.facts import (
-    api_calls_between,
+    api_calls_for_day,
     bullets,
     latest_outcomes,
     tick_history,
@@ -38,7 +38,8 @@ from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase
 from woo_exact_pipeline.defs.settings import SHOP
 
 INTERVAL_SECONDS = 60
-EXACT_ASSETS = ("exact_reference_data", "exact_bookings", "exact_reconciliation")
+#: The partitioned assets that spend Exact API calls on a day.
+DAY_ASSETS = ("exact_bookings", "exact_reconciliation")
 UNBOOKED_CHECK = dg.AssetCheckKey(dg.AssetKey("exact_bookings"), ALL_BOOKED)
 AGREE_CHECK = dg.AssetCheckKey(dg.AssetKey("exact_reconciliation"), AGREE)
 FRESHNESS_CHECK = dg.AssetCheckKey(dg.AssetKey("exact_bookings"), BOOKED_BY_DEADLINE)
@@ -227,7 +228,7 @@ def _differences(metadata: Mapping[str, dg.MetadataValue]) -> tuple[str, ...]:
     description=(
         "With alerts.daily_digest on: once a day from alerts.daily_digest_time, one message "
         "with yesterday's figures (booked, credits, waiting, quarantined, reconciliation, "
-        "Exact API calls)."
+        "the Exact API calls its loads and reconciliations spent)."
     ),
 )
 def daily_digest_sensor(
@@ -258,8 +259,7 @@ def daily_digest_sensor(
         if outcomes[-1].passed
         else f"differs ({outcomes[-1].lines[0]})"
     )
-    start = datetime.combine(yesterday, time(), zone)
-    calls = api_calls_between(context.instance, EXACT_ASSETS, start, start + timedelta(days=1))
+    calls = api_calls_for_day(context.instance, DAY_ASSETS, yesterday.isoformat())
     notice = digest_notice(ledger, reconciliation, calls)
     delivery = _book("digest", settings, sync_database).send_digest(yesterday, notice, now)
     return dg.SkipReason(_outcome(delivery))
