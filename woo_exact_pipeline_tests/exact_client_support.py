@@ -116,14 +116,16 @@ def connected_client(
 def refresh_in_child_process(
     database_url: str,
     sandbox_facts: dict[str, Any],
-    clock_offset: timedelta,
+    clock_offset_seconds: Any,
     start: Any,
     results: Any,
+    rounds: int = 1,
 ) -> None:
-    """Run in a spawned process: wait for the others, then use a token that is due.
+    """Run in a spawned process: per round, wait for the others, then use a token that is due.
 
-    The child's clock is real time plus the offset the parent's ticking sandbox clock has, so
-    both sides agree the token is in its last 30 seconds.
+    The child's clock is real time plus `clock_offset_seconds` (a shared `multiprocessing.Value`
+    the parent moves along with its ticking sandbox clock), so both sides agree the token is in
+    its last 30 seconds. Puts ("ok", token) or ("failed", reason) per round.
     """
     engine = open_sync_database(database_url)
     settings = ExactSettings.model_validate(
@@ -142,15 +144,19 @@ def refresh_in_child_process(
         "EXACT_CLIENT_SECRET": sandbox_facts["client_secret"],
         "WOO_EXACT_SECRET_KEY": SECRET_KEY,
     }
+
+    def clock() -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=clock_offset_seconds.value)
+
     try:
-        with ExactClient.from_settings(
-            settings, engine, environ=environ, clock=lambda: datetime.now(UTC) + clock_offset
-        ) as client:
-            start.wait()
-            token = client.tokens.access_token()
-            client.get("financial/Journals", select=["Code"])
-            results.put(("ok", token))
-    except Exception as error:
-        results.put(("failed", f"{type(error).__name__}: {error}"))
+        with ExactClient.from_settings(settings, engine, environ=environ, clock=clock) as client:
+            for _ in range(rounds):
+                start.wait()
+                try:
+                    token = client.tokens.access_token()
+                    client.get("financial/Journals", select=["Code"])
+                    results.put(("ok", token))
+                except Exception as error:
+                    results.put(("failed", f"{type(error).__name__}: {error}"))
     finally:
         engine.dispose()

@@ -359,8 +359,8 @@ def test_three_real_processes_refreshing_at_once_keep_the_connection(
         setup = open_sync_database(database_url)
         login = store_sandbox_tokens(exact_sandbox, setup)
         exact_sandbox.clock.advance(seconds=575)
-        offset = exact_sandbox.clock.now() - datetime.now(UTC)
         context = multiprocessing.get_context("spawn")
+        offset = context.Value("d", (exact_sandbox.clock.now() - datetime.now(UTC)).total_seconds())
         start = context.Barrier(3)
         results = context.Queue()
         children = [
