@@ -71,8 +71,8 @@ def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> S
     import dagster as dg
 
     from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
-    from woo_exact_pipeline.defs.runs import fail_runs_of_dead_processes
     from woo_exact_pipeline.defs.exact.reconciliation import reconciliation_summary
+    from woo_exact_pipeline.defs.runs import fail_runs_of_dead_processes
     from woo_exact_pipeline.defs.settings import SHOP
     from woo_exact_pipeline.store.database import open_sync_database
 
