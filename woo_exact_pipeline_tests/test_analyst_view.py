@@ -30,6 +30,7 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from woo_exact_pipeline.config import InsertionType
+from woo_exact_pipeline.definitions import defs
 from woo_exact_pipeline.demo import GENEROUS_LIMITS, prepare_environment
 from woo_exact_pipeline.exact.web_links import document_url
 from woo_exact_pipeline.sandbox.both import Sandboxes, SandboxOptions, start_sandboxes
@@ -154,6 +155,19 @@ def _busiest_day(dagster_home: Path) -> tuple[str, int]:
 
     busiest = max(loads, key=figures)
     return busiest.partition_key, figures(busiest)[0]
+
+
+def test_every_asset_says_who_owns_it_and_tables_declare_their_columns() -> None:
+    specs = {spec.key.to_user_string(): spec for spec in defs().resolve_all_asset_specs()}
+    assert set(specs) == set(ASSETS)
+    for name, spec in specs.items():
+        assert spec.owners and spec.kinds and spec.description, name
+        assert spec.tags.get("system") in ("woocommerce", "sync_database", "exact_online"), name
+    for name, table in (("woo_orders", "woo_orders"), ("exact_bookings", "bookings")):
+        metadata = specs[name].metadata
+        assert metadata["dagster/table_name"] == table
+        columns = {column.name for column in metadata["dagster/column_schema"].columns}
+        assert {"status", "partition_date"} <= columns, name
 
 
 def test_the_asset_graph_shows_every_asset_with_its_state(demo_ui: DemoUi) -> None:
