@@ -17,6 +17,7 @@ from woo_exact_pipeline.alerts.rules import freshness_verdict
 from woo_exact_pipeline.alerts.sources import day_ledger
 from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.defs.alerts.facts import day_progress
+from woo_exact_pipeline.defs.errors import sync_database_errors
 from woo_exact_pipeline.defs.resources import SyncDatabase
 from woo_exact_pipeline.defs.settings import SETTINGS, SHOP
 
@@ -50,7 +51,7 @@ def yesterday_booked_by_deadline(
         if config.day
         else datetime.now(zone).date() - timedelta(days=1)
     )
-    with sync_database.engine().connect() as connection:
+    with sync_database_errors(), sync_database.engine().connect() as connection:
         ledger = day_ledger(connection, SHOP, day)
     reasons = freshness_verdict(
         day_progress(context.instance, ledger), settings.woocommerce.time_zone

@@ -8,7 +8,11 @@ from sqlalchemy import Engine
 from woo_exact_pipeline.bookkeeping.model import AccountingEvent
 from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
-from woo_exact_pipeline.defs.errors import exact_connection_errors, shop_owner_errors
+from woo_exact_pipeline.defs.errors import (
+    exact_connection_errors,
+    shop_owner_errors,
+    sync_database_errors,
+)
 from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooCommerceApi
 from woo_exact_pipeline.defs.settings import SHOP, order_days
 from woo_exact_pipeline.exact.booking import ExactLoader, InvoicePdf, InvoicePdfSource
@@ -139,7 +143,7 @@ def exact_bookings(
 ) -> dg.MaterializeResult:
     engine = sync_database.engine()
     day = date.fromisoformat(context.partition_key)
-    with engine.connect() as connection:
+    with sync_database_errors(), engine.connect() as connection:
         events = load_partition_events(connection, SHOP, day)
         problems = partition_problems(connection, SHOP, day)
     ledger = BookingLedger(
@@ -148,6 +152,7 @@ def exact_bookings(
         is_run_alive=lambda run_id: _run_is_alive(context.instance, run_id),
     )
     with (
+        sync_database_errors(),
         exact_connection_errors(),
         shop_owner_errors(),
         exact.client(settings.exact, engine) as client,
