@@ -171,10 +171,12 @@ def _days_not_fully_booked() -> list[str]:
 
 
 def _failure(result: dg.ExecuteInProcessResult) -> str:
-    for event in result.all_events:
-        if event.is_failure and event.step_failure_data is not None:
-            error = event.step_failure_data.error
-            return error.message.strip() if error else "step failed"
+    """The first failed step's reason, as the run's reader sees it."""
+    for event in result.get_step_failure_events():
+        data = event.step_failure_data
+        if data.user_failure_data is not None and data.user_failure_data.description:
+            return data.user_failure_data.description
+        return data.error.message.strip() if data.error else "step failed"
     return "run failed"
 
 

@@ -8,10 +8,13 @@ all inside the test's temporary directory.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,35 +52,51 @@ class Deployment:
     def database_url(self) -> str:
         return self.environment["WOO_EXACT_DATABASE_URL"]
 
-    def start_pipeline(self, *, attempts: int = 1, resume: bool = False) -> subprocess.Popen[str]:
+    def start_pipeline(
+        self, *, attempts: int = 1, resume: bool = False, database_url: str | None = None
+    ) -> subprocess.Popen[str]:
         """The pipeline in a child process; its first line says it is running. Its log (stderr)
-        goes to `log_file`, so a child nobody reads from never blocks on a full pipe."""
+        goes to `log_file`, so a child nobody reads from never blocks on a full pipe.
+        `database_url`: another way to the same sync database (e.g. through a relay)."""
         self.runs_started += 1
+        environment = self.environment | (
+            {"WOO_EXACT_DATABASE_URL": database_url} if database_url else {}
+        )
         with self.log_file.open("a", encoding="utf-8") as log:
             log.write(f"\n=== run {self.runs_started} ===\n")
             log.flush()
-            child = self._spawn(attempts, resume, log)
+            child = self._spawn(attempts, resume, environment, log)
         assert child.stdout is not None
         started = child.stdout.readline()
         assert started.startswith('{"pid"'), started + self.log_file.read_text(encoding="utf-8")
         return child
 
-    def _spawn(self, attempts: int, resume: bool, log: Any) -> subprocess.Popen[str]:
+    def _spawn(
+        self, attempts: int, resume: bool, environment: dict[str, str], log: Any
+    ) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [sys.executable, "-m", "woo_exact_pipeline_tests.chaos_pipeline"]
             + [f"--attempts={attempts}"]
             + (["--resume"] if resume else []),
             cwd=REPO,
-            env={**os.environ, **self.environment},
+            env={**os.environ, **environment},
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
         )
 
     def run_pipeline(
-        self, *, attempts: int = 1, resume: bool = False, timeout: float = 120
+        self,
+        *,
+        attempts: int = 1,
+        resume: bool = False,
+        database_url: str | None = None,
+        timeout: float = 120,
     ) -> PipelineRun:
-        child = self.start_pipeline(attempts=attempts, resume=resume)
+        child = self.start_pipeline(attempts=attempts, resume=resume, database_url=database_url)
+        return self.finish(child, timeout=timeout)
+
+    def finish(self, child: subprocess.Popen[str], *, timeout: float = 120) -> PipelineRun:
         stdout, _ = child.communicate(timeout=timeout)
         lines = stdout.strip().splitlines()
         return PipelineRun(
@@ -221,3 +240,67 @@ def _sign_in(sandboxes: Sandboxes, environment: dict[str, str]) -> None:
         )
     finally:
         engine.dispose()
+
+
+class TcpProxy:
+    """A TCP relay to `upstream` on a port of its own, whose plug can be pulled: `cut()` closes
+    every connection and refuses new ones, as a database server gone away; `restore()` serves
+    again on the same port."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self._listener: socket.socket | None = None
+        self._connections: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self.port = self._listen(0)
+
+    def _listen(self, port: int) -> int:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", port))
+        listener.listen(32)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        bound: int = listener.getsockname()[1]
+        return bound
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # cut
+            try:
+                server = socket.create_connection(self.upstream)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._connections += [client, server]
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, target):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        assert self._listener is not None
+        self._listener.close()
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+            connection.close()
+
+    def restore(self) -> None:
+        self._listen(self.port)
