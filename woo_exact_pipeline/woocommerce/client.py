@@ -9,6 +9,7 @@ owner what to do. The consumer secret never appears in a message.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import random
 import ssl
@@ -333,10 +334,12 @@ class WooCommerceClient:
         else:
             url = signed_url = f"{self.shop_url}/wp-json{route}"
         if not self._https:
+            # OAuth 1.0a: a signature travels, the secret never does.
             signed = signed_params(
                 "GET", signed_url, params, consumer_key=self._key, consumer_secret=self._secret
             )
             return self._http.get(url, params=signed)
+        refuse_secret_in_the_clear(url)
         if self._query_string_auth:
             credentials = {"consumer_key": self._key, "consumer_secret": self._secret}
             return self._http.get(url, params={**params, **credentials})
@@ -423,6 +426,27 @@ def _decode(response: httpx.Response) -> Any:
         return response.json()
     except json.JSONDecodeError:
         raise _TruncatedJson from None
+
+
+def refuse_secret_in_the_clear(url: str) -> None:
+    """Basic auth and query-string keys carry the consumer secret itself: only ever over HTTPS,
+    or over plain HTTP to this machine (a local test shop). Anything else is refused."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" or _is_loopback(parts.hostname or ""):
+        return
+    raise WooAuthenticationError(
+        f"Refusing to send the API key and secret unencrypted to {parts.netloc}: use an "
+        "https:// shop_url (over plain HTTP the client signs requests with OAuth 1.0a instead)."
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _is_json(response: httpx.Response) -> bool:
