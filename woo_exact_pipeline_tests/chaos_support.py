@@ -41,6 +41,8 @@ class Deployment:
     sandboxes: Sandboxes
     directory: Path
     environment: dict[str, str]
+    #: The token pair the sign-in stored.
+    login: ExactTokens
     runs_started: int = 0
 
     @property
@@ -180,8 +182,8 @@ def deployment(
     try:
         first_day = _first_day(sandboxes)
         environment = _environment(sandboxes, directory, first_day, database_url, settings)
-        _sign_in(sandboxes, environment)
-        yield Deployment(sandboxes, directory, environment)
+        login = _sign_in(sandboxes, environment)
+        yield Deployment(sandboxes, directory, environment, login)
     finally:
         sandboxes.stop()
 
@@ -223,23 +225,23 @@ def _environment(
     return environment
 
 
-def _sign_in(sandboxes: Sandboxes, environment: dict[str, str]) -> None:
+def _sign_in(sandboxes: Sandboxes, environment: dict[str, str]) -> ExactTokens:
     """The real code flow (auto-approved consent), stored as `woo-exact exact login` does."""
     exact = sandboxes.exact
     issued = exact.issue_tokens_for_tests()
     now = exact.clock.now()
+    tokens = ExactTokens(
+        access_token=issued["access_token"],
+        refresh_token=issued["refresh_token"],
+        access_expires_at=now + timedelta(seconds=int(issued["expires_in"])),
+        issued_at=now,
+    )
     engine = open_sync_database(environment["WOO_EXACT_DATABASE_URL"])
     try:
-        TokenStore(engine, exact.client_id, environment["WOO_EXACT_SECRET_KEY"]).save(
-            ExactTokens(
-                access_token=issued["access_token"],
-                refresh_token=issued["refresh_token"],
-                access_expires_at=now + timedelta(seconds=int(issued["expires_in"])),
-                issued_at=now,
-            )
-        )
+        TokenStore(engine, exact.client_id, environment["WOO_EXACT_SECRET_KEY"]).save(tokens)
     finally:
         engine.dispose()
+    return tokens
 
 
 class TcpProxy:
