@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 # The code location reads sync.yaml; until you have one, the commented example stands in.
 export WOO_EXACT_CONFIG ?= $(if $(wildcard sync.yaml),sync.yaml,sync.example.yaml)
 
-.PHONY: install test lint ui validate demo bench
+.PHONY: install test lint ui validate demo bench screenshots
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -39,3 +39,7 @@ SIZE ?= full
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/run_all.py $(if $(filter small,$(SIZE)),--small,)
+
+# The README's screenshots of the Dagster UI (needs Debian's chromium), written to docs/.
+screenshots: $(INSTALLED)
+	WOO_EXACT_SCREENSHOTS=docs $(BIN)/pytest woo_exact_pipeline_tests/test_analyst_view.py

@@ -1,6 +1,7 @@
 """The analyst's view: the Dagster UI, on an instance the demo filled, shows the asset graph and
-an `exact_bookings` materialization (the sync log) in a real browser, headless Chromium, and
-the screenshots the README shows are saved under docs/.
+an `exact_bookings` materialization (the sync log) in a real browser, headless Chromium. With
+WOO_EXACT_SCREENSHOTS=docs (`make screenshots`) the screenshots the README shows are written to
+docs/; otherwise to a temporary folder, so a test run leaves the working tree as it was.
 
 The demo runs in a process of its own (the code location reads sync.yaml when it is imported,
 and this process has imported it with the test settings); the sandboxes run here.
@@ -37,7 +38,11 @@ from woo_exact_pipeline.sandbox.both import Sandboxes, SandboxOptions, start_san
 from woo_exact_pipeline.sandbox.exact import ExactSandbox
 
 REPOSITORY = Path(__file__).parents[1]
-DOCS = REPOSITORY / "docs"
+DOCS = (
+    REPOSITORY / "docs"
+    if os.environ.get("WOO_EXACT_SCREENSHOTS") == "docs"
+    else Path(tempfile.mkdtemp(prefix="woo-exact-screenshots-"))
+)
 DAYS = 3
 ORDERS_PER_DAY = 8
 ASSETS = (
