@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -138,8 +138,8 @@ def save_orders(
             "partition_date": partition_date,
             "number": str(order.get("number") or order["id"]),
             "status": order["status"],
-            "currency": order.get("currency") or "",
-            "total": Decimal(str(order.get("total") or "0")),
+            "currency": _column_currency(order.get("currency")),
+            "total": _column_amount(order.get("total")),
             "customer_id": int(order.get("customer_id") or 0),
             "created_via": order.get("created_via"),
             "date_created_gmt": parse_gmt(order["date_created_gmt"]),
@@ -152,6 +152,23 @@ def save_orders(
         for order in orders
     ]
     _upsert(connection, woo_orders, rows)
+
+
+def _column_currency(value: Any) -> str:
+    """The currency column: the shop's code, or empty when it is not one (the raw order keeps
+    it, and the transform quarantines the order with the reason)."""
+    return value if isinstance(value, str) and len(value) <= 3 else ""
+
+
+def _column_amount(value: Any) -> Decimal:
+    """The total column: 0 when the shop sent no readable amount (or one beyond the column's
+    NUMERIC(20, 6)); the raw order keeps it, and the transform quarantines the order with the
+    reason. One bad order must not fail its whole day's extraction."""
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return Decimal(0)
+    return amount if amount.is_finite() and abs(amount) < 10**14 else Decimal(0)
 
 
 def save_refunds(
