@@ -99,7 +99,12 @@ class Deployment:
         return self.finish(child, timeout=timeout)
 
     def finish(self, child: subprocess.Popen[str], *, timeout: float = 120) -> PipelineRun:
-        stdout, _ = child.communicate(timeout=timeout)
+        try:
+            stdout, _ = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+            raise
         lines = stdout.strip().splitlines()
         return PipelineRun(
             returncode=child.returncode, outcome=json.loads(lines[-1]) if lines else {}
