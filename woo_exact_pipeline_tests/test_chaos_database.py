@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
+from woo_exact_pipeline.store.database import SQLITE_BUSY_TIMEOUT_MS
 from woo_exact_pipeline.store.schema import bookings
 from woo_exact_pipeline_tests.chaos_support import (
     Deployment,
@@ -22,6 +23,8 @@ from woo_exact_pipeline_tests.chaos_support import (
     assert_booked_exactly_once,
     deployment,
 )
+
+READABLE = "The sync database could not be used ("
 
 
 def wait_until_booking(world: Deployment, child: subprocess.Popen[str]) -> None:
@@ -51,10 +54,11 @@ def test_the_sync_database_gone_mid_run_fails_the_run_and_a_rerun_completes(
             holder = sqlite3.connect(urlsplit(database_url).path, isolation_level=None)
             holder.execute("BEGIN IMMEDIATE")  # the write lock, held past the busy timeout
             try:
-                failed = world.finish(child, timeout=90)
+                time.sleep(SQLITE_BUSY_TIMEOUT_MS / 1000 + 2)  # the load's write gives up
             finally:
                 holder.rollback()
                 holder.close()
+            failed = world.finish(child, timeout=90)
             expected = ("database is locked",)
         else:
             address = urlsplit(database_url)
