@@ -28,7 +28,7 @@ from pydantic import (
 
 #: Every environment variable the project reads, with what it is for (.env.example lists them).
 ENVIRONMENT_VARIABLES: dict[str, str] = {
-    "WOO_CONSUMER_KEY": "WooCommerce REST API consumer key (ck_...), Read/Write",
+    "WOO_CONSUMER_KEY": "WooCommerce REST API consumer key (ck_...) with Read permission",
     "WOO_CONSUMER_SECRET": "WooCommerce REST API consumer secret (cs_...)",
     "EXACT_CLIENT_ID": "Client ID of your registered Exact Online app (a GUID)",
     "EXACT_CLIENT_SECRET": "Client secret of your registered Exact Online app",
