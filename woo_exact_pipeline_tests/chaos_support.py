@@ -301,6 +301,10 @@ class TcpProxy:
 
     def cut(self) -> None:
         assert self._listener is not None
+        # close() alone does not wake an accept() blocked in another thread on Linux: the
+        # listener would go on accepting. shutdown() does.
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
         with self._lock:
             connections, self._connections = self._connections, []

@@ -48,6 +48,9 @@ def test_the_sync_database_gone_mid_run_fails_the_run_and_a_rerun_completes(
     tmp_path: Path, database_url: str
 ) -> None:
     with deployment(tmp_path, days=1, orders_per_day=80, database_url=database_url) as world:
+        # Exact answers slowly, so the load is surely still running when the database goes.
+        exact_faults = world.sandboxes.exact.faults
+        exact_faults.latency_seconds, exact_faults.latency_rate = 0.05, 1.0
         if database_url.startswith("sqlite"):
             child = world.start_pipeline()
             wait_until_booking(world, child)
@@ -78,6 +81,7 @@ def test_the_sync_database_gone_mid_run_fails_the_run_and_a_rerun_completes(
         assert "The sync database could not be used (" in failed.outcome["error"], failed.outcome
         assert "[SQL:" not in failed.outcome["error"]
 
+        exact_faults.latency_rate = 0.0
         again = world.run_pipeline()
         assert again.returncode == 0, again.outcome
         assert_booked_exactly_once(world)
