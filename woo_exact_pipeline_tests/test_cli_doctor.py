@@ -3,6 +3,7 @@ named with its fix, and no secret is ever printed."""
 
 import re
 
+import pytest
 import yaml
 
 from woo_exact_pipeline.sandbox.woocommerce import start_woocommerce_sandbox
@@ -14,6 +15,10 @@ from woo_exact_pipeline_tests.cli_support import (  # noqa: F401  (cli_fixture: 
 )
 
 WRONG_SECRET = "cs_" + "9" * 40
+
+# The command's own behaviour does not depend on the engine; the storage it uses runs on both
+# engines in the store and load tests. SQLite keeps this subprocess-heavy module quick.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def failures(output: str) -> list[str]:
