@@ -2,7 +2,6 @@
 storage in PostgreSQL (dagster-postgres) and the sync database in PostgreSQL, running a
 backfill and the sensor-triggered load as a deployment would."""
 
-import os
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -10,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import psycopg
 import pytest
 import yaml
 from sqlalchemy import select
@@ -22,7 +20,7 @@ from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.schema import bookings
 from woo_exact_pipeline_tests.exact_client_support import store_sandbox_tokens
-from woo_exact_pipeline_tests.fixtures.databases import POSTGRES_DSN
+from woo_exact_pipeline_tests.fixtures.databases import POSTGRES_DSN, postgres_admin
 from woo_exact_pipeline_tests.test_exact_load import resources, settings_for
 
 DAYS = ("2026-10-19", "2026-10-20", "2026-10-21")
@@ -32,12 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def dagster_postgres_url() -> Iterator[str]:
     """A database of its own for Dagster's storage, dropped afterwards."""
-    try:
-        admin = psycopg.connect(POSTGRES_DSN, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as error:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is not reachable in CI: {error}")
-        pytest.skip(f"PostgreSQL is not reachable: {error}")
+    admin = postgres_admin()
     name = f"dagster_{uuid.uuid4().hex[:10]}"
     with admin:
         admin.execute(f"CREATE DATABASE {name}")

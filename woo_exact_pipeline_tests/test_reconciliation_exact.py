@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from woo_exact_pipeline.bookkeeping.model import AccountingEvent
-from woo_exact_pipeline.config import SyncConfig, load_config
+from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.definitions import defs
 from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
 from woo_exact_pipeline.defs.exact.assets import exact_bookings, exact_reference_data
@@ -20,7 +20,6 @@ from woo_exact_pipeline.defs.exact.reconciliation import (
     exact_reconciliation,
     reconciliation_summary,
 )
-from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooCommerceApi
 from woo_exact_pipeline.defs.settings import SHOP
 from woo_exact_pipeline.defs.woocommerce.assets import woo_customers, woo_orders
 from woo_exact_pipeline.exact import read_back
@@ -32,10 +31,10 @@ from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.journal import load_partition_events
 from woo_exact_pipeline_tests.exact_client_support import (
-    SECRET_KEY,
     environment,
     store_sandbox_tokens,
 )
+from woo_exact_pipeline_tests.test_exact_load import resources, settings_for
 
 DAY = "2026-10-16"  # euros only, with refunds: all of it can be booked
 MIXED_DAY = "2026-10-20"  # also an order in dollars, which the administration does not book
@@ -54,32 +53,6 @@ def engine(database_url: str, exact: ExactSandbox) -> Iterator[Engine]:
     store_sandbox_tokens(exact, engine)
     yield engine
     engine.dispose()
-
-
-def settings_for(exact: ExactSandbox, **changes: Any) -> SyncConfig:
-    base = load_config()
-    return base.model_copy(
-        update={
-            "exact": base.exact.model_copy(
-                update={"base_url": exact.base_url, "division": exact.division, **changes}
-            )
-        }
-    )
-
-
-def resources(woo: WooSandbox, exact: ExactSandbox, url: str, settings: SyncConfig) -> dict:
-    return {
-        "settings": settings,
-        "woocommerce": WooCommerceApi(
-            shop_url=woo.url, consumer_key=woo.consumer_key, consumer_secret=woo.consumer_secret
-        ),
-        "exact": ExactOnline(
-            client_id=exact.client_id,
-            client_secret=exact.client_secret,
-            token_encryption_key=SECRET_KEY,
-        ),
-        "sync_database": SyncDatabase(url=url),
-    }
 
 
 def check_of(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
