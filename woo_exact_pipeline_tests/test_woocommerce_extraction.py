@@ -254,3 +254,17 @@ def test_the_change_sensor_requests_each_changed_day_once() -> None:
             paid.created_local[:10],
             partition_key_of(parse_gmt(created.json()["date_created_gmt"])),
         }
+
+
+def test_customers_read_less_than_a_day_ago_are_not_read_again(
+    woocommerce_sandbox: WooSandbox, database_url: str, engine: Engine
+) -> None:
+    day = "2026-10-22"
+    assert materialize_day(woocommerce_sandbox, database_url, day).success
+    again = materialize_day(woocommerce_sandbox, database_url, day)
+    metadata = again.asset_materializations_for_node("woo_customers")[0].metadata
+    referenced = metadata["customers referenced"].value
+    assert referenced > 0
+    assert metadata["customers read less than a day ago"].value == referenced
+    assert metadata["api_requests"].value == 0
+    assert metadata["dagster/row_count"].value == 0

@@ -278,6 +278,25 @@ def customer_ids_of_partition(connection: Connection, shop: str, partition_date:
     )
 
 
+def customers_extracted_since(
+    connection: Connection, shop: str, customer_ids: Iterable[int], since: datetime
+) -> set[int]:
+    """Which of these customers were staged at or after `since`."""
+    ids = list(customer_ids)
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):
+        found |= set(
+            connection.execute(
+                select(woo_customers.c.id).where(
+                    woo_customers.c.shop == shop,
+                    woo_customers.c.id.in_(ids[start : start + 500]),
+                    woo_customers.c.extracted_at >= since,
+                )
+            ).scalars()
+        )
+    return found
+
+
 @dataclass(frozen=True)
 class StatusCount:
     status: str
