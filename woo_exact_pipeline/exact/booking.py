@@ -160,9 +160,13 @@ class ExactLoader:
             outcome = self._post(event, key)
             finished = outcome.status != "outcome_unknown"
             return outcome
+        except ExactOutcomeUnknown as error:
+            # A new debtor, item or document whose answer was lost: the next run looks it up.
+            return self._outcome(event, "outcome_unknown", message=str(error))
         except ExactApiError as error:
-            # A lookup made for this event was refused (a debtor, a YourRef): this event
-            # fails and the run goes on. A lost answer stays pending for the next look-up.
+            # Exact refused something done on this event's behalf (a look-up, a new debtor,
+            # item or document): this event fails, is retried by the next run, and the run
+            # goes on. A lost answer stays pending for the next look-up.
             if claim.answer_was_lost:
                 return self._outcome(event, "outcome_unknown", message=str(error))
             message = str(error.with_context(order=event.order_number))
@@ -269,7 +273,7 @@ class ExactLoader:
                 },
             )
         except ExactApiError as error:
-            raise _HeldBack(f"Exact refused the invoice PDF: {error}") from None
+            raise error.with_context(invoice_pdf=pdf.file_name) from None
         return str(document["ID"])
 
     def _line(self, event: AccountingEvent, line: JournalLine) -> dict[str, Any]:
@@ -369,7 +373,10 @@ class ExactLoader:
                 "crm/Accounts", {k: v for k, v in account.items() if v not in (None, "")}
             )
         except ExactApiError as error:
-            raise _HeldBack(f"Exact refused the new debtor {debtor.email}: {error}") from None
+            # Refused, so certainly not created: nothing to look up next time.
+            self._master.pending_debtor_emails.discard(debtor.email)
+            clear_pending_debtor(self._engine, self._client.division, debtor.email)
+            raise error.with_context(new_debtor=debtor.email) from None
         record = reference.debtor_from_record(created)
         self._adopt_debtor(record, debtor.email)
         return record
@@ -400,7 +407,7 @@ class ExactLoader:
                 {"Code": code, "Description": line.description[:60] or code, "IsSalesItem": True},
             )
         except ExactApiError as error:
-            raise _HeldBack(f"Exact refused the new item {code}: {error}") from None
+            raise error.with_context(new_item=code) from None
         item = reference.Item(
             id=str(created["ID"]),
             code=code,
