@@ -91,7 +91,7 @@ def run(
     from woo_exact_pipeline.demo import prepare_environment, sign_in_to_exact
 
     first_day = date.today() - timedelta(days=days + 1)
-    environment = prepare_environment(described, workdir, first_day, fresh=True)
+    environment = prepare_environment(described, workdir, first_day)
     if default_debtor:
         config = Path(environment["WOO_EXACT_CONFIG"])
         settings = yaml.safe_load(config.read_text())

@@ -45,9 +45,7 @@ def run_demo(*, days: int, orders_per_day: int, echo: Callable[[str], None]) -> 
     try:
         echo(sandboxes.summary())
         os.environ.update(
-            prepare_environment(
-                sandboxes.describe(), DEMO_DIRECTORY, _first_day(sandboxes), fresh=True
-            )
+            prepare_environment(sandboxes.describe(), DEMO_DIRECTORY, _first_day(sandboxes))
         )
         sign_in_to_exact(echo)
         return run_pipeline(echo)
@@ -63,7 +61,7 @@ def serve_ui(*, echo: Callable[[str], None]) -> int:
     try:
         echo(sandboxes.summary())
         environment = prepare_environment(
-            sandboxes.describe(), Path(".woo_exact") / "ui", _first_day(sandboxes), fresh=True
+            sandboxes.describe(), Path(".woo_exact") / "ui", _first_day(sandboxes)
         )
         os.environ.update(environment)
         sign_in_to_exact(echo)
@@ -82,11 +80,11 @@ def _first_day(sandboxes: Sandboxes) -> date:
 
 
 def prepare_environment(
-    described: dict[str, Any], directory: Path, first_day: date, *, fresh: bool
+    described: dict[str, Any], directory: Path, first_day: date
 ) -> dict[str, str]:
-    """sync.yaml for the sandboxes (`Sandboxes.describe()`) and the environment the pipeline
-    reads its secrets from."""
-    if fresh and directory.exists():
+    """`directory` emptied, with a sync.yaml for the sandboxes (`Sandboxes.describe()`), and
+    the environment the pipeline reads its secrets from."""
+    if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True, exist_ok=True)
     settings = yaml.safe_load(Path("sync.example.yaml").read_text(encoding="utf-8"))

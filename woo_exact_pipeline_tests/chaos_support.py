@@ -210,9 +210,7 @@ def _environment(
     cwd = Path.cwd()
     os.chdir(REPO)  # prepare_environment reads sync.example.yaml and dagster.yaml from here
     try:
-        environment = prepare_environment(
-            sandboxes.describe(), directory / "pipeline", first_day, fresh=True
-        )
+        environment = prepare_environment(sandboxes.describe(), directory / "pipeline", first_day)
     finally:
         os.chdir(cwd)
     config = Path(environment["WOO_EXACT_CONFIG"])

@@ -135,9 +135,7 @@ def _demo_environment(sandboxes: Sandboxes, workdir: Path) -> dict[str, str]:
     cwd = Path.cwd()
     os.chdir(REPOSITORY)  # prepare_environment starts from the repository's sync.example.yaml
     try:
-        settings = prepare_environment(
-            sandboxes.describe(), workdir / "demo", first_day, fresh=True
-        )
+        settings = prepare_environment(sandboxes.describe(), workdir / "demo", first_day)
     finally:
         os.chdir(cwd)
     dagster_home = workdir / "dagster_home"
