@@ -90,13 +90,7 @@ def config() -> None:
 
 
 @config.command("check")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="The settings file (default: $WOO_EXACT_CONFIG or ./sync.yaml).",
-)
+@config_option
 def check_config(config_path: Path | None) -> None:
     """Validate sync.yaml and list every problem with the setting it concerns."""
     path = config_path or default_config_path()
@@ -123,13 +117,7 @@ def exact() -> None:
 
 
 @exact.command("login")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="The settings file (default: $WOO_EXACT_CONFIG or ./sync.yaml).",
-)
+@config_option
 @click.option("--no-browser", is_flag=True, help="Only print the sign-in address.")
 def exact_login(config_path: Path | None, no_browser: bool) -> None:
     """Sign in to Exact Online once; the pipeline keeps the connection alive after that."""

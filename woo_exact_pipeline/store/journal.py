@@ -53,7 +53,7 @@ def replace_partition_journal(
         connection.execute(
             insert(journal_lines),
             [
-                {"shop": shop, "event_key": event_key(event), "line_number": number, **_line(line)}
+                {"shop": shop, "event_key": event_key(event), "line_number": number, **asdict(line)}
                 for event in result.events
                 for number, line in enumerate(event.lines, start=1)
             ],
@@ -214,19 +214,4 @@ def _event_row(
         "total_incl_vat": event.total_incl_vat,
         "content_hash": event.content_hash,
         "transformed_at": now,
-    }
-
-
-def _line(line: JournalLine) -> dict[str, Any]:
-    return {
-        "kind": line.kind,
-        "gl_account": line.gl_account,
-        "vat_code": line.vat_code,
-        "vat_rate": line.vat_rate,
-        "item_code": line.item_code,
-        "description": line.description,
-        "quantity": line.quantity,
-        "unit_price": line.unit_price,
-        "amount_excl_vat": line.amount_excl_vat,
-        "vat_amount": line.vat_amount,
     }
