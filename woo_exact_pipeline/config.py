@@ -1,18 +1,25 @@
 """The `sync.yaml` model: every setting of the integration, named as a bookkeeper knows it.
 
+A file describes one shop (`woocommerce:` and `exact:` at the top) or several (`shops:`, a list
+of them, each with its own name, credentials, administration and mappings). Either way a shop's
+settings end up as one `SyncConfig`.
+
 Secrets never live in the file; they come from the environment variables listed in
-`ENVIRONMENT_VARIABLES`. `load_config` turns every problem in a file into one readable line
-with the setting's path, the bad value and what is allowed.
+`ENVIRONMENT_VARIABLES` (or, per shop, those its `credentials:` names). `load_shops` turns every
+problem in a file into one readable line with the setting's path, the bad value and what is
+allowed.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -96,7 +103,27 @@ def _percentage(value: Any) -> Decimal:
     return rate.normalize() if rate != rate.to_integral() else rate.quantize(Decimal(1))
 
 
+def _shop_name(value: str) -> str:
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", value) or "__" in value:
+        raise ValueError(
+            f"{value!r} is not a shop name: use up to 40 lower-case letters, digits and single "
+            "underscores, starting with a letter (it prefixes the shop's assets and jobs)"
+        )
+    return value
+
+
+def _environment_variable(value: str) -> str:
+    if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", value):
+        raise ValueError(
+            f"{value!r} is not the name of an environment variable, such as WOO_CONSUMER_KEY_SHOP2 "
+            "(the secret itself never goes in sync.yaml)"
+        )
+    return value
+
+
 CountryCode = Annotated[str, AfterValidator(_country_code)]
+ShopName = Annotated[str, AfterValidator(_shop_name)]
+EnvironmentVariable = Annotated[str, AfterValidator(_environment_variable)]
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
 Code = Annotated[str, AfterValidator(_ledger_code)]
 Percentage = Annotated[Decimal, AfterValidator(_percentage)]
@@ -403,11 +430,111 @@ class AlertSettings(_Settings):
     )
 
 
+class ShopCredentials(_Settings):
+    woo_consumer_key: EnvironmentVariable = Field(
+        default="WOO_CONSUMER_KEY",
+        description="Environment variable that holds the shop's WooCommerce consumer key",
+    )
+    woo_consumer_secret: EnvironmentVariable = Field(
+        default="WOO_CONSUMER_SECRET",
+        description="Environment variable that holds the shop's WooCommerce consumer secret",
+    )
+    exact_client_id: EnvironmentVariable = Field(
+        default="EXACT_CLIENT_ID",
+        description="Environment variable that holds the client ID of the Exact app it uses",
+    )
+    exact_client_secret: EnvironmentVariable = Field(
+        default="EXACT_CLIENT_SECRET",
+        description="Environment variable that holds that Exact app's client secret",
+    )
+
+
 class SyncConfig(_Settings):
+    """Everything about one shop: where its orders come from and where they are booked."""
+
+    name: ShopName | None = Field(
+        default=None,
+        description=(
+            "Short name of the shop, e.g. fietsen; prefixes its assets (fietsen/woo_orders), "
+            "jobs, sensors and schedules. Required for each shop of a shops: list"
+        ),
+    )
     woocommerce: WooCommerceSettings
     exact: ExactSettings
+    credentials: ShopCredentials = Field(
+        default=ShopCredentials(),
+        description="Names of the environment variables with this shop's secrets",
+    )
     automation: AutomationSettings = AutomationSettings()
     alerts: AlertSettings = AlertSettings()
+
+    @property
+    def shop_key(self) -> str:
+        """The shop's key in the sync database: its address without the scheme."""
+        parts = urlsplit(self.woocommerce.shop_url)
+        return parts.netloc + parts.path
+
+    @property
+    def label(self) -> str:
+        """How messages name the shop."""
+        return self.name or self.shop_key
+
+
+class ShopEntry(_Settings):
+    name: ShopName
+    woocommerce: WooCommerceSettings
+    exact: ExactSettings
+    credentials: ShopCredentials = ShopCredentials()
+    # A shop's own section replaces the file's (e.g. alerts to the shop's own bookkeeper).
+    automation: AutomationSettings | None = None
+    alerts: AlertSettings | None = None
+
+
+def _setting(model: BaseModel, path: str) -> Any:
+    for part in path.split("."):
+        model = getattr(model, part)
+    return model
+
+
+class SeveralShops(_Settings):
+    """A file with `shops:`: one deployment serving several shops and administrations."""
+
+    shops: list[ShopEntry] = Field(min_length=1)
+    automation: AutomationSettings = AutomationSettings()
+    alerts: AlertSettings = AlertSettings()
+
+    def clashes(self) -> list[str]:
+        """Settings two shops may not share: each shop has its own name, address and keys."""
+        problems = []
+        for what in (
+            "name",
+            "woocommerce.shop_url",
+            "credentials.woo_consumer_key",
+            "credentials.woo_consumer_secret",
+        ):
+            first_with: dict[str, int] = {}
+            for index, shop in enumerate(self.shops):
+                value = _setting(shop, what)
+                if value in first_with:
+                    problems.append(
+                        f"shops[{index}].{what}: {value!r} is already that of "
+                        f"shops[{first_with[value]}]; every shop has its own"
+                    )
+                first_with.setdefault(value, index)
+        return problems
+
+    def shop_settings(self) -> list[SyncConfig]:
+        return [
+            SyncConfig(
+                name=shop.name,
+                woocommerce=shop.woocommerce,
+                exact=shop.exact,
+                credentials=shop.credentials,
+                automation=shop.automation or self.automation,
+                alerts=shop.alerts or self.alerts,
+            )
+            for shop in self.shops
+        ]
 
 
 class ConfigError(Exception):
@@ -424,7 +551,8 @@ def default_config_path() -> Path:
     return Path(os.environ.get("WOO_EXACT_CONFIG", "sync.yaml"))
 
 
-def load_config(path: Path | str | None = None) -> SyncConfig:
+def load_shops(path: Path | str | None = None) -> list[SyncConfig]:
+    """Every shop of the file, in its order."""
     config_path = Path(path) if path is not None else default_config_path()
     try:
         text = config_path.read_text(encoding="utf-8")
@@ -432,10 +560,36 @@ def load_config(path: Path | str | None = None) -> SyncConfig:
         raise ConfigError(
             str(config_path), ["file not found; copy sync.example.yaml to start one"]
         ) from None
-    return parse_config(text, source=str(config_path))
+    return parse_shops(text, source=str(config_path))
+
+
+def load_config(path: Path | str | None = None, *, shop: str | None = None) -> SyncConfig:
+    """One shop of the file: the one named `shop`, or the only one."""
+    config_path = Path(path) if path is not None else default_config_path()
+    return choose_shop(load_shops(config_path), shop, source=str(config_path))
+
+
+def choose_shop(shops: list[SyncConfig], name: str | None, *, source: str) -> SyncConfig:
+    names = [shop.name for shop in shops]
+    if name is None and len(shops) == 1:
+        return shops[0]
+    if name is None:
+        problem = f"it has several shops ({', '.join(map(str, names))}); choose one with --shop"
+        raise ConfigError(source, [problem])
+    for shop in shops:
+        if shop.name == name:
+            return shop
+    raise ConfigError(
+        source, [f"no shop is named {name!r}; its shops: {', '.join(map(str, names))}"]
+    )
 
 
 def parse_config(text: str, *, source: str = "sync.yaml") -> SyncConfig:
+    """The settings of a file that describes one shop."""
+    return choose_shop(parse_shops(text, source=source), None, source=source)
+
+
+def parse_shops(text: str, *, source: str = "sync.yaml") -> list[SyncConfig]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -444,14 +598,22 @@ def parse_config(text: str, *, source: str = "sync.yaml") -> SyncConfig:
         problem = getattr(error, "problem", None) or str(error)
         raise ConfigError(source, [f"{where}not valid YAML ({problem})"]) from None
     if not isinstance(data, dict):
-        raise ConfigError(source, ["the file must be a mapping with woocommerce: and exact:"])
+        raise ConfigError(
+            source, ["the file must be a mapping with woocommerce: and exact: (or shops:)"]
+        )
+    model: type[SyncConfig | SeveralShops] = SeveralShops if "shops" in data else SyncConfig
     try:
-        return SyncConfig.model_validate(data)
+        settings = model.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(source, [_describe(e) for e in error.errors()]) from None
+        raise ConfigError(source, [_describe(e, model) for e in error.errors()]) from None
+    if isinstance(settings, SyncConfig):
+        return [settings]
+    if clashes := settings.clashes():
+        raise ConfigError(source, clashes)
+    return settings.shop_settings()
 
 
-def _describe(error: Any) -> str:
+def _describe(error: Any, model: type[BaseModel]) -> str:
     location = _path(error["loc"])
     kind = error["type"]
     value = error.get("input")
@@ -459,7 +621,8 @@ def _describe(error: Any) -> str:
         return f"{location}: required setting is missing"
     if kind == "extra_forbidden":
         parent, _, name = location.rpartition(".")
-        return f"{location}: unknown setting {name!r}; allowed here: {_allowed_keys(parent)}"
+        allowed = _allowed_keys(model, parent)
+        return f"{location}: unknown setting {name!r}; allowed here: {allowed}"
     if kind == "literal_error":
         allowed = error["ctx"]["expected"].replace("'", "")
         return f"{location}: {value!r} is not allowed; choose one of {allowed}"
@@ -492,14 +655,15 @@ def _path(loc: tuple[Any, ...]) -> str:
     return text
 
 
-def _allowed_keys(parent: str) -> str:
-    model: type[BaseModel] = SyncConfig
-    for part in [p for p in parent.replace("]", "").split(".") if p and "[" not in p]:
+def _allowed_keys(model: type[BaseModel], parent: str) -> str:
+    # "shops[1].exact" walks shops (a list of entries), then exact.
+    for part in [re.sub(r"\[\d+\]$", "", p) for p in parent.split(".") if p]:
         field = model.model_fields.get(part)
         if field is None:
             break
         annotation = field.annotation
         candidates = [annotation, *get_args(annotation)]
+        candidates += [arg for candidate in candidates for arg in get_args(candidate)]
         nested = next(
             (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
         )
@@ -548,7 +712,13 @@ def _render_type(annotation: Any) -> str:
     if origin is Literal:
         return " / ".join(str(arg) for arg in args)
     if origin is Annotated:
-        named = {_ledger_code: "code", _country_code: "country code", _time_zone: "time zone"}
+        named = {
+            _ledger_code: "code",
+            _country_code: "country code",
+            _time_zone: "time zone",
+            _shop_name: "shop name",
+            _environment_variable: "variable name",
+        }
         validators = [getattr(meta, "func", None) for meta in annotation.__metadata__]
         return next((named[v] for v in validators if v in named), _render_type(args[0]))
     if origin in (Union, UnionType):
