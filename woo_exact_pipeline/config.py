@@ -504,21 +504,28 @@ class SeveralShops(_Settings):
     alerts: AlertSettings = AlertSettings()
 
     def clashes(self) -> list[str]:
-        """Settings two shops may not share: each shop has its own name, address and keys."""
+        """Settings two shops may not share: each shop has its own name, address and keys,
+        and its own sales journal (references are looked up and reconciled per journal)."""
         problems = []
         for what in (
             "name",
             "woocommerce.shop_url",
             "credentials.woo_consumer_key",
             "credentials.woo_consumer_secret",
+            "exact.sales_journal",
         ):
-            first_with: dict[str, int] = {}
+            first_with: dict[object, int] = {}
             for index, shop in enumerate(self.shops):
                 value = _setting(shop, what)
+                if what == "exact.sales_journal":
+                    # Only shops booking into the same administration share journals.
+                    value = (shop.exact.api_base_url, shop.exact.division, value)
                 if value in first_with:
+                    shown = value[-1] if isinstance(value, tuple) else value
                     problems.append(
-                        f"shops[{index}].{what}: {value!r} is already that of "
+                        f"shops[{index}].{what}: {shown!r} is already that of "
                         f"shops[{first_with[value]}]; every shop has its own"
+                        + (" in an administration" if isinstance(value, tuple) else "")
                     )
                 first_with.setdefault(value, index)
         return problems

@@ -1,10 +1,45 @@
-"""The code location: every asset, check, job, schedule and sensor found under defs/."""
-
-from pathlib import Path
+"""The code location: the whole pipeline once for every shop of sync.yaml, and the sync
+database they share."""
 
 import dagster as dg
+
+from woo_exact_pipeline.defs.alerts.freshness import freshness_definitions
+from woo_exact_pipeline.defs.alerts.sensors import alert_sensors
+from woo_exact_pipeline.defs.bookkeeping.assets import bookkeeping_assets
+from woo_exact_pipeline.defs.exact.assets import exact_assets
+from woo_exact_pipeline.defs.exact.reconciliation import reconciliation_assets
+from woo_exact_pipeline.defs.exact.sensors import exact_automation
+from woo_exact_pipeline.defs.jobs import shop_jobs
+from woo_exact_pipeline.defs.resources import SyncDatabase
+from woo_exact_pipeline.defs.shops import SHOPS, Shop
+from woo_exact_pipeline.defs.woocommerce.assets import woocommerce_assets
+from woo_exact_pipeline.defs.woocommerce.automation import woocommerce_automation
+
+
+def shop_assets(shop: Shop) -> list[dg.AssetsDefinition]:
+    """The shop's assets, from its orders in WooCommerce to its bookings in Exact."""
+    return [
+        *woocommerce_assets(shop),
+        *bookkeeping_assets(shop),
+        *exact_assets(shop),
+        *reconciliation_assets(shop),
+    ]
+
+
+def shop_definitions(shop: Shop) -> dg.Definitions:
+    jobs = shop_jobs(shop)
+    return dg.Definitions.merge(
+        dg.Definitions(assets=shop_assets(shop), jobs=jobs, resources=shop.resources()),
+        woocommerce_automation(shop),
+        exact_automation(shop),
+        freshness_definitions(shop),
+        alert_sensors(shop, jobs),
+    )
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+    return dg.Definitions.merge(
+        *(shop_definitions(shop) for shop in SHOPS),
+        dg.Definitions(resources={"sync_database": SyncDatabase()}),
+    )

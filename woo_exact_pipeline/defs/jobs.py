@@ -1,37 +1,50 @@
-"""Jobs: what runs together. Assets are named by key, so every folder can use every job."""
+"""Jobs: what runs together, per shop. Sensors and schedules name them (`shop.qualified`)."""
 
 import dagster as dg
 
-extract_and_transform_job = dg.define_asset_job(
-    "extract_and_transform_job",
-    selection=dg.AssetSelection.assets("woo_orders", "woo_customers", "exact_journal_lines"),
-    description="Extract a day's orders and customers and turn them into journal lines.",
+# What define_asset_job returns; Dagster does not export its type.
+from dagster._core.definitions.unresolved_asset_job_definition import (
+    UnresolvedAssetJobDefinition as AssetJob,
 )
 
-shop_catalogue_job = dg.define_asset_job(
-    "shop_catalogue_job",
-    selection=dg.AssetSelection.assets("woo_products", "woo_tax_rates"),
-    description="Refresh the shop's products (incrementally) and tax rates.",
-)
+from woo_exact_pipeline.defs.shops import Shop
 
-exact_load_job = dg.define_asset_job(
-    "exact_load_job",
-    # Reconciled right after booking, in the same run: one sync-log entry per load.
-    selection=dg.AssetSelection.assets("exact_bookings", "exact_reconciliation"),
-    description=(
-        "Book one day's journal lines in Exact Online and reconcile the day "
-        "(started by exact_load_sensor)."
-    ),
-)
 
-exact_reconciliation_job = dg.define_asset_job(
-    "exact_reconciliation_job",
-    selection=dg.AssetSelection.assets("exact_reconciliation"),
-    description="Compare days in Exact with WooCommerce again, e.g. after a correction by hand.",
-)
+def shop_jobs(shop: Shop) -> list[AssetJob]:
+    def job(name: str, assets: tuple[str, ...], description: str) -> AssetJob:
+        return dg.define_asset_job(
+            shop.qualified(name),
+            selection=dg.AssetSelection.assets(*(shop.asset_key(asset) for asset in assets)),
+            description=description,
+            tags=shop.tags,
+        )
 
-exact_reference_job = dg.define_asset_job(
-    "exact_reference_job",
-    selection=dg.AssetSelection.assets("exact_reference_data"),
-    description="Read Exact's master data again and check sync.yaml against it.",
-)
+    return [
+        job(
+            "extract_and_transform_job",
+            ("woo_orders", "woo_customers", "exact_journal_lines"),
+            "Extract a day's orders and customers and turn them into journal lines.",
+        ),
+        job(
+            "shop_catalogue_job",
+            ("woo_products", "woo_tax_rates"),
+            "Refresh the shop's products (incrementally) and tax rates.",
+        ),
+        # Reconciled right after booking, in the same run: one sync-log entry per load.
+        job(
+            "exact_load_job",
+            ("exact_bookings", "exact_reconciliation"),
+            "Book one day's journal lines in Exact Online and reconcile the day "
+            "(started by exact_load_sensor).",
+        ),
+        job(
+            "exact_reconciliation_job",
+            ("exact_reconciliation",),
+            "Compare days in Exact with WooCommerce again, e.g. after a correction by hand.",
+        ),
+        job(
+            "exact_reference_job",
+            ("exact_reference_data",),
+            "Read Exact's master data again and check sync.yaml against it.",
+        ),
+    ]

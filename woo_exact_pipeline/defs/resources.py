@@ -1,4 +1,4 @@
-"""Resources: WooCommerce, Exact Online, the sync database and the settings (sync.yaml, env)."""
+"""Resources: a shop's WooCommerce and Exact Online connections, and the sync database."""
 
 from collections.abc import Callable
 from functools import cache
@@ -7,8 +7,7 @@ import dagster as dg
 from pydantic import Field
 from sqlalchemy import Engine
 
-from woo_exact_pipeline.config import ExactSettings, SyncConfig
-from woo_exact_pipeline.defs.settings import SETTINGS
+from woo_exact_pipeline.config import ExactSettings
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.store.database import default_database_url, open_sync_database
 from woo_exact_pipeline.woocommerce.client import WooCommerceClient
@@ -69,29 +68,3 @@ class SyncDatabase(dg.ConfigurableResource):
 def _engine(url: str) -> Engine:
     # One engine (and pool) per process and database, migrated on first use.
     return open_sync_database(url)
-
-
-def build_resources(settings: SyncConfig) -> dict[str, object]:
-    shop = settings.woocommerce
-    return {
-        "settings": settings,
-        "woocommerce": WooCommerceApi(
-            shop_url=shop.shop_url,
-            consumer_key=dg.EnvVar("WOO_CONSUMER_KEY"),
-            consumer_secret=dg.EnvVar("WOO_CONSUMER_SECRET"),
-            timeout_seconds=shop.request_timeout_seconds,
-            verify_tls=shop.verify_tls,
-            ca_bundle=shop.ca_bundle,
-        ),
-        "exact": ExactOnline(
-            client_id=dg.EnvVar("EXACT_CLIENT_ID"),
-            client_secret=dg.EnvVar("EXACT_CLIENT_SECRET"),
-            token_encryption_key=dg.EnvVar("WOO_EXACT_SECRET_KEY"),
-        ),
-        "sync_database": SyncDatabase(),
-    }
-
-
-@dg.definitions
-def resources() -> dg.Definitions:
-    return dg.Definitions(resources=build_resources(SETTINGS))

@@ -9,6 +9,7 @@ from dagster._core.scheduler.instigation import TickStatus
 
 from woo_exact_pipeline.alerts.rules import CheckOutcome, DayProgress
 from woo_exact_pipeline.alerts.sources import DayLedger
+from woo_exact_pipeline.defs.shops import Shop
 
 #: How many recent evaluations per check a tick looks at (days beyond keep their state).
 CHECK_HISTORY = 200
@@ -74,21 +75,21 @@ def _run_partitions(instance: dg.DagsterInstance, run_ids: set[str]) -> dict[str
 
 
 def latest_materialization(
-    instance: dg.DagsterInstance, asset: str, day: str
+    instance: dg.DagsterInstance, asset: dg.AssetKey, day: str
 ) -> dg.EventLogRecord | None:
     records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[day]),
+        dg.AssetRecordsFilter(asset_key=asset, asset_partitions=[day]),
         limit=1,
         ascending=False,
     ).records
     return records[0] if records else None
 
 
-def day_progress(instance: dg.DagsterInstance, ledger: DayLedger) -> DayProgress:
+def day_progress(instance: dg.DagsterInstance, shop: Shop, ledger: DayLedger) -> DayProgress:
     day = ledger.day.isoformat()
-    extracted = latest_materialization(instance, "woo_orders", day)
-    transformed = latest_materialization(instance, "exact_journal_lines", day)
-    loaded = latest_materialization(instance, "exact_bookings", day)
+    extracted = latest_materialization(instance, shop.asset_key("woo_orders"), day)
+    transformed = latest_materialization(instance, shop.asset_key("exact_journal_lines"), day)
+    loaded = latest_materialization(instance, shop.asset_key("exact_bookings"), day)
     held_back = 0
     if loaded is not None and loaded.asset_materialization is not None:
         entry = loaded.asset_materialization.metadata.get("held_back")
@@ -109,14 +110,16 @@ def _moment(record: dg.EventLogRecord | None) -> datetime | None:
     return datetime.fromtimestamp(record.timestamp, UTC) if record is not None else None
 
 
-def api_calls_for_day(instance: dg.DagsterInstance, assets: Iterable[str], day: str) -> int:
+def api_calls_for_day(
+    instance: dg.DagsterInstance, assets: Iterable[dg.AssetKey], day: str
+) -> int:
     """Exact API calls the materializations of `assets` for partition `day` recorded."""
     total = 0
     for asset in assets:
         cursor: str | None = None
         while True:
             page = instance.fetch_materializations(
-                dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[day]),
+                dg.AssetRecordsFilter(asset_key=asset, asset_partitions=[day]),
                 limit=1000,
                 cursor=cursor,
             )

@@ -8,18 +8,15 @@ is not "booked": a load that was held back or lost its answers still materialize
 """
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 from pydantic import Field
 
 from woo_exact_pipeline.alerts.rules import freshness_verdict
 from woo_exact_pipeline.alerts.sources import day_ledger
-from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.defs.alerts.facts import day_progress
 from woo_exact_pipeline.defs.errors import sync_database_errors
-from woo_exact_pipeline.defs.resources import SyncDatabase
-from woo_exact_pipeline.defs.settings import SETTINGS, SHOP
+from woo_exact_pipeline.defs.shops import Shop
 
 BOOKED_BY_DEADLINE = "yesterday_booked_by_deadline"
 
@@ -30,31 +27,60 @@ class FreshnessConfig(dg.Config):
     )
 
 
-@dg.asset_check(
-    asset="exact_bookings",
-    name=BOOKED_BY_DEADLINE,
-    description=(
-        "Yesterday (shop time) is fully booked in Exact by alerts.bookings_due_by: its orders "
-        "were read after the day ended, the load followed the last transform, and every event "
-        "has Exact's answer. Refused, held-back and quarantined orders are order alerts."
-    ),
-)
-def yesterday_booked_by_deadline(
-    context: dg.AssetCheckExecutionContext,
-    config: FreshnessConfig,
-    settings: dg.ResourceParam[SyncConfig],
-    sync_database: SyncDatabase,
+def freshness_definitions(shop: Shop) -> dg.Definitions:
+    @dg.asset_check(
+        asset=shop.asset_key("exact_bookings"),
+        name=BOOKED_BY_DEADLINE,
+        required_resource_keys={"sync_database"},
+        description=(
+            "Yesterday (shop time) is fully booked in Exact by alerts.bookings_due_by: its "
+            "orders were read after the day ended, the load followed the last transform, and "
+            "every event has Exact's answer. Refused, held-back and quarantined orders are "
+            "order alerts."
+        ),
+    )
+    def yesterday_booked_by_deadline(
+        context: dg.AssetCheckExecutionContext, config: FreshnessConfig
+    ) -> dg.AssetCheckResult:
+        return check_booked_by_deadline(context, config, shop)
+
+    bookings_freshness_job = dg.define_asset_job(
+        shop.qualified("bookings_freshness_job"),
+        selection=dg.AssetSelection.checks(yesterday_booked_by_deadline),
+        description="Check that yesterday is fully booked in Exact (alerts.bookings_due_by).",
+        tags=shop.tags,
+    )
+    due = shop.settings.alerts.bookings_due_by
+    bookings_freshness_schedule = dg.ScheduleDefinition(
+        name=shop.qualified("bookings_freshness_schedule"),
+        job=bookings_freshness_job,
+        cron_schedule=f"{due.minute} {due.hour}-23 * * *",
+        execution_timezone=shop.settings.woocommerce.time_zone,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=(
+            "From alerts.bookings_due_by to midnight, every hour: is yesterday fully booked? A "
+            "miss alerts once; the first evaluation that passes clears it."
+        ),
+    )
+    return dg.Definitions(
+        asset_checks=[yesterday_booked_by_deadline],
+        jobs=[bookings_freshness_job],
+        schedules=[bookings_freshness_schedule],
+    )
+
+
+def check_booked_by_deadline(
+    context: dg.AssetCheckExecutionContext, config: FreshnessConfig, shop: Shop
 ) -> dg.AssetCheckResult:
-    zone = ZoneInfo(settings.woocommerce.time_zone)
     day = (
         date.fromisoformat(config.day)
         if config.day
-        else datetime.now(zone).date() - timedelta(days=1)
+        else datetime.now(shop.time_zone).date() - timedelta(days=1)
     )
-    with sync_database_errors(), sync_database.engine().connect() as connection:
-        ledger = day_ledger(connection, SHOP, day)
+    with sync_database_errors(), shop.sync_database(context).engine().connect() as connection:
+        ledger = day_ledger(connection, shop.key, day)
     reasons = freshness_verdict(
-        day_progress(context.instance, ledger), settings.woocommerce.time_zone
+        day_progress(context.instance, shop, ledger), shop.settings.woocommerce.time_zone
     )
     return dg.AssetCheckResult(
         passed=not reasons,
@@ -67,24 +93,3 @@ def yesterday_booked_by_deadline(
             "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in reasons) or "none"),
         },
     )
-
-
-bookings_freshness_job = dg.define_asset_job(
-    "bookings_freshness_job",
-    selection=dg.AssetSelection.checks(yesterday_booked_by_deadline),
-    description="Check that yesterday is fully booked in Exact (alerts.bookings_due_by).",
-)
-
-_due = SETTINGS.alerts.bookings_due_by
-
-bookings_freshness_schedule = dg.ScheduleDefinition(
-    name="bookings_freshness_schedule",
-    job=bookings_freshness_job,
-    cron_schedule=f"{_due.minute} {_due.hour}-23 * * *",
-    execution_timezone=SETTINGS.woocommerce.time_zone,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description=(
-        "From alerts.bookings_due_by to midnight, every hour: is yesterday fully booked? A miss "
-        "alerts once; the first evaluation that passes clears it."
-    ),
-)

@@ -4,9 +4,9 @@ when it clears, to the channels in sync.yaml."""
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import dagster as dg
+from sqlalchemy import Engine
 
 from woo_exact_pipeline.alerts.book import AlertBook, Delivery, OpenProblems
 from woo_exact_pipeline.alerts.channels import AlertDeliveryError, configured_channels
@@ -24,7 +24,6 @@ from woo_exact_pipeline.alerts.rules import (
     unbooked_day_problem,
 )
 from woo_exact_pipeline.alerts.sources import day_ledger, quarantined_orders, refresh_expires_at
-from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.defs.alerts.facts import (
     api_calls_for_day,
     bullets,
@@ -34,19 +33,105 @@ from woo_exact_pipeline.defs.alerts.facts import (
 from woo_exact_pipeline.defs.alerts.freshness import BOOKED_BY_DEADLINE
 from woo_exact_pipeline.defs.exact.assets import ALL_BOOKED
 from woo_exact_pipeline.defs.exact.reconciliation import AGREE
-from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase
-from woo_exact_pipeline.defs.settings import SHOP
+from woo_exact_pipeline.defs.jobs import AssetJob
+from woo_exact_pipeline.defs.resources import SyncDatabase
+from woo_exact_pipeline.defs.shops import Shop
 
 INTERVAL_SECONDS = 60
 #: The partitioned assets that spend Exact API calls on a day.
 DAY_ASSETS = ("exact_bookings", "exact_reconciliation")
-UNBOOKED_CHECK = dg.AssetCheckKey(dg.AssetKey("exact_bookings"), ALL_BOOKED)
-AGREE_CHECK = dg.AssetCheckKey(dg.AssetKey("exact_reconciliation"), AGREE)
-FRESHNESS_CHECK = dg.AssetCheckKey(dg.AssetKey("exact_bookings"), BOOKED_BY_DEADLINE)
 
 
-def _book(source: str, settings: SyncConfig, sync_database: SyncDatabase) -> AlertBook:
-    return AlertBook(sync_database.engine(), source, configured_channels(settings), shop=SHOP)
+def alert_sensors(shop: Shop, jobs: list[AssetJob]) -> dg.Definitions:
+    """The shop's alert sensors; `jobs` are the shop's jobs whose runs are watched."""
+
+    @dg.run_failure_sensor(
+        name=shop.qualified("alert_on_run_failure"),
+        monitored_jobs=jobs,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=(
+            "A failed run opens an alert per job, named by its cause (Exact login lost, daily "
+            "quota spent, Exact or the shop unreachable, invalid configuration); a later "
+            "successful run of the job clears it (alert_on_run_success)."
+        ),
+    )
+    def alert_on_run_failure(
+        context: dg.RunFailureSensorContext, sync_database: SyncDatabase
+    ) -> None:
+        open_run_failure(context, shop, sync_database.engine())
+
+    @dg.run_status_sensor(
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        name=shop.qualified("alert_on_run_success"),
+        monitored_jobs=jobs,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="A successful run clears its job's run-failure alert.",
+    )
+    def alert_on_run_success(
+        context: dg.RunStatusSensorContext, sync_database: SyncDatabase
+    ) -> None:
+        clear_run_failure(context, shop, sync_database.engine())
+
+    @dg.sensor(
+        name=shop.qualified("alert_conditions_sensor"),
+        minimum_interval_seconds=INTERVAL_SECONDS,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        required_resource_keys=shop.resource_keys,
+        description=(
+            "From the sync database and the instance: the Exact login close to (or past) its "
+            "30-day idle expiry, orders quarantined longer than alerts.order_problem_hours, and "
+            "the change sensor, the load sensor or the nightly sweep not having ticked."
+        ),
+    )
+    def alert_conditions_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+        return alert_on_conditions(context, shop)
+
+    @dg.sensor(
+        name=shop.qualified("alert_check_results_sensor"),
+        minimum_interval_seconds=INTERVAL_SECONDS,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        required_resource_keys={"sync_database"},
+        description=(
+            "From asset-check results: a day whose events stay unbooked (every_event_booked) "
+            "longer than alerts.order_problem_hours, a day whose reconciliation shows a "
+            "difference (woocommerce_and_exact_agree), and yesterday not booked by the deadline "
+            "(yesterday_booked_by_deadline). A passing evaluation clears the alert."
+        ),
+    )
+    def alert_check_results_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+        return alert_on_check_results(context, shop)
+
+    @dg.sensor(
+        name=shop.qualified("daily_digest_sensor"),
+        minimum_interval_seconds=300,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        required_resource_keys={"sync_database"},
+        description=(
+            "With alerts.daily_digest on: once a day from alerts.daily_digest_time, one message "
+            "with yesterday's figures (booked, credits, waiting, quarantined, reconciliation, "
+            "the Exact API calls its loads and reconciliations spent)."
+        ),
+    )
+    def daily_digest_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+        return send_daily_digest(context, shop)
+
+    return dg.Definitions(
+        sensors=[
+            alert_on_run_failure,
+            alert_on_run_success,
+            alert_conditions_sensor,
+            alert_check_results_sensor,
+            daily_digest_sensor,
+        ]
+    )
+
+
+def _book(source: str, shop: Shop, engine: Engine) -> AlertBook:
+    return AlertBook(engine, source, configured_channels(shop.settings), shop=shop.key)
+
+
+def _check(shop: Shop, asset: str, check: str) -> dg.AssetCheckKey:
+    return dg.AssetCheckKey(shop.asset_key(asset), check)
 
 
 def _outcome(delivery: Delivery) -> str:
@@ -69,83 +154,51 @@ def _failure_text(context: dg.RunFailureSensorContext) -> str:
     return "\n".join(part for part in parts if part)
 
 
-@dg.run_failure_sensor(
-    name="alert_on_run_failure",
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description=(
-        "A failed run opens an alert per job, named by its cause (Exact login lost, daily "
-        "quota spent, Exact or the shop unreachable, invalid configuration); a later "
-        "successful run of the job clears it (alert_on_run_success)."
-    ),
-)
-def alert_on_run_failure(
-    context: dg.RunFailureSensorContext,
-    settings: dg.ResourceParam[SyncConfig],
-    sync_database: SyncDatabase,
-) -> None:
+def open_run_failure(context: dg.RunFailureSensorContext, shop: Shop, engine: Engine) -> None:
     now = datetime.now(UTC)
     run = context.dagster_run
     problem = run_failure_problem(run.job_name, run.run_id, _failure_text(context), now)
-    delivery = _book("runs", settings, sync_database).update(
+    delivery = _book("runs", shop, engine).update(
         now, lambda open_problems: {**open_problems, problem.key: problem}
     )
     context.log.info(_outcome(delivery))
 
 
-@dg.run_status_sensor(
-    run_status=dg.DagsterRunStatus.SUCCESS,
-    name="alert_on_run_success",
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="A successful run clears its job's run-failure alert.",
-)
-def alert_on_run_success(
-    context: dg.RunStatusSensorContext,
-    settings: dg.ResourceParam[SyncConfig],
-    sync_database: SyncDatabase,
-) -> None:
+def clear_run_failure(context: dg.RunStatusSensorContext, shop: Shop, engine: Engine) -> None:
     key = f"run_failed:{context.dagster_run.job_name}"
 
     def clear(open_problems: OpenProblems) -> OpenProblems:
         return {k: p for k, p in open_problems.items() if k != key}
 
-    delivery = _book("runs", settings, sync_database).update(datetime.now(UTC), clear)
+    delivery = _book("runs", shop, engine).update(datetime.now(UTC), clear)
     context.log.info(_outcome(delivery))
 
 
-@dg.sensor(
-    name="alert_conditions_sensor",
-    minimum_interval_seconds=INTERVAL_SECONDS,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description=(
-        "From the sync database and the instance: the Exact login close to (or past) its "
-        "30-day idle expiry, orders quarantined longer than alerts.order_problem_hours, and "
-        "the change sensor, the load sensor or the nightly sweep not having ticked."
-    ),
-)
-def alert_conditions_sensor(
-    context: dg.SensorEvaluationContext,
-    settings: dg.ResourceParam[SyncConfig],
-    sync_database: SyncDatabase,
-    exact: ExactOnline,
-) -> dg.SkipReason:
+def alert_on_conditions(context: dg.SensorEvaluationContext, shop: Shop) -> dg.SkipReason:
+    settings = shop.settings
     now = datetime.now(UTC)
     alerts = settings.alerts
-    with sync_database.engine().connect() as connection:
-        expires = refresh_expires_at(connection, exact.client_id)
-        quarantined = quarantined_orders(connection, SHOP)
+    with shop.sync_database(context).engine().connect() as connection:
+        expires = refresh_expires_at(
+            connection, shop.exact(context).client_id, settings.exact.division
+        )
+        quarantined = quarantined_orders(connection, shop.key)
     problems = [
         exact_login_problem(expires, now, alerts.exact_login_warning_days),
         *quarantined_order_problems(quarantined, alerts.order_problem_hours),
-        *_silent_automation(context, settings, now),
+        *_silent_automation(context, shop, now),
     ]
     current = {problem.key: problem for problem in problems if problem is not None}
-    delivery = _book("conditions", settings, sync_database).update(now, lambda _: current)
+    delivery = _book("conditions", shop, shop.sync_database(context).engine()).update(
+        now, lambda _: current
+    )
     return dg.SkipReason(_outcome(delivery))
 
 
 def _silent_automation(
-    context: dg.SensorEvaluationContext, settings: SyncConfig, now: datetime
+    context: dg.SensorEvaluationContext, shop: Shop, now: datetime
 ) -> list[Problem | None]:
+    settings = shop.settings
     grace = timedelta(minutes=settings.alerts.missed_tick_minutes)
     # The automation whose silence is alerted, and how long each may be silent.
     allowed = {
@@ -159,7 +212,7 @@ def _silent_automation(
     location = origin.location_name if origin is not None else None
     problems: list[Problem | None] = []
     for name in allowed:
-        ticks = tick_history(context.instance, name, location)
+        ticks = tick_history(context.instance, shop.qualified(name), location)
         if ticks is not None:
             problems.append(
                 missed_tick_problem(
@@ -169,34 +222,28 @@ def _silent_automation(
     return problems
 
 
-@dg.sensor(
-    name="alert_check_results_sensor",
-    minimum_interval_seconds=INTERVAL_SECONDS,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description=(
-        "From asset-check results: a day whose events stay unbooked (every_event_booked) "
-        "longer than alerts.order_problem_hours, a day whose reconciliation shows a "
-        "difference (woocommerce_and_exact_agree), and yesterday not booked by the deadline "
-        "(yesterday_booked_by_deadline). A passing evaluation clears the alert."
-    ),
-)
-def alert_check_results_sensor(
-    context: dg.SensorEvaluationContext,
-    settings: dg.ResourceParam[SyncConfig],
-    sync_database: SyncDatabase,
-) -> dg.SkipReason:
-    alerts = settings.alerts
+def alert_on_check_results(context: dg.SensorEvaluationContext, shop: Shop) -> dg.SkipReason:
+    alerts = shop.settings.alerts
     instance = context.instance
     sources: list[tuple[list[CheckOutcome], Callable[[CheckOutcome, OpenProblems], Problem]]] = [
         (
-            latest_outcomes(instance, UNBOOKED_CHECK, bullets("not booked")),
+            latest_outcomes(
+                instance, _check(shop, "exact_bookings", ALL_BOOKED), bullets("not booked")
+            ),
             lambda outcome, open_problems: unbooked_day_problem(
                 outcome, open_problems, alerts.order_problem_hours
             ),
         ),
-        (latest_outcomes(instance, AGREE_CHECK, _differences), reconciliation_problem),
         (
-            latest_outcomes(instance, FRESHNESS_CHECK, bullets("reasons")),
+            latest_outcomes(instance, _check(shop, "exact_reconciliation", AGREE), _differences),
+            reconciliation_problem,
+        ),
+        (
+            latest_outcomes(
+                instance,
+                _check(shop, "exact_bookings", BOOKED_BY_DEADLINE),
+                bullets("reasons"),
+            ),
             lambda outcome, open_problems: freshness_problem(
                 outcome, open_problems, alerts.bookings_due_by
             ),
@@ -208,7 +255,9 @@ def alert_check_results_sensor(
             open_problems = apply_check_outcomes(open_problems, outcomes, problem_of)
         return open_problems
 
-    delivery = _book("checks", settings, sync_database).update(datetime.now(UTC), change)
+    delivery = _book("checks", shop, shop.sync_database(context).engine()).update(
+        datetime.now(UTC), change
+    )
     return dg.SkipReason(_outcome(delivery))
 
 
@@ -221,35 +270,22 @@ def _differences(metadata: Mapping[str, dg.MetadataValue]) -> tuple[str, ...]:
     return (", ".join(counts) or "see the check's differences",)
 
 
-@dg.sensor(
-    name="daily_digest_sensor",
-    minimum_interval_seconds=300,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description=(
-        "With alerts.daily_digest on: once a day from alerts.daily_digest_time, one message "
-        "with yesterday's figures (booked, credits, waiting, quarantined, reconciliation, "
-        "the Exact API calls its loads and reconciliations spent)."
-    ),
-)
-def daily_digest_sensor(
-    context: dg.SensorEvaluationContext,
-    settings: dg.ResourceParam[SyncConfig],
-    sync_database: SyncDatabase,
-) -> dg.SkipReason:
-    alerts = settings.alerts
+def send_daily_digest(context: dg.SensorEvaluationContext, shop: Shop) -> dg.SkipReason:
+    alerts = shop.settings.alerts
     if not alerts.daily_digest:
         return dg.SkipReason("alerts.daily_digest is off")
-    zone = ZoneInfo(settings.woocommerce.time_zone)
     now = datetime.now(UTC)
-    local = now.astimezone(zone)
+    local = now.astimezone(shop.time_zone)
     if local.time() < alerts.daily_digest_time:
         return dg.SkipReason(f"the digest goes out at {alerts.daily_digest_time:%H:%M}")
     yesterday = local.date() - timedelta(days=1)
-    with sync_database.engine().connect() as connection:
-        ledger = day_ledger(connection, SHOP, yesterday)
+    with shop.sync_database(context).engine().connect() as connection:
+        ledger = day_ledger(connection, shop.key, yesterday)
     outcomes = [
         outcome
-        for outcome in latest_outcomes(context.instance, AGREE_CHECK, _differences)
+        for outcome in latest_outcomes(
+            context.instance, _check(shop, "exact_reconciliation", AGREE), _differences
+        )
         if outcome.day == yesterday.isoformat()
     ]
     reconciliation = (
@@ -259,7 +295,11 @@ def daily_digest_sensor(
         if outcomes[-1].passed
         else f"differs ({outcomes[-1].lines[0]})"
     )
-    calls = api_calls_for_day(context.instance, DAY_ASSETS, yesterday.isoformat())
+    calls = api_calls_for_day(
+        context.instance, [shop.asset_key(asset) for asset in DAY_ASSETS], yesterday.isoformat()
+    )
     notice = digest_notice(ledger, reconciliation, calls)
-    delivery = _book("digest", settings, sync_database).send_digest(yesterday, notice, now)
+    delivery = _book("digest", shop, shop.sync_database(context).engine()).send_digest(
+        yesterday, notice, now
+    )
     return dg.SkipReason(_outcome(delivery))

@@ -15,10 +15,7 @@ from woo_exact_pipeline.bookkeeping.summary import (
     unmapped_tax_rates,
     vat_totals,
 )
-from woo_exact_pipeline.config import SyncConfig
-from woo_exact_pipeline.defs.resources import SyncDatabase
-from woo_exact_pipeline.defs.settings import SHOP, order_days
-from woo_exact_pipeline.defs.woocommerce.assets import woo_customers, woo_orders
+from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.store.journal import replace_partition_journal
 from woo_exact_pipeline.store.staging import load_partition
 
@@ -43,62 +40,68 @@ JOURNAL_LINE_SCHEMA = dg.TableSchema(
 )
 
 
-@dg.asset(
-    partitions_def=order_days,
-    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
-    deps=[woo_orders, woo_customers],
-    group_name="bookkeeping",
-    kinds={"python", "sql"},
-    owners=["team:bookkeeping"],
-    tags={"system": "sync_database"},
-    description=(
-        "What the day's orders mean for the books: a sale for every order that reached a "
-        "booking status and a credit note for each of its refunds, with ledger account, VAT "
-        "code and amounts to the cent (tables accounting_events, journal_lines). Orders that "
-        "cannot be booked yet wait or are quarantined with a reason (table order_problems)."
-    ),
-    check_specs=[
-        dg.AssetCheckSpec(
-            BALANCED,
-            asset="exact_journal_lines",
-            blocking=True,
-            description=(
-                "Every event's lines add up to WooCommerce's order total or refund amount to "
-                "the cent. A failure is a bug of ours and stops the load into Exact."
+def bookkeeping_assets(shop: Shop) -> list[dg.AssetsDefinition]:
+    @dg.asset(
+        name="exact_journal_lines",
+        key_prefix=shop.key_prefix,
+        partitions_def=shop.order_days,
+        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
+        deps=[shop.asset_key("woo_orders"), shop.asset_key("woo_customers")],
+        group_name=shop.qualified("bookkeeping"),
+        required_resource_keys={"sync_database"},
+        kinds={"python", "sql"},
+        owners=["team:bookkeeping"],
+        tags={"system": "sync_database"},
+        description=(
+            "What the day's orders mean for the books: a sale for every order that reached a "
+            "booking status and a credit note for each of its refunds, with ledger account, VAT "
+            "code and amounts to the cent (tables accounting_events, journal_lines). Orders that "
+            "cannot be booked yet wait or are quarantined with a reason (table order_problems)."
+        ),
+        check_specs=[
+            dg.AssetCheckSpec(
+                BALANCED,
+                asset=shop.asset_key("exact_journal_lines"),
+                blocking=True,
+                description=(
+                    "Every event's lines add up to WooCommerce's order total or refund amount to "
+                    "the cent. A failure is a bug of ours and stops the load into Exact."
+                ),
             ),
-        ),
-        dg.AssetCheckSpec(
-            QUARANTINE,
-            asset="exact_journal_lines",
-            description="Lists the orders held back from Exact and why (a warning).",
-        ),
-        dg.AssetCheckSpec(
-            TAX_RATES_MAPPED,
-            asset="exact_journal_lines",
-            description="Every tax rate WooCommerce charged has a VAT code and ledger mapped.",
-        ),
-    ],
-)
-def exact_journal_lines(
-    context: dg.AssetExecutionContext,
-    settings: dg.ResourceParam[SyncConfig],
-    sync_database: SyncDatabase,
-) -> dg.MaterializeResult:
-    engine = sync_database.engine()
+            dg.AssetCheckSpec(
+                QUARANTINE,
+                asset=shop.asset_key("exact_journal_lines"),
+                description="Lists the orders held back from Exact and why (a warning).",
+            ),
+            dg.AssetCheckSpec(
+                TAX_RATES_MAPPED,
+                asset=shop.asset_key("exact_journal_lines"),
+                description="Every tax rate WooCommerce charged has a VAT code and ledger mapped.",
+            ),
+        ],
+    )
+    def exact_journal_lines(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        return transform_orders(context, shop)
+
+    return [exact_journal_lines]
+
+
+def transform_orders(context: dg.AssetExecutionContext, shop: Shop) -> dg.MaterializeResult:
+    engine = shop.sync_database(context).engine()
     reference = ExactReferenceData()
     results, imbalances = [], []
     for partition_key in context.partition_keys:
         day = date.fromisoformat(partition_key)
         with engine.connect() as connection:
-            staged = load_partition(connection, SHOP, day)
+            staged = load_partition(connection, shop.key, day)
         result = build_accounting_events(
-            staged.orders, staged.refunds_by_order, settings, reference
+            staged.orders, staged.refunds_by_order, shop.settings, reference
         )
         imbalances += imbalances_against_woocommerce(
             result.events, staged.orders, staged.refunds_by_order
         )
         with engine.begin() as connection:
-            replace_partition_journal(connection, SHOP, day, result)
+            replace_partition_journal(connection, shop.key, day, result)
         results.append(result)
     combined = TransformResult(
         events=tuple(event for result in results for event in result.events),

@@ -7,14 +7,12 @@ from sqlalchemy import Engine
 
 from woo_exact_pipeline.bookkeeping.model import AccountingEvent
 from woo_exact_pipeline.config import SyncConfig
-from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
 from woo_exact_pipeline.defs.errors import (
     exact_connection_errors,
     shop_owner_errors,
     sync_database_errors,
 )
-from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooCommerceApi
-from woo_exact_pipeline.defs.settings import SHOP, order_days
+from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact.booking import ExactLoader, InvoicePdf, InvoicePdfSource
 from woo_exact_pipeline.exact.master_data import (
     current_master_data,
@@ -29,41 +27,106 @@ from woo_exact_pipeline.store.ledger import BookingLedger
 from woo_exact_pipeline.store.staging import load_partition
 from woo_exact_pipeline.woocommerce.client import WooCommerceClient
 
-EXACT = {
-    "group_name": "exact",
-    "kinds": {"python", "sql"},
-    "pool": "exact_online",
-    "owners": ["team:bookkeeping"],
-    "tags": {"system": "exact_online"},
-}
+
+def exact_asset_options(shop: Shop) -> dict:
+    """What every Exact asset of the shop has in common."""
+    return {
+        "key_prefix": shop.key_prefix,
+        "group_name": shop.qualified("exact"),
+        "kinds": {"python", "sql"},
+        "pool": shop.exact_pool,
+        "owners": ["team:bookkeeping"],
+        "tags": {"system": "exact_online"},
+        "required_resource_keys": shop.resource_keys,
+    }
+
+
 SETTINGS_MATCH = "settings_match_exact"
 NO_CHANGES_AFTER_BOOKING = "no_orders_changed_after_booking"
 ALL_BOOKED = "every_event_booked"
 
 
-@dg.asset(
-    description=(
-        "Exact's journals, VAT codes, GL accounts, items and debtors, read in bulk (1,000 a "
-        "call) and cached in the sync database (table exact_reference), so a load spends its "
-        "API calls on bookings. Its check compares sync.yaml with what Exact really has."
-    ),
-    check_specs=[
-        dg.AssetCheckSpec(
-            SETTINGS_MATCH,
-            asset="exact_reference_data",
-            description=(
-                "Every journal, GL account, VAT code, item and debtor in sync.yaml exists in "
-                "Exact and has the right type."
+def exact_assets(shop: Shop) -> list[dg.AssetsDefinition]:
+    @dg.asset(
+        name="exact_reference_data",
+        description=(
+            "Exact's journals, VAT codes, GL accounts, items and debtors, read in bulk (1,000 a "
+            "call) and cached in the sync database (table exact_reference), so a load spends its "
+            "API calls on bookings. Its check compares sync.yaml with what Exact really has."
+        ),
+        check_specs=[
+            dg.AssetCheckSpec(
+                SETTINGS_MATCH,
+                asset=shop.asset_key("exact_reference_data"),
+                description=(
+                    "Every journal, GL account, VAT code, item and debtor in sync.yaml exists in "
+                    "Exact and has the right type."
+                ),
+            )
+        ],
+        **exact_asset_options(shop),
+    )
+    def exact_reference_data(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        return read_master_data(context, shop)
+
+    @dg.asset(
+        name="exact_bookings",
+        partitions_def=shop.order_days,
+        deps=[shop.asset_key("exact_journal_lines"), exact_reference_data],
+        description=(
+            "The day's sales and credit notes as booked in Exact Online, each exactly once: the "
+            "booking ledger (table bookings) is written before every post and checked against "
+            "Exact by YourRef after a lost answer. Every materialization is a sync-log entry: what "
+            "was booked, what was already booked, what waits, what is held back and why."
+        ),
+        check_specs=[
+            dg.AssetCheckSpec(
+                NO_CHANGES_AFTER_BOOKING,
+                asset=shop.asset_key("exact_bookings"),
+                description=(
+                    "No order changed in WooCommerce after it was booked (never re-posted)."
+                ),
             ),
-        )
-    ],
-    **EXACT,
-)
-def exact_reference_data(
-    settings: dg.ResourceParam[SyncConfig], exact: ExactOnline, sync_database: SyncDatabase
-) -> dg.MaterializeResult:
-    engine = sync_database.engine()
-    with exact_connection_errors(), exact.client(settings.exact, engine) as client:
+            dg.AssetCheckSpec(
+                ALL_BOOKED,
+                asset=shop.asset_key("exact_bookings"),
+                description="Every accounting event of the day is booked in Exact.",
+            ),
+        ],
+        metadata={
+            "dagster/table_name": "bookings",
+            "dagster/column_schema": dg.TableSchema(
+                columns=[
+                    dg.TableColumn(
+                        "event_key", "text", description="sale:ORDER_ID or credit:REFUND_ID"
+                    ),
+                    dg.TableColumn("kind", "text", description="sale or credit"),
+                    dg.TableColumn("order_number", "text", description="the WooCommerce order"),
+                    dg.TableColumn("reference", "text", description="YourRef in Exact"),
+                    dg.TableColumn("partition_date", "date"),
+                    dg.TableColumn("status", "text", description="pending, booked or failed"),
+                    dg.TableColumn("exact_id", "text", description="Exact's GUID of the document"),
+                    dg.TableColumn(
+                        "exact_number",
+                        "text",
+                        description="entry, invoice or order number in Exact",
+                    ),
+                    dg.TableColumn("error", "text", description="why Exact refused it"),
+                ]
+            ),
+        },
+        **exact_asset_options(shop),
+    )
+    def exact_bookings(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        return book_day(context, shop)
+
+    return [exact_reference_data, exact_bookings]
+
+
+def read_master_data(context: dg.AssetExecutionContext, shop: Shop) -> dg.MaterializeResult:
+    settings = shop.settings
+    engine = shop.sync_database(context).engine()
+    with exact_connection_errors(), shop.exact(context).client(settings.exact, engine) as client:
         data = fetch_master_data(client)
         # This runs nightly: renewing a refresh token close to its 30-day idle expiry here
         # spares the shop owner a login after a quiet month.
@@ -91,61 +154,13 @@ def exact_reference_data(
     )
 
 
-@dg.asset(
-    partitions_def=order_days,
-    deps=[exact_journal_lines, exact_reference_data],
-    description=(
-        "The day's sales and credit notes as booked in Exact Online, each exactly once: the "
-        "booking ledger (table bookings) is written before every post and checked against "
-        "Exact by YourRef after a lost answer. Every materialization is a sync-log entry: what "
-        "was booked, what was already booked, what waits, what is held back and why."
-    ),
-    check_specs=[
-        dg.AssetCheckSpec(
-            NO_CHANGES_AFTER_BOOKING,
-            asset="exact_bookings",
-            description="No order changed in WooCommerce after it was booked (never re-posted).",
-        ),
-        dg.AssetCheckSpec(
-            ALL_BOOKED,
-            asset="exact_bookings",
-            description="Every accounting event of the day is booked in Exact.",
-        ),
-    ],
-    metadata={
-        "dagster/table_name": "bookings",
-        "dagster/column_schema": dg.TableSchema(
-            columns=[
-                dg.TableColumn(
-                    "event_key", "text", description="sale:ORDER_ID or credit:REFUND_ID"
-                ),
-                dg.TableColumn("kind", "text", description="sale or credit"),
-                dg.TableColumn("order_number", "text", description="the WooCommerce order"),
-                dg.TableColumn("reference", "text", description="YourRef in Exact"),
-                dg.TableColumn("partition_date", "date"),
-                dg.TableColumn("status", "text", description="pending, booked or failed"),
-                dg.TableColumn("exact_id", "text", description="Exact's GUID of the document"),
-                dg.TableColumn(
-                    "exact_number", "text", description="entry, invoice or order number in Exact"
-                ),
-                dg.TableColumn("error", "text", description="why Exact refused it"),
-            ]
-        ),
-    },
-    **EXACT,
-)
-def exact_bookings(
-    context: dg.AssetExecutionContext,
-    settings: dg.ResourceParam[SyncConfig],
-    exact: ExactOnline,
-    woocommerce: WooCommerceApi,
-    sync_database: SyncDatabase,
-) -> dg.MaterializeResult:
-    engine = sync_database.engine()
+def book_day(context: dg.AssetExecutionContext, shop: Shop) -> dg.MaterializeResult:
+    settings = shop.settings
+    engine = shop.sync_database(context).engine()
     day = date.fromisoformat(context.partition_key)
     with sync_database_errors(), engine.connect() as connection:
-        events = load_partition_events(connection, SHOP, day)
-        problems = partition_problems(connection, SHOP, day)
+        events = load_partition_events(connection, shop.key, day)
+        problems = partition_problems(connection, shop.key, day)
     ledger = BookingLedger(
         engine,
         run_id=context.run.run_id,
@@ -155,8 +170,8 @@ def exact_bookings(
         sync_database_errors(),
         exact_connection_errors(),
         shop_owner_errors(),
-        exact.client(settings.exact, engine) as client,
-        woocommerce.client(notify=context.log.warning) as shop,
+        shop.exact(context).client(settings.exact, engine) as client,
+        shop.woocommerce(context).client(notify=context.log.warning) as woocommerce,
     ):
         master = current_master_data(client, engine, settings.exact.reference_data_max_age_hours)
         loader = ExactLoader(
@@ -165,8 +180,8 @@ def exact_bookings(
             settings,
             ledger,
             master,
-            shop=SHOP,
-            invoice_pdfs=_invoice_pdfs(shop, engine, day, settings),
+            shop=shop.key,
+            invoice_pdfs=_invoice_pdfs(woocommerce, shop.key, engine, day, settings),
         )
         outcomes = loader.book_partition(day, events)
         calls, limits = client.calls_made, client.rate_limits()
@@ -209,14 +224,14 @@ def exact_bookings(
 
 
 def _invoice_pdfs(
-    shop: WooCommerceClient, engine: Engine, day: date, settings: SyncConfig
+    shop: WooCommerceClient, shop_key: str, engine: Engine, day: date, settings: SyncConfig
 ) -> InvoicePdfSource | None:
     """With `invoice_number_with_pdf`, each sale gets the shop's invoice PDF attached."""
     if settings.woocommerce.document_number_source != "invoice_number_with_pdf":
         return None
     with engine.connect() as connection:
         order_keys = {
-            o["id"]: o.get("order_key") for o in load_partition(connection, SHOP, day).orders
+            o["id"]: o.get("order_key") for o in load_partition(connection, shop_key, day).orders
         }
 
     def invoice_pdf(event: AccountingEvent) -> InvoicePdf | None:

@@ -10,11 +10,9 @@ from woo_exact_pipeline.bookkeeping.reconciliation import (
     reconcile,
     vat_code_table,
 )
-from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.defs.errors import exact_connection_errors
-from woo_exact_pipeline.defs.exact.assets import EXACT, exact_bookings
-from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase
-from woo_exact_pipeline.defs.settings import SHOP, order_days
+from woo_exact_pipeline.defs.exact.assets import exact_asset_options
+from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact.master_data import current_master_data
 from woo_exact_pipeline.exact.read_back import read_bookings
 from woo_exact_pipeline.store.journal import load_partition_events
@@ -23,37 +21,41 @@ from woo_exact_pipeline.store.ledger import BookingLedger, LedgerRow
 AGREE = "woocommerce_and_exact_agree"
 
 
-@dg.asset(
-    partitions_def=order_days,
-    deps=[exact_bookings],
-    description=(
-        "The day's sales and refunds read back from Exact by their references and compared "
-        "with WooCommerce per VAT code: excluding VAT, VAT, shipping, discounts, credit notes "
-        "and documents, with every booking that is missing, booked twice or unknown, or "
-        "different. Read its table before filing the VAT return. With insertion_type "
-        "sales_order the orders are compared: they reach the ledger when Exact invoices them."
-    ),
-    check_specs=[
-        dg.AssetCheckSpec(
-            AGREE,
-            asset="exact_reconciliation",
-            description="Exact holds every sale and refund of the day once, to the cent.",
-        )
-    ],
-    **EXACT,
-)
-def exact_reconciliation(
-    context: dg.AssetExecutionContext,
-    settings: dg.ResourceParam[SyncConfig],
-    exact: ExactOnline,
-    sync_database: SyncDatabase,
-) -> dg.MaterializeResult:
-    engine = sync_database.engine()
+def reconciliation_assets(shop: Shop) -> list[dg.AssetsDefinition]:
+    @dg.asset(
+        name="exact_reconciliation",
+        partitions_def=shop.order_days,
+        deps=[shop.asset_key("exact_bookings")],
+        description=(
+            "The day's sales and refunds read back from Exact by their references and compared "
+            "with WooCommerce per VAT code: excluding VAT, VAT, shipping, discounts, credit notes "
+            "and documents, with every booking that is missing, booked twice or unknown, or "
+            "different. Read its table before filing the VAT return. With insertion_type "
+            "sales_order the orders are compared: they reach the ledger when Exact invoices them."
+        ),
+        check_specs=[
+            dg.AssetCheckSpec(
+                AGREE,
+                asset=shop.asset_key("exact_reconciliation"),
+                description="Exact holds every sale and refund of the day once, to the cent.",
+            )
+        ],
+        **exact_asset_options(shop),
+    )
+    def exact_reconciliation(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        return reconcile_day(context, shop)
+
+    return [exact_reconciliation]
+
+
+def reconcile_day(context: dg.AssetExecutionContext, shop: Shop) -> dg.MaterializeResult:
+    settings = shop.settings
+    engine = shop.sync_database(context).engine()
     day = date.fromisoformat(context.partition_key)
     with engine.connect() as connection:
-        events = load_partition_events(connection, SHOP, day)
-    ledger = BookingLedger(engine, run_id=context.run.run_id).rows(SHOP, day).values()
-    with exact_connection_errors(), exact.client(settings.exact, engine) as client:
+        events = load_partition_events(connection, shop.key, day)
+    ledger = BookingLedger(engine, run_id=context.run.run_id).rows(shop.key, day).values()
+    with exact_connection_errors(), shop.exact(context).client(settings.exact, engine) as client:
         master = current_master_data(client, engine, settings.exact.reference_data_max_age_hours)
         documents = read_bookings(
             client,
@@ -117,7 +119,7 @@ class ReconciliationSummary:
 
 
 def reconciliation_summary(
-    instance: dg.DagsterInstance, partition_keys: list[str]
+    instance: dg.DagsterInstance, shop: Shop, partition_keys: list[str]
 ) -> ReconciliationSummary:
     """The latest reconciliation of each of these days, as recorded in the Dagster instance."""
     latest: dict[str, dict[str, int]] = {}
@@ -125,7 +127,7 @@ def reconciliation_summary(
     while True:
         page = instance.fetch_materializations(
             dg.AssetRecordsFilter(
-                asset_key=exact_reconciliation.key,
+                asset_key=shop.asset_key("exact_reconciliation"),
                 asset_partitions=partition_keys,
                 after_storage_id=after,
             ),

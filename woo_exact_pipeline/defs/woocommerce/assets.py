@@ -7,66 +7,119 @@ from decimal import Decimal
 import dagster as dg
 
 from woo_exact_pipeline.defs.errors import shop_owner_errors
-from woo_exact_pipeline.defs.resources import SyncDatabase, WooCommerceApi
-from woo_exact_pipeline.defs.settings import SHOP, SHOP_TIME_ZONE, day_bounds_gmt, order_days
+from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.store import staging
 from woo_exact_pipeline.store.cursors import read_cursor, write_cursor
 
-EXTRACTION = {
-    "group_name": "woocommerce",
-    "kinds": {"woocommerce", "sql"},
-    "pool": "woocommerce_api",
-    "owners": ["team:data-engineering"],
-    "tags": {"system": "woocommerce"},
-    "retry_policy": dg.RetryPolicy(
-        max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
-    ),
-}
+RETRY = dg.RetryPolicy(
+    max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
 PREVIEW_ROWS = 10
 CUSTOMERS_CURRENT_FOR = timedelta(days=1)
 
 
-@dg.asset(
-    partitions_def=order_days,
-    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
-    description=(
-        "Every order created on the partition's day in the shop's time zone, in any status, "
-        "with its refunds, as WooCommerce returns them (tables woo_orders, woo_refunds). "
-        "Re-running a day replaces its rows, so it is always safe."
-    ),
-    metadata={
-        "dagster/table_name": "woo_orders",
-        "dagster/column_schema": dg.TableSchema(
-            columns=[
-                dg.TableColumn("id", "integer", description="WooCommerce order id"),
-                dg.TableColumn("partition_date", "date", description="shop-local creation day"),
-                dg.TableColumn("number", "text", description="the order number customers see"),
-                dg.TableColumn("status", "text"),
-                dg.TableColumn("currency", "text"),
-                dg.TableColumn("total", "decimal", description="including VAT, to the cent"),
-                dg.TableColumn("customer_id", "integer", description="0 for a guest"),
-                dg.TableColumn("created_via", "text", description="checkout, admin, pos-rest-api"),
-                dg.TableColumn("date_created_gmt", "timestamp"),
-                dg.TableColumn("date_modified_gmt", "timestamp"),
-                dg.TableColumn("raw", "json", description="the order as the REST API returns it"),
-            ]
+def woocommerce_assets(shop: Shop) -> list[dg.AssetsDefinition]:
+    extraction = {
+        "key_prefix": shop.key_prefix,
+        "group_name": shop.qualified("woocommerce"),
+        "kinds": {"woocommerce", "sql"},
+        "pool": shop.qualified("woocommerce_api"),
+        "owners": ["team:data-engineering"],
+        "tags": {"system": "woocommerce"},
+        "retry_policy": RETRY,
+        "required_resource_keys": shop.resource_keys,
+    }
+    days = {
+        "partitions_def": shop.order_days,
+        "backfill_policy": dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
+    }
+
+    @dg.asset(
+        name="woo_orders",
+        description=(
+            "Every order created on the partition's day in the shop's time zone, in any status, "
+            "with its refunds, as WooCommerce returns them (tables woo_orders, woo_refunds). "
+            "Re-running a day replaces its rows, so it is always safe."
         ),
-    },
-    **EXTRACTION,
-)
-def woo_orders(
-    context: dg.AssetExecutionContext, woocommerce: WooCommerceApi, sync_database: SyncDatabase
-) -> dg.MaterializeResult:
+        metadata=ORDERS_METADATA,
+        **days,
+        **extraction,
+    )
+    def woo_orders(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        return extract_orders(context, shop)
+
+    @dg.asset(
+        name="woo_customers",
+        deps=[woo_orders],
+        description=(
+            "The registered customers that the day's orders reference (table woo_customers). "
+            "Guests (customer_id 0) exist only inside their orders."
+        ),
+        **days,
+        **extraction,
+    )
+    def woo_customers(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        return extract_customers(context, shop)
+
+    @dg.asset(
+        name="woo_products",
+        description=(
+            "Products and their variations (SKU, name, tax class), table woo_products. Refreshed "
+            "incrementally: only what changed since the stored cursor is read again."
+        ),
+        **extraction,
+    )
+    def woo_products(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        return extract_products(context, shop)
+
+    @dg.asset(
+        name="woo_tax_rates",
+        description="The shop's tax rates and tax classes (table woo_tax_rates), read in full.",
+        **extraction,
+    )
+    def woo_tax_rates(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        return extract_tax_rates(context, shop)
+
+    return [woo_orders, woo_customers, woo_products, woo_tax_rates]
+
+
+ORDERS_METADATA = {
+    "dagster/table_name": "woo_orders",
+    "dagster/column_schema": dg.TableSchema(
+        columns=[
+            dg.TableColumn("id", "integer", description="WooCommerce order id"),
+            dg.TableColumn("partition_date", "date", description="shop-local creation day"),
+            dg.TableColumn("number", "text", description="the order number customers see"),
+            dg.TableColumn("status", "text"),
+            dg.TableColumn("currency", "text"),
+            dg.TableColumn("total", "decimal", description="including VAT, to the cent"),
+            dg.TableColumn("customer_id", "integer", description="0 for a guest"),
+            dg.TableColumn("created_via", "text", description="checkout, admin, pos-rest-api"),
+            dg.TableColumn("date_created_gmt", "timestamp"),
+            dg.TableColumn("date_modified_gmt", "timestamp"),
+            dg.TableColumn("raw", "json", description="the order as the REST API returns it"),
+        ]
+    ),
+}
+
+
+def extract_orders(context: dg.AssetExecutionContext, shop: Shop) -> dg.MaterializeResult:
     keys = context.partition_keys
     staged = staging.RangeStaging(
-        sync_database.engine(), SHOP, [date.fromisoformat(key) for key in keys], SHOP_TIME_ZONE
+        shop.sync_database(context).engine(),
+        shop.key,
+        [date.fromisoformat(key) for key in keys],
+        shop.time_zone,
     )
     preview: list[dict] = []
-    with shop_owner_errors(), woocommerce.client(notify=context.log.warning) as client:
+    with (
+        shop_owner_errors(),
+        shop.woocommerce(context).client(notify=context.log.warning) as client,
+    ):
         # One paged read for the whole range: a run of 31 days costs about one request per
         # 100 orders, not three requests a day.
         for orders in client.orders_created_between(
-            day_bounds_gmt(keys[0])[0], day_bounds_gmt(keys[-1])[1]
+            shop.day_bounds_gmt(keys[0])[0], shop.day_bounds_gmt(keys[-1])[1]
         ):
             staged.save_orders(orders)
             preview += orders[: PREVIEW_ROWS - len(preview)]
@@ -86,38 +139,29 @@ def woo_orders(
     )
 
 
-@dg.asset(
-    partitions_def=order_days,
-    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
-    deps=[woo_orders],
-    description=(
-        "The registered customers that the day's orders reference (table woo_customers). "
-        "Guests (customer_id 0) exist only inside their orders."
-    ),
-    **EXTRACTION,
-)
-def woo_customers(
-    context: dg.AssetExecutionContext, woocommerce: WooCommerceApi, sync_database: SyncDatabase
-) -> dg.MaterializeResult:
-    engine = sync_database.engine()
+def extract_customers(context: dg.AssetExecutionContext, shop: Shop) -> dg.MaterializeResult:
+    engine = shop.sync_database(context).engine()
     with engine.connect() as connection:
         customer_ids = {
             customer_id
             for partition_key in context.partition_keys
             for customer_id in staging.customer_ids_of_partition(
-                connection, SHOP, date.fromisoformat(partition_key)
+                connection, shop.key, date.fromisoformat(partition_key)
             )
         }
         # The customers endpoint has no date filter: what was read in the last day is current
         # enough, so a backfill reads each customer once instead of once per run.
         current = staging.customers_extracted_since(
-            connection, SHOP, customer_ids, datetime.now(UTC) - CUSTOMERS_CURRENT_FOR
+            connection, shop.key, customer_ids, datetime.now(UTC) - CUSTOMERS_CURRENT_FOR
         )
     extracted = 0
-    with shop_owner_errors(), woocommerce.client(notify=context.log.warning) as client:
+    with (
+        shop_owner_errors(),
+        shop.woocommerce(context).client(notify=context.log.warning) as client,
+    ):
         for customers in client.customers(customer_ids - current):
             with engine.begin() as connection:
-                staging.save_customers(connection, SHOP, customers)
+                staging.save_customers(connection, shop.key, customers)
             extracted += len(customers)
         requests = client.request_count
     return dg.MaterializeResult(
@@ -130,18 +174,9 @@ def woo_customers(
     )
 
 
-@dg.asset(
-    description=(
-        "Products and their variations (SKU, name, tax class), table woo_products. Refreshed "
-        "incrementally: only what changed since the stored cursor is read again."
-    ),
-    **EXTRACTION,
-)
-def woo_products(
-    context: dg.AssetExecutionContext, woocommerce: WooCommerceApi, sync_database: SyncDatabase
-) -> dg.MaterializeResult:
-    engine = sync_database.engine()
-    cursor_name = f"woo_products:{SHOP}"
+def extract_products(context: dg.AssetExecutionContext, shop: Shop) -> dg.MaterializeResult:
+    engine = shop.sync_database(context).engine()
+    cursor_name = f"woo_products:{shop.key}"
     with engine.connect() as connection:
         stored = read_cursor(connection, cursor_name)
     # WooCommerce compares whole seconds, exclusively: re-read the cursor's own second, in
@@ -149,7 +184,10 @@ def woo_products(
     since = datetime.fromisoformat(stored) - timedelta(seconds=1) if stored else None
     extracted = 0
     newest = stored
-    with shop_owner_errors(), woocommerce.client(notify=context.log.warning) as client:
+    with (
+        shop_owner_errors(),
+        shop.woocommerce(context).client(notify=context.log.warning) as client,
+    ):
         for products in client.products_modified_after(since):
             variations = [
                 {**variation, "parent_id": product["id"]}
@@ -159,7 +197,7 @@ def woo_products(
                 for variation in page
             ]
             with engine.begin() as connection:
-                staging.save_products(connection, SHOP, products + variations)
+                staging.save_products(connection, shop.key, products + variations)
             extracted += len(products) + len(variations)
             modified = [p["date_modified_gmt"] for p in products if p.get("date_modified_gmt")]
             newest = max([newest or "", *modified]) or None
@@ -177,19 +215,16 @@ def woo_products(
     )
 
 
-@dg.asset(
-    description="The shop's tax rates and tax classes (table woo_tax_rates), read in full.",
-    **EXTRACTION,
-)
-def woo_tax_rates(
-    context: dg.AssetExecutionContext, woocommerce: WooCommerceApi, sync_database: SyncDatabase
-) -> dg.MaterializeResult:
-    with shop_owner_errors(), woocommerce.client(notify=context.log.warning) as client:
+def extract_tax_rates(context: dg.AssetExecutionContext, shop: Shop) -> dg.MaterializeResult:
+    with (
+        shop_owner_errors(),
+        shop.woocommerce(context).client(notify=context.log.warning) as client,
+    ):
         rates = [rate for page in client.tax_rates() for rate in page]
         classes = client.tax_classes()
         requests = client.request_count
-    with sync_database.engine().begin() as connection:
-        staging.replace_tax_rates(connection, SHOP, rates)
+    with shop.sync_database(context).engine().begin() as connection:
+        staging.replace_tax_rates(connection, shop.key, rates)
     table = "\n".join(
         f"| {rate.get('country') or '*'} | {rate.get('class') or 'standard'} "
         f"| {rate.get('rate')} | {rate.get('name')} |"

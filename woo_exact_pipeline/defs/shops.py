@@ -1,0 +1,128 @@
+"""The shops this code location serves, and what each shop's Dagster objects are called.
+
+sync.yaml is read once when the code location loads ($WOO_EXACT_CONFIG, default ./sync.yaml):
+a broken file stops the location from loading and the UI shows every problem in it.
+
+Every shop gets the whole pipeline of its own: its days (in its time zone, from its export
+start), assets under its name (`fietsen/woo_orders`), jobs, sensors and schedules named after
+it (`fietsen__exact_load_job`), and resources with its own credentials. A shop without a name
+(a sync.yaml for one shop) keeps the plain names. Nothing is shared between shops but the sync
+database (whose rows carry the shop) and, for shops booking into the same administration, the
+Exact pool, token pair and rate limits.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+from woo_exact_pipeline.config import SyncConfig, load_shops
+from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooCommerceApi
+from woo_exact_pipeline.store.staging import shop_day
+
+#: Run tag naming the shop a run works for (alerts and the UI's run filters use it).
+SHOP_TAG = "woo_exact/shop"
+
+
+class _WithResources(Protocol):
+    """An asset's, check's or sensor's context."""
+
+    @property
+    def resources(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Shop:
+    settings: SyncConfig
+
+    @property
+    def key(self) -> str:
+        """The shop's key in the sync database's tables."""
+        return self.settings.shop_key
+
+    def qualified(self, name: str) -> str:
+        """The name of this shop's job, sensor, schedule, group or resource called `name`."""
+        return f"{self.settings.name}__{name}" if self.settings.name else name
+
+    def asset_key(self, name: str) -> dg.AssetKey:
+        return dg.AssetKey([*self.key_prefix, name])
+
+    @property
+    def key_prefix(self) -> list[str]:
+        return [self.settings.name] if self.settings.name else []
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {SHOP_TAG: self.settings.label}
+
+    @property
+    def exact_pool(self) -> str:
+        # Exact's limits and single-use refresh tokens are per app and administration: one
+        # load at a time per division, whichever shop books into it.
+        return f"exact_division_{self.settings.exact.division}"
+
+    @cached_property
+    def time_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.woocommerce.time_zone)
+
+    @cached_property
+    def order_days(self) -> dg.DailyPartitionsDefinition:
+        """One partition per day in the shop's time zone, from the export start, today
+        included (end_offset=1) so intra-day changes are booked the same day."""
+        return dg.DailyPartitionsDefinition(
+            start_date=self.settings.woocommerce.export_orders_from.isoformat(),
+            timezone=self.settings.woocommerce.time_zone,
+            end_offset=1,
+        )
+
+    def day_bounds_gmt(self, partition_key: str) -> tuple[datetime, datetime]:
+        """GMT start (inclusive) and end (exclusive) of a shop-local day; 23 or 25 h on DST
+        days."""
+        window = self.order_days.time_window_for_partition_key(partition_key)
+        return window.start.astimezone(UTC), window.end.astimezone(UTC)
+
+    def partition_key_of(self, created_gmt: datetime) -> str:
+        """The partition (shop-local creation day) owning an order created at this GMT time."""
+        return shop_day(created_gmt, self.time_zone).isoformat()
+
+    # --- the shop's resources, as asset and sensor bodies reach them ----------------------
+
+    @property
+    def resource_keys(self) -> set[str]:
+        return {self.qualified("woocommerce"), self.qualified("exact"), "sync_database"}
+
+    def woocommerce(self, context: _WithResources) -> WooCommerceApi:
+        return getattr(context.resources, self.qualified("woocommerce"))
+
+    def exact(self, context: _WithResources) -> ExactOnline:
+        return getattr(context.resources, self.qualified("exact"))
+
+    @staticmethod
+    def sync_database(context: _WithResources) -> SyncDatabase:
+        return context.resources.sync_database
+
+    def resources(self) -> dict[str, dg.ConfigurableResource]:
+        """This shop's connections, with the secrets read from the variables it names."""
+        shop, credentials = self.settings.woocommerce, self.settings.credentials
+        return {
+            self.qualified("woocommerce"): WooCommerceApi(
+                shop_url=shop.shop_url,
+                consumer_key=dg.EnvVar(credentials.woo_consumer_key),
+                consumer_secret=dg.EnvVar(credentials.woo_consumer_secret),
+                timeout_seconds=shop.request_timeout_seconds,
+                verify_tls=shop.verify_tls,
+                ca_bundle=shop.ca_bundle,
+            ),
+            self.qualified("exact"): ExactOnline(
+                client_id=dg.EnvVar(credentials.exact_client_id),
+                client_secret=dg.EnvVar(credentials.exact_client_secret),
+                token_encryption_key=dg.EnvVar("WOO_EXACT_SECRET_KEY"),
+            ),
+        }
+
+
+#: The shops of sync.yaml, in its order.
+SHOPS: tuple[Shop, ...] = tuple(Shop(settings) for settings in load_shops())
