@@ -27,9 +27,10 @@ def shop_assets(shop: Shop) -> list[dg.AssetsDefinition]:
 
 
 def shop_definitions(shop: Shop) -> dg.Definitions:
+    """Everything of the shop but its resources (`Shop.resources`)."""
     jobs = shop_jobs(shop)
     return dg.Definitions.merge(
-        dg.Definitions(assets=shop_assets(shop), jobs=jobs, resources=shop.resources()),
+        dg.Definitions(assets=shop_assets(shop), jobs=jobs),
         woocommerce_automation(shop),
         exact_automation(shop),
         freshness_definitions(shop),
@@ -39,7 +40,9 @@ def shop_definitions(shop: Shop) -> dg.Definitions:
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    resources: dict[str, object] = {"sync_database": SyncDatabase()}
+    for shop in SHOPS:
+        resources |= shop.resources()
     return dg.Definitions.merge(
-        *(shop_definitions(shop) for shop in SHOPS),
-        dg.Definitions(resources={"sync_database": SyncDatabase()}),
+        *(shop_definitions(shop) for shop in SHOPS), dg.Definitions(resources=resources)
     )
