@@ -242,10 +242,10 @@ def backfill() -> None:
     import dagster as dg
 
     from woo_exact_pipeline.definitions import defs
-    from woo_exact_pipeline.defs.settings import order_days
+    from woo_exact_pipeline.defs.shops import SHOPS
 
     job = defs().resolve_job_def("extract_and_transform_job")
-    days = order_days.get_partition_keys()
+    days = SHOPS[0].order_days.get_partition_keys()
     for start in range(0, len(days), 31):
         chunk = days[start : start + 31]
         job.execute_in_process(

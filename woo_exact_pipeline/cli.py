@@ -23,6 +23,8 @@ from woo_exact_pipeline.config import (
     config_reference_markdown,
     default_config_path,
     load_config,
+    load_shops,
+    shop_environment,
 )
 
 if TYPE_CHECKING:
@@ -32,14 +34,21 @@ _Command = TypeVar("_Command", bound=Callable[..., Any])
 
 
 def config_option(command: _Command) -> _Command:
-    """`--config`, the same on every command that reads sync.yaml."""
+    """`--config` and `--shop`, the same on every command that reads sync.yaml."""
+    with_shop = click.option(
+        "--shop",
+        "shop_name",
+        default=None,
+        metavar="NAME",
+        help="The shop of sync.yaml to work on (needed when it lists several shops).",
+    )(command)
     return click.option(
         "--config",
         "config_path",
         type=click.Path(path_type=Path, dir_okay=False),
         default=None,
         help="The settings file (default: $WOO_EXACT_CONFIG or ./sync.yaml).",
-    )(command)
+    )(with_shop)
 
 
 def day_option(name: str, help: str, *, required: bool) -> Callable[[_Command], _Command]:
@@ -68,11 +77,12 @@ def sync_database() -> Engine:
         ) from None
 
 
-def settings_from(config_path: Path | None) -> SyncConfig:
-    """sync.yaml, read as the code location will read it: WOO_EXACT_CONFIG points at it."""
+def settings_from(config_path: Path | None, shop_name: str | None) -> SyncConfig:
+    """The shop's settings, read as the code location will read them: WOO_EXACT_CONFIG points
+    at the file."""
     path = config_path or default_config_path()
     try:
-        settings = load_config(path)
+        settings = load_config(path, shop=shop_name)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
     os.environ["WOO_EXACT_CONFIG"] = str(path.resolve())
@@ -91,18 +101,20 @@ def config() -> None:
 
 @config.command("check")
 @config_option
-def check_config(config_path: Path | None) -> None:
+def check_config(config_path: Path | None, shop_name: str | None) -> None:
     """Validate sync.yaml and list every problem with the setting it concerns."""
     path = config_path or default_config_path()
     try:
-        settings = load_config(path)
+        shops = [load_config(path, shop=shop_name)] if shop_name else load_shops(path)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(
-        f"{path} is valid: shop {settings.woocommerce.shop_url} -> Exact administration "
-        f"{settings.exact.division}, journal {settings.exact.sales_journal}, "
-        f"booked as {settings.exact.insertion_type}."
-    )
+    click.echo(f"{path} is valid:")
+    for settings in shops:
+        click.echo(
+            f"  {settings.label}: {settings.woocommerce.shop_url} -> Exact administration "
+            f"{settings.exact.division}, journal {settings.exact.sales_journal}, "
+            f"booked as {settings.exact.insertion_type}."
+        )
 
 
 @config.command("reference")
@@ -119,7 +131,7 @@ def exact() -> None:
 @exact.command("login")
 @config_option
 @click.option("--no-browser", is_flag=True, help="Only print the sign-in address.")
-def exact_login(config_path: Path | None, no_browser: bool) -> None:
+def exact_login(config_path: Path | None, shop_name: str | None, no_browser: bool) -> None:
     """Sign in to Exact Online once; the pipeline keeps the connection alive after that."""
     import webbrowser
 
@@ -127,15 +139,13 @@ def exact_login(config_path: Path | None, no_browser: bool) -> None:
     from woo_exact_pipeline.exact.login import login
     from woo_exact_pipeline.store.database import open_sync_database
 
-    try:
-        settings = load_config(config_path or default_config_path())
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from None
+    settings = settings_from(config_path, shop_name)
     engine = open_sync_database()
     try:
         result = login(
             settings.exact,
             engine,
+            environ=shop_environment(settings),
             show_consent_url=lambda url: click.echo(
                 f"Sign in to Exact Online and allow access at:\n\n  {url}\n\n"
                 f"Waiting for Exact to call back on {settings.exact.redirect_uri} ..."
@@ -290,7 +300,13 @@ def demo(days: int, orders_per_day: int, serve: bool) -> None:
     help="Post nothing: show what would be booked, what is booked already, what waits and "
     "what is quarantined or held back, with the reasons.",
 )
-def sync(config_path: Path | None, from_: datetime, to_: datetime, dry_run: bool) -> None:
+def sync(
+    config_path: Path | None,
+    shop_name: str | None,
+    from_: datetime,
+    to_: datetime,
+    dry_run: bool,
+) -> None:
     """Extract, transform and book a range of days through the Dagster definitions.
 
     Runs are recorded in the Dagster instance of $DAGSTER_HOME when it is set. Exits with 1
@@ -301,7 +317,7 @@ def sync(config_path: Path | None, from_: datetime, to_: datetime, dry_run: bool
     from woo_exact_pipeline.sync import SyncSetupError, dry_run_range, sync_range
     from woo_exact_pipeline.woocommerce.client import WooCommerceError
 
-    settings = settings_from(config_path)
+    settings = settings_from(config_path, shop_name)
     first, last = from_.date(), to_.date()
     try:
         if dry_run:
@@ -340,7 +356,7 @@ def _progress(label: str, length: int) -> Iterator[Callable[[int], None]]:
 @click.option(
     "--test-alerts", is_flag=True, help="Also send a test message to every alert channel."
 )
-def doctor(config_path: Path | None, test_alerts: bool) -> None:
+def doctor(config_path: Path | None, shop_name: str | None, test_alerts: bool) -> None:
     """Check both connections and sync.yaml against both systems; every problem with its fix.
 
     Lists the alert channels (and with --test-alerts sends each a test message). Exits with 1
@@ -354,7 +370,7 @@ def doctor(config_path: Path | None, test_alerts: bool) -> None:
     )
     from woo_exact_pipeline.doctor import diagnose
 
-    settings = settings_from(config_path)
+    settings = settings_from(config_path, shop_name)
     engine = sync_database()
     try:
         findings = diagnose(settings, engine)
@@ -392,7 +408,7 @@ def mappings() -> None:
 
 @mappings.command("suggest")
 @config_option
-def mappings_suggest(config_path: Path | None) -> None:
+def mappings_suggest(config_path: Path | None, shop_name: str | None) -> None:
     """Propose vat_mapping and gl_mapping from the shop's tax rates and Exact's codes.
 
     Prints YAML to check and paste under `exact:`; what matches nothing is listed at the end.
@@ -402,19 +418,20 @@ def mappings_suggest(config_path: Path | None) -> None:
     from woo_exact_pipeline.mappings import read_exact_codes, suggest_mappings
     from woo_exact_pipeline.woocommerce.client import WooCommerceClient, WooCommerceError
 
-    settings = settings_from(config_path)
+    settings = settings_from(config_path, shop_name)
     shop = settings.woocommerce
+    environment = shop_environment(settings)
     engine = sync_database()
     try:
         with WooCommerceClient(
             shop.shop_url,
-            os.environ.get("WOO_CONSUMER_KEY", ""),
-            os.environ.get("WOO_CONSUMER_SECRET", ""),
+            environment.get("WOO_CONSUMER_KEY", ""),
+            environment.get("WOO_CONSUMER_SECRET", ""),
             timeout_seconds=shop.request_timeout_seconds,
             verify=shop.ca_bundle or shop.verify_tls,
         ) as woocommerce:
             tax_rates = [rate for page in woocommerce.tax_rates() for rate in page]
-        with ExactClient.from_settings(settings.exact, engine) as exact:
+        with ExactClient.from_settings(settings.exact, engine, environ=environment) as exact:
             vat_codes, gl_accounts = read_exact_codes(exact)
     except (WooCommerceError, ExactError) as error:
         raise click.ClickException(
@@ -429,15 +446,18 @@ def mappings_suggest(config_path: Path | None) -> None:
 @config_option
 @day_option("--from", "First day to show", required=False)
 @day_option("--to", "Last day to show", required=False)
-def status(config_path: Path | None, from_: datetime | None, to_: datetime | None) -> None:
+def status(
+    config_path: Path | None,
+    shop_name: str | None,
+    from_: datetime | None,
+    to_: datetime | None,
+) -> None:
     """Per day: orders extracted, events booked, to book, pending, failed, waiting and
     quarantined, and the last sync, from the sync database."""
-    from urllib.parse import urlsplit
-
     from woo_exact_pipeline.store.status import day_statuses
 
-    settings = settings_from(config_path)
-    shop = urlsplit(settings.woocommerce.shop_url).netloc
+    settings = settings_from(config_path, shop_name)
+    shop = settings.shop_key
     days = (
         (from_.date() if from_ else date.min, to_.date() if to_ else date.max)
         if from_ or to_

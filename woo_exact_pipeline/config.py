@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
@@ -542,6 +543,21 @@ class SeveralShops(_Settings):
             )
             for shop in self.shops
         ]
+
+
+def shop_environment(
+    settings: SyncConfig, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment as the clients read it (WOO_CONSUMER_KEY, EXACT_CLIENT_ID, ...), with
+    the variables this shop's `credentials:` names standing in for those names."""
+    source = os.environ if environ is None else environ
+    environment = dict(source)
+    for setting, variable in settings.credentials:
+        standard = ShopCredentials.model_fields[setting].default
+        environment.pop(standard, None)
+        if variable in source:
+            environment[standard] = source[variable]
+    return environment
 
 
 class ConfigError(Exception):

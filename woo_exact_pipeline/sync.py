@@ -22,12 +22,15 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from woo_exact_pipeline.config import SyncConfig
+from woo_exact_pipeline.config import SyncConfig, shop_environment
 from woo_exact_pipeline.exact.booking import BookingOutcome
 from woo_exact_pipeline.exact.sync_log import COUNTED as SYNC_LOG_STATUSES
 from woo_exact_pipeline.report import DryRunReport, SyncReport, read_report
+
+if TYPE_CHECKING:
+    from woo_exact_pipeline.defs.shops import Shop
 
 #: At most this many days per extract-and-transform run (the assets' backfill policy).
 RANGE_DAYS = 31
@@ -66,14 +69,12 @@ class SyncResult:
 
 def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> SyncResult:
     """Extract, transform and load the days `first`..`last` (inclusive)."""
-    definitions, days = _definitions_for(settings, first, last)
+    definitions, shop, days = _definitions_for(settings, first, last)
 
     import dagster as dg
 
-    from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
     from woo_exact_pipeline.defs.exact.reconciliation import reconciliation_summary
     from woo_exact_pipeline.defs.runs import fail_runs_of_dead_processes
-    from woo_exact_pipeline.defs.settings import SHOP
     from woo_exact_pipeline.store.database import open_sync_database
 
     instance = _recorded_instance() if os.environ.get("DAGSTER_HOME") else _ephemeral()
@@ -81,12 +82,14 @@ def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> S
     fail_runs_of_dead_processes(instance)
     # Loading follows the load sensor from the newest journal lines before this sync on.
     newest = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=exact_journal_lines.key), limit=1, ascending=False
+        dg.AssetRecordsFilter(asset_key=shop.asset_key("exact_journal_lines")),
+        limit=1,
+        ascending=False,
     ).records
     cursor = str(newest[0].storage_id) if newest else None
-    not_loaded = _prepare_and_transform(definitions, instance, days, stage)
+    not_loaded = _prepare_and_transform(definitions, shop, instance, days, stage)
 
-    requests = _load_requests(definitions, instance, cursor, set(days))
+    requests = _load_requests(definitions, shop, instance, cursor, set(days))
     loaded_days = {request.partition_key for request in requests}
     not_loaded += [
         f"{day}: not loaded, its journal lines do not balance (see the check on "
@@ -100,7 +103,7 @@ def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> S
             result = _execute(
                 definitions,
                 instance,
-                "exact_load_job",
+                shop.qualified("exact_load_job"),
                 tags=dict(request.tags),
                 partition_key=request.partition_key,
             )
@@ -110,10 +113,10 @@ def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> S
                 not_loaded.append(f"{request.partition_key}: the load run failed: {reason}")
             api_calls += sum(
                 int(event.metadata["api_calls"].value)
-                for node in ("exact_bookings", "exact_reconciliation")
-                for event in result.asset_materializations_for_node(node)
+                for asset in ("exact_bookings", "exact_reconciliation")
+                for event in result.asset_materializations_for_node(_node(shop, asset))
             )
-            for event in result.asset_materializations_for_node("exact_bookings"):
+            for event in result.asset_materializations_for_node(_node(shop, "exact_bookings")):
                 outcomes.update(
                     {status: int(event.metadata[status].value) for status in SYNC_LOG_STATUSES}
                 )
@@ -123,12 +126,12 @@ def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> S
     try:
         report = read_report(
             engine,
-            SHOP,
+            shop.key,
             partitions=len(days),
             api_calls=api_calls,
             exact_url=settings.exact.api_base_url,
             days=(first, last),
-            reconciliation=reconciliation_summary(instance, days),
+            reconciliation=reconciliation_summary(instance, shop, days),
         )
     finally:
         engine.dispose()
@@ -137,9 +140,8 @@ def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> S
 
 def dry_run_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> DryRunReport:
     """Extract and transform `first`..`last`, then say what loading them would do."""
-    definitions, days = _definitions_for(settings, first, last)
+    definitions, shop, days = _definitions_for(settings, first, last)
 
-    from woo_exact_pipeline.defs.settings import SHOP
     from woo_exact_pipeline.exact.booking import ExactLoader
     from woo_exact_pipeline.exact.client import ExactClient
     from woo_exact_pipeline.exact.master_data import current_master_data
@@ -147,13 +149,15 @@ def dry_run_range(settings: SyncConfig, first: date, last: date, stage: Stage) -
     from woo_exact_pipeline.store.journal import all_problems, load_partition_events
     from woo_exact_pipeline.store.ledger import BookingLedger
 
-    not_transformed = _prepare_and_transform(definitions, _ephemeral(), days, stage)
+    not_transformed = _prepare_and_transform(definitions, shop, _ephemeral(), days, stage)
     if not_transformed:
         raise SyncSetupError("\n".join(not_transformed))
     engine = open_sync_database()
     outcomes: list[tuple[str, BookingOutcome]] = []
     try:
-        with ExactClient.from_settings(settings.exact, engine) as client:
+        with ExactClient.from_settings(
+            settings.exact, engine, environ=shop_environment(settings)
+        ) as client:
             master = current_master_data(
                 client, engine, settings.exact.reference_data_max_age_hours
             )
@@ -163,18 +167,18 @@ def dry_run_range(settings: SyncConfig, first: date, last: date, stage: Stage) -
                 settings,
                 BookingLedger(engine, run_id="dry-run"),
                 master,
-                shop=SHOP,
+                shop=shop.key,
                 dry_run=True,
             )
             with stage("Check against Exact", len(days)) as advance:
                 for day in days:
                     partition = date.fromisoformat(day)
                     with engine.connect() as connection:
-                        events = load_partition_events(connection, SHOP, partition)
+                        events = load_partition_events(connection, shop.key, partition)
                     outcomes += [(day, o) for o in loader.book_partition(partition, events)]
                     advance(1)
         with engine.connect() as connection:
-            problems = all_problems(connection, SHOP, (first, last))
+            problems = all_problems(connection, shop.key, (first, last))
     finally:
         engine.dispose()
     return DryRunReport(partitions=len(days), outcomes=outcomes, problems=problems)
@@ -183,31 +187,32 @@ def dry_run_range(settings: SyncConfig, first: date, last: date, stage: Stage) -
 # --- the parts --------------------------------------------------------------------------------
 
 
-def _definitions_for(settings: SyncConfig, first: date, last: date) -> tuple[Any, list[str]]:
-    """The code location's definitions and the range's partition keys, checked."""
+def _definitions_for(settings: SyncConfig, first: date, last: date) -> tuple[Any, Shop, list[str]]:
+    """The code location's definitions, the shop and the range's partition keys, checked."""
     import dagster as dg
 
     # Backfill policies are "beta" in Dagster 1.13; the command's reader need not hear it.
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
     from woo_exact_pipeline.definitions import defs
-    from woo_exact_pipeline.defs.settings import SETTINGS, order_days
+    from woo_exact_pipeline.defs.shops import SHOPS
 
-    if settings != SETTINGS:
+    shop = next((shop for shop in SHOPS if shop.settings == settings), None)
+    if shop is None:
         raise SyncSetupError(
             "the Dagster definitions in this process were loaded with other settings than "
             "--config; run woo-exact sync in a process of its own"
         )
     if first > last:
         raise SyncSetupError(f"--from {first} is after --to {last}")
-    keys = order_days.get_partition_keys()
+    keys = shop.order_days.get_partition_keys()
     days = [key for key in keys if first.isoformat() <= key <= last.isoformat()]
     if not days:
         raise SyncSetupError(
             f"no day between {first} and {last} is a partition: days run from "
             f"{keys[0]} (woocommerce.export_orders_from) to {keys[-1]} (today)"
         )
-    return defs(), days
+    return defs(), shop, days
 
 
 def _recorded_instance() -> Any:
@@ -226,13 +231,16 @@ def _ephemeral() -> Any:
 
 
 def _prepare_and_transform(
-    definitions: Any, instance: Any, days: list[str], stage: Stage
+    definitions: Any, shop: Shop, instance: Any, days: list[str], stage: Stage
 ) -> list[str]:
     """Catalogue and master data first (the transform uses both), then the days in runs of
     RANGE_DAYS; returns the days whose run failed, with the reason."""
     failures = []
     with stage("Read the shop's catalogue and Exact's master data", 2) as advance:
-        for job_name in ("shop_catalogue_job", "exact_reference_job"):
+        for job_name in (
+            shop.qualified("shop_catalogue_job"),
+            shop.qualified("exact_reference_job"),
+        ):
             result = _execute(definitions, instance, job_name)
             if not result.success:
                 raise SyncSetupError(f"{job_name} failed: {_failure_reason(result)}")
@@ -242,7 +250,7 @@ def _prepare_and_transform(
             result = _execute(
                 definitions,
                 instance,
-                "extract_and_transform_job",
+                shop.qualified("extract_and_transform_job"),
                 tags={
                     "dagster/asset_partition_range_start": chunk[0],
                     "dagster/asset_partition_range_end": chunk[-1],
@@ -256,12 +264,12 @@ def _prepare_and_transform(
 
 
 def _load_requests(
-    definitions: Any, instance: Any, cursor: str | None, days: set[str]
+    definitions: Any, shop: Shop, instance: Any, cursor: str | None, days: set[str]
 ) -> list[Any]:
     """The load sensor's run requests for the days of this sync (one per day)."""
     import dagster as dg
 
-    sensor = definitions.resolve_sensor_def("exact_load_sensor")
+    sensor = definitions.resolve_sensor_def(shop.qualified("exact_load_sensor"))
     requests: dict[str, Any] = {}
     while True:
         tick = sensor.evaluate_tick(
@@ -294,6 +302,11 @@ def _execute(
         partition_key=partition_key,
         raise_on_error=False,
     )
+
+
+def _node(shop: Shop, asset: str) -> str:
+    """The name of the step that materializes the shop's `asset`."""
+    return shop.asset_key(asset).to_python_identifier()
 
 
 def _failure_reason(result: Any) -> str:

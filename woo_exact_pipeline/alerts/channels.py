@@ -223,8 +223,4 @@ def send_test_message(
         "Test message",
         ("woo-exact alerts reach this channel. Nothing is wrong.",),
     )
-    found[channel].send(notice, shop=_shop(settings), now=datetime.now(UTC))
-
-
-def _shop(settings: SyncConfig) -> str:
-    return urlsplit(settings.woocommerce.shop_url).netloc
+    found[channel].send(notice, shop=settings.shop_key, now=datetime.now(UTC))
