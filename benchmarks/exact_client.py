@@ -54,7 +54,7 @@ def main() -> None:
         forget_sandbox_app(engine, sandbox.client_id)
         issued = sandbox.issue_tokens_for_tests()
         now = sandbox.clock.now()
-        TokenStore(engine, sandbox.client_id, secret_key).save(
+        TokenStore(engine, sandbox.client_id, sandbox.division, secret_key).save(
             ExactTokens(
                 access_token=issued["access_token"],
                 refresh_token=issued["refresh_token"],

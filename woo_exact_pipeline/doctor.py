@@ -222,9 +222,8 @@ def _check_exact(settings: SyncConfig, engine: Engine, environ: Mapping[str, str
     with client:
         try:
             if client.tokens.stored() is None:
-                return _ExactFacts(
-                    [Finding(EXACT, "login", False, "nobody signed in to Exact yet", LOGIN)], None
-                )
+                missing = f"nobody signed in to Exact for administration {exact.division} yet"
+                return _ExactFacts([Finding(EXACT, "login", False, missing, LOGIN)], None)
             me = client.current_me(["CurrentDivision", "FullName", "UserName"])
         except (ExactLoginRequired, ExactLoginFailed, ExactAuthenticationError) as error:
             return _ExactFacts([Finding(EXACT, "login", False, str(error), LOGIN)], None)
@@ -263,7 +262,7 @@ def _check_division(
     """The configured administration is one the signed-in user may use."""
     configured = settings.exact.division
     with ExactClient.from_settings(
-        settings.exact, engine, environ=environ, division=current
+        settings.exact, engine, environ=environ, division=current, login_division=configured
     ) as client:
         records = client.get("system/Divisions", select=("Code", "Description"))
     names = {int(record["Code"]): record.get("Description") or "" for record in records}

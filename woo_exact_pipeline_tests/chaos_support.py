@@ -241,7 +241,9 @@ def _sign_in(sandboxes: Sandboxes, environment: dict[str, str]) -> ExactTokens:
     )
     engine = open_sync_database(environment["WOO_EXACT_DATABASE_URL"])
     try:
-        TokenStore(engine, exact.client_id, environment["WOO_EXACT_SECRET_KEY"]).save(tokens)
+        TokenStore(
+            engine, exact.client_id, exact.division, environment["WOO_EXACT_SECRET_KEY"]
+        ).save(tokens)
     finally:
         engine.dispose()
     return tokens

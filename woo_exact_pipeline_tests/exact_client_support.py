@@ -91,7 +91,7 @@ def store_sandbox_tokens(sandbox: ExactSandbox, engine: Engine) -> ExactTokens:
         access_expires_at=now + timedelta(seconds=int(issued["expires_in"])),
         issued_at=now,
     )
-    TokenStore(engine, sandbox.client_id, SECRET_KEY).save(tokens)
+    TokenStore(engine, sandbox.client_id, sandbox.division, SECRET_KEY).save(tokens)
     return tokens
 
 

@@ -53,7 +53,7 @@ def test_two_workers_racing_on_the_refresh_50_times_never_lose_the_connection(
                     outcomes,
                 )
                 assert len({token for _, token in outcomes}) == 1, round_number
-                stored = TokenStore(setup, exact.client_id, SECRET_KEY).load()
+                stored = TokenStore(setup, exact.client_id, exact.division, SECRET_KEY).load()
                 assert stored is not None
                 assert stored.access_token == outcomes[0][1]
                 assert stored.refresh_token != previous, f"round {round_number}: no refresh"

@@ -82,7 +82,10 @@ def test_no_login_yet_says_to_sign_in(cli: Cli, tmp_path) -> None:
     empty = f"sqlite:///{tmp_path / 'nobody-signed-in.db'}"
     done = cli.run("doctor", "--config", str(cli.config), WOO_EXACT_DATABASE_URL=empty)
     assert done.returncode == 1
-    assert "  FAIL  login: nobody signed in to Exact yet" in done.stdout
+    assert (
+        f"  FAIL  login: nobody signed in to Exact for administration {cli.exact.division} yet"
+        in done.stdout
+    )
     assert "fix: run `woo-exact exact login`" in done.stdout
 
 

@@ -94,7 +94,7 @@ def test_login_stores_the_tokens_and_lists_the_divisions(
     ]
     assert result.configured_division_available
     assert result.user_name == "Sanne de Boekhouder"
-    tokens = TokenStore(sync_engine, sandbox.client_id, SECRET_KEY).load()
+    tokens = TokenStore(sync_engine, sandbox.client_id, sandbox.division, SECRET_KEY).load()
     assert tokens is not None and tokens.issued_at == sandbox.clock.now()
 
 
@@ -116,7 +116,7 @@ def test_a_callback_with_another_state_is_refused_and_nothing_is_stored(
             timeout_seconds=30,
             clock=sandbox.clock.now,
         )
-    assert TokenStore(sync_engine, sandbox.client_id, SECRET_KEY).load() is None
+    assert TokenStore(sync_engine, sandbox.client_id, sandbox.division, SECRET_KEY).load() is None
 
 
 def test_a_refused_consent_says_so(sandbox: ExactSandbox, sync_engine: Engine) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -43,8 +44,15 @@ from woo_exact_pipeline_tests.exact_client_support import (
 JOURNAL_FIELDS = ["Code"]
 
 
+def token_store(
+    exact_sandbox: ExactSandbox, engine: Engine, secret_key: str = SECRET_KEY
+) -> TokenStore:
+    """The store of the sandbox app in the sandbox's administration, as the client uses it."""
+    return TokenStore(engine, exact_sandbox.client_id, exact_sandbox.division, secret_key)
+
+
 def stored(exact_sandbox: ExactSandbox, engine: Engine) -> ExactTokens:
-    tokens = TokenStore(engine, exact_sandbox.client_id, SECRET_KEY).load()
+    tokens = token_store(exact_sandbox, engine).load()
     assert tokens is not None
     return tokens
 
@@ -59,7 +67,7 @@ def test_the_access_token_is_kept_until_its_last_30_seconds(
     login = store_sandbox_tokens(exact_sandbox, sync_engine)
     # Recorded as issued 100 s earlier than it was, the 570 s rule would allow a refresh from
     # 470 s on: only the 30 s margin keeps the client from a refresh Exact refuses as too early.
-    TokenStore(sync_engine, exact_sandbox.client_id, SECRET_KEY).save(
+    token_store(exact_sandbox, sync_engine).save(
         ExactTokens(
             access_token=login.access_token,
             refresh_token=login.refresh_token,
@@ -93,7 +101,7 @@ def test_a_short_lived_token_is_used_until_570_seconds_have_passed(
         access_expires_at=login.issued_at + timedelta(seconds=60),
         issued_at=login.issued_at,
     )
-    TokenStore(sync_engine, exact_sandbox.client_id, SECRET_KEY).save(short)
+    token_store(exact_sandbox, sync_engine).save(short)
     sleep = SleepRecorder(exact_sandbox.clock)
     with connected_client(exact_sandbox, sync_engine, sleep) as client:
         exact_sandbox.clock.advance(seconds=45)  # in the margin, only 45 s after the issue
@@ -253,7 +261,7 @@ def test_tokens_are_unreadable_without_the_key(
 
     other_key = Fernet.generate_key().decode()
     with pytest.raises(TokenStoreError, match="WOO_EXACT_SECRET_KEY"):
-        TokenStore(sync_engine, exact_sandbox.client_id, other_key).load()
+        token_store(exact_sandbox, sync_engine, other_key).load()
     with (
         ExactClient.from_settings(
             exact_settings(exact_sandbox),
@@ -273,7 +281,82 @@ def test_a_row_copied_to_another_app_does_not_load(
     with sync_engine.begin() as connection:
         connection.execute(exact_tokens.update().values(client_id="another-app"))
     with pytest.raises(TokenStoreError, match="belong to another app"):
-        TokenStore(sync_engine, "another-app", SECRET_KEY).load()
+        TokenStore(sync_engine, "another-app", exact_sandbox.division, SECRET_KEY).load()
+
+
+def test_two_divisions_of_one_app_keep_their_own_pair(
+    exact_sandbox: ExactSandbox, sync_engine: Engine
+) -> None:
+    # Two shops of one deployment, each signed in to its own administration.
+    other_division = exact_sandbox.division + 1
+    first = store_sandbox_tokens(exact_sandbox, sync_engine)
+    issued = exact_sandbox.issue_tokens_for_tests()
+    now = exact_sandbox.clock.now()
+    other_store = TokenStore(sync_engine, exact_sandbox.client_id, other_division, SECRET_KEY)
+    other_store.save(
+        ExactTokens(
+            access_token=issued["access_token"],
+            refresh_token=issued["refresh_token"],
+            access_expires_at=now + timedelta(seconds=int(issued["expires_in"])),
+            issued_at=now,
+        )
+    )
+    second = other_store.load()
+    assert second is not None and second.refresh_token != first.refresh_token
+
+    exact_sandbox.clock.advance(seconds=580)
+    with connected_client(exact_sandbox, sync_engine) as client:
+        client.tokens.access_token()  # refreshes the configured division's pair
+    assert stored(exact_sandbox, sync_engine).refresh_token != first.refresh_token
+    assert other_store.load() == second, "the other division's pair is untouched"
+
+    # Its refresh token was never used, so the other division refreshes on its own.
+    with ExactClient.from_settings(
+        exact_settings(exact_sandbox),
+        sync_engine,
+        environ=environment(exact_sandbox),
+        clock=exact_sandbox.clock.now,
+        division=other_division,
+    ) as other:
+        other.tokens.access_token()
+    renewed = other_store.load()
+    assert renewed is not None and renewed.refresh_token != second.refresh_token
+    with sync_engine.connect() as connection:
+        rows = connection.execute(select(exact_tokens.c.division)).scalars().all()
+    assert sorted(rows) == [exact_sandbox.division, other_division]
+
+
+def test_a_row_copied_to_another_division_does_not_load(
+    exact_sandbox: ExactSandbox, sync_engine: Engine
+) -> None:
+    store_sandbox_tokens(exact_sandbox, sync_engine)
+    other_division = exact_sandbox.division + 1
+    with sync_engine.begin() as connection:
+        connection.execute(exact_tokens.update().values(division=other_division))
+    refused = (
+        f"issued for administration {exact_sandbox.division}; run `woo-exact exact login` "
+        f"for the shop that books into administration {other_division}"
+    )
+    with pytest.raises(TokenStoreError, match=re.escape(refused)):
+        TokenStore(sync_engine, exact_sandbox.client_id, other_division, SECRET_KEY).load()
+    assert token_store(exact_sandbox, sync_engine).load() is None
+
+
+def test_one_divisions_token_lock_does_not_hold_up_another(
+    exact_sandbox: ExactSandbox, sync_engine: Engine
+) -> None:
+    if sync_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one write lock for the whole database")
+    login = store_sandbox_tokens(exact_sandbox, sync_engine)
+    other = TokenStore(sync_engine, exact_sandbox.client_id, exact_sandbox.division + 1, SECRET_KEY)
+    saver = threading.Thread(target=other.save, args=(login,))
+    with token_store(exact_sandbox, sync_engine).locked():
+        saver.start()
+        saver.join(timeout=10)
+        finished_while_locked = not saver.is_alive()
+    saver.join()
+    assert finished_while_locked
+    assert other.load() == login
 
 
 def test_secrets_show_in_no_repr_no_error_and_no_log(
@@ -295,13 +378,16 @@ def test_secrets_show_in_no_repr_no_error_and_no_log(
                 repr(credentials),
                 repr(client),
                 repr(client.tokens),
-                repr(TokenStore(sync_engine, exact_sandbox.client_id, SECRET_KEY)),
+                repr(token_store(exact_sandbox, sync_engine)),
             ]
         )
         exact_sandbox.clock.advance(days=31)
         with pytest.raises(ExactLoginRequired) as raised:
             read_journals(client)
     shown += f" {raised.value!s} {raised.value!r} {caplog.text}"
+    assert repr(token_store(exact_sandbox, sync_engine)) == (
+        f"TokenStore(client_id={exact_sandbox.client_id!r}, division={exact_sandbox.division})"
+    )
     assert "refreshed the Exact Online tokens" in caplog.text
     assert "send_request_headers" in caplog.text, "the transport logs were captured too"
     secrets = (

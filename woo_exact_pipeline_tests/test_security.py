@@ -38,8 +38,9 @@ def test_no_secret_is_left_in_plain_text_by_a_demo_run(tmp_path: Path) -> None:
         assert run.returncode == 0, run.outcome
         env = world.environment
         with world.engine() as engine:
+            exact = world.sandboxes.exact
             current = TokenStore(
-                engine, world.sandboxes.exact.client_id, env["WOO_EXACT_SECRET_KEY"]
+                engine, exact.client_id, exact.division, env["WOO_EXACT_SECRET_KEY"]
             ).load()
             assert current is not None
             tables = MetaData()
@@ -148,7 +149,7 @@ def test_tls_certificates_are_verified_by_default(
     try:
         assert sandbox.base_url.startswith("https://")
         now = datetime.now(UTC)
-        TokenStore(sync_engine, sandbox.client_id, SECRET_KEY).save(
+        TokenStore(sync_engine, sandbox.client_id, sandbox.division, SECRET_KEY).save(
             ExactTokens("access", "refresh", now + timedelta(minutes=10), now)
         )
         with (

@@ -6,7 +6,20 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, insert, inspect, select, update
+from cryptography.fernet import Fernet
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    insert,
+    inspect,
+    select,
+    update,
+)
 
 from woo_exact_pipeline.store import schema
 from woo_exact_pipeline.store.cursors import read_cursor, write_cursor
@@ -17,6 +30,7 @@ from woo_exact_pipeline.store.database import (
     open_sync_database,
 )
 from woo_exact_pipeline.store.staging import forget_unseen, save_orders
+from woo_exact_pipeline.store.tokens import ExactTokens, TokenStore
 
 
 def test_first_use_creates_every_table_and_records_the_version(sync_engine: Engine) -> None:
@@ -44,6 +58,66 @@ def test_a_database_from_a_newer_release_is_refused(sync_engine: Engine) -> None
         connection.execute(update(schema.schema_version).values(version=SCHEMA_VERSION + 1))
     with pytest.raises(RuntimeError, match="newer than this woo-exact-pipeline"):
         migrate(sync_engine)
+
+
+def version_1_exact_tokens() -> Table:
+    """exact_tokens as version 1 created it: one row per app, whatever the division."""
+    return Table(
+        "exact_tokens",
+        MetaData(),
+        Column("client_id", String(100), primary_key=True),
+        Column("encrypted_tokens", LargeBinary, nullable=False),
+        Column("access_expires_at", DateTime(timezone=True), nullable=False),
+        Column("issued_at", DateTime(timezone=True), nullable=False),
+        Column("refresh_expires_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+def test_a_fresh_database_keys_exact_tokens_by_app_and_division(sync_engine: Engine) -> None:
+    key = inspect(sync_engine).get_pk_constraint("exact_tokens")["constrained_columns"]
+    assert key == ["client_id", "division"]
+
+
+def test_a_version_1_database_gets_tokens_per_division_and_loses_its_old_login(
+    database_url: str,
+) -> None:
+    engine = create_sync_engine(database_url)
+    old_tokens = version_1_exact_tokens()
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        # The other tables are as version 1 made them: version 2 changes only exact_tokens.
+        unchanged = [
+            table for table in schema.metadata.sorted_tables if table.name != "exact_tokens"
+        ]
+        schema.metadata.create_all(connection, tables=unchanged)
+        old_tokens.create(connection)
+        connection.execute(
+            insert(old_tokens).values(
+                client_id="app",
+                encrypted_tokens=b"a login of some division",
+                access_expires_at=now,
+                issued_at=now,
+                refresh_expires_at=now,
+                updated_at=now,
+            )
+        )
+        connection.execute(insert(schema.schema_version).values(version=1))
+
+    assert migrate(engine) == 1
+    key = inspect(engine).get_pk_constraint("exact_tokens")["constrained_columns"]
+    assert key == ["client_id", "division"]
+    with engine.connect() as connection:
+        assert connection.execute(select(schema.exact_tokens)).all() == []
+        assert connection.execute(select(schema.schema_version.c.version)).scalars().all() == [
+            SCHEMA_VERSION
+        ]
+    secret_key = Fernet.generate_key()
+    tokens = ExactTokens("access", "refresh", now, now)
+    TokenStore(engine, "app", 1, secret_key).save(tokens)
+    TokenStore(engine, "app", 2, secret_key).save(ExactTokens("a2", "r2", now, now))
+    assert TokenStore(engine, "app", 1, secret_key).load() == tokens
+    engine.dispose()
 
 
 def test_amounts_come_back_exactly_as_stored(sync_engine: Engine) -> None:

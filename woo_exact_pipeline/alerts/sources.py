@@ -36,10 +36,12 @@ def quarantined_orders(connection: Connection, shop: str) -> list[QuarantinedOrd
     ]
 
 
-def refresh_expires_at(connection: Connection, client_id: str) -> datetime | None:
-    """When the stored Exact login dies unused (readable without the encryption key)."""
+def refresh_expires_at(connection: Connection, client_id: str, division: int) -> datetime | None:
+    """When the Exact login of this administration dies unused (readable without the key)."""
     value = connection.execute(
-        select(exact_tokens.c.refresh_expires_at).where(exact_tokens.c.client_id == client_id)
+        select(exact_tokens.c.refresh_expires_at).where(
+            exact_tokens.c.client_id == client_id, exact_tokens.c.division == division
+        )
     ).scalar()
     return as_utc(value) if value is not None else None
 

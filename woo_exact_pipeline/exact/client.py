@@ -108,23 +108,29 @@ class ExactClient:
         clock: Clock = utc_now,
         sleep: Callable[[float], None] = time.sleep,
         division: int | None = None,
+        login_division: int | None = None,
         http_client: httpx.Client | None = None,
     ) -> ExactClient:
         """The client of sync.yaml's administration, with secrets from the environment.
 
-        `division` overrides the configured one; `http_client` (closed with the client) is
-        for proxies, custom transports or request instrumentation.
+        `division` overrides the configured one. Each division has its own login (token
+        pair), the target's unless `login_division` names another: listing the user's
+        divisions calls their current division with the login made for the configured one.
+        `http_client` (closed with the client) is for proxies, custom transports or request
+        instrumentation.
         """
         source = os.environ if environ is None else environ
         credentials = ExactCredentials.from_environment(source)
         secret_key = required_environment(source, "WOO_EXACT_SECRET_KEY")
+        target = division or settings.division
         http = http_client or new_http_client(timeout_seconds)
         try:
-            store = TokenStore(engine, credentials.client_id, secret_key, clock=clock)
+            store = TokenStore(
+                engine, credentials.client_id, login_division or target, secret_key, clock=clock
+            )
         except TokenStoreError as error:
             http.close()
             raise ExactTokenStoreError(str(error)) from None
-        target = division or settings.division
         return cls(
             base_url=settings.api_base_url,
             division=target,

@@ -66,7 +66,8 @@ def login(
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     clock: Clock = utc_now,
 ) -> LoginResult:
-    """Run the consent flow, store the tokens and list the administrations to choose from."""
+    """Run the consent flow, store the tokens for the configured administration (each has its
+    own login) and list the administrations to choose from."""
     client = ExactClient.from_settings(settings, engine, environ=environ, clock=clock)
     try:
         state = secrets.token_urlsafe(24)
@@ -95,9 +96,15 @@ def login(
     finally:
         client.close()
     current = int(me["CurrentDivision"])
-    # Listing divisions needs a division in the URL: the user's current one.
+    # Listing divisions needs a division in the URL: the user's current one, called with the
+    # login just stored for the configured division.
     with ExactClient.from_settings(
-        settings, engine, environ=environ, clock=clock, division=current
+        settings,
+        engine,
+        environ=environ,
+        clock=clock,
+        division=current,
+        login_division=settings.division,
     ) as current_client:
         records = current_client.get("system/Divisions", select=DIVISION_FIELDS)
     return LoginResult(

@@ -187,8 +187,8 @@ class TokenKeeper:
             current = locked.tokens
             if current is None:
                 raise ExactLoginRequired(
-                    f"there is no Exact Online connection for app {self.client_id} in the "
-                    f"sync database; {LOGIN_AGAIN}"
+                    f"there is no Exact Online connection for app {self.client_id} and "
+                    f"administration {self._store.division} in the sync database; {LOGIN_AGAIN}"
                 )
             now = self._clock()
             if proactive_window is not None:

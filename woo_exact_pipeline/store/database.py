@@ -25,8 +25,23 @@ def _create_version_1(connection: Connection) -> None:
     schema.metadata.create_all(connection)
 
 
+def _version_2_tokens_per_division(connection: Connection) -> None:
+    """exact_tokens is keyed by app and division: each shop signs in to its own division.
+
+    A version-1 table holds at most one pair per app, and which division that login was for is
+    not recorded, so its rows are dropped with it: the user runs `woo-exact exact login` once
+    more. On a fresh database version 1 already created the new shape (it creates from the
+    current tables); recreating that empty table changes nothing.
+    """
+    schema.exact_tokens.drop(connection)
+    schema.exact_tokens.create(connection)
+
+
 #: Forward migrations; index n upgrades version n to n + 1. Append, never edit released ones.
-MIGRATIONS: list[Callable[[Connection], None]] = [_create_version_1]
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _create_version_1,
+    _version_2_tokens_per_division,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -144,6 +144,7 @@ exact_tokens = Table(
     "exact_tokens",
     metadata,
     Column("client_id", String(100), primary_key=True),
+    Column("division", Integer, primary_key=True, autoincrement=False),
     Column("encrypted_tokens", LargeBinary, nullable=False, comment="Fernet-encrypted token pair"),
     Column("access_expires_at", DateTime(timezone=True), nullable=False),
     Column("issued_at", DateTime(timezone=True), nullable=False),

@@ -1,4 +1,8 @@
-"""The Exact Online token pair, encrypted at rest and shared by every process.
+"""The Exact Online token pairs, encrypted at rest and shared by every process.
+
+One pair per Exact app and administration (division): each shop books into its own division,
+and Exact's consent screen scopes a login to the divisions chosen there, so every shop signs in
+on its own and its pair must never be used for, or overwritten by, another division.
 
 Exact rotates the refresh token on every refresh and kills the old one, so the stored pair is
 the connection itself: losing a write, or two processes refreshing with the same refresh token,
@@ -19,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, insert, select, update
 
 from woo_exact_pipeline.store.locks import lock_for_transaction
 from woo_exact_pipeline.store.schema import exact_tokens
@@ -72,12 +76,13 @@ class LockedTokens:
 
 
 class TokenStore:
-    """The `exact_tokens` row of one Exact app (client id)."""
+    """The `exact_tokens` row of one Exact app (client id) in one administration (division)."""
 
     def __init__(
         self,
         engine: Engine,
         client_id: str,
+        division: int,
         secret_key: str | bytes,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -90,10 +95,11 @@ class TokenStore:
             ) from None
         self._engine = engine
         self.client_id = client_id
+        self.division = division
         self._clock = clock
 
     def __repr__(self) -> str:
-        return f"TokenStore(client_id={self.client_id!r})"
+        return f"TokenStore(client_id={self.client_id!r}, division={self.division})"
 
     def load(self) -> ExactTokens | None:
         with self._engine.connect() as connection:
@@ -105,15 +111,14 @@ class TokenStore:
 
     @contextmanager
     def locked(self) -> Iterator[LockedTokens]:
-        """A transaction that holds this app's token lock; committed when the block ends."""
+        """A transaction holding this app and division's token lock; committed at block end."""
         with self._engine.begin() as connection:
-            lock_for_transaction(connection, f"exact_tokens:{self.client_id}")
+            # Per division: refreshing one shop's pair never waits for another's.
+            lock_for_transaction(connection, f"exact_tokens:{self.client_id}:{self.division}")
             yield LockedTokens(self, connection)
 
     def read(self, connection: Connection) -> ExactTokens | None:
-        row = connection.execute(
-            select(exact_tokens).where(exact_tokens.c.client_id == self.client_id)
-        ).one_or_none()
+        row = connection.execute(select(exact_tokens).where(*self._key())).one_or_none()
         if row is None:
             return None
         try:
@@ -128,6 +133,12 @@ class TokenStore:
                 f"the stored Exact tokens of app {self.client_id} belong to another app; "
                 "run `woo-exact exact login` again"
             )
+        if secret.get("division") != self.division:
+            raise TokenStoreError(
+                f"the stored Exact tokens of administration {self.division} were issued for "
+                f"administration {secret.get('division')}; run `woo-exact exact login` for the "
+                f"shop that books into administration {self.division}"
+            )
         return ExactTokens(
             access_token=secret["access_token"],
             refresh_token=secret["refresh_token"],
@@ -136,9 +147,11 @@ class TokenStore:
         )
 
     def write(self, connection: Connection, tokens: ExactTokens) -> None:
-        # The client id inside the ciphertext binds it to its row: a copied row fails to load.
+        # The client id and division inside the ciphertext bind it to its row: a row copied to
+        # another app or division fails to load.
         secret = {
             "client_id": self.client_id,
+            "division": self.division,
             "access_token": tokens.access_token,
             "refresh_token": tokens.refresh_token,
         }
@@ -150,7 +163,17 @@ class TokenStore:
             "updated_at": as_utc(self._clock()),
         }
         changed = connection.execute(
-            update(exact_tokens).where(exact_tokens.c.client_id == self.client_id).values(values)
+            update(exact_tokens).where(*self._key()).values(values)
         ).rowcount
         if not changed:
-            connection.execute(insert(exact_tokens).values(client_id=self.client_id, **values))
+            connection.execute(
+                insert(exact_tokens).values(
+                    client_id=self.client_id, division=self.division, **values
+                )
+            )
+
+    def _key(self) -> tuple[ColumnElement[bool], ...]:
+        return (
+            exact_tokens.c.client_id == self.client_id,
+            exact_tokens.c.division == self.division,
+        )
