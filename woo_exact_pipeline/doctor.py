@@ -9,7 +9,6 @@ VAT code, item and debtor present in Exact). It reads, never writes, and never s
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,7 @@ import httpx
 from sqlalchemy import Engine
 
 from woo_exact_pipeline.bookkeeping.summary import unmapped_shop_tax_rates
-from woo_exact_pipeline.config import SyncConfig
+from woo_exact_pipeline.config import SyncConfig, shop_environment
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.exact.errors import (
     ExactAuthenticationError,
@@ -41,11 +40,19 @@ from woo_exact_pipeline.woocommerce.client import (
 WOOCOMMERCE = "WooCommerce"
 EXACT = "Exact Online"
 SETTINGS = "sync.yaml against both"
-NEW_KEY = (
-    "create a key under WooCommerce > Settings > Advanced > REST API (Read/Write) and set "
-    "WOO_CONSUMER_KEY and WOO_CONSUMER_SECRET"
-)
-LOGIN = "run `woo-exact exact login` to sign in to Exact Online again"
+
+
+def _new_key(settings: SyncConfig) -> str:
+    credentials = settings.credentials
+    return (
+        "create a key under WooCommerce > Settings > Advanced > REST API (Read/Write) and set "
+        f"{credentials.woo_consumer_key} and {credentials.woo_consumer_secret}"
+    )
+
+
+def _login(settings: SyncConfig) -> str:
+    shop = f" --shop {settings.name}" if settings.name else ""
+    return f"run `woo-exact exact login{shop}` to sign in to Exact Online again"
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,8 @@ class _ExactFacts:
 def diagnose(
     settings: SyncConfig, engine: Engine, environ: Mapping[str, str] | None = None
 ) -> list[Finding]:
-    source = os.environ if environ is None else environ
+    # The clients read the standard names; the shop's own variables stand in for them.
+    source = shop_environment(settings, environ)
     shop = _check_woocommerce(settings, source)
     exact = _check_exact(settings, engine, source)
     return [
@@ -87,14 +95,26 @@ def diagnose(
 
 def _check_woocommerce(settings: SyncConfig, environ: Mapping[str, str]) -> _ShopFacts:
     shop = settings.woocommerce
+    credentials = settings.credentials
     missing = [
-        name
-        for name in ("WOO_CONSUMER_KEY", "WOO_CONSUMER_SECRET")
+        variable
+        for name, variable in (
+            ("WOO_CONSUMER_KEY", credentials.woo_consumer_key),
+            ("WOO_CONSUMER_SECRET", credentials.woo_consumer_secret),
+        )
         if not environ.get(name, "").strip()
     ]
     if missing:
         return _ShopFacts(
-            [Finding(WOOCOMMERCE, "API key", False, f"{' and '.join(missing)} not set", NEW_KEY)],
+            [
+                Finding(
+                    WOOCOMMERCE,
+                    "API key",
+                    False,
+                    f"{' and '.join(missing)} not set",
+                    _new_key(settings),
+                )
+            ],
             None,
         )
     notes: list[str] = []
@@ -112,7 +132,9 @@ def _check_woocommerce(settings: SyncConfig, environ: Mapping[str, str]) -> _Sho
             client.get_json("orders", {"per_page": "1", "status": "any"})
             tax_rates = [rate for page in client.tax_rates() for rate in page]
         except WooAuthenticationError as error:
-            return _ShopFacts([Finding(WOOCOMMERCE, "API key", False, str(error), NEW_KEY)], None)
+            return _ShopFacts(
+                [Finding(WOOCOMMERCE, "API key", False, str(error), _new_key(settings))], None
+            )
         except WooUnavailableError as error:
             fix = "check woocommerce.shop_url and that this machine can reach the shop"
             return _ShopFacts([Finding(WOOCOMMERCE, "connection", False, str(error), fix)], None)
@@ -217,16 +239,20 @@ def _check_exact(settings: SyncConfig, engine: Engine, environ: Mapping[str, str
         fix = "set EXACT_CLIENT_ID, EXACT_CLIENT_SECRET and WOO_EXACT_SECRET_KEY (.env.example)"
         return _ExactFacts([Finding(EXACT, "app credentials", False, str(error), fix)], None)
     except ExactTokenStoreError as error:
-        fix = f"set WOO_EXACT_SECRET_KEY to the key the tokens were stored with, or {LOGIN}"
+        fix = "set WOO_EXACT_SECRET_KEY to the key the tokens were stored with, or " + _login(
+            settings
+        )
         return _ExactFacts([Finding(EXACT, "token store", False, str(error), fix)], None)
     with client:
         try:
             if client.tokens.stored() is None:
                 missing = f"nobody signed in to Exact for administration {exact.division} yet"
-                return _ExactFacts([Finding(EXACT, "login", False, missing, LOGIN)], None)
+                return _ExactFacts(
+                    [Finding(EXACT, "login", False, missing, _login(settings))], None
+                )
             me = client.current_me(["CurrentDivision", "FullName", "UserName"])
         except (ExactLoginRequired, ExactLoginFailed, ExactAuthenticationError) as error:
-            return _ExactFacts([Finding(EXACT, "login", False, str(error), LOGIN)], None)
+            return _ExactFacts([Finding(EXACT, "login", False, str(error), _login(settings))], None)
         except ExactError as error:
             fix = "check exact.country (or exact.base_url) and Exact's status page"
             return _ExactFacts([Finding(EXACT, "connection", False, str(error), fix)], None)
