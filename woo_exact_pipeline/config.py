@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Mapping
 from datetime import date, time
 from decimal import Decimal
@@ -505,30 +506,48 @@ class SeveralShops(_Settings):
     alerts: AlertSettings = AlertSettings()
 
     def clashes(self) -> list[str]:
-        """Settings two shops may not share: each shop has its own name, address and keys,
-        and its own sales journal (references are looked up and reconciled per journal)."""
+        """Settings two shops may not share: each has its own name, address and keys."""
         problems = []
         for what in (
             "name",
             "woocommerce.shop_url",
             "credentials.woo_consumer_key",
             "credentials.woo_consumer_secret",
-            "exact.sales_journal",
         ):
-            first_with: dict[object, int] = {}
+            first_with: dict[str, int] = {}
             for index, shop in enumerate(self.shops):
                 value = _setting(shop, what)
-                if what == "exact.sales_journal":
-                    # Only shops booking into the same administration share journals.
-                    value = (shop.exact.api_base_url, shop.exact.division, value)
                 if value in first_with:
-                    shown = value[-1] if isinstance(value, tuple) else value
                     problems.append(
-                        f"shops[{index}].{what}: {shown!r} is already that of "
+                        f"shops[{index}].{what}: {value!r} is already that of "
                         f"shops[{first_with[value]}]; every shop has its own"
-                        + (" in an administration" if isinstance(value, tuple) else "")
                     )
                 first_with.setdefault(value, index)
+        return problems + self._shared_administrations()
+
+    def _shared_administrations(self) -> list[str]:
+        """Shops may book into one administration, each in a journal of its own: Exact is
+        asked by reference (YourRef) per journal, and two shops' order 1001 must not meet."""
+        problems = []
+        journals: dict[tuple[str, int, str], int] = {}
+        sharing = Counter((shop.exact.api_base_url, shop.exact.division) for shop in self.shops)
+        for index, shop in enumerate(self.shops):
+            exact = shop.exact
+            if sharing[(exact.api_base_url, exact.division)] < 2:
+                continue
+            journal = (exact.api_base_url, exact.division, exact.sales_journal)
+            if exact.insertion_type == "sales_order":
+                problems.append(
+                    f"shops[{index}].exact.insertion_type: sales orders have no journal, so "
+                    f"they cannot share administration {exact.division} with another shop"
+                )
+            elif journal in journals:
+                problems.append(
+                    f"shops[{index}].exact.sales_journal: {exact.sales_journal!r} is already "
+                    f"the journal of shops[{journals[journal]}] in administration "
+                    f"{exact.division}; each shop books into a journal of its own"
+                )
+            journals.setdefault(journal, index)
         return problems
 
     def shop_settings(self) -> list[SyncConfig]:
