@@ -419,19 +419,13 @@ def mappings_suggest(config_path: Path | None, shop_name: str | None) -> None:
     from woo_exact_pipeline.woocommerce.client import WooCommerceClient, WooCommerceError
 
     settings = settings_from(config_path, shop_name)
-    shop = settings.woocommerce
-    environment = shop_environment(settings)
     engine = sync_database()
     try:
-        with WooCommerceClient(
-            shop.shop_url,
-            environment.get("WOO_CONSUMER_KEY", ""),
-            environment.get("WOO_CONSUMER_SECRET", ""),
-            timeout_seconds=shop.request_timeout_seconds,
-            verify=shop.ca_bundle or shop.verify_tls,
-        ) as woocommerce:
+        with WooCommerceClient.from_settings(settings) as woocommerce:
             tax_rates = [rate for page in woocommerce.tax_rates() for rate in page]
-        with ExactClient.from_settings(settings.exact, engine, environ=environment) as exact:
+        with ExactClient.from_settings(
+            settings.exact, engine, environ=shop_environment(settings)
+        ) as exact:
             vat_codes, gl_accounts = read_exact_codes(exact)
     except (WooCommerceError, ExactError) as error:
         raise click.ClickException(

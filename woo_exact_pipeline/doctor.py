@@ -9,6 +9,7 @@ VAT code, item and debtor present in Exact). It reads, never writes, and never s
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -79,10 +80,9 @@ class _ExactFacts:
 def diagnose(
     settings: SyncConfig, engine: Engine, environ: Mapping[str, str] | None = None
 ) -> list[Finding]:
-    # The clients read the standard names; the shop's own variables stand in for them.
-    source = shop_environment(settings, environ)
+    source = os.environ if environ is None else environ
     shop = _check_woocommerce(settings, source)
-    exact = _check_exact(settings, engine, source)
+    exact = _check_exact(settings, engine, shop_environment(settings, source))
     return [
         *shop.findings,
         *exact.findings,
@@ -98,11 +98,8 @@ def _check_woocommerce(settings: SyncConfig, environ: Mapping[str, str]) -> _Sho
     credentials = settings.credentials
     missing = [
         variable
-        for name, variable in (
-            ("WOO_CONSUMER_KEY", credentials.woo_consumer_key),
-            ("WOO_CONSUMER_SECRET", credentials.woo_consumer_secret),
-        )
-        if not environ.get(name, "").strip()
+        for variable in (credentials.woo_consumer_key, credentials.woo_consumer_secret)
+        if not environ.get(variable, "").strip()
     ]
     if missing:
         return _ShopFacts(
@@ -118,15 +115,7 @@ def _check_woocommerce(settings: SyncConfig, environ: Mapping[str, str]) -> _Sho
             None,
         )
     notes: list[str] = []
-    client = WooCommerceClient(
-        shop.shop_url,
-        environ["WOO_CONSUMER_KEY"].strip(),
-        environ["WOO_CONSUMER_SECRET"].strip(),
-        timeout_seconds=shop.request_timeout_seconds,
-        verify=shop.ca_bundle or shop.verify_tls,
-        max_attempts=2,
-        notify=notes.append,
-    )
+    client = WooCommerceClient.from_settings(settings, environ, max_attempts=2, notify=notes.append)
     with client:
         try:
             client.get_json("orders", {"per_page": "1", "status": "any"})

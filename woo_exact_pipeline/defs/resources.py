@@ -24,6 +24,9 @@ class WooCommerceApi(dg.ConfigurableResource):
     timeout_seconds: float = 30.0
     verify_tls: bool = True
     ca_bundle: str | None = None
+    #: The environment variables the key and secret come from (named in error advice).
+    key_variable: str = "WOO_CONSUMER_KEY"
+    secret_variable: str = "WOO_CONSUMER_SECRET"
 
     def client(self, notify: Callable[[str], None] | None = None) -> WooCommerceClient:
         return WooCommerceClient(
@@ -33,6 +36,7 @@ class WooCommerceApi(dg.ConfigurableResource):
             timeout_seconds=self.timeout_seconds,
             verify=self.ca_bundle or self.verify_tls,
             notify=notify,
+            credential_variables=(self.key_variable, self.secret_variable),
         )
 
 

@@ -115,6 +115,8 @@ class Shop:
                 timeout_seconds=shop.request_timeout_seconds,
                 verify_tls=shop.verify_tls,
                 ca_bundle=shop.ca_bundle,
+                key_variable=credentials.woo_consumer_key,
+                secret_variable=credentials.woo_consumer_secret,
             ),
             self.qualified("exact"): ExactOnline(
                 client_id=dg.EnvVar(credentials.exact_client_id),

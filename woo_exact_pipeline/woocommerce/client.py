@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import random
 import ssl
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from woo_exact_pipeline.woocommerce.oauth import signed_params
+
+if TYPE_CHECKING:
+    from woo_exact_pipeline.config import SyncConfig
 
 API_NAMESPACE = "/wc/v3"
 PAGE_SIZE = 100
@@ -65,6 +69,23 @@ def gmt_parameter(moment: datetime) -> str:
 
 
 class WooCommerceClient:
+    @classmethod
+    def from_settings(
+        cls, settings: SyncConfig, environ: Mapping[str, str] | None = None, **options: Any
+    ) -> WooCommerceClient:
+        """The shop's client, with the key and secret from the variables its settings name."""
+        source = os.environ if environ is None else environ
+        shop, credentials = settings.woocommerce, settings.credentials
+        return cls(
+            shop.shop_url,
+            source.get(credentials.woo_consumer_key, "").strip(),
+            source.get(credentials.woo_consumer_secret, "").strip(),
+            timeout_seconds=shop.request_timeout_seconds,
+            verify=shop.ca_bundle or shop.verify_tls,
+            credential_variables=(credentials.woo_consumer_key, credentials.woo_consumer_secret),
+            **options,
+        )
+
     def __init__(
         self,
         shop_url: str,
@@ -78,10 +99,13 @@ class WooCommerceClient:
         max_backoff_seconds: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         notify: Callable[[str], None] | None = None,
+        # Where the owner set the key and secret: named in the advice when the shop refuses.
+        credential_variables: tuple[str, str] = ("WOO_CONSUMER_KEY", "WOO_CONSUMER_SECRET"),
     ) -> None:
         self.shop_url = shop_url.rstrip("/")
         self._key = consumer_key
         self._secret = consumer_secret
+        self._key_variable, self._secret_variable = credential_variables
         self._https = urlsplit(self.shop_url).scheme == "https"
         self._timeout_seconds = timeout_seconds
         self._max_attempts = max_attempts
@@ -383,7 +407,7 @@ class WooCommerceClient:
         if message in (WRONG_SECRET, WRONG_SIGNATURE):
             advice = (
                 "The consumer secret does not belong to this consumer key (check "
-                "WOO_CONSUMER_SECRET; it starts with cs_)."
+                f"{self._secret_variable}; it starts with cs_)."
             )
             if not self._https:
                 advice += " Over plain HTTP, shop_url must also be the shop's WordPress address."
@@ -397,8 +421,9 @@ class WooCommerceClient:
             )
         if code == "woocommerce_rest_cannot_view" or message == "Consumer key is invalid.":
             return (
-                "The shop does not know this consumer key (check WOO_CONSUMER_KEY; it starts "
-                "with ck_ and is created under WooCommerce > Settings > Advanced > REST API)."
+                f"The shop does not know this consumer key (check {self._key_variable}; it "
+                "starts with ck_ and is created under WooCommerce > Settings > Advanced > "
+                "REST API)."
             )
         return f"The shop refused the API key: {message} ({code})."
 
