@@ -13,13 +13,9 @@ import pytest
 from sqlalchemy import Engine, select
 
 from woo_exact_pipeline.config import SyncConfig, load_config
-from woo_exact_pipeline.definitions import defs
-from woo_exact_pipeline.defs.bookkeeping.assets import BALANCED, exact_journal_lines
-from woo_exact_pipeline.defs.exact.assets import exact_bookings, exact_reference_data
-from woo_exact_pipeline.defs.exact.sensors import exact_load_sensor
+from woo_exact_pipeline.defs.bookkeeping.assets import BALANCED
 from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooCommerceApi
-from woo_exact_pipeline.defs.settings import SHOP, order_days
-from woo_exact_pipeline.defs.woocommerce.assets import woo_customers, woo_orders
+from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact.booking import ExactLoader
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.exact.master_data import load_master_data
@@ -34,8 +30,12 @@ from woo_exact_pipeline_tests.exact_client_support import (
     environment,
     store_sandbox_tokens,
 )
+from woo_exact_pipeline_tests.pipeline_support import assets_of, definitions_of
 
 DAY = "2026-10-20"
+#: The suite's shop (sync.test.yaml): settings_for changes its administration, never its address.
+SHOP_KEY = Shop(load_config()).key
+STAGE = ("woo_orders", "woo_customers", "exact_journal_lines")
 
 
 def settings_for(exact: ExactSandbox, **changes: Any) -> SyncConfig:
@@ -49,9 +49,9 @@ def settings_for(exact: ExactSandbox, **changes: Any) -> SyncConfig:
     )
 
 
-def resources(woo: WooSandbox, exact: ExactSandbox, url: str, settings: SyncConfig) -> dict:
+def resources(woo: WooSandbox, exact: ExactSandbox, url: str) -> dict:
+    """The connections of the assets of a shop without a name (their plain resource keys)."""
     return {
-        "settings": settings,
         "woocommerce": WooCommerceApi(
             shop_url=woo.url, consumer_key=woo.consumer_key, consumer_secret=woo.consumer_secret
         ),
@@ -81,10 +81,12 @@ def engine(database_url: str, exact: ExactSandbox) -> Iterator[Engine]:
 
 
 def transform_day(woo: WooSandbox, exact: ExactSandbox, url: str, settings: SyncConfig) -> None:
+    """Extract and transform the day with the assets of a shop with these settings."""
+    assets = assets_of(settings)
     result = dg.materialize(
-        [woo_orders, woo_customers, exact_journal_lines],
+        [assets[name] for name in STAGE],
         partition_key=DAY,
-        resources=resources(woo, exact, url, settings),
+        resources=resources(woo, exact, url),
     )
     assert result.success
 
@@ -92,11 +94,12 @@ def transform_day(woo: WooSandbox, exact: ExactSandbox, url: str, settings: Sync
 def load_day(
     woo: WooSandbox, exact: ExactSandbox, url: str, settings: SyncConfig
 ) -> dg.ExecuteInProcessResult:
+    assets = assets_of(settings)
     return dg.materialize(
-        [exact_reference_data, exact_bookings],
+        [assets["exact_reference_data"], assets["exact_bookings"]],
         partition_key=DAY,
-        resources=resources(woo, exact, url, settings),
-        selection=[exact_bookings],
+        resources=resources(woo, exact, url),
+        selection=[assets["exact_bookings"]],
     )
 
 
@@ -107,7 +110,7 @@ def sync_log(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
 
 def day_events(engine: Engine) -> list:
     with engine.connect() as connection:
-        return load_partition_events(connection, SHOP, date.fromisoformat(DAY))
+        return load_partition_events(connection, SHOP_KEY, date.fromisoformat(DAY))
 
 
 def test_a_day_is_booked_as_sales_entries_once_and_a_rerun_books_nothing(
@@ -169,8 +172,8 @@ def test_two_loads_of_the_same_day_at_once_book_each_event_once(
     settings = settings_for(exact)
     transform_day(woocommerce_sandbox, exact, database_url, settings)
     reference = dg.materialize(
-        [exact_reference_data],
-        resources=resources(woocommerce_sandbox, exact, database_url, settings),
+        [assets_of(settings)["exact_reference_data"]],
+        resources=resources(woocommerce_sandbox, exact, database_url),
     )
     assert reference.success
     events = [e for e in day_events(engine) if e.currency == "EUR"]
@@ -188,7 +191,7 @@ def test_two_loads_of_the_same_day_at_once_book_each_event_once(
                 settings,
                 BookingLedger(worker_engine, run_id=run_id),
                 load_master_data(worker_engine, exact.division),
-                shop=SHOP,
+                shop=Shop(settings).key,
             )
             outcomes[run_id] = loader.book_partition(date.fromisoformat(DAY), events)
         worker_engine.dispose()
@@ -230,44 +233,50 @@ def test_the_load_sensor_requests_one_load_per_new_day_and_skips_unbalanced_runs
     woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str
 ) -> None:
     settings = settings_for(exact)
+    shop = Shop(settings)
+    assets = assets_of(settings)
+    definitions = definitions_of(settings, resources(woocommerce_sandbox, exact, database_url))
+    exact_load_sensor = definitions.resolve_sensor_def("exact_load_sensor")
     with dg.instance_for_test() as instance:
         for day in ("2026-10-20", "2026-10-21"):
             dg.materialize(
-                [woo_orders, woo_customers, exact_journal_lines],
+                [assets[name] for name in STAGE],
                 partition_key=day,
                 instance=instance,
-                resources=resources(woocommerce_sandbox, exact, database_url, settings),
+                resources=resources(woocommerce_sandbox, exact, database_url),
             )
-        context = dg.build_sensor_context(instance=instance, definitions=defs())
+        context = dg.build_sensor_context(instance=instance, definitions=definitions)
         first = exact_load_sensor.evaluate_tick(context)
         assert [r.partition_key for r in first.run_requests] == ["2026-10-20", "2026-10-21"]
         again = exact_load_sensor.evaluate_tick(
-            dg.build_sensor_context(instance=instance, cursor=first.cursor, definitions=defs())
+            dg.build_sensor_context(instance=instance, cursor=first.cursor, definitions=definitions)
         )
         assert again.run_requests == [] and again.skip_message
 
         # A bug of ours: a day whose lines do not balance must never reach Exact.
         result = dg.materialize(
-            [_journal_lines_that_fail_the_balance_check()],
+            [_journal_lines_that_fail_the_balance_check(shop)],
             partition_key="2026-10-22",
             instance=instance,
             raise_on_error=False,
         )
-        assert instance.get_materialized_partitions(exact_journal_lines.key) >= {"2026-10-22"}
+        journal_lines = shop.asset_key("exact_journal_lines")
+        assert instance.get_materialized_partitions(journal_lines) >= {"2026-10-22"}
         assert [e.passed for e in result.get_asset_check_evaluations()] == [False]
         later = exact_load_sensor.evaluate_tick(
-            dg.build_sensor_context(instance=instance, cursor=first.cursor, definitions=defs())
+            dg.build_sensor_context(instance=instance, cursor=first.cursor, definitions=definitions)
         )
         assert later.run_requests == []
 
 
-def _journal_lines_that_fail_the_balance_check() -> dg.AssetsDefinition:
+def _journal_lines_that_fail_the_balance_check(shop: Shop) -> dg.AssetsDefinition:
     """Stands in for a transform with a bug: same asset, same check, the check fails."""
+    journal_lines = shop.asset_key("exact_journal_lines")
 
     @dg.asset(
-        key=exact_journal_lines.key,
-        partitions_def=order_days,
-        check_specs=[dg.AssetCheckSpec(BALANCED, asset=exact_journal_lines.key, blocking=True)],
+        key=journal_lines,
+        partitions_def=shop.order_days,
+        check_specs=[dg.AssetCheckSpec(BALANCED, asset=journal_lines, blocking=True)],
     )
     def buggy_transform() -> dg.MaterializeResult:
         return dg.MaterializeResult(

@@ -5,19 +5,22 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from woo_exact_pipeline.defs.settings import day_bounds_gmt, order_days, partition_key_of
+from woo_exact_pipeline.defs.shops import SHOPS
+
+#: The shop of the suite's sync.test.yaml: Europe/Amsterdam, orders exported from 2025-01-01.
+[SHOP] = SHOPS
 
 
 def test_a_winter_day_in_amsterdam_starts_at_23_00_gmt_the_day_before() -> None:
-    assert day_bounds_gmt("2026-01-15") == (
+    assert SHOP.day_bounds_gmt("2026-01-15") == (
         datetime(2026, 1, 14, 23, 0, tzinfo=UTC),
         datetime(2026, 1, 15, 23, 0, tzinfo=UTC),
     )
 
 
 def test_the_spring_dst_day_has_23_hours_and_the_autumn_one_25() -> None:
-    spring_start, spring_end = day_bounds_gmt("2026-03-29")
-    autumn_start, autumn_end = day_bounds_gmt("2025-10-26")
+    spring_start, spring_end = SHOP.day_bounds_gmt("2026-03-29")
+    autumn_start, autumn_end = SHOP.day_bounds_gmt("2025-10-26")
     assert spring_end - spring_start == timedelta(hours=23)
     assert autumn_end - autumn_start == timedelta(hours=25)
     assert spring_start == datetime(2026, 3, 28, 23, 0, tzinfo=UTC)
@@ -26,21 +29,21 @@ def test_the_spring_dst_day_has_23_hours_and_the_autumn_one_25() -> None:
 
 def test_an_order_at_local_midnight_belongs_to_the_new_day() -> None:
     # 2026-03-29 00:00:00 Amsterdam (CET) is 2026-03-28 23:00:00 GMT.
-    assert partition_key_of(datetime(2026, 3, 28, 23, 0, 0)) == "2026-03-29"
-    assert partition_key_of(datetime(2026, 3, 28, 22, 59, 59)) == "2026-03-28"
+    assert SHOP.partition_key_of(datetime(2026, 3, 28, 23, 0, 0)) == "2026-03-29"
+    assert SHOP.partition_key_of(datetime(2026, 3, 28, 22, 59, 59)) == "2026-03-28"
 
 
 def test_today_is_a_partition_so_intraday_changes_are_processed() -> None:
-    assert order_days.get_last_partition_key() == partition_key_of(datetime.now(UTC))
+    assert SHOP.order_days.get_last_partition_key() == SHOP.partition_key_of(datetime.now(UTC))
 
 
 @given(st.datetimes(min_value=datetime(2025, 1, 2), max_value=datetime(2027, 12, 30)))
 def test_every_moment_lies_in_exactly_one_day_and_the_days_touch(moment: datetime) -> None:
     moment = moment.replace(microsecond=0, tzinfo=UTC)
-    key = partition_key_of(moment)
-    start, end = day_bounds_gmt(key)
+    key = SHOP.partition_key_of(moment)
+    start, end = SHOP.day_bounds_gmt(key)
     assert start <= moment < end
     day = date.fromisoformat(key)
-    previous_end = day_bounds_gmt((day - timedelta(days=1)).isoformat())[1]
-    next_start = day_bounds_gmt((day + timedelta(days=1)).isoformat())[0]
+    previous_end = SHOP.day_bounds_gmt((day - timedelta(days=1)).isoformat())[1]
+    next_start = SHOP.day_bounds_gmt((day + timedelta(days=1)).isoformat())[0]
     assert previous_end == start and next_start == end

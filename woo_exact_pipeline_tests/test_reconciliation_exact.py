@@ -13,15 +13,8 @@ from sqlalchemy import Engine
 from woo_exact_pipeline.bookkeeping.model import AccountingEvent
 from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.definitions import defs
-from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
-from woo_exact_pipeline.defs.exact.assets import exact_bookings, exact_reference_data
-from woo_exact_pipeline.defs.exact.reconciliation import (
-    AGREE,
-    exact_reconciliation,
-    reconciliation_summary,
-)
-from woo_exact_pipeline.defs.settings import SHOP
-from woo_exact_pipeline.defs.woocommerce.assets import woo_customers, woo_orders
+from woo_exact_pipeline.defs.exact.reconciliation import AGREE, reconciliation_summary
+from woo_exact_pipeline.defs.shops import SHOPS, Shop
 from woo_exact_pipeline.exact import read_back
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.exact.master_data import load_master_data
@@ -34,7 +27,8 @@ from woo_exact_pipeline_tests.exact_client_support import (
     environment,
     store_sandbox_tokens,
 )
-from woo_exact_pipeline_tests.test_exact_load import resources, settings_for
+from woo_exact_pipeline_tests.pipeline_support import assets_of
+from woo_exact_pipeline_tests.test_exact_load import SHOP_KEY, STAGE, resources, settings_for
 
 DAY = "2026-10-16"  # euros only, with refunds: all of it can be booked
 MIXED_DAY = "2026-10-20"  # also an order in dollars, which the administration does not book
@@ -75,19 +69,20 @@ def stage_and_load(
 ) -> dg.ExecuteInProcessResult:
     """Extract and transform a day, then run what exact_load_job runs: the bookings and,
     right after them, the reconciliation of the same day."""
-    everything = resources(woo, exact, url, settings or settings_for(exact))
+    assets = assets_of(settings or settings_for(exact))
+    everything = resources(woo, exact, url)
     staged = dg.materialize(
-        [woo_orders, woo_customers, exact_journal_lines],
+        [assets[name] for name in STAGE],
         partition_key=day,
         resources=everything,
         instance=instance,
     )
     assert staged.success
     loaded = dg.materialize(
-        [exact_reference_data, exact_bookings, exact_reconciliation],
+        [assets["exact_reference_data"], assets["exact_bookings"], assets["exact_reconciliation"]],
         partition_key=day,
         resources=everything,
-        selection=[exact_bookings, exact_reconciliation],
+        selection=[assets["exact_bookings"], assets["exact_reconciliation"]],
         instance=instance,
     )
     assert loaded.success
@@ -96,7 +91,7 @@ def stage_and_load(
 
 def day_events(engine: Engine, day: str) -> list[AccountingEvent]:
     with engine.connect() as connection:
-        return load_partition_events(connection, SHOP, date.fromisoformat(day))
+        return load_partition_events(connection, SHOP_KEY, date.fromisoformat(day))
 
 
 def test_a_booked_day_agrees_and_a_duplicate_posted_in_exact_fails_the_check(
@@ -140,9 +135,9 @@ def test_a_booked_day_agrees_and_a_duplicate_posted_in_exact_fails_the_check(
         )
 
     again = dg.materialize(
-        [exact_reconciliation],
+        [assets_of(settings_for(exact))["exact_reconciliation"]],
         partition_key=DAY,
-        resources=resources(woocommerce_sandbox, exact, database_url, settings_for(exact)),
+        resources=resources(woocommerce_sandbox, exact, database_url),
         instance=instance,
     )
     found = metadata_of(again)
@@ -160,7 +155,7 @@ def test_a_booked_day_agrees_and_a_duplicate_posted_in_exact_fails_the_check(
     assert "+10.00" in found["per_vat_code"] and "+2.10" in found["per_vat_code"]
 
     # What the demo prints: the latest reconciliation of each day.
-    summary = reconciliation_summary(instance, [DAY, "2026-10-21"])
+    summary = reconciliation_summary(instance, Shop(settings_for(exact)), [DAY, "2026-10-21"])
     assert (summary.days_agreeing, summary.days_differing, summary.days_not_reconciled) == (
         0,
         1,
@@ -269,9 +264,9 @@ def test_bookings_exact_no_longer_holds_are_missing_with_their_entry_number(
     with start_exact_sandbox(minute_limit=100_000) as emptied:
         store_sandbox_tokens(emptied, engine)
         again = dg.materialize(
-            [exact_reconciliation],
+            [assets_of(settings_for(emptied))["exact_reconciliation"]],
             partition_key=DAY,
-            resources=resources(woocommerce_sandbox, emptied, database_url, settings_for(emptied)),
+            resources=resources(woocommerce_sandbox, emptied, database_url),
             instance=instance,
         )
     found = metadata_of(again)
@@ -283,6 +278,7 @@ def test_bookings_exact_no_longer_holds_are_missing_with_their_entry_number(
 
 
 def test_each_load_is_reconciled_in_the_same_run() -> None:
+    [shop] = SHOPS
     job = defs().resolve_job_def("exact_load_job")
-    assert exact_reconciliation.key in job.asset_layer.executable_asset_keys
-    assert exact_bookings.key in job.asset_layer.executable_asset_keys
+    assert shop.asset_key("exact_reconciliation") in job.asset_layer.executable_asset_keys
+    assert shop.asset_key("exact_bookings") in job.asset_layer.executable_asset_keys

@@ -11,16 +11,8 @@ from sqlalchemy import Engine, func, select
 
 from woo_exact_pipeline.config import load_config
 from woo_exact_pipeline.definitions import defs
-from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
 from woo_exact_pipeline.defs.resources import SyncDatabase, WooCommerceApi
-from woo_exact_pipeline.defs.settings import SHOP, partition_key_of
-from woo_exact_pipeline.defs.woocommerce.assets import (
-    woo_customers,
-    woo_orders,
-    woo_products,
-    woo_tax_rates,
-)
-from woo_exact_pipeline.defs.woocommerce.automation import woo_order_changes_sensor
+from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox, start_woocommerce_sandbox
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.schema import woo_customers as customers_table
@@ -30,14 +22,20 @@ from woo_exact_pipeline.store.schema import woo_refunds as refunds_table
 from woo_exact_pipeline.store.schema import woo_tax_rates as tax_rates_table
 from woo_exact_pipeline.store.staging import parse_gmt
 from woo_exact_pipeline_tests.fixtures.woocommerce_sandbox import SANDBOX_END_DATE, oauth_client
+from woo_exact_pipeline_tests.pipeline_support import assets_of
 
 SETTINGS = load_config()  # the suite's sync.test.yaml (conftest.py)
-DAY_ASSETS = [woo_orders, woo_customers, exact_journal_lines]
+SHOP = Shop(SETTINGS)
+ASSETS = assets_of(SETTINGS)
+woo_orders, woo_customers, woo_products, woo_tax_rates = (
+    ASSETS[name] for name in ("woo_orders", "woo_customers", "woo_products", "woo_tax_rates")
+)
+DAY_ASSETS = [woo_orders, woo_customers, ASSETS["exact_journal_lines"]]
 
 
 def resources(sandbox: WooSandbox, database_url: str) -> dict[str, Any]:
+    """What extraction needs: the shop and the sync database (no Exact)."""
     return {
-        "settings": SETTINGS,
         "woocommerce": WooCommerceApi(
             shop_url=sandbox.url,
             consumer_key=sandbox.consumer_key,
@@ -56,7 +54,7 @@ def staged_ids(engine: Engine, day: str) -> set[int]:
         return set(
             connection.execute(
                 select(orders_table.c.id).where(
-                    orders_table.c.shop == SHOP,
+                    orders_table.c.shop == SHOP.key,
                     orders_table.c.partition_date == date.fromisoformat(day),
                 )
             ).scalars()
@@ -112,7 +110,7 @@ def test_the_25_hour_dst_day_and_its_neighbours_lose_and_duplicate_nothing(
         for created, partition in connection.execute(
             select(orders_table.c.date_created_gmt, orders_table.c.partition_date)
         ):
-            assert partition_key_of(created) == partition.isoformat()
+            assert SHOP.partition_key_of(created) == partition.isoformat()
 
 
 def test_an_order_trashed_in_the_shop_leaves_the_staged_day(
@@ -201,9 +199,11 @@ def test_a_day_of_ten_thousand_orders_extracts_completely(
 
 
 def sensor_tick(sandbox: WooSandbox, cursor: str | None) -> Any:
+    """One tick of the code location's change sensor, connected to the sandbox shop only."""
+    location = defs()
     context = dg.build_sensor_context(
         cursor=cursor,
-        definitions=defs(),
+        definitions=location,
         resources={
             "woocommerce": WooCommerceApi(
                 shop_url=sandbox.url,
@@ -212,7 +212,7 @@ def sensor_tick(sandbox: WooSandbox, cursor: str | None) -> Any:
             )
         },
     )
-    return woo_order_changes_sensor.evaluate_tick(context)
+    return location.resolve_sensor_def("woo_order_changes_sensor").evaluate_tick(context)
 
 
 def test_the_change_sensor_requests_each_changed_day_once() -> None:
@@ -252,7 +252,7 @@ def test_the_change_sensor_requests_each_changed_day_once() -> None:
         new_days = {r.partition_key for r in later.run_requests if r.run_key != request.run_key}
         assert new_days == {
             paid.created_local[:10],
-            partition_key_of(parse_gmt(created.json()["date_created_gmt"])),
+            SHOP.partition_key_of(parse_gmt(created.json()["date_created_gmt"])),
         }
 
 
