@@ -11,6 +11,7 @@ from woo_exact_pipeline.defs.exact.reconciliation import reconciliation_assets
 from woo_exact_pipeline.defs.exact.sensors import exact_automation
 from woo_exact_pipeline.defs.jobs import shop_jobs
 from woo_exact_pipeline.defs.resources import SyncDatabase
+from woo_exact_pipeline.defs.runs import dead_runs_sensor
 from woo_exact_pipeline.defs.shops import SHOPS, Shop
 from woo_exact_pipeline.defs.woocommerce.assets import woocommerce_assets
 from woo_exact_pipeline.defs.woocommerce.automation import woocommerce_automation
@@ -40,9 +41,11 @@ def shop_definitions(shop: Shop) -> dg.Definitions:
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    # Shared by every shop: the sync database, and the release of runs whose process died.
     resources: dict[str, object] = {"sync_database": SyncDatabase()}
     for shop in SHOPS:
         resources |= shop.resources()
     return dg.Definitions.merge(
-        *(shop_definitions(shop) for shop in SHOPS), dg.Definitions(resources=resources)
+        *(shop_definitions(shop) for shop in SHOPS),
+        dg.Definitions(sensors=[dead_runs_sensor], resources=resources),
     )

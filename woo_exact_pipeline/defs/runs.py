@@ -1,11 +1,16 @@
-"""Runs executed in-process (`make demo`, `woo-exact sync`) and what a crash leaves of them.
+"""Runs whose process died, and what a crash leaves of them.
 
 A process killed mid-run (SIGKILL, out of memory, a pulled plug) never reports its run as
 finished: Dagster keeps it STARTED forever, with the pool slots of its steps taken. Every later
-run of a pooled asset then waits for a slot that never comes, and the booking ledger respects
-the dead run's claims as those of a live one. Runs executed in-process are tagged with the
-process that executes them; before the next ones start, runs whose process is gone are marked
-failed and their slots freed. (Runs launched by the daemon are Dagster's run monitoring's.)
+run of a pooled asset then waits for a slot that never comes (an administration's loads stop),
+and the booking ledger respects the dead run's claims as those of a live one.
+
+Where a run's process can be known, runs whose process is gone are marked failed and their
+slots freed: runs executed in-process (`make demo`, `woo-exact sync`) are tagged with the host
+and process that execute them, and are released before the next ones start; runs that Dagster's
+default run launcher started are child processes of the code server on this machine, whose pid
+the run's event log records, and `dead_runs_sensor` releases them. Runs in containers or pods
+are left to Dagster's run monitoring (deploy/dagster.yaml).
 """
 
 import os
@@ -13,6 +18,7 @@ import socket
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.launcher import DefaultRunLauncher
 
 #: "<host>:<pid>" of the process executing the run in-process.
 PROCESS_TAG = "woo_exact/process"
@@ -29,17 +35,38 @@ def fail_runs_of_dead_processes(instance: dg.DagsterInstance) -> list[str]:
     failed = []
     unfinished = dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED])
     for run in instance.get_runs(unfinished):
-        host, _, pid = run.tags.get(PROCESS_TAG, "").rpartition(":")
-        if host != socket.gethostname() or not pid.isdigit() or _process_exists(int(pid)):
+        pid = _local_process(instance, run)
+        if pid is None or _process_exists(pid):
             continue
+        current = instance.get_run_by_id(run.run_id)
+        if current is None or current.is_finished:
+            continue  # it finished while we looked
         instance.report_run_failed(
-            run,
-            f"the process that ran it ({pid} on {host}) is gone: killed or crashed. Events it "
-            "was posting are looked up in Exact by YourRef before they are posted again.",
+            current,
+            f"the process that ran it ({pid} on {socket.gethostname()}) is gone: killed or "
+            "crashed. Events it was posting are looked up in Exact by YourRef before they are "
+            "posted again.",
         )
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         failed.append(run.run_id)
     return failed
+
+
+def _local_process(instance: dg.DagsterInstance, run: dg.DagsterRun) -> int | None:
+    """The pid of the process executing `run` on this host, when that can be known."""
+    host, _, pid = run.tags.get(PROCESS_TAG, "").rpartition(":")
+    if host:
+        return int(pid) if host == socket.gethostname() and pid.isdigit() else None
+    if not isinstance(instance.run_launcher, DefaultRunLauncher):
+        return None
+    # The code server records "Started process for run (pid: N)" when it starts the run.
+    for record in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
+        event = record.dagster_event
+        data = event.engine_event_data if event is not None else None
+        if data is not None and record.message.startswith("Started process for run"):
+            started = data.metadata.get("pid")
+            return int(str(started.value)) if started is not None else None
+    return None
 
 
 def _process_exists(pid: int) -> bool:
@@ -55,3 +82,20 @@ def _process_exists(pid: int) -> bool:
         return stat.read_text().rpartition(")")[2].split()[0] not in ("Z", "X")
     except (OSError, IndexError):
         return True
+
+
+@dg.sensor(
+    name="dead_runs_sensor",
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Marks failed the runs whose process on this machine died without saying so (killed, "
+        "out of memory) and frees their pool slots, so an administration's loads never wait "
+        "for a dead run. The run-failure alert then tells why."
+    ),
+)
+def dead_runs_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    released = fail_runs_of_dead_processes(context.instance)
+    return dg.SkipReason(
+        f"released dead runs: {', '.join(released)}" if released else "no dead runs"
+    )
