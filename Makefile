@@ -19,8 +19,10 @@ install: $(INSTALLED)
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 
+# The code location loads with your sync.yaml (or the example) and with an agency's shops: list.
 validate: $(INSTALLED)
 	$(BIN)/dagster definitions validate -w workspace.yaml
+	WOO_EXACT_CONFIG=sync.shops.example.yaml $(BIN)/dagster definitions validate -w workspace.yaml
 
 test: lint validate
 	$(BIN)/pytest
