@@ -1,6 +1,8 @@
 """The code location: the whole pipeline once for every shop of sync.yaml, and the sync
 database they share."""
 
+from collections.abc import Sequence
+
 import dagster as dg
 
 from woo_exact_pipeline.defs.alerts.freshness import freshness_definitions
@@ -39,13 +41,18 @@ def shop_definitions(shop: Shop) -> dg.Definitions:
     )
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    # Shared by every shop: the sync database, and the release of runs whose process died.
-    resources: dict[str, object] = {"sync_database": SyncDatabase()}
-    for shop in SHOPS:
+def location_definitions(shops: Sequence[Shop], sync_database: SyncDatabase) -> dg.Definitions:
+    """Every shop's definitions and resources, and what they share: the sync database and the
+    release of runs whose process died."""
+    resources: dict[str, object] = {"sync_database": sync_database}
+    for shop in shops:
         resources |= shop.resources()
     return dg.Definitions.merge(
-        *(shop_definitions(shop) for shop in SHOPS),
+        *(shop_definitions(shop) for shop in shops),
         dg.Definitions(sensors=[dead_runs_sensor], resources=resources),
     )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return location_definitions(SHOPS, SyncDatabase())

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from woo_exact_pipeline.config import ShopCredentials, SyncConfig, load_config
-from woo_exact_pipeline.definitions import shop_definitions
+from woo_exact_pipeline.definitions import location_definitions
 from woo_exact_pipeline.defs.resources import SyncDatabase
 from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
@@ -90,13 +90,8 @@ def shops(
 
 
 def definitions_of(database_url: str, *shops: ShopUnderTest) -> dg.Definitions:
-    """As the code location builds them: every shop's definitions and resources."""
-    resources: dict[str, object] = {"sync_database": SyncDatabase(url=database_url)}
-    for shop in shops:
-        resources |= shop.shop.resources()
-    return dg.Definitions.merge(
-        *(shop_definitions(shop.shop) for shop in shops), dg.Definitions(resources=resources)
-    )
+    """As the code location builds them for these shops."""
+    return location_definitions([shop.shop for shop in shops], SyncDatabase(url=database_url))
 
 
 def book_day(
