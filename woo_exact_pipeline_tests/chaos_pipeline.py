@@ -2,12 +2,13 @@
 
     python -m woo_exact_pipeline_tests.chaos_pipeline [--attempts N] [--resume]
 
-It runs what `make demo` runs, through the real Dagster definitions and the instance in
-$DAGSTER_HOME (settings and secrets from the environment `demo.prepare_environment` writes):
-the catalogue and reference jobs, extract-and-transform over the whole history, then one
-exact_load_job per day as the load sensor requests them. Each run that fails is started again
-up to `--attempts` times, as Dagster's run retries would; with more than one attempt, days whose
-events are not all booked yet (a lost answer, Exact down for a moment) are loaded again too.
+It runs what `make demo` runs, through the real Dagster definitions of the demo's one shop and
+the instance in $DAGSTER_HOME (settings and secrets from the environment that
+`demo.prepare_environment` writes): the catalogue and reference jobs, extract-and-transform over
+the whole history, then one exact_load_job per day as the load sensor requests them. Each run
+that fails is started again up to `--attempts` times, as Dagster's run retries would; with more
+than one attempt, days whose events are not all booked yet (a lost answer, Exact down for a
+moment) are loaded again too.
 `--resume` is what an operator does after a crash: once a backfill has been extracted (a
 successful extract-and-transform run), only the days with events not yet finished in the ledger
 are loaded again; before that, everything runs from the start.
@@ -29,9 +30,8 @@ import dagster as dg
 from sqlalchemy import select
 
 from woo_exact_pipeline.definitions import defs
-from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
 from woo_exact_pipeline.defs.runs import fail_runs_of_dead_processes, in_process_tags
-from woo_exact_pipeline.defs.settings import SHOP, order_days
+from woo_exact_pipeline.defs.shops import SHOPS, Shop
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.schema import accounting_events, bookings
 
@@ -60,19 +60,22 @@ def main() -> int:
 
 
 def load_everything(attempts: int, outcome: dict[str, Any], *, resume: bool) -> None:
+    [shop] = SHOPS  # the demo's sync.yaml describes one shop
     definitions = defs()
     instance = dg.DagsterInstance.get()
     outcome["dead_runs_failed"] = len(fail_runs_of_dead_processes(instance))
-    days = order_days.get_partition_keys()
+    days = shop.order_days.get_partition_keys()
     newest = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=exact_journal_lines.key), limit=1, ascending=False
+        dg.AssetRecordsFilter(asset_key=shop.asset_key("exact_journal_lines")),
+        limit=1,
+        ascending=False,
     ).records
     cursor = str(newest[0].storage_id) if newest else None
 
     def execute(
         job_name: str, tags: dict[str, str] | None = None, partition_key: str | None = None
     ) -> dg.ExecuteInProcessResult:
-        job = definitions.resolve_job_def(job_name)
+        job = definitions.resolve_job_def(shop.qualified(job_name))
         for _ in range(attempts):
             outcome["runs"] += 1
             result = job.execute_in_process(
@@ -87,11 +90,14 @@ def load_everything(attempts: int, outcome: dict[str, Any], *, resume: bool) -> 
         raise RunFailed(f"{job_name} {partition_key or tags}: {_failure(result)}")
 
     extracted = instance.get_runs(
-        dg.RunsFilter(job_name="extract_and_transform_job", statuses=[dg.DagsterRunStatus.SUCCESS]),
+        dg.RunsFilter(
+            job_name=shop.qualified("extract_and_transform_job"),
+            statuses=[dg.DagsterRunStatus.SUCCESS],
+        ),
         limit=1,
     )
     if resume and extracted:
-        for day in _days_not_finished():
+        for day in _days_not_finished(shop):
             execute("exact_load_job", partition_key=day)
         return
     execute("shop_catalogue_job")
@@ -105,7 +111,7 @@ def load_everything(attempts: int, outcome: dict[str, Any], *, resume: bool) -> 
                 "dagster/asset_partition_range_end": chunk[-1],
             },
         )
-    sensor = definitions.resolve_sensor_def("exact_load_sensor")
+    sensor = definitions.resolve_sensor_def(shop.qualified("exact_load_sensor"))
     while True:
         tick = sensor.evaluate_tick(
             dg.build_sensor_context(instance=instance, cursor=cursor, definitions=definitions)
@@ -118,14 +124,14 @@ def load_everything(attempts: int, outcome: dict[str, Any], *, resume: bool) -> 
     # The events whose answer was lost or that Exact could not take just now wait for the
     # day's next load; here that load comes at once.
     for _ in range(attempts - 1):
-        unfinished = _days_not_fully_booked()
+        unfinished = _days_not_fully_booked(shop)
         if not unfinished:
             break
         for day in unfinished:
             execute("exact_load_job", partition_key=day)
 
 
-def _days_not_finished() -> list[str]:
+def _days_not_finished(shop: Shop) -> list[str]:
     """Days with an event the ledger has no outcome for: never claimed, or still pending."""
     engine = open_sync_database()
     try:
@@ -140,7 +146,7 @@ def _days_not_finished() -> list[str]:
                     & (bookings.c.event_key == accounting_events.c.event_key),
                 )
                 .where(
-                    accounting_events.c.shop == SHOP,
+                    accounting_events.c.shop == shop.key,
                     (bookings.c.status.is_(None)) | (bookings.c.status == "pending"),
                 )
             ).scalars()
@@ -149,14 +155,14 @@ def _days_not_finished() -> list[str]:
         engine.dispose()
 
 
-def _days_not_fully_booked() -> list[str]:
+def _days_not_fully_booked(shop: Shop) -> list[str]:
     """Days with an event whose outcome is unknown or that Exact refused (not held back)."""
     engine = open_sync_database()
     try:
         with engine.connect() as connection:
             rows = connection.execute(
                 select(bookings.c.partition_date, bookings.c.status, bookings.c.error).where(
-                    bookings.c.shop == SHOP, bookings.c.status != "booked"
+                    bookings.c.shop == shop.key, bookings.c.status != "booked"
                 )
             ).all()
     finally:

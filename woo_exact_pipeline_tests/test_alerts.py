@@ -3,11 +3,13 @@ sandbox clock, a spent quota, quarantined orders left alone, a reconciliation di
 late day), each alert delivered once to a local SMTP server, Slack receiver and signed webhook,
 and cleared once."""
 
+import json
 import re
 import time as clock_time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -45,25 +47,17 @@ from woo_exact_pipeline.alerts.rules import (
     unbooked_day_problem,
 )
 from woo_exact_pipeline.config import SyncConfig, load_config
-from woo_exact_pipeline.defs.alerts.freshness import yesterday_booked_by_deadline
-from woo_exact_pipeline.defs.alerts.sensors import (
-    alert_check_results_sensor,
-    alert_conditions_sensor,
-    alert_on_run_failure,
-    alert_on_run_success,
-    daily_digest_sensor,
-)
-from woo_exact_pipeline.defs.bookkeeping.assets import exact_journal_lines
-from woo_exact_pipeline.defs.exact.assets import exact_bookings, exact_reference_data
-from woo_exact_pipeline.defs.exact.reconciliation import exact_reconciliation
+from woo_exact_pipeline.defs.alerts.freshness import BOOKED_BY_DEADLINE
 from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooCommerceApi
-from woo_exact_pipeline.defs.woocommerce.assets import woo_customers, woo_orders
+from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact.errors import ExactDailyQuotaSpent
 from woo_exact_pipeline.sandbox.exact import ExactSandbox, SandboxClock, start_exact_sandbox
+from woo_exact_pipeline.sandbox.exact.division import default_administration_file
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox, start_woocommerce_sandbox
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.schema import exact_rate_limits
 from woo_exact_pipeline_tests.exact_client_support import SECRET_KEY, store_sandbox_tokens
+from woo_exact_pipeline_tests.pipeline_support import assets_of, definitions_of
 from woo_exact_pipeline_tests.test_alerts_receivers import SECRETS, Receivers, receivers
 
 __all__ = ["receivers"]  # the fixture, shared with the channel tests
@@ -77,8 +71,9 @@ RESOLVED_RUN = "RESOLVED: A run failed"
 
 
 class Pipeline:
-    """The sandboxes, a sync database, a Dagster instance and the alert sensors, as the
-    daemon would run them (each tick evaluated directly)."""
+    """The sandboxes, a sync database, a Dagster instance and the shop's assets and alert
+    sensors built from `settings`, as the daemon would run them (each tick evaluated in this
+    process). `settings` may change between steps: everything is built from it anew."""
 
     def __init__(
         self,
@@ -92,23 +87,29 @@ class Pipeline:
         self.settings = settings
         self.engine: Engine = open_sync_database(url)
 
+    def shop(self, exact: ExactSandbox | None = None) -> Shop:
+        """The shop of `settings`, booking into the administration of `exact`."""
+        exact = exact or self.exact
+        return Shop(
+            self.settings.model_copy(
+                update={
+                    "exact": self.settings.exact.model_copy(
+                        update={"base_url": exact.base_url, "division": exact.division}
+                    )
+                }
+            )
+        )
+
     def resources(self, exact: ExactSandbox | None = None) -> dict[str, Any]:
         exact = exact or self.exact
-        settings = self.settings.model_copy(
-            update={
-                "exact": self.settings.exact.model_copy(
-                    update={"base_url": exact.base_url, "division": exact.division}
-                )
-            }
-        )
+        shop = self.shop(exact)
         return {
-            "settings": settings,
-            "woocommerce": WooCommerceApi(
+            shop.qualified("woocommerce"): WooCommerceApi(
                 shop_url=self.woo.url,
                 consumer_key=self.woo.consumer_key,
                 consumer_secret=self.woo.consumer_secret,
             ),
-            "exact": ExactOnline(
+            shop.qualified("exact"): ExactOnline(
                 client_id=exact.client_id,
                 client_secret=exact.client_secret,
                 token_encryption_key=SECRET_KEY,
@@ -116,9 +117,20 @@ class Pipeline:
             "sync_database": SyncDatabase(url=self.url),
         }
 
+    def assets(self, exact: ExactSandbox | None = None) -> dict[str, dg.AssetsDefinition]:
+        return assets_of(self.shop(exact).settings)
+
+    def definitions(self) -> dg.Definitions:
+        return definitions_of(self.shop().settings, self.resources())
+
+    def sensor(self, name: str) -> dg.SensorDefinition:
+        """The shop's sensor `name` (without the shop's prefix)."""
+        return self.definitions().resolve_sensor_def(self.shop().qualified(name))
+
     def stage(self, day: str = DAY) -> None:
+        assets = self.assets()
         result = dg.materialize(
-            [woo_orders, woo_customers, exact_journal_lines],
+            [assets["woo_orders"], assets["woo_customers"], assets["exact_journal_lines"]],
             partition_key=day,
             resources=self.resources(),
             instance=self.instance,
@@ -127,20 +139,30 @@ class Pipeline:
 
     def load(self, day: str = DAY) -> dg.ExecuteInProcessResult:
         """What exact_load_job runs, and what the run-status sensors then see."""
+        assets = self.assets()
+        bookings, reconciliation = assets["exact_bookings"], assets["exact_reconciliation"]
         result = dg.materialize(
-            [exact_reference_data, exact_bookings, exact_reconciliation],
+            [assets["exact_reference_data"], bookings, reconciliation],
             partition_key=day,
             resources=self.resources(),
-            selection=[exact_bookings, exact_reconciliation],
+            selection=[bookings, reconciliation],
             instance=self.instance,
             raise_on_error=False,
         )
         self.tell_run_status(result)
         return result
 
+    def run_load_job(self, day: str) -> dg.ExecuteInProcessResult:
+        """A run of the shop's own exact_load_job, as its load sensor requests it; nobody is
+        told (the run-status sensors find it in the instance: `RunWatch`)."""
+        job = self.definitions().resolve_job_def(self.shop().qualified("exact_load_job"))
+        return job.execute_in_process(
+            instance=self.instance, partition_key=day, raise_on_error=False
+        )
+
     def reconcile(self, exact: ExactSandbox, day: str = DAY) -> None:
         result = dg.materialize(
-            [exact_reconciliation],
+            [self.assets(exact)["exact_reconciliation"]],
             partition_key=day,
             resources=self.resources(exact),
             instance=self.instance,
@@ -149,14 +171,18 @@ class Pipeline:
 
     def check_freshness(self, day: str = "") -> bool:
         """The freshness check of `day`, or of yesterday as the schedule runs it."""
+        [check] = [
+            check
+            for check in self.definitions().asset_checks
+            if isinstance(check, dg.AssetChecksDefinition)
+            and {key.name for key in check.check_keys} == {BOOKED_BY_DEADLINE}
+        ]
         result = dg.materialize(
-            [exact_bookings, yesterday_booked_by_deadline],
-            selection=dg.AssetSelection.checks(yesterday_booked_by_deadline),
+            [self.assets()["exact_bookings"], check],
+            selection=dg.AssetSelection.checks(check),
             resources=self.resources(),
             instance=self.instance,
-            run_config={
-                "ops": {yesterday_booked_by_deadline.node_def.name: {"config": {"day": day}}}
-            },
+            run_config={"ops": {check.node_def.name: {"config": {"day": day}}}},
         )
         [evaluation] = result.get_asset_check_evaluations()
         return evaluation.passed
@@ -165,26 +191,61 @@ class Pipeline:
         run = self.instance.get_run_by_id(result.run_id)
         assert run is not None
         if result.success:
+            sensor = self.sensor("alert_on_run_success")
             context = dg.build_run_status_sensor_context(
-                sensor_name="alert_on_run_success",
+                sensor_name=sensor.name,
                 dagster_event=result.get_run_success_event(),
                 dagster_instance=self.instance,
                 dagster_run=run,
                 resources=self.resources(),
             )
-            alert_on_run_success(context)
+            sensor(context)
         else:
-            context = dg.build_run_status_sensor_context(
-                sensor_name="alert_on_run_failure",
+            sensor = self.sensor("alert_on_run_failure")
+            failure_context = dg.build_run_status_sensor_context(
+                sensor_name=sensor.name,
                 dagster_event=result.get_run_failure_event(),
                 dagster_instance=self.instance,
                 dagster_run=run,
                 resources=self.resources(),
             ).for_run_failure()
-            alert_on_run_failure(context)
+            sensor(failure_context)
 
-    def tick(self, sensor: dg.SensorDefinition) -> None:
-        sensor(dg.build_sensor_context(instance=self.instance, resources=self.resources()))
+    def tick(self, name: str) -> None:
+        """One tick of the shop's sensor `name`, as the daemon evaluates it."""
+        self.sensor(name).evaluate_tick(
+            dg.build_sensor_context(instance=self.instance, resources=self.resources())
+        )
+
+
+class RunWatch:
+    """A shop's run-status alert sensors as the daemon evaluates them: each tick reads the run
+    events in the instance after the sensor's cursor and acts only on runs of the jobs it
+    monitors, the shop's own."""
+
+    SENSORS = ("alert_on_run_failure", "alert_on_run_success")
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self.cursors: dict[str, str | None] = dict.fromkeys(self.SENSORS)
+        assert self.tick() == {name: [] for name in self.SENSORS}  # the first tick: cursors
+
+    def tick(self) -> dict[str, list[str]]:
+        """Per sensor, the jobs of the runs it acted on."""
+        acted = {}
+        for name in self.SENSORS:
+            data = self.pipeline.sensor(name).evaluate_tick(
+                dg.build_sensor_context(
+                    instance=self.pipeline.instance,
+                    resources=self.pipeline.resources(),
+                    cursor=self.cursors[name],
+                )
+            )
+            self.cursors[name] = data.cursor
+            reactions = data.dagster_run_reactions or []
+            assert [reaction.error for reaction in reactions if reaction.error] == []
+            acted[name] = [reaction.dagster_run.job_name for reaction in reactions]
+        return acted
 
 
 @pytest.fixture
@@ -241,7 +302,7 @@ def test_an_exact_login_expired_on_the_sandbox_clock_alerts_once_and_clears_afte
 
         assert not pipeline.load().success
         for _ in range(3):  # the sensors keep ticking; nobody is told twice
-            pipeline.tick(alert_conditions_sensor)
+            pipeline.tick("alert_conditions_sensor")
         on_every_channel(receivers, [PROBLEM_RUN, PROBLEM_LOGIN])
         failed, login = texts(receivers)
         assert "failed: the Exact Online login is lost" in failed
@@ -249,9 +310,9 @@ def test_an_exact_login_expired_on_the_sandbox_clock_alerts_once_and_clears_afte
         assert "`woo-exact exact login`" in failed and "`woo-exact exact login`" in login
 
         store_sandbox_tokens(exact, pipeline.engine)  # woo-exact exact login
-        pipeline.tick(alert_conditions_sensor)
+        pipeline.tick("alert_conditions_sensor")
         assert pipeline.load().success
-        pipeline.tick(alert_conditions_sensor)
+        pipeline.tick("alert_conditions_sensor")
         on_every_channel(receivers, [PROBLEM_RUN, PROBLEM_LOGIN, RESOLVED_LOGIN, RESOLVED_RUN])
 
 
@@ -273,17 +334,19 @@ def test_a_login_close_to_its_idle_expiry_warns_and_the_nightly_renewal_clears_i
         )
         store_sandbox_tokens(exact, pipeline.engine)  # 25 days ago: 5 days left
         sandbox_clock.advance(days=25)
-        pipeline.tick(alert_conditions_sensor)
-        pipeline.tick(alert_conditions_sensor)
+        pipeline.tick("alert_conditions_sensor")
+        pipeline.tick("alert_conditions_sensor")
         on_every_channel(receivers, [PROBLEM_LOGIN])
         assert "expires on" in texts(receivers)[0]
 
         # The nightly exact_reference_job renews the refresh token.
         renewed = dg.materialize(
-            [exact_reference_data], resources=pipeline.resources(), instance=instance
+            [pipeline.assets()["exact_reference_data"]],
+            resources=pipeline.resources(),
+            instance=instance,
         )
         assert renewed.success
-        pipeline.tick(alert_conditions_sensor)
+        pipeline.tick("alert_conditions_sensor")
         on_every_channel(receivers, [PROBLEM_LOGIN, RESOLVED_LOGIN])
 
 
@@ -366,12 +429,12 @@ def test_orders_quarantined_longer_than_the_threshold_alert_with_reasons_and_cle
         )
         store_sandbox_tokens(exact, pipeline.engine)
         pipeline.stage()
-        pipeline.tick(alert_conditions_sensor)
+        pipeline.tick("alert_conditions_sensor")
         on_every_channel(receivers, [])  # quarantined, but not yet for an hour
 
         pipeline.settings = past_the_threshold(pipeline.settings)
-        pipeline.tick(alert_conditions_sensor)
-        pipeline.tick(alert_conditions_sensor)
+        pipeline.tick("alert_conditions_sensor")
+        pipeline.tick("alert_conditions_sensor")
         on_every_channel(receivers, ["PROBLEM: Orders not booked"])
         [text] = texts(receivers)
         assert "order 1111 (2026-10-16) is quarantined: tax rate 9% to NL has no VAT code" in text
@@ -379,7 +442,7 @@ def test_orders_quarantined_longer_than_the_threshold_alert_with_reasons_and_cle
 
         pipeline.settings = base  # the bookkeeper adds the 9% code; the next run books them
         pipeline.stage()
-        pipeline.tick(alert_conditions_sensor)
+        pipeline.tick("alert_conditions_sensor")
         on_every_channel(receivers, ["PROBLEM: Orders not booked", "RESOLVED: Orders not booked"])
         assert "resolved: order 1111 (2026-10-16)" in texts(receivers)[1]
 
@@ -403,14 +466,14 @@ def test_a_late_day_and_a_reconciliation_difference_alert_from_check_results_and
         pipeline.stage()
         # 06:00 has come and the day is staged but not loaded.
         assert not pipeline.check_freshness(DAY)
-        pipeline.tick(alert_check_results_sensor)
-        pipeline.tick(alert_check_results_sensor)
+        pipeline.tick("alert_check_results_sensor")
+        pipeline.tick("alert_check_results_sensor")
         on_every_channel(receivers, ["PROBLEM: Bookings are late"])
         assert "latest journal lines were not loaded into Exact" in texts(receivers)[0]
 
         assert pipeline.load().success
         assert pipeline.check_freshness(DAY)
-        pipeline.tick(alert_check_results_sensor)
+        pipeline.tick("alert_check_results_sensor")
         late = ["PROBLEM: Bookings are late", "RESOLVED: Bookings are late"]
         on_every_channel(receivers, late)
 
@@ -419,8 +482,8 @@ def test_a_late_day_and_a_reconciliation_difference_alert_from_check_results_and
         with start_exact_sandbox(minute_limit=100_000) as emptied:
             store_sandbox_tokens(emptied, pipeline.engine)
             pipeline.reconcile(emptied)
-        pipeline.tick(alert_check_results_sensor)
-        pipeline.tick(alert_check_results_sensor)
+        pipeline.tick("alert_check_results_sensor")
+        pipeline.tick("alert_check_results_sensor")
         differs = "PROBLEM: WooCommerce and Exact differ"
         on_every_channel(receivers, [*late, differs])
         assert "2026-10-16: Exact does not agree with WooCommerce" in texts(receivers)[2]
@@ -428,7 +491,7 @@ def test_a_late_day_and_a_reconciliation_difference_alert_from_check_results_and
 
         store_sandbox_tokens(exact, pipeline.engine)
         pipeline.reconcile(exact)
-        pipeline.tick(alert_check_results_sensor)
+        pipeline.tick("alert_check_results_sensor")
         on_every_channel(receivers, [*late, differs, "RESOLVED: WooCommerce and Exact differ"])
 
 
@@ -450,9 +513,9 @@ def test_yesterday_booked_passes_freshness_and_the_digest_goes_out_once_with_its
         pipeline.stage(yesterday)
         assert pipeline.load(yesterday).success
         assert pipeline.check_freshness()  # as the schedule runs it: yesterday, shop time
-        pipeline.tick(alert_check_results_sensor)
-        pipeline.tick(daily_digest_sensor)
-        pipeline.tick(daily_digest_sensor)
+        pipeline.tick("alert_check_results_sensor")
+        pipeline.tick("daily_digest_sensor")
+        pipeline.tick("daily_digest_sensor")
 
     on_every_channel(receivers, [f"Daily digest for {yesterday}"])
     [payload] = receivers.webhook_payloads()
@@ -480,15 +543,15 @@ def test_a_day_with_events_held_back_longer_than_the_threshold_alerts_with_each_
         store_sandbox_tokens(exact, pipeline.engine)
         pipeline.stage(MIXED_DAY)
         assert pipeline.load(MIXED_DAY).success  # a refused order never fails the run
-        pipeline.tick(alert_check_results_sensor)
+        pipeline.tick("alert_check_results_sensor")
         # The reconciliation says so at once (the order is missing in Exact); the order
         # alert waits: held back, but not yet for an hour.
         differs = "PROBLEM: WooCommerce and Exact differ"
         on_every_channel(receivers, [differs])
 
         pipeline.settings = past_the_threshold(pipeline.settings)
-        pipeline.tick(alert_check_results_sensor)
-        pipeline.tick(alert_check_results_sensor)
+        pipeline.tick("alert_check_results_sensor")
+        pipeline.tick("alert_check_results_sensor")
         on_every_channel(receivers, [differs, "PROBLEM: Orders not booked"])
         text = texts(receivers)[1]
         assert f"{MIXED_DAY}: 1 event(s) not booked in Exact" in text
@@ -523,8 +586,8 @@ def test_a_sensor_or_schedule_that_stopped_ticking_alerts_with_its_error_and_cle
             error="The shop at shop.example.nl kept failing on orders after 5 attempts",
         )
         record_tick(instance, "daily_sweep_schedule", TickStatus.SUCCESS, now - 7200)
-        pipeline.tick(alert_conditions_sensor)
-        pipeline.tick(alert_conditions_sensor)
+        pipeline.tick("alert_conditions_sensor")
+        pipeline.tick("alert_conditions_sensor")
         on_every_channel(receivers, ["PROBLEM: Automation stopped ticking"])
         [text] = texts(receivers)
         assert "woo_order_changes_sensor last ticked" in text
@@ -532,7 +595,7 @@ def test_a_sensor_or_schedule_that_stopped_ticking_alerts_with_its_error_and_cle
         assert "daily_sweep_schedule" not in text
 
         record_tick(instance, changes.name, TickStatus.SUCCESS, clock_time.time())
-        pipeline.tick(alert_conditions_sensor)
+        pipeline.tick("alert_conditions_sensor")
         on_every_channel(
             receivers,
             ["PROBLEM: Automation stopped ticking", "RESOLVED: Automation stopped ticking"],
@@ -742,11 +805,12 @@ def test_a_run_failing_on_an_empty_environment_variable_is_named_invalid_configu
         app = ExactOnline(
             client_id=exact.client_id, client_secret="", token_encryption_key=SECRET_KEY
         )
+        assets = pipeline.assets()
         failed = dg.materialize(
-            [exact_reference_data, exact_bookings],
+            [assets["exact_reference_data"], assets["exact_bookings"]],
             partition_key=DAY,
-            resources={**pipeline.resources(), "exact": app},
-            selection=[exact_bookings],
+            resources={**pipeline.resources(), pipeline.shop().qualified("exact"): app},
+            selection=[assets["exact_bookings"]],
             instance=instance,
             raise_on_error=False,
         )
@@ -783,3 +847,127 @@ def test_exact_being_down_fails_the_load_alerts_once_and_clears_when_it_is_back(
         exact.faults.clear()
         assert pipeline.load().success
         on_every_channel(receivers, [PROBLEM_RUN, RESOLVED_RUN])
+
+
+def other_administration(directory: Path) -> Path:
+    """The sandbox's administration as another division, for a second shop to book into."""
+    administration = json.loads(default_administration_file().read_text(encoding="utf-8"))
+    administration["division"] |= {"Code": 4102026, "Description": "Boekhandel De Kaft B.V."}
+    path = directory / "administration_boeken.json"
+    path.write_text(json.dumps(administration), encoding="utf-8")
+    return path
+
+
+def named_shop(settings: SyncConfig, name: str) -> SyncConfig:
+    """`settings` as the shop `name` of a sync.yaml with several shops, at an address of its
+    own."""
+    woocommerce = settings.woocommerce.model_copy(update={"shop_url": f"https://{name}.example.nl"})
+    return settings.model_copy(update={"name": name, "woocommerce": woocommerce})
+
+
+def test_two_shops_keep_their_alerts_apart_a_failed_run_alerts_for_its_own_shop_only(
+    channels_environment: Receivers,
+    instance: dg.DagsterInstance,
+    tmp_path: Path,
+) -> None:
+    receivers = channels_environment
+    base = receivers.settings(load_config())
+    today = datetime.now(UTC).astimezone(ZoneInfo("Europe/Amsterdam")).date()
+    # Yesterday: each load also evaluates whether yesterday was booked in time (see the
+    # xfail test below), which a booked yesterday passes.
+    yesterday = (today - timedelta(days=1)).isoformat()
+    url = f"sqlite:///{tmp_path / 'sync.db'}"
+    with (
+        start_woocommerce_sandbox(seed=5, days=3, orders_per_day=8, end_date=today) as woo,
+        start_exact_sandbox(minute_limit=100_000) as fietsen_exact,
+        start_exact_sandbox(
+            minute_limit=100_000, administration_file=other_administration(tmp_path)
+        ) as boeken_exact,
+    ):
+        # One deployment: one Dagster instance, one sync database, the same alert channels.
+        fietsen = Pipeline(woo, fietsen_exact, url, instance, named_shop(base, "fietsen"))
+        boeken = Pipeline(woo, boeken_exact, url, instance, named_shop(base, "boeken"))
+        shops = {"fietsen": fietsen, "boeken": boeken}
+        for pipeline in shops.values():
+            store_sandbox_tokens(pipeline.exact, pipeline.engine)
+            pipeline.stage(yesterday)
+        watches = {name: RunWatch(pipeline) for name, pipeline in shops.items()}
+
+        def daemon_ticks() -> dict[str, dict[str, list[str]]]:
+            """Every alert sensor of both shops ticks; per shop, the runs its run-status
+            sensors acted on."""
+            acted = {}
+            for name, pipeline in shops.items():
+                acted[name] = watches[name].tick()
+                for sensor in (
+                    "alert_conditions_sensor",
+                    "alert_check_results_sensor",
+                    "daily_digest_sensor",
+                ):
+                    pipeline.tick(sensor)
+            return acted
+
+        def open_run_failures(pipeline: Pipeline) -> list[str]:
+            book = AlertBook(pipeline.engine, "runs", [], shop=pipeline.shop().key)
+            return sorted(book.open_problems())
+
+        fietsen_exact.faults.server_error_rate = 1.0  # every answer a 503, through the retries
+        assert not fietsen.run_load_job(yesterday).success
+        assert boeken.run_load_job(yesterday).success
+        assert daemon_ticks() == {
+            "fietsen": {
+                "alert_on_run_failure": ["fietsen__exact_load_job"],
+                "alert_on_run_success": [],
+            },
+            # boeken's success came after fietsen's failure, and clears nothing of it.
+            "boeken": {
+                "alert_on_run_failure": [],
+                "alert_on_run_success": ["boeken__exact_load_job"],
+            },
+        }
+        nothing_new = {name: {sensor: [] for sensor in RunWatch.SENSORS} for name in shops}
+        assert daemon_ticks() == nothing_new  # and nobody is told twice
+        on_every_channel(receivers, [PROBLEM_RUN])
+        [mail] = receivers.smtp.messages
+        assert mail["Subject"] == f"[woo-exact fietsen.example.nl] {PROBLEM_RUN}"
+        [payload] = receivers.webhook_payloads()
+        assert payload["shop"] == "fietsen.example.nl"
+        assert "fietsen__exact_load_job failed: Exact Online cannot be reached" in payload["text"]
+        assert "boeken" not in receivers.everything_sent()
+        assert open_run_failures(fietsen) == ["run_failed:fietsen__exact_load_job"]
+        assert open_run_failures(boeken) == []
+
+        fietsen_exact.faults.clear()
+        assert fietsen.run_load_job(yesterday).success
+        assert daemon_ticks() == {
+            "fietsen": {
+                "alert_on_run_failure": [],
+                "alert_on_run_success": ["fietsen__exact_load_job"],
+            },
+            "boeken": nothing_new["boeken"],
+        }
+        on_every_channel(receivers, [PROBLEM_RUN, RESOLVED_RUN])
+        shops_named = [payload["shop"] for payload in receivers.webhook_payloads()]
+        assert shops_named == ["fietsen.example.nl", "fietsen.example.nl"]
+        assert "boeken" not in receivers.everything_sent()
+        assert open_run_failures(fietsen) == open_run_failures(boeken) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "product bug in defs/jobs.py: exact_load_job selects every check of exact_bookings, "
+        "so each load also evaluates yesterday_booked_by_deadline (before the deadline too)"
+    ),
+)
+def test_only_the_freshness_schedule_evaluates_whether_yesterday_was_booked_in_time() -> None:
+    shop = Shop(load_config())
+    resources = {key: dg.ResourceDefinition.none_resource() for key in shop.resource_keys}
+    definitions = definitions_of(shop.settings, resources)
+
+    def evaluates_freshness(job: str) -> bool:
+        nodes = definitions.resolve_job_def(job).graph.nodes
+        return any(node.name.endswith(BOOKED_BY_DEADLINE) for node in nodes)
+
+    jobs = [job.name for job in definitions.jobs if evaluates_freshness(job.name)]
+    assert jobs == [shop.qualified("bookings_freshness_job")]

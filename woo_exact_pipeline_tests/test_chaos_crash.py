@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import func, select
 
 from woo_exact_pipeline.defs.runs import PROCESS_TAG, fail_runs_of_dead_processes
+from woo_exact_pipeline.defs.shops import SHOPS
 from woo_exact_pipeline.store.schema import accounting_events, bookings
 from woo_exact_pipeline_tests.chaos_support import (
     Deployment,
@@ -84,13 +85,15 @@ def test_runs_whose_process_is_gone_are_failed_and_give_back_their_pool_slot() -
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     host = socket.gethostname()
+    shop = SHOPS[0]
+    pool = shop.exact_pool
     with dg.instance_for_test() as instance:
         storage = instance.event_log_storage
-        storage.set_concurrency_slots("exact_online", 1)
+        storage.set_concurrency_slots(pool, 1)
 
         def started(process: str) -> str:
             run = dg.DagsterRun(
-                job_name="exact_load_job",
+                job_name=shop.qualified("exact_load_job"),
                 run_id=str(uuid.uuid4()),
                 status=dg.DagsterRunStatus.STARTED,
                 tags={PROCESS_TAG: process},
@@ -99,11 +102,11 @@ def test_runs_whose_process_is_gone_are_failed_and_give_back_their_pool_slot() -
             return run.run_id
 
         killed = started(f"{host}:{gone.pid}")
-        assert storage.claim_concurrency_slot("exact_online", killed, "exact_bookings").is_claimed
+        assert storage.claim_concurrency_slot(pool, killed, "exact_bookings").is_claimed
         alive = started(f"{host}:{os.getpid()}")
         elsewhere = started(f"another-host:{gone.pid}")
         waiting = str(uuid.uuid4())
-        assert not storage.claim_concurrency_slot("exact_online", waiting, "s").is_claimed
+        assert not storage.claim_concurrency_slot(pool, waiting, "s").is_claimed
 
         assert fail_runs_of_dead_processes(instance) == [killed]
         statuses = {run_id: instance.get_run_by_id(run_id).status for run_id in (killed, alive)}
@@ -112,7 +115,7 @@ def test_runs_whose_process_is_gone_are_failed_and_give_back_their_pool_slot() -
             alive: dg.DagsterRunStatus.STARTED,
         }
         assert instance.get_run_by_id(elsewhere).status == dg.DagsterRunStatus.STARTED
-        assert storage.claim_concurrency_slot("exact_online", waiting, "s").is_claimed
+        assert storage.claim_concurrency_slot(pool, waiting, "s").is_claimed
         assert fail_runs_of_dead_processes(instance) == []
 
 

@@ -6,21 +6,20 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import pytest
 import yaml
 from sqlalchemy import select
 
-from woo_exact_pipeline.definitions import defs
-from woo_exact_pipeline.defs.exact.sensors import exact_load_sensor
+from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.schema import bookings
 from woo_exact_pipeline_tests.exact_client_support import store_sandbox_tokens
 from woo_exact_pipeline_tests.fixtures.databases import POSTGRES_DSN, postgres_admin
+from woo_exact_pipeline_tests.pipeline_support import definitions_of
 from woo_exact_pipeline_tests.test_exact_load import resources, settings_for
 
 DAYS = ("2026-10-19", "2026-10-20", "2026-10-21")
@@ -57,19 +56,13 @@ def test_a_backfill_and_the_load_run_on_postgresql_storage(
     engine = open_sync_database(database_url)
     store_sandbox_tokens(exact, engine)
     settings = settings_for(exact)
-    bound: dict[str, Any] = resources(woocommerce_sandbox, exact, database_url, settings)
-    location = defs()
-    definitions = dg.Definitions(
-        assets=location.assets,
-        asset_checks=location.asset_checks,
-        jobs=location.jobs,
-        sensors=location.sensors,
-        resources=bound,
-    )
+    shop = Shop(settings)
+    definitions = definitions_of(settings, resources(woocommerce_sandbox, exact, database_url))
     overrides = {"storage": {"postgres": {"postgres_url": dagster_postgres_url}}}
     with dg.instance_for_test(overrides=overrides) as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
-        backfill = definitions.resolve_job_def("extract_and_transform_job").execute_in_process(
+        extract = definitions.resolve_job_def(shop.qualified("extract_and_transform_job"))
+        backfill = extract.execute_in_process(
             instance=instance,
             tags={
                 "dagster/asset_partition_range_start": DAYS[0],
@@ -77,17 +70,18 @@ def test_a_backfill_and_the_load_run_on_postgresql_storage(
             },
         )
         assert backfill.success
+        exact_load_sensor = definitions.resolve_sensor_def(shop.qualified("exact_load_sensor"))
         tick = exact_load_sensor.evaluate_tick(
             dg.build_sensor_context(instance=instance, definitions=definitions)
         )
         assert sorted(r.partition_key for r in tick.run_requests) == list(DAYS)
-        load = definitions.resolve_job_def("exact_load_job")
+        load = definitions.resolve_job_def(shop.qualified("exact_load_job"))
         for request in tick.run_requests:
             result = load.execute_in_process(
                 instance=instance, partition_key=request.partition_key, tags=dict(request.tags)
             )
             assert result.success
-        assert instance.get_materialized_partitions(dg.AssetKey("exact_bookings")) == set(DAYS)
+        assert instance.get_materialized_partitions(shop.asset_key("exact_bookings")) == set(DAYS)
     with engine.connect() as connection:
         statuses = Counter(connection.execute(select(bookings.c.status)).scalars())
     references = Counter(entry["YourRef"] for entry in exact.sales_entries())
