@@ -31,13 +31,12 @@ def shop_assets(shop: Shop) -> list[dg.AssetsDefinition]:
 
 def shop_definitions(shop: Shop) -> dg.Definitions:
     """Everything of the shop but its resources (`Shop.resources`)."""
-    jobs = shop_jobs(shop)
     return dg.Definitions.merge(
-        dg.Definitions(assets=shop_assets(shop), jobs=jobs),
+        dg.Definitions(assets=shop_assets(shop), jobs=shop_jobs(shop)),
         woocommerce_automation(shop),
         exact_automation(shop),
         freshness_definitions(shop),
-        alert_sensors(shop, jobs),
+        alert_sensors(shop),
     )
 
 

@@ -317,7 +317,7 @@ def test_each_shops_load_sensor_loads_only_its_own_journal_lines(
         ]
 
 
-def test_a_shops_run_failure_alert_watches_only_its_own_jobs(
+def test_a_shops_run_failure_alert_is_about_its_own_runs_only(
     two_shops: tuple[list[Shop], dg.Definitions],
     sync_database_url: str,
     monkeypatch: pytest.MonkeyPatch,
@@ -333,31 +333,39 @@ def test_a_shops_run_failure_alert_watches_only_its_own_jobs(
         shop.settings.name: location.resolve_sensor_def(shop.qualified("alert_on_run_failure"))
         for shop in shops
     }
+
+    def open_run_failures(shop: Shop) -> set[str]:
+        engine = open_sync_database(sync_database_url)
+        try:
+            return set(AlertBook(engine, "runs", [], shop=shop.key).open_problems())
+        finally:
+            engine.dispose()
+
     with dg.instance_for_test() as instance:
 
         def tick(shop: str, cursor: str | None) -> dg.SensorResult:
-            context = dg.build_sensor_context(
-                instance=instance, cursor=cursor, definitions=location, resources=database
-            )
+            # Runs made here have no code location, as the context has none: they match.
+            context = dg.build_sensor_context(instance=instance, cursor=cursor, resources=database)
             return sensors[shop].evaluate_tick(context)
 
         # The first tick only remembers where the run history stands.
         cursors = {shop: tick(shop, None).cursor for shop in SHOP_NAMES}
-        failed = {}
         for shop in shops:
             job = location.resolve_job_def(shop.qualified("exact_load_job"))
-            run = instance.create_run_for_job(job_def=job)
-            instance.report_run_failed(run)
-            failed[shop.settings.name] = run.run_id
+            instance.report_run_failed(instance.create_run_for_job(job_def=job))
+        # And one of the lamp shop's assets materialized from the UI (the location's asset job).
+        ui_run = instance.create_run_for_job(
+            job_def=location.resolve_implicit_global_asset_job_def(),
+            asset_selection=frozenset({dg.AssetKey(["lampen", "woo_tax_rates"])}),
+        )
+        instance.report_run_failed(ui_run)
 
         for shop in shops:
-            name = shop.settings.name
-            result = tick(name, cursors[name])
-            assert [r.dagster_run.run_id for r in result.dagster_run_reactions] == [failed[name]]
-            # The alert is the shop's own, about its own job.
-            engine = open_sync_database(sync_database_url)
-            try:
-                book = AlertBook(engine, "runs", [], shop=shop.key)
-                assert set(book.open_problems()) == {f"run_failed:{name}__exact_load_job"}
-            finally:
-                engine.dispose()
+            tick(shop.settings.name, cursors[shop.settings.name])
+        # Each alert is the shop's own, about its own runs.
+        [fietsen, lampen] = shops
+        assert open_run_failures(fietsen) == {"run_failed:fietsen__exact_load_job"}
+        assert open_run_failures(lampen) == {
+            "run_failed:lampen__exact_load_job",
+            f"run_failed:{ui_run.job_name}",
+        }

@@ -7,14 +7,22 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
     UnresolvedAssetJobDefinition as AssetJob,
 )
 
+from woo_exact_pipeline.defs.alerts.freshness import BOOKED_BY_DEADLINE
 from woo_exact_pipeline.defs.shops import Shop
 
 
 def shop_jobs(shop: Shop) -> list[AssetJob]:
+    # Whether yesterday was booked in time is the freshness schedule's question, asked after
+    # the deadline; a load at 01:00 must not ask it (bookings_freshness_job).
+    freshness = dg.AssetSelection.checks(
+        dg.AssetCheckKey(shop.asset_key("exact_bookings"), BOOKED_BY_DEADLINE)
+    )
+
     def job(name: str, assets: tuple[str, ...], description: str) -> AssetJob:
         return dg.define_asset_job(
             shop.qualified(name),
-            selection=dg.AssetSelection.assets(*(shop.asset_key(asset) for asset in assets)),
+            selection=dg.AssetSelection.assets(*(shop.asset_key(asset) for asset in assets))
+            - freshness,
             description=description,
             tags=shop.tags,
         )

@@ -58,6 +58,17 @@ class Shop:
     def tags(self) -> dict[str, str]:
         return {SHOP_TAG: self.settings.label}
 
+    def owns(self, run: dg.DagsterRun) -> bool:
+        """Whether `run` works for this shop: one of its jobs, or its assets materialized
+        from the UI (a run of the location's asset job)."""
+        if not self.settings.name:
+            return True  # the location's only shop
+        if run.job_name.startswith(self.qualified("")):
+            return True
+        checks = run.asset_check_selection or ()
+        selected = [*(run.asset_selection or ()), *(check.asset_key for check in checks)]
+        return any(key.path[:1] == self.key_prefix for key in selected)
+
     @property
     def exact_pool(self) -> str:
         # Exact's limits and single-use refresh tokens are per app and administration: one

@@ -33,7 +33,6 @@ from woo_exact_pipeline.defs.alerts.facts import (
 from woo_exact_pipeline.defs.alerts.freshness import BOOKED_BY_DEADLINE
 from woo_exact_pipeline.defs.exact.assets import ALL_BOOKED
 from woo_exact_pipeline.defs.exact.reconciliation import AGREE
-from woo_exact_pipeline.defs.jobs import AssetJob
 from woo_exact_pipeline.defs.resources import SyncDatabase
 from woo_exact_pipeline.defs.shops import Shop
 
@@ -42,12 +41,12 @@ INTERVAL_SECONDS = 60
 DAY_ASSETS = ("exact_bookings", "exact_reconciliation")
 
 
-def alert_sensors(shop: Shop, jobs: list[AssetJob]) -> dg.Definitions:
-    """The shop's alert sensors; `jobs` are the shop's jobs whose runs are watched."""
+def alert_sensors(shop: Shop) -> dg.Definitions:
+    """The shop's alert sensors. The run-status ones watch every run of the code location and
+    keep the shop's own: its jobs, and its assets materialized from the UI."""
 
     @dg.run_failure_sensor(
         name=shop.qualified("alert_on_run_failure"),
-        monitored_jobs=jobs,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
             "A failed run opens an alert per job, named by its cause (Exact login lost, daily "
@@ -63,7 +62,6 @@ def alert_sensors(shop: Shop, jobs: list[AssetJob]) -> dg.Definitions:
     @dg.run_status_sensor(
         run_status=dg.DagsterRunStatus.SUCCESS,
         name=shop.qualified("alert_on_run_success"),
-        monitored_jobs=jobs,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="A successful run clears its job's run-failure alert.",
     )
@@ -155,6 +153,8 @@ def _failure_text(context: dg.RunFailureSensorContext) -> str:
 
 
 def open_run_failure(context: dg.RunFailureSensorContext, shop: Shop, engine: Engine) -> None:
+    if not shop.owns(context.dagster_run):
+        return
     now = datetime.now(UTC)
     run = context.dagster_run
     problem = run_failure_problem(run.job_name, run.run_id, _failure_text(context), now)
@@ -165,6 +165,8 @@ def open_run_failure(context: dg.RunFailureSensorContext, shop: Shop, engine: En
 
 
 def clear_run_failure(context: dg.RunStatusSensorContext, shop: Shop, engine: Engine) -> None:
+    if not shop.owns(context.dagster_run):
+        return
     key = f"run_failed:{context.dagster_run.job_name}"
 
     def clear(open_problems: OpenProblems) -> OpenProblems:
