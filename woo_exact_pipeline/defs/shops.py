@@ -23,7 +23,7 @@ from woo_exact_pipeline.config import SyncConfig, load_shops
 from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooCommerceApi
 from woo_exact_pipeline.store.staging import shop_day
 
-#: Run tag naming the shop a run works for (alerts and the UI's run filters use it).
+#: Tag of the runs of a shop's jobs (filter on it in the UI's run list).
 SHOP_TAG = "woo_exact/shop"
 
 
