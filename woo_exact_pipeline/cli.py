@@ -78,15 +78,11 @@ def sync_database() -> Engine:
 
 
 def settings_from(config_path: Path | None, shop_name: str | None) -> SyncConfig:
-    """The shop's settings, read as the code location will read them: WOO_EXACT_CONFIG points
-    at the file."""
-    path = config_path or default_config_path()
+    """The settings of the shop the command works on."""
     try:
-        settings = load_config(path, shop=shop_name)
+        return load_config(config_path or default_config_path(), shop=shop_name)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
-    os.environ["WOO_EXACT_CONFIG"] = str(path.resolve())
-    return settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -318,6 +314,8 @@ def sync(
     from woo_exact_pipeline.woocommerce.client import WooCommerceError
 
     settings = settings_from(config_path, shop_name)
+    # The code location this command runs reads the same file.
+    os.environ["WOO_EXACT_CONFIG"] = str((config_path or default_config_path()).resolve())
     first, last = from_.date(), to_.date()
     try:
         if dry_run:
