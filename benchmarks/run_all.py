@@ -29,6 +29,7 @@ SIZES: dict[str, dict[str, list[str]]] = {
         "exact_client": ["--calls", "300"],
         "pipeline": ["--days", "90", "--orders-per-day", "40"],
         "pipeline_100k_orders": ["--days", "90", "--orders-per-day", "1111", "--extract-only"],
+        "shops": ["--shops", "1", "10", "50"],
     },
     "small": {
         "bookkeeping_transform": ["--orders", "2000", "--repeat", "1"],
@@ -36,6 +37,7 @@ SIZES: dict[str, dict[str, list[str]]] = {
         "exact_sandbox": ["--bookings", "2000", "--seconds", "1"],
         "exact_client": ["--calls", "30"],
         "pipeline": ["--days", "5", "--orders-per-day", "20"],
+        "shops": ["--shops", "1", "3"],
     },
 }
 

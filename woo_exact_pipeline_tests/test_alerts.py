@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
+from cryptography.fernet import Fernet
 from dagster._core.definitions.run_request import InstigatorType
 from dagster._core.remote_origin import (
     InProcessCodeLocationOrigin,
@@ -86,6 +87,7 @@ class Pipeline:
         self.woo, self.exact, self.url, self.instance = woo, exact, url, instance
         self.settings = settings
         self.engine: Engine = open_sync_database(url)
+        self.token_encryption_key = SECRET_KEY
 
     def shop(self, exact: ExactSandbox | None = None) -> Shop:
         """The shop of `settings`, booking into the administration of `exact`."""
@@ -112,7 +114,7 @@ class Pipeline:
             shop.qualified("exact"): ExactOnline(
                 client_id=exact.client_id,
                 client_secret=exact.client_secret,
-                token_encryption_key=SECRET_KEY,
+                token_encryption_key=self.token_encryption_key,
             ),
             "sync_database": SyncDatabase(url=self.url),
         }
@@ -908,7 +910,8 @@ def test_two_shops_keep_their_alerts_apart_a_failed_run_alerts_for_its_own_shop_
             book = AlertBook(pipeline.engine, "runs", [], shop=pipeline.shop().key)
             return sorted(book.open_problems())
 
-        fietsen_exact.faults.server_error_rate = 1.0  # every answer a 503, through the retries
+        # fietsen's deployment lost the key its Exact tokens were stored with.
+        fietsen.token_encryption_key = Fernet.generate_key().decode()
         assert not fietsen.run_load_job(yesterday).success
         assert boeken.run_load_job(yesterday).success
         # Every run-status sensor sees every run of the location; what it tells is its shop's
@@ -925,12 +928,12 @@ def test_two_shops_keep_their_alerts_apart_a_failed_run_alerts_for_its_own_shop_
         assert mail["Subject"] == f"[woo-exact fietsen.example.nl] {PROBLEM_RUN}"
         [payload] = receivers.webhook_payloads()
         assert payload["shop"] == "fietsen.example.nl"
-        assert "fietsen__exact_load_job failed: Exact Online cannot be reached" in payload["text"]
+        assert "fietsen__exact_load_job failed: the Exact Online login is lost" in payload["text"]
         assert "boeken" not in receivers.everything_sent()
         assert open_run_failures(fietsen) == ["run_failed:fietsen__exact_load_job"]
         assert open_run_failures(boeken) == []
 
-        fietsen_exact.faults.clear()
+        fietsen.token_encryption_key = SECRET_KEY
         assert fietsen.run_load_job(yesterday).success
         seen = {"alert_on_run_failure": [], "alert_on_run_success": ["fietsen__exact_load_job"]}
         assert daemon_ticks() == {"fietsen": seen, "boeken": seen}
