@@ -478,7 +478,7 @@ class SyncConfig(_Settings):
 
     @property
     def label(self) -> str:
-        """How messages name the shop."""
+        """How commands and run tags name the shop: its name, else its address."""
         return self.name or self.shop_key
 
 
@@ -612,18 +612,15 @@ def load_config(path: Path | str | None = None, *, shop: str | None = None) -> S
 
 
 def choose_shop(shops: list[SyncConfig], name: str | None, *, source: str) -> SyncConfig:
-    names = [shop.name for shop in shops]
     if name is None and len(shops) == 1:
         return shops[0]
+    listed = ", ".join(shop.label for shop in shops)
     if name is None:
-        problem = f"it has several shops ({', '.join(map(str, names))}); choose one with --shop"
-        raise ConfigError(source, [problem])
+        raise ConfigError(source, [f"it has several shops ({listed}); choose one with --shop"])
     for shop in shops:
         if shop.name == name:
             return shop
-    raise ConfigError(
-        source, [f"no shop is named {name!r}; its shops: {', '.join(map(str, names))}"]
-    )
+    raise ConfigError(source, [f"no shop is named {name!r}; its shops: {listed}"])
 
 
 def parse_config(text: str, *, source: str = "sync.yaml") -> SyncConfig:
