@@ -27,6 +27,10 @@ from woo_exact_pipeline.store.ledger import BookingLedger
 from woo_exact_pipeline.store.staging import load_partition
 from woo_exact_pipeline.woocommerce.client import WooCommerceClient
 
+SETTINGS_MATCH = "settings_match_exact"
+NO_CHANGES_AFTER_BOOKING = "no_orders_changed_after_booking"
+ALL_BOOKED = "every_event_booked"
+
 
 def exact_asset_options(shop: Shop) -> dict:
     """What every Exact asset of the shop has in common."""
@@ -39,11 +43,6 @@ def exact_asset_options(shop: Shop) -> dict:
         "tags": {"system": "exact_online"},
         "required_resource_keys": shop.resource_keys,
     }
-
-
-SETTINGS_MATCH = "settings_match_exact"
-NO_CHANGES_AFTER_BOOKING = "no_orders_changed_after_booking"
-ALL_BOOKED = "every_event_booked"
 
 
 def exact_assets(shop: Shop) -> list[dg.AssetsDefinition]:
