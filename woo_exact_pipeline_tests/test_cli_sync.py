@@ -5,6 +5,7 @@ import re
 from collections import Counter
 
 import pytest
+import yaml
 
 from woo_exact_pipeline_tests.cli_support import Cli, cli_fixture  # noqa: F401
 
@@ -118,3 +119,34 @@ def test_user_mistakes_end_with_a_message_not_a_traceback(cli: Cli) -> None:
     assert "create it, or unset DAGSTER_HOME" in nowhere.stderr
     for done in (backwards, before, missing, nowhere):
         assert "Traceback" not in done.stderr
+
+
+def test_with_several_shops_a_sync_books_the_shop_it_is_told(cli: Cli) -> None:
+    cli.write_settings()
+    shop = yaml.safe_load(cli.config.read_text(encoding="utf-8"))
+    # Another shop of the agency, whose site is down and whose keys are not even set here.
+    other = yaml.safe_load(yaml.safe_dump(shop))
+    other["woocommerce"]["shop_url"] = "http://127.0.0.1:9"
+    other["exact"]["sales_journal"] = "71"
+    credentials = {"woo_consumer_key": "BOEKEN_KEY", "woo_consumer_secret": "BOEKEN_SECRET"}
+    agency = {
+        "shops": [
+            {"name": "fietsen", "woocommerce": shop["woocommerce"], "exact": shop["exact"]},
+            {"name": "boeken", **other, "credentials": credentials},
+        ]
+    }
+    cli.config.write_text(yaml.safe_dump(agency, sort_keys=False), encoding="utf-8")
+
+    unchosen = cli.run("sync", "--config", str(cli.config), "--from", FIRST, "--to", LAST)
+    assert unchosen.returncode == 1
+    assert "it has several shops (fietsen, boeken); choose one with --shop" in unchosen.stderr
+
+    code, output = sync(cli, "--shop", "fietsen")
+    assert code == 0, output
+    booked = summary_count(output, "Orders booked (sales)") + summary_count(
+        output, "Credit notes booked"
+    )
+    assert booked == len(cli.exact.sales_entries()) > 0
+    status = cli.run("status", "--config", str(cli.config), "--shop", "fietsen")
+    assert status.returncode == 0, status.stderr
+    assert re.search(rf"^{LAST}\s+\d+", status.stdout, re.M), status.stdout
