@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from woo_exact_pipeline.store.database import SQLITE_BUSY_TIMEOUT_MS
 from woo_exact_pipeline.store.schema import bookings
 from woo_exact_pipeline_tests.chaos_support import (
     Deployment,
@@ -25,6 +24,8 @@ from woo_exact_pipeline_tests.chaos_support import (
 )
 
 READABLE = "The sync database could not be used ("
+#: The pipeline's SQLite busy timeout here (`?timeout=` in its URL): a short wait to outlast.
+BUSY_TIMEOUT_SECONDS = 3
 
 
 def wait_until_booking(world: Deployment, child: subprocess.Popen[str]) -> None:
@@ -52,12 +53,14 @@ def test_the_sync_database_gone_mid_run_fails_the_run_and_a_rerun_completes(
         exact_faults = world.sandboxes.exact.faults
         exact_faults.latency_seconds, exact_faults.latency_rate = 0.05, 1.0
         if database_url.startswith("sqlite"):
-            child = world.start_pipeline()
+            child = world.start_pipeline(
+                database_url=f"{database_url}?timeout={BUSY_TIMEOUT_SECONDS}"
+            )
             wait_until_booking(world, child)
             holder = sqlite3.connect(urlsplit(database_url).path, isolation_level=None)
             holder.execute("BEGIN IMMEDIATE")  # the write lock, held past the busy timeout
             try:
-                time.sleep(SQLITE_BUSY_TIMEOUT_MS / 1000 + 2)  # the load's write gives up
+                time.sleep(BUSY_TIMEOUT_SECONDS + 2)  # the load's write gives up
             finally:
                 holder.rollback()
                 holder.close()

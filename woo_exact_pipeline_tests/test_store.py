@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
@@ -210,3 +211,19 @@ def test_orders_the_shop_no_longer_returns_are_forgotten_and_no_other_day_is_tou
         left = connection.execute(select(schema.woo_orders.c.id).order_by(schema.woo_orders.c.id))
         assert left.scalars().all() == [1, 3]
     assert removed == 1
+
+
+def test_a_sqlite_writer_waits_30_seconds_for_the_lock_unless_the_url_says_otherwise(
+    tmp_path: Path,
+) -> None:
+    for url, waits_ms in (
+        (f"sqlite:///{tmp_path / 'default.db'}", 30_000),
+        (f"sqlite:///{tmp_path / 'impatient.db'}?timeout=2.5", 2_500),
+    ):
+        engine = open_sync_database(url)
+        try:
+            with engine.connect() as connection:
+                assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == waits_ms
+        finally:
+            engine.dispose()
+    assert (tmp_path / "impatient.db").exists()

@@ -18,7 +18,8 @@ from sqlalchemy.engine import make_url
 from woo_exact_pipeline.store import schema
 
 DEFAULT_SQLITE_PATH = Path(".woo_exact") / "sync.db"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: How long a SQLite writer waits for the write lock; `?timeout=SECONDS` in the URL changes it.
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 
 
 def _create_version_1(connection: Connection) -> None:
@@ -65,7 +66,10 @@ def create_sync_engine(url: str | None = None) -> Engine:
 def _create_sqlite_engine(url: Any) -> Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    timeout = float(url.query.get("timeout", SQLITE_BUSY_TIMEOUT_SECONDS))
+    engine = create_engine(
+        url.difference_update_query(["timeout"]), connect_args={"timeout": timeout}
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -73,7 +77,7 @@ def _create_sqlite_engine(url: Any) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={round(timeout * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
