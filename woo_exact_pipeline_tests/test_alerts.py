@@ -946,7 +946,10 @@ def test_two_shops_keep_their_alerts_apart_a_failed_run_alerts_for_its_own_shop_
 
 def test_only_the_freshness_schedule_evaluates_whether_yesterday_was_booked_in_time() -> None:
     shop = Shop(load_config())
-    resources = {key: dg.ResourceDefinition.none_resource() for key in shop.resource_keys}
+    resources = {
+        key: dg.ResourceDefinition.none_resource()
+        for key in shop.resource_keys("woocommerce", "exact")
+    }
     definitions = definitions_of(shop.settings, resources)
 
     def evaluates_freshness(job: str) -> bool:

@@ -268,6 +268,8 @@ def test_each_shops_connections_read_the_variables_it_names(
 
         assert required("woo_orders") == {f"{shop}__woocommerce", "sync_database"}
         assert required("exact_journal_lines") == {"sync_database"}
+        assert required("exact_reference_data") == {f"{shop}__exact", "sync_database"}
+        assert required("exact_reconciliation") == {f"{shop}__exact", "sync_database"}
         assert required("exact_bookings") == {
             f"{shop}__woocommerce",
             f"{shop}__exact",

@@ -14,7 +14,7 @@ Exact pool, token pair and rate limits.
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -101,9 +101,9 @@ class Shop:
 
     # --- the shop's resources, as asset and sensor bodies reach them ----------------------
 
-    @property
-    def resource_keys(self) -> set[str]:
-        return {self.qualified("woocommerce"), self.qualified("exact"), "sync_database"}
+    def resource_keys(self, *connections: Literal["woocommerce", "exact"]) -> set[str]:
+        """The keys of the shop's `connections` and of the sync database."""
+        return {self.qualified(connection) for connection in connections} | {"sync_database"}
 
     def woocommerce(self, context: _WithResources) -> WooCommerceApi:
         return getattr(context.resources, self.qualified("woocommerce"))

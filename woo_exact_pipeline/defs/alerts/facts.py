@@ -110,9 +110,7 @@ def _moment(record: dg.EventLogRecord | None) -> datetime | None:
     return datetime.fromtimestamp(record.timestamp, UTC) if record is not None else None
 
 
-def api_calls_for_day(
-    instance: dg.DagsterInstance, assets: Iterable[dg.AssetKey], day: str
-) -> int:
+def api_calls_for_day(instance: dg.DagsterInstance, assets: Iterable[dg.AssetKey], day: str) -> int:
     """Exact API calls the materializations of `assets` for partition `day` recorded."""
     total = 0
     for asset in assets:

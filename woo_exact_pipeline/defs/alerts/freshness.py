@@ -31,7 +31,7 @@ def freshness_definitions(shop: Shop) -> dg.Definitions:
     @dg.asset_check(
         asset=shop.asset_key("exact_bookings"),
         name=BOOKED_BY_DEADLINE,
-        required_resource_keys={"sync_database"},
+        required_resource_keys=shop.resource_keys(),
         description=(
             "Yesterday (shop time) is fully booked in Exact by alerts.bookings_due_by: its "
             "orders were read after the day ended, the load followed the last transform, and "

@@ -74,7 +74,7 @@ def alert_sensors(shop: Shop) -> dg.Definitions:
         name=shop.qualified("alert_conditions_sensor"),
         minimum_interval_seconds=INTERVAL_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        required_resource_keys=shop.resource_keys,
+        required_resource_keys=shop.resource_keys("exact"),
         description=(
             "From the sync database and the instance: the Exact login close to (or past) its "
             "30-day idle expiry, orders quarantined longer than alerts.order_problem_hours, and "
@@ -88,7 +88,7 @@ def alert_sensors(shop: Shop) -> dg.Definitions:
         name=shop.qualified("alert_check_results_sensor"),
         minimum_interval_seconds=INTERVAL_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        required_resource_keys={"sync_database"},
+        required_resource_keys=shop.resource_keys(),
         description=(
             "From asset-check results: a day whose events stay unbooked (every_event_booked) "
             "longer than alerts.order_problem_hours, a day whose reconciliation shows a "
@@ -103,7 +103,7 @@ def alert_sensors(shop: Shop) -> dg.Definitions:
         name=shop.qualified("daily_digest_sensor"),
         minimum_interval_seconds=300,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        required_resource_keys={"sync_database"},
+        required_resource_keys=shop.resource_keys(),
         description=(
             "With alerts.daily_digest on: once a day from alerts.daily_digest_time, one message "
             "with yesterday's figures (booked, credits, waiting, quarantined, reconciliation, "

@@ -48,7 +48,7 @@ def bookkeeping_assets(shop: Shop) -> list[dg.AssetsDefinition]:
         backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
         deps=[shop.asset_key("woo_orders"), shop.asset_key("woo_customers")],
         group_name=shop.qualified("bookkeeping"),
-        required_resource_keys={"sync_database"},
+        required_resource_keys=shop.resource_keys(),
         kinds={"python", "sql"},
         owners=["team:bookkeeping"],
         tags={"system": "sync_database"},

@@ -1,6 +1,7 @@
 """Exact Online: its master data, and the bookings of each day (the sync log)."""
 
 from datetime import date
+from typing import Literal
 
 import dagster as dg
 from sqlalchemy import Engine
@@ -32,7 +33,9 @@ NO_CHANGES_AFTER_BOOKING = "no_orders_changed_after_booking"
 ALL_BOOKED = "every_event_booked"
 
 
-def exact_asset_options(shop: Shop) -> dict:
+def exact_asset_options(
+    shop: Shop, connections: tuple[Literal["woocommerce", "exact"], ...] = ("exact",)
+) -> dict:
     """What every Exact asset of the shop has in common."""
     return {
         "key_prefix": shop.key_prefix,
@@ -41,7 +44,7 @@ def exact_asset_options(shop: Shop) -> dict:
         "pool": shop.exact_pool,
         "owners": ["team:bookkeeping"],
         "tags": {"system": "exact_online"},
-        "required_resource_keys": shop.resource_keys,
+        "required_resource_keys": shop.resource_keys(*connections),
     }
 
 
@@ -114,7 +117,7 @@ def exact_assets(shop: Shop) -> list[dg.AssetsDefinition]:
                 ]
             ),
         },
-        **exact_asset_options(shop),
+        **exact_asset_options(shop, connections=("woocommerce", "exact")),  # invoice PDFs
     )
     def exact_bookings(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         return book_day(context, shop)

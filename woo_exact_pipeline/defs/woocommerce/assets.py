@@ -27,8 +27,8 @@ def woocommerce_assets(shop: Shop) -> list[dg.AssetsDefinition]:
         "owners": ["team:data-engineering"],
         "tags": {"system": "woocommerce"},
         "retry_policy": RETRY,
-        # The shop and the sync database: extraction never needs Exact's app or tokens.
-        "required_resource_keys": {shop.qualified("woocommerce"), "sync_database"},
+        # Extraction never needs Exact's app or tokens.
+        "required_resource_keys": shop.resource_keys("woocommerce"),
     }
     days = {
         "partitions_def": shop.order_days,

@@ -43,7 +43,7 @@ def woocommerce_automation(shop: Shop) -> dg.Definitions:
         job_name=shop.qualified("extract_and_transform_job"),
         minimum_interval_seconds=automation.change_sensor_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        required_resource_keys={shop.qualified("woocommerce")},
+        required_resource_keys=shop.resource_keys("woocommerce"),
         description=(
             "Asks WooCommerce which orders changed since the last tick (status changes, "
             "refunds, new orders) and re-processes the days that own them. Its first tick "
