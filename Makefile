@@ -24,8 +24,9 @@ validate: $(INSTALLED)
 	$(BIN)/dagster definitions validate -w workspace.yaml
 	WOO_EXACT_CONFIG=sync.shops.example.yaml $(BIN)/dagster definitions validate -w workspace.yaml
 
+# Two workers, a test file each at a time: most tests wait on HTTP, sandboxes and databases.
 test: lint validate
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses 2 --dist loadfile
 
 # The whole pipeline on the embedded sandboxes; runs are kept in .dagster_home for `make ui`.
 demo: $(INSTALLED)
