@@ -7,6 +7,7 @@ import json
 import re
 import time as clock_time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -249,6 +250,22 @@ class RunWatch:
         return acted
 
 
+@contextmanager
+def signed_in_pipeline(
+    woo: WooSandbox,
+    instance: dg.DagsterInstance,
+    tmp_path: Path,
+    settings: SyncConfig,
+    **exact_options: Any,
+) -> Iterator[Pipeline]:
+    """The shop of `woo` and an Exact sandbox of its own (`exact_options`; no minute limit in
+    the way), signed in, with a sync database in `tmp_path`."""
+    with start_exact_sandbox(minute_limit=100_000, **exact_options) as exact:
+        pipeline = Pipeline(woo, exact, f"sqlite:///{tmp_path / 'sync.db'}", instance, settings)
+        store_sandbox_tokens(exact, pipeline.engine)
+        yield pipeline
+
+
 @pytest.fixture
 def instance() -> Iterator[dg.DagsterInstance]:
     with dg.instance_for_test() as instance:
@@ -289,15 +306,13 @@ def test_an_exact_login_expired_on_the_sandbox_clock_alerts_once_and_clears_afte
     receivers = channels_environment
     # Signed in 31 days ago, unused since: Exact has dropped the refresh token.
     sandbox_clock = SandboxClock(datetime.now(UTC) - timedelta(days=31))
-    with start_exact_sandbox(clock=sandbox_clock, minute_limit=100_000) as exact:
-        pipeline = Pipeline(
-            woocommerce_sandbox,
-            exact,
-            f"sqlite:///{tmp_path / 'sync.db'}",
-            instance,
-            receivers.settings(load_config()),
-        )
-        store_sandbox_tokens(exact, pipeline.engine)
+    with signed_in_pipeline(
+        woocommerce_sandbox,
+        instance,
+        tmp_path,
+        receivers.settings(load_config()),
+        clock=sandbox_clock,
+    ) as pipeline:
         pipeline.stage()
         sandbox_clock.advance(days=31)  # Exact's today
 
@@ -310,7 +325,7 @@ def test_an_exact_login_expired_on_the_sandbox_clock_alerts_once_and_clears_afte
         assert "the Exact Online login expired on" in login
         assert "`woo-exact exact login`" in failed and "`woo-exact exact login`" in login
 
-        store_sandbox_tokens(exact, pipeline.engine)  # woo-exact exact login
+        store_sandbox_tokens(pipeline.exact, pipeline.engine)  # woo-exact exact login
         pipeline.tick("alert_conditions_sensor")
         assert pipeline.load().success
         pipeline.tick("alert_conditions_sensor")
@@ -325,15 +340,14 @@ def test_a_login_close_to_its_idle_expiry_warns_and_the_nightly_renewal_clears_i
 ) -> None:
     receivers = channels_environment
     sandbox_clock = SandboxClock(datetime.now(UTC) - timedelta(days=25))
-    with start_exact_sandbox(clock=sandbox_clock, minute_limit=100_000) as exact:
-        pipeline = Pipeline(
-            woocommerce_sandbox,
-            exact,
-            f"sqlite:///{tmp_path / 'sync.db'}",
-            instance,
-            receivers.settings(load_config()),
-        )
-        store_sandbox_tokens(exact, pipeline.engine)  # 25 days ago: 5 days left
+    with signed_in_pipeline(
+        woocommerce_sandbox,
+        instance,
+        tmp_path,
+        receivers.settings(load_config()),
+        clock=sandbox_clock,
+    ) as pipeline:
+        # Signed in 25 days ago: 5 days left.
         sandbox_clock.advance(days=25)
         pipeline.tick("alert_conditions_sensor")
         pipeline.tick("alert_conditions_sensor")
@@ -361,15 +375,14 @@ def test_a_spent_daily_quota_fails_the_load_alerts_once_and_clears_the_next_day(
     # Just before midnight UTC yesterday, in Exact: the quota resets a quarter of an hour on.
     midnight = datetime.combine(datetime.now(UTC).date(), time(), UTC)
     sandbox_clock = SandboxClock(midnight - timedelta(minutes=15))
-    with start_exact_sandbox(clock=sandbox_clock, minute_limit=100_000, daily_limit=30) as exact:
-        pipeline = Pipeline(
-            woocommerce_sandbox,
-            exact,
-            f"sqlite:///{tmp_path / 'sync.db'}",
-            instance,
-            receivers.settings(load_config()),
-        )
-        store_sandbox_tokens(exact, pipeline.engine)
+    with signed_in_pipeline(
+        woocommerce_sandbox,
+        instance,
+        tmp_path,
+        receivers.settings(load_config()),
+        clock=sandbox_clock,
+        daily_limit=30,
+    ) as pipeline:
         sandbox_clock.advance(minutes=10)  # the access token may be refreshed now
         pipeline.stage()
 
@@ -401,34 +414,26 @@ def test_orders_quarantined_longer_than_the_threshold_alert_with_reasons_and_cle
     tmp_path: Any,
 ) -> None:
     receivers = channels_environment
-    with start_exact_sandbox(minute_limit=100_000) as exact:
-        base = receivers.settings(load_config(), order_problem_hours=1)
-        mapping = base.exact.vat_mapping
-        unmapped = base.model_copy(
-            update={
-                "exact": base.exact.model_copy(
-                    update={
-                        "vat_mapping": mapping.model_copy(
-                            update={
-                                "domestic": {
-                                    rate: code
-                                    for rate, code in mapping.domestic.items()
-                                    if rate != Decimal(9)
-                                }
+    base = receivers.settings(load_config(), order_problem_hours=1)
+    mapping = base.exact.vat_mapping
+    unmapped = base.model_copy(
+        update={
+            "exact": base.exact.model_copy(
+                update={
+                    "vat_mapping": mapping.model_copy(
+                        update={
+                            "domestic": {
+                                rate: code
+                                for rate, code in mapping.domestic.items()
+                                if rate != Decimal(9)
                             }
-                        )
-                    }
-                )
-            }
-        )
-        pipeline = Pipeline(
-            woocommerce_sandbox,
-            exact,
-            f"sqlite:///{tmp_path / 'sync.db'}",
-            instance,
-            unmapped,
-        )
-        store_sandbox_tokens(exact, pipeline.engine)
+                        }
+                    )
+                }
+            )
+        }
+    )
+    with signed_in_pipeline(woocommerce_sandbox, instance, tmp_path, unmapped) as pipeline:
         pipeline.stage()
         pipeline.tick("alert_conditions_sensor")
         on_every_channel(receivers, [])  # quarantined, but not yet for an hour
@@ -455,15 +460,9 @@ def test_a_late_day_and_a_reconciliation_difference_alert_from_check_results_and
     tmp_path: Any,
 ) -> None:
     receivers = channels_environment
-    with start_exact_sandbox(minute_limit=100_000) as exact:
-        pipeline = Pipeline(
-            woocommerce_sandbox,
-            exact,
-            f"sqlite:///{tmp_path / 'sync.db'}",
-            instance,
-            receivers.settings(load_config()),
-        )
-        store_sandbox_tokens(exact, pipeline.engine)
+    with signed_in_pipeline(
+        woocommerce_sandbox, instance, tmp_path, receivers.settings(load_config())
+    ) as pipeline:
         pipeline.stage()
         # 06:00 has come and the day is staged but not loaded.
         assert not pipeline.check_freshness(DAY)
@@ -490,8 +489,8 @@ def test_a_late_day_and_a_reconciliation_difference_alert_from_check_results_and
         assert "2026-10-16: Exact does not agree with WooCommerce" in texts(receivers)[2]
         assert re.search(r"missing [1-9]\d*, extra 0, different 0", texts(receivers)[2])
 
-        store_sandbox_tokens(exact, pipeline.engine)
-        pipeline.reconcile(exact)
+        store_sandbox_tokens(pipeline.exact, pipeline.engine)
+        pipeline.reconcile(pipeline.exact)
         pipeline.tick("alert_check_results_sensor")
         on_every_channel(receivers, [*late, differs, "RESOLVED: WooCommerce and Exact differ"])
 
@@ -536,12 +535,8 @@ def test_a_day_with_events_held_back_longer_than_the_threshold_alerts_with_each_
     tmp_path: Any,
 ) -> None:
     receivers = channels_environment
-    with start_exact_sandbox(minute_limit=100_000) as exact:
-        settings = receivers.settings(load_config(), order_problem_hours=1)
-        pipeline = Pipeline(
-            woocommerce_sandbox, exact, f"sqlite:///{tmp_path / 'sync.db'}", instance, settings
-        )
-        store_sandbox_tokens(exact, pipeline.engine)
+    settings = receivers.settings(load_config(), order_problem_hours=1)
+    with signed_in_pipeline(woocommerce_sandbox, instance, tmp_path, settings) as pipeline:
         pipeline.stage(MIXED_DAY)
         assert pipeline.load(MIXED_DAY).success  # a refused order never fails the run
         pipeline.tick("alert_check_results_sensor")
@@ -566,15 +561,9 @@ def test_a_sensor_or_schedule_that_stopped_ticking_alerts_with_its_error_and_cle
     tmp_path: Any,
 ) -> None:
     receivers = channels_environment
-    with start_exact_sandbox(minute_limit=100_000) as exact:
-        pipeline = Pipeline(
-            woocommerce_sandbox,
-            exact,
-            f"sqlite:///{tmp_path / 'sync.db'}",
-            instance,
-            receivers.settings(load_config()),
-        )
-        store_sandbox_tokens(exact, pipeline.engine)  # no login alert in the way
+    with signed_in_pipeline(
+        woocommerce_sandbox, instance, tmp_path, receivers.settings(load_config())
+    ) as pipeline:  # no login alert in the way
         now = clock_time.time()
         # What the daemon records: the change sensor ticked an hour ago and fails since (the
         # shop is down); the nightly sweep ran two hours ago, as it should.
@@ -792,19 +781,13 @@ def test_a_run_failing_on_an_empty_environment_variable_is_named_invalid_configu
     tmp_path: Any,
 ) -> None:
     receivers = channels_environment
-    with start_exact_sandbox(minute_limit=100_000) as exact:
-        pipeline = Pipeline(
-            woocommerce_sandbox,
-            exact,
-            f"sqlite:///{tmp_path / 'sync.db'}",
-            instance,
-            receivers.settings(load_config()),
-        )
-        store_sandbox_tokens(exact, pipeline.engine)
+    with signed_in_pipeline(
+        woocommerce_sandbox, instance, tmp_path, receivers.settings(load_config())
+    ) as pipeline:
         pipeline.stage()
         # EXACT_CLIENT_SECRET is set, but empty (a .env line without its value).
         app = ExactOnline(
-            client_id=exact.client_id, client_secret="", token_encryption_key=SECRET_KEY
+            client_id=pipeline.exact.client_id, client_secret="", token_encryption_key=SECRET_KEY
         )
         assets = pipeline.assets()
         failed = dg.materialize(
@@ -830,22 +813,16 @@ def test_exact_being_down_fails_the_load_alerts_once_and_clears_when_it_is_back(
     tmp_path: Any,
 ) -> None:
     receivers = channels_environment
-    with start_exact_sandbox(minute_limit=100_000) as exact:
-        pipeline = Pipeline(
-            woocommerce_sandbox,
-            exact,
-            f"sqlite:///{tmp_path / 'sync.db'}",
-            instance,
-            receivers.settings(load_config()),
-        )
-        store_sandbox_tokens(exact, pipeline.engine)
+    with signed_in_pipeline(
+        woocommerce_sandbox, instance, tmp_path, receivers.settings(load_config())
+    ) as pipeline:
         pipeline.stage()
-        exact.faults.server_error_rate = 1.0  # every answer a 503, through all the retries
+        pipeline.exact.faults.server_error_rate = 1.0  # every answer a 503, through all the retries
         assert not pipeline.load().success
         on_every_channel(receivers, [PROBLEM_RUN])
         assert "failed: Exact Online cannot be reached" in texts(receivers)[0]
 
-        exact.faults.clear()
+        pipeline.exact.faults.clear()
         assert pipeline.load().success
         on_every_channel(receivers, [PROBLEM_RUN, RESOLVED_RUN])
 
