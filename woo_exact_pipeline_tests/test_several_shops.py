@@ -7,6 +7,7 @@ HTTP; one sync database; the definitions built as the code location builds them 
 """
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 
@@ -63,13 +64,18 @@ def shops(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[ShopUnderTest, ShopUnderTest]]:
     engine = open_sync_database(database_url)
-    started: list[ShopUnderTest] = []
-    try:
+    with ExitStack() as running:
+        running.callback(engine.dispose)
+        started = []
         for name, seed in (("fietsen", 11), ("boeken", 12)):
-            woocommerce = start_woocommerce_sandbox(
-                seed=seed, days=5, orders_per_day=8, end_date=date(2026, 11, 7)
-            ).__enter__()
-            exact = start_exact_sandbox(client_id=f"{name}-app", minute_limit=100_000)
+            woocommerce = running.enter_context(
+                start_woocommerce_sandbox(
+                    seed=seed, days=5, orders_per_day=8, end_date=date(2026, 11, 7)
+                )
+            )
+            exact = running.enter_context(
+                start_exact_sandbox(client_id=f"{name}-app", minute_limit=100_000)
+            )
             started.append(
                 ShopUnderTest(Shop(settings_of(name, woocommerce, exact)), woocommerce, exact)
             )
@@ -82,11 +88,6 @@ def shops(
         monkeypatch.setenv("WOO_EXACT_SECRET_KEY", SECRET_KEY)
         fietsen, boeken = started
         yield fietsen, boeken
-    finally:
-        engine.dispose()
-        for shop in started:
-            shop.woocommerce.__exit__(None, None, None)
-            shop.exact.stop()
 
 
 def definitions_of(database_url: str, *shops: ShopUnderTest) -> dg.Definitions:
