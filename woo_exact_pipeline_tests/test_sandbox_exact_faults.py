@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import ssl
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,53 @@ def test_a_blind_retry_after_a_drop_books_twice(
         exact_api.post("salesentry/SalesEntries", json=_entry(exact_sandbox, "WEB-10"))
     exact_api.post("salesentry/SalesEntries", json=_entry(exact_sandbox, "WEB-10"))
     assert len(exact_sandbox.sales_entries("WEB-10")) == 2
+
+
+def _post_in_background(client: httpx.Client, body: dict[str, Any]) -> Future[httpx.Response]:
+    return ThreadPoolExecutor(max_workers=1).submit(
+        client.post, "salesentry/SalesEntries", json=body
+    )
+
+
+def test_a_held_booking_waits_before_it_is_stored_until_the_test_lets_it_go(
+    exact_sandbox: ExactSandbox, exact_api: httpx.Client
+) -> None:
+    exact_api.post("salesentry/SalesEntries", json=_entry(exact_sandbox, "WEB-20"))
+    hold = exact_sandbox.faults.hold_booking(2)
+    assert exact_api.post(
+        "salesentry/SalesEntries", json=_entry(exact_sandbox, "WEB-21")
+    ).is_success
+    posting = _post_in_background(exact_api, _entry(exact_sandbox, "WEB-22"))
+    assert hold.wait_until_reached(timeout=10)
+    # Held before storing: Exact has nothing yet, and other requests are still answered.
+    assert _entries_with_ref(exact_api, "WEB-22") == []
+    hold.release()
+    assert posting.result(timeout=10).status_code == 201
+    assert len(_entries_with_ref(exact_api, "WEB-22")) == 1
+
+
+def test_a_held_booking_released_unstored_never_reaches_exact(
+    exact_sandbox: ExactSandbox, exact_api: httpx.Client
+) -> None:
+    hold = exact_sandbox.faults.hold_booking()
+    posting = _post_in_background(exact_api, _entry(exact_sandbox, "WEB-23"))
+    assert hold.wait_until_reached(timeout=10)
+    hold.release(store=False)
+    with pytest.raises(httpx.TransportError):
+        posting.result(timeout=10)
+    assert _entries_with_ref(exact_api, "WEB-23") == []
+
+
+def test_a_booking_held_after_storing_is_in_exact_before_its_answer(
+    exact_sandbox: ExactSandbox, exact_api: httpx.Client
+) -> None:
+    hold = exact_sandbox.faults.hold_booking(after_store=True)
+    posting = _post_in_background(exact_api, _entry(exact_sandbox, "WEB-24"))
+    assert hold.wait_until_reached(timeout=10)
+    assert len(_entries_with_ref(exact_api, "WEB-24")) == 1
+    assert not posting.done()
+    hold.release()
+    assert posting.result(timeout=10).status_code == 201
 
 
 def test_printing_an_invoice_can_be_dropped_after_processing(
