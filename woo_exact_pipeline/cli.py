@@ -182,6 +182,13 @@ def exact_login(config_path: Path | None, shop_name: str | None, no_browser: boo
 @click.option("--seed", type=int, default=42, show_default=True, help="Demo shop generator seed.")
 @click.option("--days", type=int, default=90, show_default=True, help="Days of order history.")
 @click.option("--orders-per-day", type=int, default=40, show_default=True)
+@click.option(
+    "--end-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Last day of the history (default: today, up to this moment). Same seed and end "
+    "date, same shop, whatever day it runs.",
+)
 @click.option("--https", is_flag=True, help="Serve the shop over TLS (self-signed certificate).")
 @click.option(
     "--plain-permalinks", is_flag=True, help="Answer /wp-json/ with 404, as such shops do."
@@ -206,6 +213,7 @@ def sandbox(
     seed: int,
     days: int,
     orders_per_day: int,
+    end_date: datetime | None,
     https: bool,
     plain_permalinks: bool,
     live: bool,
@@ -247,6 +255,7 @@ def sandbox(
         seed=seed,
         days=days,
         orders_per_day=orders_per_day,
+        end_date=end_date.date() if end_date else None,
         https=https,
         plain_permalinks=plain_permalinks,
         live=live,
@@ -272,14 +281,25 @@ def sandbox(
 @main.command()
 @click.option("--days", type=int, default=90, show_default=True, help="Days of shop history.")
 @click.option("--orders-per-day", type=int, default=40, show_default=True)
+@click.option(
+    "--end-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Last day of the shop's history and of the sync (default: today).",
+)
 @click.option("--serve", is_flag=True, help="Instead: live sandboxes and the Dagster UI.")
-def demo(days: int, orders_per_day: int, serve: bool) -> None:
+def demo(days: int, orders_per_day: int, end_date: datetime | None, serve: bool) -> None:
     """Run the whole pipeline on the embedded sandboxes (what `make demo` runs)."""
     from woo_exact_pipeline.demo import run_demo, serve_ui
 
     if serve:
         raise SystemExit(serve_ui(echo=click.echo))
-    report = run_demo(days=days, orders_per_day=orders_per_day, echo=click.echo)
+    report = run_demo(
+        days=days,
+        orders_per_day=orders_per_day,
+        end_date=end_date.date() if end_date else None,
+        echo=click.echo,
+    )
     click.echo("")
     click.echo("\n".join(report.lines()))
     click.echo("")

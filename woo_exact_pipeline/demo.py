@@ -38,9 +38,14 @@ DAGSTER_HOME = Path(".dagster_home")
 GENEROUS_LIMITS = {"exact_minute_limit": 1_000_000, "exact_daily_limit": 10_000_000}
 
 
-def run_demo(*, days: int, orders_per_day: int, echo: Callable[[str], None]) -> SyncReport:
+def run_demo(
+    *, days: int, orders_per_day: int, end_date: date | None, echo: Callable[[str], None]
+) -> SyncReport:
+    """`end_date`: the shop's last day and the sync's (None: today, up to this moment)."""
     sandboxes = start_sandboxes(
-        SandboxOptions(days=days, orders_per_day=orders_per_day, **GENEROUS_LIMITS)
+        SandboxOptions(
+            days=days, orders_per_day=orders_per_day, end_date=end_date, **GENEROUS_LIMITS
+        )
     )
     try:
         echo(sandboxes.summary())
@@ -48,7 +53,7 @@ def run_demo(*, days: int, orders_per_day: int, echo: Callable[[str], None]) -> 
             prepare_environment(sandboxes.describe(), DEMO_DIRECTORY, _first_day(sandboxes))
         )
         sign_in_to_exact(echo)
-        return run_pipeline(echo)
+        return run_pipeline(echo, last_day=end_date)
     finally:
         sandboxes.stop()
 
@@ -139,16 +144,16 @@ def sign_in_to_exact(echo: Callable[[str], None]) -> None:
     echo(f"Connected to Exact as {result.user_name}, administration {result.configured_division}")
 
 
-def run_pipeline(echo: Callable[[str], None]) -> SyncReport:
-    """Every day of the shop through `woo-exact sync`'s path: backfill, then the loads the
-    load sensor requests, then the reconciliation."""
+def run_pipeline(echo: Callable[[str], None], *, last_day: date | None = None) -> SyncReport:
+    """Every day of the shop up to `last_day` (default: today) through `woo-exact sync`'s path:
+    backfill, then the loads the load sensor requests, then the reconciliation."""
     from woo_exact_pipeline.config import load_config
     from woo_exact_pipeline.sync import sync_range
 
     settings = load_config()
-    today = datetime.now(ZoneInfo(settings.woocommerce.time_zone)).date()
+    last_day = last_day or datetime.now(ZoneInfo(settings.woocommerce.time_zone)).date()
     first = settings.woocommerce.export_orders_from
-    return sync_range(settings, first, today, _echo_stage(echo)).report
+    return sync_range(settings, first, last_day, _echo_stage(echo)).report
 
 
 def _echo_stage(echo: Callable[[str], None]) -> Stage:

@@ -34,6 +34,9 @@ from woo_exact_pipeline.store.schema import accounting_events, bookings
 from woo_exact_pipeline.store.tokens import ExactTokens, TokenStore
 
 REPO = Path(__file__).resolve().parents[1]
+#: The last day of every chaos shop's history: a fixed day, so the shop (and the work the
+#: pipeline has) is the same whatever day the suite runs.
+LAST_DAY = date(2026, 11, 18)
 
 
 @dataclass
@@ -43,6 +46,8 @@ class Deployment:
     environment: dict[str, str]
     #: The token pair the sign-in stored.
     login: ExactTokens
+    #: The pipeline's last day (its partitions end here, not at the machine's today).
+    last_day: date
     runs_started: int = 0
 
     @property
@@ -78,7 +83,7 @@ class Deployment:
     ) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [sys.executable, "-m", "woo_exact_pipeline_tests.chaos_pipeline"]
-            + [f"--attempts={attempts}"]
+            + [f"--attempts={attempts}", f"--through={self.last_day.isoformat()}"]
             + (["--resume"] if resume else []),
             cwd=REPO,
             env={**os.environ, **environment},
@@ -174,11 +179,13 @@ def deployment(
     seed: int = 42,
     settings: dict[str, Any] | None = None,
 ) -> Iterator[Deployment]:
-    """Both sandboxes (generous Exact limits) and a signed-in pipeline environment."""
+    """Both sandboxes (generous Exact limits; a shop of `days` days up to LAST_DAY) and a
+    signed-in pipeline environment."""
     sandboxes = start_sandboxes(
         SandboxOptions(
             days=days,
             orders_per_day=orders_per_day,
+            end_date=LAST_DAY,
             seed=seed,
             shop_data=shop_data,
             **GENEROUS_LIMITS,
@@ -188,7 +195,7 @@ def deployment(
         first_day = _first_day(sandboxes)
         environment = _environment(sandboxes, directory, first_day, database_url, settings)
         login = _sign_in(sandboxes, environment)
-        yield Deployment(sandboxes, directory, environment, login)
+        yield Deployment(sandboxes, directory, environment, login, last_day=LAST_DAY)
     finally:
         sandboxes.stop()
 
@@ -197,7 +204,7 @@ def _first_day(sandboxes: Sandboxes) -> date:
     shop = sandboxes.woocommerce.shop
     with shop.lock:
         created = [date.fromisoformat(o.created_local[:10]) for o in shop.orders.values()]
-    return min(created) if created else date.today() - timedelta(days=1)
+    return min(created, default=LAST_DAY)
 
 
 def _environment(

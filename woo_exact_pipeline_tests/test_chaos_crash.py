@@ -1,9 +1,13 @@
-"""SIGKILL the pipeline at 20 random points of a 500-order backfill and rerun it after each kill:
-every accounting event ends up in Exact exactly once, read back by YourRef.
+"""SIGKILL the pipeline at 20 random points of a backfill and rerun it after each kill: every
+accounting event ends up in Exact exactly once, read back by YourRef.
 
 The sandboxes live in the test process and survive every kill, as the real shop and Exact
 outlive a crashed worker. A kill leaves what a real crash leaves: `pending` ledger rows whose
 answer may or may not have landed, and Dagster runs that stay STARTED forever.
+
+Each kill lands on a moment the test makes happen, never on a sleep racing the machine: a
+sandbox holds the chosen request (the n-th WooCommerce request, or the n-th booking before or
+after Exact stored it) and the child is killed while that request waits.
 """
 
 import os
@@ -23,6 +27,7 @@ from sqlalchemy import func, select
 
 from woo_exact_pipeline.defs.runs import PROCESS_TAG, fail_runs_of_dead_processes
 from woo_exact_pipeline.defs.shops import SHOPS
+from woo_exact_pipeline.sandbox.holds import Hold
 from woo_exact_pipeline.store.schema import accounting_events, bookings
 from woo_exact_pipeline_tests.chaos_support import (
     Deployment,
@@ -31,11 +36,13 @@ from woo_exact_pipeline_tests.chaos_support import (
 )
 
 KILLS = 20
-#: The first kills come at a random moment after the start (catalogue, extraction, first
-#: loads); the others when the ledger has booked a random number of events, plus a few ms.
-TIMED_KILLS = 3
-#: A rerun that books nothing for this long is blocked (by a dead run's claims or pool slots).
-STUCK_SECONDS = 45
+#: The first kills come while the shop is read (catalogue, extraction): at one of its first
+#: WooCommerce requests. The others while a booking is in flight.
+EARLY_KILLS = 3
+#: At most this many bookings go through between two kills.
+MOST_BOOKINGS_BETWEEN_KILLS = 8
+#: How long a hold may take to be reached before the test calls the rerun stuck.
+STUCK_SECONDS = 60
 
 
 def ledger_counts(world: Deployment) -> tuple[int, int, int]:
@@ -52,33 +59,39 @@ def ledger_counts(world: Deployment) -> tuple[int, int, int]:
 
 @dataclass(frozen=True)
 class KillPoint:
-    """Seconds after the child started, or the share of all events booked by then."""
+    """Where the child dies: at its `woo_request`-th WooCommerce request, or at its `booking`-th
+    booking, `moment` being "before_store" (the POST never reaches Exact), "after_store" (Exact
+    stored it, the answer is lost) or "after_answer" (a few ms after the answer: anywhere in
+    marking it booked and claiming the next)."""
 
-    seconds: float | None = None
-    booked_share: float | None = None
+    woo_request: int | None = None
+    booking: int | None = None
+    moment: str = "before_store"
 
-    def reached(self, world: Deployment, running_for: float) -> bool:
-        if self.seconds is not None:
-            return running_for >= self.seconds
-        assert self.booked_share is not None
-        events, booked, _ = ledger_counts(world)
-        return events > 0 and booked >= self.booked_share * events
+    def arm(self, world: Deployment) -> Hold:
+        if self.woo_request is not None:
+            return world.sandboxes.woocommerce.faults.hold_request(self.woo_request)
+        assert self.booking is not None
+        return world.sandboxes.exact.faults.hold_booking(
+            self.booking, after_store=self.moment == "after_store"
+        )
 
 
-def kill_at(child: subprocess.Popen[str], point: KillPoint, world: Deployment) -> bool:
-    """SIGKILL the child at this point; False when it finished before."""
-    rng = random.Random(str(point))
+def kill_at(child: subprocess.Popen[str], point: KillPoint, hold: Hold) -> bool:
+    """SIGKILL the child while its held request waits; False when it finished before."""
     started = time.monotonic()
-    while child.poll() is None:
-        running_for = time.monotonic() - started
-        assert running_for < STUCK_SECONDS, f"no progress in {STUCK_SECONDS} s: {point}"
-        if point.reached(world, running_for):
-            time.sleep(rng.uniform(0, 0.03))  # anywhere in the claim -> post -> mark cycle
-            os.kill(child.pid, signal.SIGKILL)
-            child.wait()  # reaped: its pid is gone, as after a real crash
-            return True
-        time.sleep(0.01)
-    return False
+    while not hold.wait_until_reached(timeout=0.05):
+        if child.poll() is not None:
+            return False
+        assert time.monotonic() - started < STUCK_SECONDS, f"{point} not reached"
+    if point.moment == "after_answer":
+        hold.release()
+        time.sleep(random.Random(str(point)).uniform(0, 0.03))
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()  # reaped: its pid is gone, as after a real crash
+    # A booking held before it was stored is lost with the process that sent it.
+    hold.release(go_on=point.moment != "before_store")
+    return True
 
 
 def test_runs_whose_process_is_gone_are_failed_and_give_back_their_pool_slot() -> None:
@@ -124,32 +137,44 @@ def test_a_backfill_killed_at_20_random_points_books_every_event_exactly_once(
     tmp_path: Path,
 ) -> None:
     rng = random.Random(20261125)
-    points = [KillPoint(seconds=rng.uniform(0.2, 3.0)) for _ in range(TIMED_KILLS)] + [
-        KillPoint(booked_share=share)
-        for share in sorted(rng.uniform(0.01, 0.95) for _ in range(KILLS - TIMED_KILLS))
+    points = [KillPoint(woo_request=rng.randint(1, 6)) for _ in range(EARLY_KILLS)] + [
+        KillPoint(
+            booking=rng.randint(1, MOST_BOOKINGS_BETWEEN_KILLS),
+            moment=rng.choice(("before_store", "after_store", "after_answer")),
+        )
+        for _ in range(KILLS - EARLY_KILLS)
     ]
-    with deployment(tmp_path, days=4, orders_per_day=125) as world:
-        orders = len(world.sandboxes.woocommerce.shop.orders)
-        assert 450 <= orders <= 550
+    with deployment(tmp_path, days=2, orders_per_day=100) as world:
+        # Enough to book: every kill's bookings, and many left for the final run.
+        needed = sum(point.booking or 0 for point in points)
+        assert needed < len(world.sandboxes.woocommerce.shop.orders) // 2
         pending_after_kills = []
         for point in points:
+            hold = point.arm(world)
             child = world.start_pipeline(resume=True)
             try:
-                killed = kill_at(child, point, world)
+                killed = kill_at(child, point, hold)
             finally:
                 child.kill()
                 child.wait()
+                hold.release()
             assert killed, world.log_file.read_text(encoding="utf-8")[-3000:]
             pending_after_kills.append(ledger_counts(world)[2])
 
         final = world.run_pipeline(resume=True)
         assert final.returncode == 0, final.outcome
         ledger = assert_booked_exactly_once(world)
-        assert len(ledger) > 300
+        assert sum(status == "booked" for status, _ in ledger.values()) > 150
         assert ledger_counts(world)[2] == 0
-        # The kills really hit the write-ahead window; the runs they left STARTED were marked
-        # failed (freeing their pool slots) by the next run, none is left hanging.
-        assert sum(pending_after_kills) > 0, pending_after_kills
+        # The kills really hit the write-ahead window (a booking is pending while Exact holds
+        # its POST); the runs they left STARTED were marked failed (freeing their pool slots)
+        # by the next run, none is left hanging.
+        in_flight = [
+            pending
+            for point, pending in zip(points, pending_after_kills, strict=True)
+            if point.moment != "after_answer" and point.booking is not None
+        ]
+        assert in_flight and all(in_flight), pending_after_kills
         with world.instance() as instance:
             assert not instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
             failed = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))

@@ -1,23 +1,20 @@
 """The sync database goes away in the middle of a load: the run fails with a readable reason,
 and once the database is back a rerun completes, nothing booked twice.
 
-PostgreSQL: the pipeline reaches the server through a relay whose plug is pulled (every
-connection dropped, new ones refused). SQLite: another process holds the database's write lock
-past the busy timeout, as a stuck backup or a second writer would.
+The moment is made to happen: Exact holds the load's 21st booking (stored, not yet answered)
+while the database goes. PostgreSQL: the pipeline reaches the server through a relay whose plug
+is then pulled (every connection dropped, new ones refused). SQLite: another process takes the
+database's write lock and keeps it past the busy timeout, as a stuck backup or a second writer
+would.
 """
 
 import sqlite3
-import subprocess
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
 
-from woo_exact_pipeline.store.schema import bookings
 from woo_exact_pipeline_tests.chaos_support import (
-    Deployment,
     TcpProxy,
     assert_booked_exactly_once,
     deployment,
@@ -26,45 +23,30 @@ from woo_exact_pipeline_tests.chaos_support import (
 READABLE = "The sync database could not be used ("
 #: The pipeline's SQLite busy timeout here (`?timeout=` in its URL): a short wait to outlast.
 BUSY_TIMEOUT_SECONDS = 3
-
-
-def wait_until_booking(world: Deployment, child: subprocess.Popen[str]) -> None:
-    """Until the load has booked its first events (read past any relay)."""
-    deadline = time.monotonic() + 60
-    with world.engine() as engine:
-        while True:
-            with engine.connect() as connection:
-                count = connection.execute(
-                    select(func.count()).select_from(bookings).where(bookings.c.status == "booked")
-                ).scalar_one()
-            if count >= 20:
-                return
-            assert child.poll() is None, "the pipeline finished before the database went away"
-            assert time.monotonic() < deadline, "the load never started"
-            time.sleep(0.02)
+#: The database goes away while Exact holds this booking (stored, not yet answered).
+CUT_AT_BOOKING = 21
 
 
 @pytest.mark.chaos
 def test_the_sync_database_gone_mid_run_fails_the_run_and_a_rerun_completes(
     tmp_path: Path, database_url: str
 ) -> None:
-    with deployment(tmp_path, days=1, orders_per_day=80, database_url=database_url) as world:
-        # Exact answers slowly, so the load is surely still running when the database goes.
-        exact_faults = world.sandboxes.exact.faults
-        exact_faults.latency_seconds, exact_faults.latency_rate = 0.05, 1.0
+    with deployment(tmp_path, days=1, orders_per_day=40, database_url=database_url) as world:
+        assert len(world.sandboxes.woocommerce.shop.orders) > CUT_AT_BOOKING
+        hold = world.sandboxes.exact.faults.hold_booking(CUT_AT_BOOKING, after_store=True)
         if database_url.startswith("sqlite"):
             child = world.start_pipeline(
                 database_url=f"{database_url}?timeout={BUSY_TIMEOUT_SECONDS}"
             )
-            wait_until_booking(world, child)
+            assert hold.wait_until_reached(timeout=90), "the load never got that far"
             holder = sqlite3.connect(urlsplit(database_url).path, isolation_level=None)
-            holder.execute("BEGIN IMMEDIATE")  # the write lock, held past the busy timeout
+            holder.execute("BEGIN IMMEDIATE")  # the write lock, held until the run gave up
             try:
-                time.sleep(BUSY_TIMEOUT_SECONDS + 2)  # the load's write gives up
+                hold.release()  # recording the answer waits for the lock past the busy timeout
+                failed = world.finish(child, timeout=90)
             finally:
                 holder.rollback()
                 holder.close()
-            failed = world.finish(child, timeout=90)
             expected = ("database is locked",)
         else:
             address = urlsplit(database_url)
@@ -73,18 +55,20 @@ def test_the_sync_database_gone_mid_run_fails_the_run_and_a_rerun_completes(
                 address.netloc, f"{address.username}@127.0.0.1:{relay.port}"
             )
             child = world.start_pipeline(database_url=through_relay)
-            wait_until_booking(world, child)
+            assert hold.wait_until_reached(timeout=90), "the load never got that far"
             relay.cut()
+            hold.release()
             failed = world.finish(child, timeout=90)
             relay.restore()
             expected = ("closed", "refused", "terminat")
 
         assert failed.returncode == 1
         assert any(reason in failed.outcome["error"] for reason in expected), failed.outcome
-        assert "The sync database could not be used (" in failed.outcome["error"], failed.outcome
+        assert READABLE in failed.outcome["error"], failed.outcome
         assert "[SQL:" not in failed.outcome["error"]
 
-        exact_faults.latency_rate = 0.0
+        # The held booking is in Exact while the ledger still calls it pending: the rerun finds
+        # it by YourRef instead of posting it again.
         again = world.run_pipeline()
         assert again.returncode == 0, again.outcome
         assert_booked_exactly_once(world)

@@ -102,7 +102,7 @@ def test_a_held_booking_released_unstored_never_reaches_exact(
     hold = exact_sandbox.faults.hold_booking()
     posting = _post_in_background(exact_api, _entry(exact_sandbox, "WEB-23"))
     assert hold.wait_until_reached(timeout=10)
-    hold.release(store=False)
+    hold.release(go_on=False)
     with pytest.raises(httpx.TransportError):
         posting.result(timeout=10)
     assert _entries_with_ref(exact_api, "WEB-23") == []

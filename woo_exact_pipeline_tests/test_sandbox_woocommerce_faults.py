@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -40,6 +41,30 @@ def test_queued_faults_hit_the_next_requests_in_order(
     with pytest.raises(json.JSONDecodeError):
         json.loads(truncated.content)
     assert client.get(ORDERS).status_code == 200  # the queue is used up
+
+
+def test_a_held_request_waits_until_the_test_releases_it(
+    fresh_woocommerce_sandbox: WooSandbox, client: httpx.Client
+) -> None:
+    hold = fresh_woocommerce_sandbox.faults.hold_request(2)
+    assert client.get(ORDERS).status_code == 200  # the first request is not held
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        held = pool.submit(client.get, ORDERS)
+        assert hold.wait_until_reached(timeout=10)
+        assert not held.done()
+        hold.release()
+        assert held.result(timeout=10).status_code == 200
+
+
+def test_a_held_request_released_without_going_on_is_a_server_error(
+    fresh_woocommerce_sandbox: WooSandbox, client: httpx.Client
+) -> None:
+    hold = fresh_woocommerce_sandbox.faults.hold_request()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        held = pool.submit(client.get, ORDERS)
+        assert hold.wait_until_reached(timeout=10)
+        hold.release(go_on=False)
+        assert held.result(timeout=10).status_code in (500, 502, 503)
 
 
 def test_a_hanging_request_outlasts_the_client_timeout(

@@ -25,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 from woo_exact_pipeline.sandbox.exact import atom, model, pages
 from woo_exact_pipeline.sandbox.exact.division import Division
 from woo_exact_pipeline.sandbox.exact.errors import ExactError, ODataError, not_found, stream_error
-from woo_exact_pipeline.sandbox.exact.faults import BookingHold, DropMode, Faults
+from woo_exact_pipeline.sandbox.exact.faults import DropMode, Faults
 from woo_exact_pipeline.sandbox.exact.model import EntityType, Record
 from woo_exact_pipeline.sandbox.exact.oauth import OAuthServer, TokenError
 from woo_exact_pipeline.sandbox.exact.odata import parse_guid
@@ -183,14 +183,6 @@ async def _wait_for_disconnect(receive: Receive, faults: Faults) -> None:
             continue
         if message["type"] == "http.disconnect":
             return
-
-
-async def _held(hold: BookingHold, faults: Faults) -> None:
-    """Signal the test that its booking is here, then wait for its release (or the sandbox's
-    stop). The server's loop goes on answering other requests meanwhile."""
-    hold.reached.set()
-    while not hold.released() and not faults.released.is_set():
-        await asyncio.sleep(0.005)
 
 
 class DroppedResponse(Response):
@@ -561,14 +553,14 @@ class ExactApp:
             raise stream_error("The request should be a valid top-level resource object.") from (
                 error
             )
-        hold = self.faults.booking_arrived() if endpoint.booking else None
+        hold = self.faults.booking_holds.arrived() if endpoint.booking else None
         if hold is not None and not hold.after_store:
-            await _held(hold, self.faults)
-            if not hold.store:
+            await hold.wait_here(self.faults.released)
+            if not hold.go_on:
                 return DroppedResponse(DropMode.RESET, self.faults)
         record = getattr(self.division, endpoint.create)(raw)
         if hold is not None and hold.after_store:
-            await _held(hold, self.faults)
+            await hold.wait_here(self.faults.released)
         if endpoint.booking:
             drop = self.faults.take_drop()
             if drop is not None:

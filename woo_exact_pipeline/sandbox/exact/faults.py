@@ -1,5 +1,5 @@
 """Fault injection: latency, server errors, hangs, committing a booking then dropping it, and
-holding a chosen booking until the test lets it go (a moment the test makes happen)."""
+holding a chosen booking until the test lets it go (`sandbox/holds.py`)."""
 
 from __future__ import annotations
 
@@ -8,38 +8,12 @@ import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from woo_exact_pipeline.sandbox.holds import Hold, HoldCounter
+
 
 class DropMode(StrEnum):
     RESET = "reset"  # close the connection without a response
     HANG = "hang"  # keep the connection silent until the client gives up
-
-
-@dataclass
-class BookingHold:
-    """The `nth` booking POST from the moment this was armed waits in the sandbox until the test
-    releases it: before Exact stores it, or after storing and before answering.
-
-    A chaos test waits for `reached` instead of racing a sleep against the machine's speed, then
-    does its harm (kills the client, cuts its database) while the booking is in flight.
-    """
-
-    nth: int
-    after_store: bool
-    reached: threading.Event = field(default_factory=threading.Event)
-    _go: threading.Event = field(default_factory=threading.Event, repr=False)
-    store: bool = True
-
-    def wait_until_reached(self, timeout: float = 60.0) -> bool:
-        return self.reached.wait(timeout)
-
-    def release(self, *, store: bool = True) -> None:
-        """Let the booking go on; `store=False` (only before storing) loses it unstored, as a
-        request that never reached Exact: the connection is closed without an answer."""
-        self.store = store
-        self._go.set()
-
-    def released(self) -> bool:
-        return self._go.is_set()
 
 
 @dataclass
@@ -61,8 +35,8 @@ class Faults:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _random: random.Random = field(default_factory=random.Random, repr=False)
     released: threading.Event = field(default_factory=threading.Event, repr=False)
-    _holds: list[BookingHold] = field(default_factory=list, repr=False)
-    _bookings_seen: int = field(default=0, repr=False)
+    #: Booking POSTs held until the test releases them (`hold_booking`).
+    booking_holds: HoldCounter = field(default_factory=HoldCounter, repr=False)
 
     def __post_init__(self) -> None:
         self._random.seed(self.seed)
@@ -76,29 +50,15 @@ class Faults:
         with self._lock:
             return len(self._armed_drops)
 
-    def hold_booking(self, nth: int = 1, *, after_store: bool = False) -> BookingHold:
-        """Hold the `nth` booking POST from now (1 = the next one) until `release()`."""
-        with self._lock:
-            hold = BookingHold(nth=self._bookings_seen + nth, after_store=after_store)
-            self._holds.append(hold)
-        return hold
-
-    def booking_arrived(self) -> BookingHold | None:
-        """Count a booking POST; the hold armed for it, if any."""
-        with self._lock:
-            self._bookings_seen += 1
-            for hold in self._holds:
-                if hold.nth == self._bookings_seen:
-                    self._holds.remove(hold)
-                    return hold
-        return None
+    def hold_booking(self, nth: int = 1, *, after_store: bool = False) -> Hold:
+        """Hold the `nth` booking POST from now (1 = the next one) until `release()`: before
+        Exact stores it, or (`after_store`) stored and not yet answered."""
+        return self.booking_holds.arm(nth, after_store=after_store)
 
     def clear(self) -> None:
         with self._lock:
             self._armed_drops.clear()
-            holds, self._holds = self._holds, []
-        for hold in holds:
-            hold.release()
+        self.booking_holds.release_all()
         self.latency_rate = self.server_error_rate = self.hang_rate = 0.0
         self.commit_then_drop_rate = 0.0
 

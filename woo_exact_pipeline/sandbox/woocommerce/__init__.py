@@ -25,7 +25,7 @@ import shutil
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ from woo_exact_pipeline.sandbox.woocommerce.auth import (
 from woo_exact_pipeline.sandbox.woocommerce.faults import FAULT_KINDS, Faults
 from woo_exact_pipeline.sandbox.woocommerce.generator import generate_demo_shop
 from woo_exact_pipeline.sandbox.woocommerce.live import LiveShop
-from woo_exact_pipeline.sandbox.woocommerce.shop import Shop
+from woo_exact_pipeline.sandbox.woocommerce.shop import Shop, ShopSettings
 from woo_exact_pipeline.sandbox.woocommerce.shop_file import ShopDataError, load_shop_file
 from woo_exact_pipeline.sandbox.woocommerce.tls import create_certificates
 
@@ -178,6 +178,16 @@ def start_woocommerce_sandbox(
     """
     if shop_data is not None:
         shop = load_shop_file(shop_data)
+    elif end_date is None:
+        # No end date: the history runs up to this moment, as `make demo` and `make ui` want.
+        now = datetime.now(UTC).replace(microsecond=0)
+        shop, _ = generate_demo_shop(
+            seed=seed,
+            days=days,
+            orders_per_day=orders_per_day,
+            end_date=now.astimezone(ShopSettings().zone).date(),
+            now=now,
+        )
     else:
         shop, _ = generate_demo_shop(
             seed=seed, days=days, orders_per_day=orders_per_day, end_date=end_date

@@ -2,7 +2,8 @@
 
 Set the rates on a running sandbox (`sandbox.faults.error_rate = 0.1`) or queue exact faults
 for the next requests (`sandbox.faults.queue("rate_limit", "server_error")`) for tests that must
-see one particular failure.
+see one particular failure; `hold_request(n)` keeps the n-th API request waiting until the test
+releases it (`sandbox/holds.py`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from woo_exact_pipeline.sandbox.holds import Hold, HoldCounter
 
 FAULT_KINDS = ("server_error", "hang", "waf", "rate_limit", "truncated")
 
@@ -40,6 +43,7 @@ class Faults:
     _queued: deque[str] = field(default_factory=deque, repr=False)
     _random: random.Random = field(default_factory=random.Random, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _holds: HoldCounter = field(default_factory=HoldCounter, repr=False)
 
     def __post_init__(self) -> None:
         self._random.seed(self.seed)
@@ -82,9 +86,15 @@ class Faults:
         with self._lock:
             self._queued.extend(kinds)
 
+    def hold_request(self, nth: int = 1) -> Hold:
+        """Hold the `nth` API request from now (1 = the next one) until `release()`; released
+        with `go_on=False` it is answered as a server error."""
+        return self._holds.arm(nth)
+
     def clear(self) -> None:
         with self._lock:
             self._queued.clear()
+        self._holds.release_all()
         self.latency_seconds = 0.0
         self.error_rate = self.hang_rate = self.waf_rate = 0.0
         self.rate_limit_rate = self.truncated_rate = 0.0
@@ -109,6 +119,11 @@ class Faults:
 
     async def before(self, kind: str | None) -> Response | None:
         """Delay the request and answer in place of the shop when the fault says so."""
+        hold = self._holds.arrived()
+        if hold is not None:
+            await hold.wait_here()
+            if not hold.go_on:
+                kind = "server_error"
         if self.latency_seconds:
             await asyncio.sleep(self.latency_seconds)
         if kind == "hang":

@@ -605,22 +605,18 @@ def generate_demo_shop(
     seed: int = 42,
     days: int = 90,
     orders_per_day: int = 40,
-    end_date: date | None = None,
+    end_date: date,
     now: datetime | None = None,
 ) -> tuple[Shop, DemoShopBuilder]:
     """A demo shop whose history covers `days` days up to `end_date` (Europe/Amsterdam).
 
-    The shop's clock stands at `now`: the end of `end_date` when that is given, else the
-    current time. Events after it have not happened yet. Same arguments, same shop.
+    The shop's clock stands at `now` (default: the last second of `end_date`); events after it
+    have not happened yet. The generator never reads the machine's clock: the same arguments
+    give the same shop on any day it runs.
     """
     builder = DemoShopBuilder(seed=seed)
     if now is None:
-        now = (
-            datetime.now(UTC).replace(microsecond=0)
-            if end_date is None
-            else _local_midnight(end_date + timedelta(days=1), builder) - timedelta(seconds=1)
-        )
-    end_date = end_date or now.astimezone(builder.zone).date()
+        now = _local_midnight(end_date + timedelta(days=1), builder) - timedelta(seconds=1)
     first_day = end_date - timedelta(days=days - 1)
     history_start = _local_midnight(first_day, builder)
     builder.add_catalogue(history_start - timedelta(days=400))
