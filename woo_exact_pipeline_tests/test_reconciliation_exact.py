@@ -3,6 +3,7 @@ from the Exact sandbox over HTTP and compared; then Exact is tampered with over 
 
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import dagster as dg
@@ -10,7 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from woo_exact_pipeline.bookkeeping.model import AccountingEvent
+from woo_exact_pipeline.bookkeeping.model import AccountingEvent, Debtor, JournalLine, VatTreatment
+from woo_exact_pipeline.bookkeeping.reconciliation import ExactDocument, ExactLine, reconcile
 from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.definitions import defs
 from woo_exact_pipeline.defs.exact.reconciliation import AGREE, reconciliation_summary
@@ -282,3 +284,48 @@ def test_each_load_is_reconciled_in_the_same_run() -> None:
     job = defs().resolve_job_def("exact_load_job")
     assert shop.asset_key("exact_reconciliation") in job.asset_layer.executable_asset_keys
     assert shop.asset_key("exact_bookings") in job.asset_layer.executable_asset_keys
+
+
+def test_sales_order_lines_are_compared_by_item_as_they_carry_no_gl_account() -> None:
+    sold = JournalLine(
+        kind="revenue",
+        gl_account="8000",
+        vat_code="2",
+        vat_rate=Decimal(21),
+        item_code="BAND-28-GRS",
+        description="Horlogeband 28 mm",
+        quantity=Decimal(2),
+        unit_price=Decimal("30.00"),
+        amount_excl_vat=Decimal("60.00"),
+        vat_amount=Decimal("12.60"),
+    )
+    [sale] = _one_sale(sold)
+
+    def order(item_code: str) -> ExactDocument:
+        line = ExactLine(None, "2", Decimal("60.00"), Decimal("12.60"), item_code=item_code)
+        return ExactDocument("id-1", "1", sale.reference, None, "EUR", (line,), gl_on_lines=False)
+
+    assert reconcile([sale], [order("BAND-28-GRS")]).agrees
+    [different] = reconcile([sale], [order("WEBSHOP")]).different
+    assert different.reason == "line 1: item BAND-28-GRS in WooCommerce, WEBSHOP in Exact"
+
+
+def _one_sale(line: JournalLine) -> list[AccountingEvent]:
+    return [
+        AccountingEvent(
+            kind="sale",
+            reference="1001",
+            order_id=1001,
+            order_number="1001",
+            refund_id=None,
+            event_date=date(2026, 10, 20),
+            currency="EUR",
+            description="Order 1001",
+            debtor=Debtor(source="default", code="2"),
+            vat_treatment=VatTreatment.DOMESTIC,
+            vat_explanation="",
+            flags=(),
+            lines=(line,),
+            total_incl_vat=line.amount_incl_vat,
+        )
+    ]

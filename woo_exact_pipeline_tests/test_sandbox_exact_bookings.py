@@ -425,6 +425,48 @@ def test_sales_order_with_lines(exact_sandbox: ExactSandbox, exact_api: httpx.Cl
     assert _error(missing_item) == "Mandatory: Item"
 
 
+def test_sales_order_lines_have_no_gl_account_and_their_vat_is_vat_amount(
+    exact_sandbox: ExactSandbox, exact_api: httpx.Client
+) -> None:
+    # Exact's SalesOrderLines (reference page SalesOrderSalesOrderLines): Item, Quantity,
+    # UnitPrice, VATCode, VATAmount; no GLAccount, no VATAmountFC.
+    line = {"Item": exact_sandbox.seeded_id("item", "BAND-28-GRS"), "Quantity": 2, "UnitPrice": 30}
+    body = {"OrderedBy": exact_sandbox.seeded_id("account", "2"), "YourRef": "WEB-3002"}
+    for name, value in (
+        ("GLAccount", exact_sandbox.seeded_id("gl", "8000")),
+        ("VATAmountFC", "12.60"),
+    ):
+        refused = _post(
+            exact_api,
+            "salesorder/SalesOrders",
+            {**body, "SalesOrderLines": [{**line, name: value}]},
+        )
+        assert refused.status_code == 400
+        assert _error(refused) == (
+            "Error processing request stream. The property name "
+            f"'{name}' specified for type 'Exact.Web.Api.Models.SalesOrderLine' is not valid."
+        )
+    given_vat = {**line, "VATAmount": "12.59"}  # 60.00 at 21% would be 12.60
+    order = _post(
+        exact_api, "salesorder/SalesOrders", {**body, "SalesOrderLines": [given_vat]}
+    ).json()["d"]
+    assert order["AmountFC"] == 72.59 and order["VATAmount"] == 12.59
+    [booked] = _lines(exact_api, order, "SalesOrderLines")
+    assert (booked["AmountFC"], booked["VATAmount"], booked["ItemCode"]) == (
+        60,
+        12.59,
+        "BAND-28-GRS",
+    )
+    assert "GLAccount" not in booked and "VATAmountFC" not in booked
+    selecting = exact_api.get(
+        "salesorder/SalesOrderLines", params={"$select": "GLAccount,VATAmountFC"}
+    )
+    assert selecting.status_code == 400
+    assert _error(selecting) == (
+        "No property 'GLAccount' exists in type 'Exact.Web.Api.Models.SalesOrderLine'."
+    )
+
+
 def test_new_account_gets_the_next_padded_code(
     exact_sandbox: ExactSandbox, exact_api: httpx.Client
 ) -> None:

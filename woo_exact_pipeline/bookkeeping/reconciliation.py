@@ -11,7 +11,9 @@ Documents are matched to events by YourRef (the reference the loader books them 
   else the first, counts as the booking), or a document whose reference no event of the day
   has (e.g. the order was trashed in WooCommerce after it was booked);
 - **different**: the booking's type (sale or credit), currency or lines differ, line by line
-  in booking order: GL account, VAT code, amount excluding VAT, VAT amount.
+  in booking order: GL account, VAT code, amount excluding VAT, VAT amount. Sales orders have
+  no GL account on their lines (the invoice made from an order takes the item's revenue
+  account), so their lines are compared by item instead.
 
 Exact has no notion of a shipping or discount line: an Exact line takes the kind of the
 WooCommerce line at the same position of the same document, and counts as revenue when there
@@ -42,6 +44,7 @@ class ExactLine:
     vat_code: str | None
     amount_excl_vat: Decimal
     vat_amount: Decimal
+    item_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,8 @@ class ExactDocument:
     kind: EventKind | None  # None: the document type does not say (sales orders)
     currency: str
     lines: tuple[ExactLine, ...]
+    #: False for sales orders: Exact's order lines carry an item, not a GL account.
+    gl_on_lines: bool = True
 
     @property
     def amount_excl_vat(self) -> Decimal:
@@ -270,7 +275,13 @@ def _mismatch(
     for number, (line, vat_code, booked) in enumerate(
         zip(event.lines, expected, document.lines, strict=True), start=1
     ):
-        if booked.gl_account != line.gl_account:
+        if not document.gl_on_lines:
+            if booked.item_code != line.item_code:
+                return (
+                    f"line {number}: item {line.item_code} in WooCommerce, "
+                    f"{booked.item_code or 'none'} in Exact"
+                )
+        elif booked.gl_account != line.gl_account:
             return (
                 f"line {number}: GL account {line.gl_account} in WooCommerce, "
                 f"{booked.gl_account or 'unknown'} in Exact"

@@ -277,25 +277,30 @@ class ExactLoader:
         return str(document["ID"])
 
     def _line(self, event: AccountingEvent, line: JournalLine) -> dict[str, Any]:
-        gl_account = self._known("gl_accounts", line.gl_account).get(line.gl_account)
-        if gl_account is None:
-            raise _HeldBack(f"GL account {line.gl_account} does not exist in Exact")
+        insertion = self._exact.insertion_type
+        gl_account = None
+        if insertion != "sales_order":
+            gl_account = self._known("gl_accounts", line.gl_account).get(line.gl_account)
+            if gl_account is None:
+                raise _HeldBack(f"GL account {line.gl_account} does not exist in Exact")
         vat_code = line.vat_code or self._exact.rounding_vat_code
         if vat_code is not None and vat_code not in self._known("vat_codes", vat_code):
             raise _HeldBack(f"VAT code {vat_code} does not exist in Exact")
-        booked: dict[str, Any] = {
-            "GLAccount": gl_account.id,
-            "Description": line.description,
-            "VATAmountFC": line.vat_amount,
-        }
+        booked: dict[str, Any] = {"Description": line.description}
         if vat_code is not None:
             booked["VATCode"] = vat_code
-        if self._exact.insertion_type == "sales_entry":
+        if gl_account is None:
+            # Exact's sales order lines have no GL account (the invoice made from the order
+            # takes the item's revenue account) and call their VAT amount `VATAmount`.
+            return booked | self._item_part(line) | {"VATAmount": line.vat_amount}
+        booked |= {"GLAccount": gl_account.id, "VATAmountFC": line.vat_amount}
+        if insertion == "sales_entry":
             return booked | {"AmountFC": line.amount_excl_vat}
-        item = self._item_id(line)
-        quantity = line.quantity
+        return booked | self._item_part(line)
+
+    def _item_part(self, line: JournalLine) -> dict[str, Any]:
         unit_price = line.unit_price if line.unit_price is not None else line.amount_excl_vat
-        return booked | {"Item": item, "Quantity": quantity, "UnitPrice": unit_price}
+        return {"Item": self._item_id(line), "Quantity": line.quantity, "UnitPrice": unit_price}
 
     # --- master data on the way ------------------------------------------------------------
 

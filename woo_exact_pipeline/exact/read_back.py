@@ -33,6 +33,9 @@ MAX_URL_LENGTH = 5_500
 #: Records a regular endpoint serves per call: more references per call would need a page more.
 REGULAR_PAGE = 60
 LINE_FIELDS = ("LineNumber", "GLAccount", "VATCode", "AmountFC", "VATAmountFC")
+#: Exact's sales order lines have no GL account (the invoice takes the item's) and name their
+#: VAT amount `VATAmount`.
+ORDER_LINE_FIELDS = ("LineNumber", "ItemCode", "VATCode", "AmountFC", "VATAmount")
 
 
 def read_bookings(
@@ -60,7 +63,8 @@ def read_bookings(
         headers += client.get(target.path, select=header_fields, filter=chunk)
 
     lines_path = f"{target.path.split('/')[0]}/{LINES_PROPERTY[insertion_type]}"
-    line_fields = [target.key, *LINE_FIELDS]
+    is_order = insertion_type == "sales_order"
+    line_fields = [target.key, *(ORDER_LINE_FIELDS if is_order else LINE_FIELDS)]
     lines: dict[str, list[Record]] = defaultdict(list)
     for chunk in _chunks(
         client,
@@ -84,6 +88,7 @@ def read_bookings(
                 _line(line, master)
                 for line in sorted(lines[str(header[target.key])], key=lambda r: r["LineNumber"])
             ),
+            gl_on_lines=not is_order,
         )
         for header in headers
     ]
@@ -126,11 +131,13 @@ def _kinds(insertion_type: InsertionType) -> dict[Any, EventKind]:
 
 def _line(record: Record, master: MasterData) -> ExactLine:
     vat_code = record.get("VATCode")
+    item_code = record.get("ItemCode")
     return ExactLine(
         gl_account=master.gl_code_of(record.get("GLAccount")),
         vat_code=str(vat_code).strip() or None if vat_code is not None else None,
         amount_excl_vat=_money(record.get("AmountFC")),
-        vat_amount=_money(record.get("VATAmountFC")),
+        vat_amount=_money(record["VATAmount"] if "VATAmount" in record else record["VATAmountFC"]),
+        item_code=None if item_code is None else str(item_code).strip() or None,
     )
 
 

@@ -400,11 +400,11 @@ class Division:
         if document is not None and self.stores["documents/Documents"].get(document) is None:
             errors.append("Invalid reference: Document")
 
-    def _line_vat(self, line: Record, vat: Record | None) -> None:
-        if "VATAmountFC" in line:
-            line["VATAmountFC"] = money(line["VATAmountFC"])
+    def _line_vat(self, line: Record, vat: Record | None, name: str = "VATAmountFC") -> None:
+        if name in line:
+            line[name] = money(line[name])
         elif vat is not None:
-            line["VATAmountFC"] = money(line["AmountFC"] * vat["Percentage"])
+            line[name] = money(line["AmountFC"] * vat["Percentage"])
 
     def _stamp(self, record: Record) -> None:
         now = self.now()
@@ -491,7 +491,11 @@ class Division:
 
     # -- item-based documents: sales invoices and sales orders ---------------------------------
 
-    def _check_item_lines(self, lines: list[Record], errors: list[str]) -> None:
+    def _check_item_lines(
+        self, lines: list[Record], errors: list[str], *, vat_amount: str, has_gl: bool
+    ) -> None:
+        """Invoice lines (`VATAmountFC`, a GL account) or order lines (`VATAmount`, none: the
+        invoice made from an order takes the item's revenue account)."""
         for line in lines:
             item_reference = line.get("Item")
             item = None
@@ -513,12 +517,14 @@ class Division:
                 continue
             group = self.stores["logistics/ItemGroups"].get(item["ItemGroup"]) or {}
             gl_reference = line.get("GLAccount") or item.get("GLRevenue") or group.get("GLRevenue")
+            gl_account = None
             if gl_reference is None:
                 errors.append("Mandatory: G/L account")
-                gl_account = None
-            else:
+            elif has_gl:
                 gl_account = self._check_revenue_account(gl_reference, errors)
                 line["GLAccount"] = gl_reference if gl_account is None else gl_account["ID"]
+            else:
+                gl_account = self.stores["financial/GLAccounts"].get(gl_reference)
             code = line.get("VATCode") or item.get("SalesVatCode")
             if code is None and gl_account is not None:
                 code = gl_account.get("VATCode")
@@ -528,7 +534,7 @@ class Division:
             line["VATCode"] = vat["Code"]
             line["NetPrice"] = line["UnitPrice"] * (1 - discount)
             line["AmountFC"] = money(quantity * line["NetPrice"])
-            self._line_vat(line, vat)
+            self._line_vat(line, vat, vat_amount)
 
     def _number_lines(self, header: Record, key: str, lines: list[Record]) -> None:
         for number, line in enumerate(lines, start=1):
@@ -536,9 +542,9 @@ class Division:
             line[key] = header[key]
             line["LineNumber"] = number
 
-    def _totals(self, header: Record, lines: list[Record]) -> None:
+    def _totals(self, header: Record, lines: list[Record], vat_amount: str) -> None:
         excl = sum((line["AmountFC"] for line in lines), Decimal(0))
-        vat = sum((line["VATAmountFC"] for line in lines), Decimal(0))
+        vat = sum((line[vat_amount] for line in lines), Decimal(0))
         header["AmountFCExclVat"] = excl
         header["VATAmountFC"] = vat
         header["AmountFC"] = excl + vat
@@ -571,7 +577,7 @@ class Division:
         lines = invoice.pop("SalesInvoiceLines", [])
         if not lines:
             errors.append("Mandatory: SalesInvoiceLines")
-        self._check_item_lines(lines, errors)
+        self._check_item_lines(lines, errors, vat_amount="VATAmountFC", has_gl=True)
         if errors:
             raise ValidationFailed(errors)
         with self.lock:
@@ -580,7 +586,7 @@ class Division:
             invoice.setdefault("OrderDate", self.now().replace(hour=0, minute=0))
             self._number_lines(invoice, "InvoiceID", lines)
             invoice["SalesInvoiceLines"] = lines
-            self._totals(invoice, lines)
+            self._totals(invoice, lines, "VATAmountFC")
             self._stamp(invoice)
             self.stores["salesinvoice/SalesInvoices"].add(invoice)
         return invoice
@@ -658,7 +664,7 @@ class Division:
         lines = order.pop("SalesOrderLines", [])
         if not lines:
             errors.append("Mandatory: SalesOrderLines")
-        self._check_item_lines(lines, errors)
+        self._check_item_lines(lines, errors, vat_amount="VATAmount", has_gl=False)
         if errors:
             raise ValidationFailed(errors)
         with self.lock:
@@ -670,7 +676,7 @@ class Division:
             order.setdefault("OrderDate", self.now().replace(hour=0, minute=0))
             self._number_lines(order, "OrderID", lines)
             order["SalesOrderLines"] = lines
-            self._totals(order, lines)
+            self._totals(order, lines, "VATAmount")
             self._stamp(order)
             self.stores["salesorder/SalesOrders"].add(order)
         return order

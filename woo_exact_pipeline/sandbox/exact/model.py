@@ -398,7 +398,9 @@ def _item_field(name: str) -> Compute:
     return _master_field("logistics/Items", "Item", name)
 
 
-def _item_line_fields() -> tuple[Field, ...]:
+def _item_line_fields(vat_amount: str) -> tuple[Field, ...]:
+    """Properties sales invoice and sales order lines share; their VAT amount is named
+    `VATAmountFC` on invoice lines and `VATAmount` on order lines (Exact's reference)."""
     return (
         Field("LineNumber", Kind.INT),
         Field("Item", Kind.GUID, writable=True),
@@ -413,10 +415,7 @@ def _item_line_fields() -> tuple[Field, ...]:
         Field("AmountDC", Kind.DOUBLE, compute=_same_as("AmountFC")),
         Field("VATCode", writable=True, width=-3),
         Field("VATPercentage", Kind.DOUBLE, compute=_vat_field("Percentage")),
-        Field("VATAmountFC", Kind.DOUBLE, writable=True),
-        Field("VATAmountDC", Kind.DOUBLE, compute=_same_as("VATAmountFC")),
-        Field("GLAccount", Kind.GUID, writable=True),
-        Field("GLAccountCode", compute=_gl_code("GLAccount")),
+        Field(vat_amount, Kind.DOUBLE, writable=True),
         Field("UnitCode", writable=True),
         Field("DeliveryDate", Kind.DATETIME, writable=True),
         Field("CostCenter", writable=True),
@@ -428,7 +427,14 @@ def _item_line_fields() -> tuple[Field, ...]:
 SALES_INVOICE_LINE = EntityType(
     "SalesInvoiceLine",
     "ID",
-    (Field("ID", Kind.GUID), Field("InvoiceID", Kind.GUID), *_item_line_fields()),
+    (
+        Field("ID", Kind.GUID),
+        Field("InvoiceID", Kind.GUID),
+        *_item_line_fields("VATAmountFC"),
+        Field("VATAmountDC", Kind.DOUBLE, compute=_same_as("VATAmountFC")),
+        Field("GLAccount", Kind.GUID, writable=True),
+        Field("GLAccountCode", compute=_gl_code("GLAccount")),
+    ),
 )
 
 
@@ -476,7 +482,8 @@ SALES_INVOICE = EntityType(
 SALES_ORDER_LINE = EntityType(
     "SalesOrderLine",
     "ID",
-    (Field("ID", Kind.GUID), Field("OrderID", Kind.GUID), *_item_line_fields()),
+    # No GL account: the invoice made from the order takes the item's revenue account.
+    (Field("ID", Kind.GUID), Field("OrderID", Kind.GUID), *_item_line_fields("VATAmount")),
 )
 
 SALES_ORDER = EntityType(

@@ -129,7 +129,7 @@ def _item_lines_html(lines: Iterable[Mapping[str, Any]], names: _Names) -> str:
                 li["UnitPrice"],
                 li["AmountFC"],
                 li["VATCode"],
-                li["VATAmountFC"],
+                li.get("VATAmountFC", li.get("VATAmount")),  # invoice lines / order lines
             ]
             for li in lines
         ],
