@@ -63,9 +63,7 @@ def main() -> int:
     return 0
 
 
-def load_everything(
-    attempts: int, outcome: dict[str, Any], *, resume: bool, through: date
-) -> None:
+def load_everything(attempts: int, outcome: dict[str, Any], *, resume: bool, through: date) -> None:
     [shop] = SHOPS  # the demo's sync.yaml describes one shop
     definitions = defs()
     instance = dg.DagsterInstance.get()

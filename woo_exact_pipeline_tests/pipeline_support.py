@@ -4,6 +4,9 @@ The code location builds them once per shop of sync.yaml; a test that changes a 
 its own shop from those settings, exactly as the code location would.
 """
 
+from collections.abc import Callable
+from datetime import datetime
+
 import dagster as dg
 
 from woo_exact_pipeline.config import SyncConfig
@@ -16,8 +19,13 @@ def assets_of(settings: SyncConfig) -> dict[str, dg.AssetsDefinition]:
     return {asset.key.path[-1]: asset for asset in shop_assets(Shop(settings))}
 
 
-def definitions_of(settings: SyncConfig, resources: dict[str, object]) -> dg.Definitions:
-    """Everything of one shop (jobs, sensors, schedules, checks) with these resources."""
-    return dg.Definitions.merge(
-        shop_definitions(Shop(settings)), dg.Definitions(resources=resources)
-    )
+def definitions_of(
+    settings: SyncConfig,
+    resources: dict[str, object],
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> dg.Definitions:
+    """Everything of one shop (jobs, sensors, schedules, checks) with these resources; its
+    sensors and checks read `clock` (default: the wall clock)."""
+    shop = Shop(settings, clock=clock) if clock else Shop(settings)
+    return dg.Definitions.merge(shop_definitions(shop), dg.Definitions(resources=resources))

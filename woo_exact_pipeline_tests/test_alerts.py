@@ -6,7 +6,7 @@ and cleared once."""
 import json
 import re
 import time as clock_time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -70,6 +70,12 @@ PROBLEM_RUN = "PROBLEM: A run failed"
 PROBLEM_LOGIN = "PROBLEM: The Exact Online login"
 RESOLVED_LOGIN = "RESOLVED: The Exact Online login"
 RESOLVED_RUN = "RESOLVED: A run failed"
+#: "Today" for the tests that need one: their sensors and checks read this clock, not the machine's.
+TODAY = date(2026, 11, 18)
+
+
+def seven_in_the_morning() -> datetime:
+    return datetime.combine(TODAY, time(7), ZoneInfo("Europe/Amsterdam")).astimezone(UTC)
 
 
 class Pipeline:
@@ -84,9 +90,12 @@ class Pipeline:
         url: str,
         instance: dg.DagsterInstance,
         settings: SyncConfig,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.woo, self.exact, self.url, self.instance = woo, exact, url, instance
         self.settings = settings
+        #: The sensors' and checks' "now" (None: the wall clock).
+        self.clock = clock
         self.engine: Engine = open_sync_database(url)
         self.token_encryption_key = SECRET_KEY
 
@@ -124,7 +133,7 @@ class Pipeline:
         return assets_of(self.shop(exact).settings)
 
     def definitions(self) -> dg.Definitions:
-        return definitions_of(self.shop().settings, self.resources())
+        return definitions_of(self.shop().settings, self.resources(), clock=self.clock)
 
     def sensor(self, name: str) -> dg.SensorDefinition:
         """The shop's sensor `name` (without the shop's prefix)."""
@@ -501,14 +510,14 @@ def test_yesterday_booked_passes_freshness_and_the_digest_goes_out_once_with_its
     tmp_path: Any,
 ) -> None:
     receivers = channels_environment
-    today = datetime.now(UTC).astimezone(ZoneInfo("Europe/Amsterdam")).date()
-    yesterday = (today - timedelta(days=1)).isoformat()
+    yesterday = (TODAY - timedelta(days=1)).isoformat()
     settings = receivers.settings(load_config(), daily_digest=True, daily_digest_time=time(0, 0))
     with (
-        start_woocommerce_sandbox(seed=5, days=3, orders_per_day=8, end_date=today) as shop,
+        start_woocommerce_sandbox(seed=5, days=3, orders_per_day=8, end_date=TODAY) as shop,
         start_exact_sandbox(minute_limit=100_000) as exact,
     ):
-        pipeline = Pipeline(shop, exact, f"sqlite:///{tmp_path / 'sync.db'}", instance, settings)
+        url = f"sqlite:///{tmp_path / 'sync.db'}"
+        pipeline = Pipeline(shop, exact, url, instance, settings, clock=seven_in_the_morning)
         store_sandbox_tokens(exact, pipeline.engine)
         pipeline.stage(yesterday)
         assert pipeline.load(yesterday).success
@@ -850,11 +859,10 @@ def test_two_shops_keep_their_alerts_apart_a_failed_run_alerts_for_its_own_shop_
 ) -> None:
     receivers = channels_environment
     base = receivers.settings(load_config())
-    today = datetime.now(UTC).astimezone(ZoneInfo("Europe/Amsterdam")).date()
-    yesterday = (today - timedelta(days=1)).isoformat()
+    yesterday = (TODAY - timedelta(days=1)).isoformat()
     url = f"sqlite:///{tmp_path / 'sync.db'}"
     with (
-        start_woocommerce_sandbox(seed=5, days=3, orders_per_day=8, end_date=today) as woo,
+        start_woocommerce_sandbox(seed=5, days=3, orders_per_day=8, end_date=TODAY) as woo,
         start_exact_sandbox(minute_limit=100_000) as fietsen_exact,
         start_exact_sandbox(
             minute_limit=100_000, administration_file=other_administration(tmp_path)

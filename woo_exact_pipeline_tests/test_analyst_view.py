@@ -45,6 +45,8 @@ DOCS = (
 )
 DAYS = 3
 ORDERS_PER_DAY = 8
+#: The shop's last day and the sync's: fixed, so the pages show the same shop on any day.
+LAST_DAY = date(2026, 11, 18)
 ASSETS = (
     "woo_orders",
     "woo_customers",
@@ -83,7 +85,9 @@ def demo_ui_fixture() -> Iterator[DemoUi]:
     chromium_or_skip()
     workdir = Path(tempfile.mkdtemp(prefix="woo-exact-analyst-view-"))
     sandboxes = start_sandboxes(
-        SandboxOptions(days=DAYS, orders_per_day=ORDERS_PER_DAY, **GENEROUS_LIMITS)
+        SandboxOptions(
+            days=DAYS, orders_per_day=ORDERS_PER_DAY, end_date=LAST_DAY, **GENEROUS_LIMITS
+        )
     )
     webserver: subprocess.Popen[bytes] | None = None
     try:
@@ -92,9 +96,10 @@ def demo_ui_fixture() -> Iterator[DemoUi]:
             [
                 sys.executable,
                 "-c",
+                "from datetime import date\n"
                 "from woo_exact_pipeline.demo import run_pipeline, sign_in_to_exact\n"
                 "sign_in_to_exact(print)\n"
-                "run_pipeline(print)\n",
+                f"run_pipeline(print, last_day=date.fromisoformat('{LAST_DAY}'))\n",
             ],
             cwd=REPOSITORY,
             env=environment,
@@ -131,7 +136,7 @@ def demo_ui_fixture() -> Iterator[DemoUi]:
 
 
 def _demo_environment(sandboxes: Sandboxes, workdir: Path) -> dict[str, str]:
-    first_day = date.today() - timedelta(days=DAYS + 1)
+    first_day = LAST_DAY - timedelta(days=DAYS + 1)
     cwd = Path.cwd()
     os.chdir(REPOSITORY)  # prepare_environment starts from the repository's sync.example.yaml
     try:

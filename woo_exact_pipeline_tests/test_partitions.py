@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -33,8 +34,16 @@ def test_an_order_at_local_midnight_belongs_to_the_new_day() -> None:
     assert SHOP.partition_key_of(datetime(2026, 3, 28, 22, 59, 59)) == "2026-03-28"
 
 
-def test_today_is_a_partition_so_intraday_changes_are_processed() -> None:
-    assert SHOP.order_days.get_last_partition_key() == SHOP.partition_key_of(datetime.now(UTC))
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2026, 11, 18, 9, 30, tzinfo=UTC),
+        datetime(2026, 10, 24, 22, 15, tzinfo=UTC),  # 00:15 on the 25-hour day, shop time
+        datetime(2026, 12, 31, 23, 5, tzinfo=UTC),  # already New Year's Day in Amsterdam
+    ],
+)
+def test_today_is_a_partition_so_intraday_changes_are_processed(now: datetime) -> None:
+    assert SHOP.order_days.get_partition_keys(current_time=now)[-1] == SHOP.partition_key_of(now)
 
 
 @given(st.datetimes(min_value=datetime(2025, 1, 2), max_value=datetime(2027, 12, 30)))

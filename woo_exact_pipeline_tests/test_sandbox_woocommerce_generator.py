@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from woo_exact_pipeline.sandbox.woocommerce.generator import generate_demo_shop
 from woo_exact_pipeline.sandbox.woocommerce.shop import Shop
@@ -325,6 +326,21 @@ def test_the_same_seed_and_reference_date_give_the_same_shop() -> None:
     other, _ = generate_demo_shop(seed=6, days=12, orders_per_day=10, end_date=END_DATE)
     assert first.export() == again.export()
     assert first.export()["orders"] != other.export()["orders"]
+
+
+@pytest.mark.parametrize(
+    "machine_date", [datetime(2026, 1, 5, 9), datetime(2026, 10, 25, 2, 30), datetime(2031, 7, 19)]
+)
+def test_the_same_seed_and_end_date_give_the_same_shop_whatever_day_it_runs(
+    machine_date: datetime,
+) -> None:
+    expected, _ = generate_demo_shop(seed=5, days=12, orders_per_day=10, end_date=END_DATE)
+    # The machine's clock (datetime, date and time, down to the C level) on another day.
+    with time_machine.travel(machine_date.replace(tzinfo=UTC), tick=False):
+        assert date.today() == machine_date.date()
+        shop, _ = generate_demo_shop(seed=5, days=12, orders_per_day=10, end_date=END_DATE)
+    assert shop.export() == expected.export()
+    assert shop.now == datetime(2026, 11, 10, 22, 59, 59, tzinfo=UTC)  # 23:59:59 CET
 
 
 def test_nothing_happens_after_the_shops_clock(default_shop: Shop) -> None:

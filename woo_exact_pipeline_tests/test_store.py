@@ -85,7 +85,7 @@ def test_a_version_1_database_gets_tokens_per_division_and_loses_its_old_login(
 ) -> None:
     engine = create_sync_engine(database_url)
     old_tokens = version_1_exact_tokens()
-    now = datetime.now(UTC)
+    now = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
     with engine.begin() as connection:
         # The other tables are as version 1 made them: version 2 changes only exact_tokens.
         unchanged = [
@@ -123,7 +123,7 @@ def test_a_version_1_database_gets_tokens_per_division_and_loses_its_old_login(
 
 def test_amounts_come_back_exactly_as_stored(sync_engine: Engine) -> None:
     # 0.1 + 0.2 is the classic float trap; 12.345678 needs every stored digit.
-    now = datetime.now(UTC)
+    now = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
     with sync_engine.begin() as connection:
         for refund_id, amount in [
             (1, Decimal("0.10")),

@@ -11,7 +11,8 @@ database (whose rows carry the shop) and, for shops booking into the same admini
 Exact pool, token pair and rate limits.
 """
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Literal, Protocol
@@ -34,9 +35,16 @@ class _WithResources(Protocol):
     def resources(self) -> Any: ...
 
 
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True)
 class Shop:
     settings: SyncConfig
+    #: What "now" is for the shop's alert sensors and checks ("yesterday", deadlines, how long
+    #: a problem lasts): the wall clock; a test sets its own.
+    clock: Callable[[], datetime] = field(default=_wall_clock, compare=False)
 
     @property
     def key(self) -> str:

@@ -7,7 +7,7 @@ the newest partition was materialized; here the newest partition is today, and "
 is not "booked": a load that was held back or lost its answers still materializes.)
 """
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import dagster as dg
 from pydantic import Field
@@ -75,7 +75,7 @@ def check_booked_by_deadline(
     day = (
         date.fromisoformat(config.day)
         if config.day
-        else datetime.now(shop.time_zone).date() - timedelta(days=1)
+        else shop.clock().astimezone(shop.time_zone).date() - timedelta(days=1)
     )
     with sync_database_errors(), shop.sync_database(context).engine().connect() as connection:
         ledger = day_ledger(connection, shop.key, day)

@@ -3,7 +3,7 @@ alert book (woo_exact_pipeline.alerts), which sends one message when a problem s
 when it clears, to the channels in sync.yaml."""
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import dagster as dg
 from sqlalchemy import Engine
@@ -155,7 +155,7 @@ def _failure_text(context: dg.RunFailureSensorContext) -> str:
 def open_run_failure(context: dg.RunFailureSensorContext, shop: Shop, engine: Engine) -> None:
     if not shop.owns(context.dagster_run):
         return
-    now = datetime.now(UTC)
+    now = shop.clock()
     run = context.dagster_run
     problem = run_failure_problem(run.job_name, run.run_id, _failure_text(context), now)
     delivery = _book("runs", shop, engine).update(
@@ -172,13 +172,13 @@ def clear_run_failure(context: dg.RunStatusSensorContext, shop: Shop, engine: En
     def clear(open_problems: OpenProblems) -> OpenProblems:
         return {k: p for k, p in open_problems.items() if k != key}
 
-    delivery = _book("runs", shop, engine).update(datetime.now(UTC), clear)
+    delivery = _book("runs", shop, engine).update(shop.clock(), clear)
     context.log.info(_outcome(delivery))
 
 
 def alert_on_conditions(context: dg.SensorEvaluationContext, shop: Shop) -> dg.SkipReason:
     settings = shop.settings
-    now = datetime.now(UTC)
+    now = shop.clock()
     alerts = settings.alerts
     with shop.sync_database(context).engine().connect() as connection:
         expires = refresh_expires_at(
@@ -258,7 +258,7 @@ def alert_on_check_results(context: dg.SensorEvaluationContext, shop: Shop) -> d
         return open_problems
 
     delivery = _book("checks", shop, shop.sync_database(context).engine()).update(
-        datetime.now(UTC), change
+        shop.clock(), change
     )
     return dg.SkipReason(_outcome(delivery))
 
@@ -276,7 +276,7 @@ def send_daily_digest(context: dg.SensorEvaluationContext, shop: Shop) -> dg.Ski
     alerts = shop.settings.alerts
     if not alerts.daily_digest:
         return dg.SkipReason("alerts.daily_digest is off")
-    now = datetime.now(UTC)
+    now = shop.clock()
     local = now.astimezone(shop.time_zone)
     if local.time() < alerts.daily_digest_time:
         return dg.SkipReason(f"the digest goes out at {alerts.daily_digest_time:%H:%M}")
