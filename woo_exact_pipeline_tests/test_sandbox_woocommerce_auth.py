@@ -210,7 +210,7 @@ def test_https_basic_auth_wrong_secret_and_unknown_key(
     assert ok.status_code == 200, ok.text
     wrong = httpx.get(sandbox.url + ORDERS, auth=(sandbox.consumer_key, "cs_x"), verify=verify)
     assert error_of(wrong) == (401, AUTH_ERROR, "Consumer secret is invalid.")
-    assert wrong.headers["WWW-Authenticate"].startswith('Basic realm="WooCommerce API.')
+    assert "WWW-Authenticate" not in wrong.headers  # no 401 of the recorded shop carried one
     unknown = httpx.get(sandbox.url + ORDERS, auth=("ck_nobody", "cs_x"), verify=verify)
     assert error_of(unknown)[:2] == (401, "woocommerce_rest_cannot_view")
     # Query-string keys win over a Basic header, as in WC_REST_Authentication.

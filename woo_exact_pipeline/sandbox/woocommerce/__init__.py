@@ -7,7 +7,8 @@
     sandbox.stop()
 
 `woo-exact sandbox` flags map one to one: --woo-port -> port, --shop-data -> shop_data,
---seed, --days, --orders-per-day, --https, --plain-permalinks, --live, and a fault setting
+--seed, --days, --orders-per-day, --https, --plain-permalinks, --woocommerce-version
+(default 11.0.1: `?rest_route=` refuses API keys up to 11.0.x), --live, and a fault setting
 string -> faults=Faults.parse("error_rate=0.1,latency_seconds=0.5").
 
 Default credentials (WooCommerce's own `ck_`/`cs_` format), overridable per sandbox:
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from woo_exact_pipeline.sandbox.server import BackgroundServer
-from woo_exact_pipeline.sandbox.woocommerce.app import WooCommerceApi
+from woo_exact_pipeline.sandbox.woocommerce.app import DEFAULT_WOOCOMMERCE_VERSION, WooCommerceApi
 from woo_exact_pipeline.sandbox.woocommerce.auth import (
     DEFAULT_CONSUMER_KEY,
     DEFAULT_CONSUMER_SECRET,
@@ -57,6 +58,7 @@ __all__ = [
     "DEFAULT_DAYS",
     "DEFAULT_ORDERS_PER_DAY",
     "DEFAULT_SEED",
+    "DEFAULT_WOOCOMMERCE_VERSION",
     "FAULT_KINDS",
     "READ_ONLY_CONSUMER_KEY",
     "READ_ONLY_CONSUMER_SECRET",
@@ -164,6 +166,7 @@ def start_woocommerce_sandbox(
     shop_data: Path | None = None,
     https: bool = False,
     plain_permalinks: bool = False,
+    woocommerce_version: str = DEFAULT_WOOCOMMERCE_VERSION,
     live: bool = False,
     live_interval_seconds: float = DEFAULT_LIVE_INTERVAL_SECONDS,
     consumer_key: str = DEFAULT_CONSUMER_KEY,
@@ -195,7 +198,13 @@ def start_woocommerce_sandbox(
     keys = KeyStore()
     keys.add(ApiKey(consumer_key, consumer_secret, "read_write"))
     keys.add(ApiKey(read_only_consumer_key, read_only_consumer_secret, "read"))
-    api = WooCommerceApi(shop, keys, faults or Faults(), plain_permalinks=plain_permalinks)
+    api = WooCommerceApi(
+        shop,
+        keys,
+        faults or Faults(),
+        plain_permalinks=plain_permalinks,
+        woocommerce_version=woocommerce_version,
+    )
     certificate_directory = None
     certificates = None
     if https:

@@ -30,17 +30,20 @@ from woo_exact_pipeline.sandbox.woocommerce.auth import (
     authenticate,
     check_permissions,
 )
+from woo_exact_pipeline.sandbox.woocommerce.catalogue import variation_as_product
 from woo_exact_pipeline.sandbox.woocommerce.documents import invoice_number
 from woo_exact_pipeline.sandbox.woocommerce.faults import Faults
 from woo_exact_pipeline.sandbox.woocommerce.params import (
     InvalidParams,
     RawParams,
+    order_filter_value,
     php_query,
     site_local_filter_value,
     validate,
 )
 from woo_exact_pipeline.sandbox.woocommerce.pdf import invoice_pdf
 from woo_exact_pipeline.sandbox.woocommerce.shop import (
+    CHECKOUT_DRAFT,
     ORDER_STATUSES,
     TRASH,
     OrderRecord,
@@ -59,16 +62,16 @@ from woo_exact_pipeline.sandbox.woocommerce.writes import (
 )
 
 JSON_TYPE = "application/json; charset=UTF-8"
-BASIC_REALM = (
-    'Basic realm="WooCommerce API. Use a consumer key in the username field and a consumer '
-    'secret in the password field."'
-)
+DEFAULT_WOOCOMMERCE_VERSION = "11.0.1"
 NOT_FOUND_PAGE = """<!DOCTYPE html>
 <html lang="nl-NL"><head><meta charset="UTF-8"><title>Pagina niet gevonden – Koffie &amp; Co</title>
 </head><body class="error404"><main><h1>Oeps! Deze pagina kon niet worden gevonden.</h1>
 <p>Het lijkt erop dat er niets gevonden is op deze locatie.</p></main></body></html>"""
 NO_PERMISSION = "You do not have sufficient permissions to access this page."
 PAGING_KEYS = frozenset({"page", "per_page", "offset", "_fields"})
+EDITABLE = ("GET", "POST", "PUT", "PATCH", "DELETE")
+ADMIN_METHODS = ("GET", "POST", "PUT", "PATCH")
+ADMIN_USER_ID = 1  # the user that owns the API keys
 
 # Messages of the endpoints' permission checks when nobody is logged in.
 UNAUTHENTICATED = {
@@ -81,6 +84,35 @@ UNAUTHENTICATED = {
         "Sorry, you are not allowed to delete this resource.",
     ),
 }
+
+
+# What a WooCommerce 11.0.1 site with no other plugins registers.
+SITE_NAMESPACES = (
+    "oembed/1.0",
+    "wc/v3",
+    "wc/v1",
+    "wc/pos/v1/catalog",
+    "jetpack/v4",
+    "wc-admin",
+    "wc-analytics",
+    "wc/store",
+    "wc/store/v1",
+    "wc/private",
+    "wc/v2",
+    "wc-admin-email",
+    "wc-telemetry",
+    "wccom-site/v3",
+    "wp-abilities/v1",
+    "wp/v2",
+    "wp-site-health/v1",
+    "wp-block-editor/v1",
+)
+
+
+def api_keys_work_on_rest_route(woocommerce_version: str) -> bool:
+    """WooCommerce 11.1 authenticates API keys on `?rest_route=` too (PR #68247)."""
+    numbers = tuple(int(part) for part in re.findall(r"\d+", woocommerce_version)[:2])
+    return numbers >= (11, 1)
 
 
 def error_response(
@@ -107,7 +139,11 @@ def _select_fields(document: dict[str, Any], fields: list[str]) -> dict[str, Any
         paths = [path for path in wanted if path[0] == key]
         if not paths:
             continue
-        if any(len(path) == 1 for path in paths) or not isinstance(value, dict):
+        if any(len(path) == 1 for path in paths):
+            result[key] = value
+        elif isinstance(value, list):
+            continue  # `line_items.sku` leaves line_items out altogether, as WooCommerce does
+        elif not isinstance(value, dict):
             result[key] = value
         else:
             result[key] = _select_fields(value, [".".join(path[1:]) for path in paths])
@@ -168,12 +204,19 @@ class Page:
 
 class WooCommerceApi:
     def __init__(
-        self, shop: Shop, keys: KeyStore, faults: Faults, *, plain_permalinks: bool = False
+        self,
+        shop: Shop,
+        keys: KeyStore,
+        faults: Faults,
+        *,
+        plain_permalinks: bool = False,
+        woocommerce_version: str = DEFAULT_WOOCOMMERCE_VERSION,
     ) -> None:
         self.shop = shop
         self.keys = keys
         self.faults = faults
         self.plain_permalinks = plain_permalinks
+        self.woocommerce_version = woocommerce_version
         self.home_url = "http://127.0.0.1"  # replaced with the real address once listening
         self._cache: OrderedDict[tuple, list[Any]] = OrderedDict()
         # Sort the orders the default listings need now, not on a client's first request.
@@ -203,9 +246,16 @@ class WooCommerceApi:
         relative = path[1:] if path.startswith("/") else path
         return f"{self.home_url}/{relative}" if relative else self.home_url
 
-    def _links(self, self_route: str, collection_route: str, **extra: str) -> dict[str, Any]:
-        links = {
-            "self": [{"href": self.rest_url(self_route)}],
+    def _links(
+        self,
+        self_route: str,
+        collection_route: str,
+        allow: tuple[str, ...] = EDITABLE,
+        **extra: str,
+    ) -> dict[str, Any]:
+        # WordPress 6.7+ tells in targetHints which methods the item's own route allows.
+        links: dict[str, Any] = {
+            "self": [{"href": self.rest_url(self_route), "targetHints": {"allow": list(allow)}}],
             "collection": [{"href": self.rest_url(collection_route)}],
         }
         for name, route in extra.items():
@@ -216,11 +266,20 @@ class WooCommerceApi:
         extra = {}
         if record.customer_id:
             extra["customer"] = f"/wc/v3/customers/{record.customer_id}"
-        return self._links(f"/wc/v3/orders/{record.id}", "/wc/v3/orders", **extra)
+        links = self._links(f"/wc/v3/orders/{record.id}", "/wc/v3/orders", **extra)
+        links["email_templates"] = [
+            {
+                "embeddable": True,
+                "href": self.rest_url(f"/wc/v3/orders/{record.id}/actions/email_templates"),
+            }
+        ]
+        return links
 
     def refund_links(self, record: RefundRecord) -> dict[str, Any]:
         base = f"/wc/v3/orders/{record.order_id}"
-        return self._links(f"{base}/refunds/{record.id}", f"{base}/refunds", up=base)
+        return self._links(
+            f"{base}/refunds/{record.id}", f"{base}/refunds", allow=("GET", "DELETE"), up=base
+        )
 
     # --- entry --------------------------------------------------------------------------
 
@@ -229,32 +288,65 @@ class WooCommerceApi:
         raw = php_query(request.url.query)
         if path.startswith("/wp-json"):
             if self.plain_permalinks:
-                return HTMLResponse(NOT_FOUND_PAGE, status_code=404)
+                return self._not_routed(path, request.url.query)
             return await self._with_faults(request, path[len("/wp-json") :] or "/", raw)
         if path in ("/", "/index.php"):
             rest_route = raw.get("rest_route")
             if isinstance(rest_route, str):
-                return await self._with_faults(request, rest_route, raw)
-            return HTMLResponse(
-                "<!DOCTYPE html><html><head><title>Koffie &amp; Co</title></head>"
-                "<body><h1>Koffie &amp; Co</h1></body></html>",
-                headers={"Link": f'<{self.rest_url("/")}>; rel="https://api.w.org/"'},
-            )
+                return await self._with_faults(request, rest_route, raw, via_rest_route=True)
+            return self._home_page()
+        if self.plain_permalinks and path.startswith("/index.php/"):
+            return self._home_page()  # PATH_INFO is not routed without pretty permalinks
         return HTMLResponse(NOT_FOUND_PAGE, status_code=404)
 
-    async def _with_faults(self, request: Request, route: str, raw: RawParams) -> Response:
+    def _home_page(self) -> Response:
+        return HTMLResponse(
+            "<!DOCTYPE html><html><head><title>Koffie &amp; Co</title></head>"
+            "<body><h1>Koffie &amp; Co</h1></body></html>",
+            headers={"Link": f'<{self.rest_url("/")}>; rel="https://api.w.org/"'},
+        )
+
+    def _not_routed(self, path: str, query: str) -> Response:
+        """Plain permalinks: /wp-json/... is an ordinary page request. WordPress's canonical
+        redirect adds the trailing slash (301); the page it lands on is the home page."""
+        if path.endswith("/"):
+            return self._home_page()
+        location = f"{self.home_url}{path}/" + (f"?{query}" if query else "")
+        return Response(
+            b"",
+            status_code=301,
+            media_type="text/html; charset=UTF-8",
+            headers={"Location": location, "X-Redirect-By": "WordPress"},
+        )
+
+    async def _with_faults(
+        self, request: Request, route: str, raw: RawParams, *, via_rest_route: bool = False
+    ) -> Response:
         fault = self.faults.draw()
         answered = await self.faults.before(fault)
         if answered is not None:
             return answered
-        response = await self.rest(request, route, raw)
+        response = await self.rest(request, route, raw, via_rest_route=via_rest_route)
         return Faults.truncate(response) if fault == "truncated" else response
 
-    async def rest(self, request: Request, route: str, raw: RawParams) -> Response:
+    async def rest(
+        self, request: Request, route: str, raw: RawParams, *, via_rest_route: bool = False
+    ) -> Response:
+        response = await self._answer(request, route, raw, via_rest_route=via_rest_route)
+        # WordPress sends its API discovery link with every REST answer, errors included.
+        response.headers.setdefault("Link", f'<{self.rest_url("/")}>; rel="https://api.w.org/"')
+        return response
+
+    async def _answer(
+        self, request: Request, route: str, raw: RawParams, *, via_rest_route: bool
+    ) -> Response:
         method = request.method
         is_ssl = request.url.scheme == "https"
         key = None
-        if route.lstrip("/").startswith(("wc/", "wc-")):
+        # Up to 11.0.x WooCommerce looks for "wp-json/wc/" in the request URI before it reads
+        # any API key, so `?rest_route=` requests stay anonymous (woocommerce#41191).
+        keys_read = not via_rest_route or api_keys_work_on_rest_route(self.woocommerce_version)
+        if keys_read and route.lstrip("/").startswith(("wc/", "wc-")):
             try:
                 key = authenticate(
                     keys=self.keys,
@@ -267,8 +359,7 @@ class WooCommerceApi:
                 if key is not None:
                     check_permissions(key, method)
             except AuthError as error:
-                headers = {"WWW-Authenticate": BASIC_REALM} if is_ssl else {}
-                return error_response(error.code, error.message, error.status, headers)
+                return error_response(error.code, error.message, error.status)
         if route in ("/", ""):
             return self._json(self.site_index())
         verb = "GET" if method == "HEAD" else method
@@ -298,10 +389,8 @@ class WooCommerceApi:
     ) -> Response:
         content = body if isinstance(body, bytes) else encode(body)
         extra = dict(headers or {})
-        # WordPress sends the API discovery link next to any paging links.
-        links = [f'<{self.rest_url("/")}>; rel="https://api.w.org/"']
-        if "Link" in extra:
-            links.append(extra.pop("Link"))
+        # The paging links replace WordPress's API discovery link: one Link header either way.
+        links = [extra.pop("Link", f'<{self.rest_url("/")}>; rel="https://api.w.org/"')]
         return Response(
             content,
             status_code=status,
@@ -320,17 +409,25 @@ class WooCommerceApi:
         code, message = UNAUTHENTICATED[endpoint.permission]
         return error_response(code, message, 401)
 
-    def _paginate(self, records: list[Any], values: dict[str, Any]) -> Page:
+    def _paginate(
+        self, records: list[Any], values: dict[str, Any], *, counted_by_page: bool
+    ) -> Page:
         per_page: int = values["per_page"]
         page: int = values["page"]
         start = values["offset"] if values["offset"] is not None else (page - 1) * per_page
+        items = records[start : start + per_page]
         total = len(records)
-        return Page(records[start : start + per_page], total, math.ceil(total / per_page), page)
+        if counted_by_page and not items:
+            # WP_Query and the HPOS order query count only when the page found rows: a page
+            # beyond the end reports 0 of 0.
+            total = 0
+        return Page(items, total, math.ceil(total / per_page), page)
 
-    def _link_header(self, route: str, raw: RawParams, page: Page) -> str:
-        """WC_REST_CRUD_Controller: prev/next only, echoing every query parameter."""
+    def _link_header(self, route: str, echoed: RawParams, page: Page) -> str:
+        """WC_REST_CRUD_Controller: prev/next only, echoing the request's parameters as the
+        controller left them (add_query_arg over urlencode_deep)."""
         pairs: list[tuple[str, str]] = []
-        for name, value in raw.items():
+        for name, value in echoed.items():
             if name == "rest_route":
                 continue
             if isinstance(value, list):
@@ -343,15 +440,31 @@ class WooCommerceApi:
             query = [(k, v) for k, v in pairs if k != "page"]
             position = next((i for i, (k, _) in enumerate(pairs) if k == "page"), len(query))
             query.insert(position, ("page", str(number)))
-            encoded = "&".join(f"{quote_plus(k, safe='[]')}={quote_plus(v)}" for k, v in query)
+            encoded = "&".join(
+                f"{quote_plus(k, safe='')}={quote_plus(v, safe='')}" for k, v in query
+            )
             return f"{base}{'&' if '?' in base else '?'}{encoded}"
 
         links = []
         if page.page > 1:
-            links.append(f'<{url_for(min(page.page - 1, max(page.total_pages, 1)))}>; rel="prev"')
+            links.append(f'<{url_for(min(page.page - 1, page.total_pages))}>; rel="prev"')
         if page.total_pages > page.page:
             links.append(f'<{url_for(page.page + 1)}>; rel="next"')
         return ", ".join(links)
+
+    def _as_the_order_controller_leaves_it(
+        self, raw: RawParams, values: dict[str, Any], page: Page, *, statuses: bool
+    ) -> RawParams:
+        """The orders and refunds controllers write into the request while answering: the
+        status filter becomes an array at the end, and rendering an item sets `dp` and
+        `context`. Their paging links echo that."""
+        echoed: RawParams = {k: v for k, v in raw.items() if not (statuses and k == "status")}
+        if statuses:
+            echoed["status"] = list(values["status"])
+        if page.items:
+            echoed.setdefault("dp", str(self.shop.settings.decimals))
+            echoed.setdefault("context", "view")
+        return echoed
 
     def _collection(
         self,
@@ -360,8 +473,11 @@ class WooCommerceApi:
         values: dict[str, Any],
         records: list[Any],
         render: Callable[[Any], bytes],
+        *,
+        counted_by_page: bool = True,
+        echo: Callable[[Page], RawParams] | None = None,
     ) -> Response:
-        page = self._paginate(records, values)
+        page = self._paginate(records, values, counted_by_page=counted_by_page)
         fields = values.get("_fields")
         parts = []
         for record in page.items:
@@ -370,7 +486,7 @@ class WooCommerceApi:
                 rendered = encode(_select_fields(json.loads(rendered), fields))
             parts.append(rendered)
         headers = {"X-WP-Total": str(page.total), "X-WP-TotalPages": str(page.total_pages)}
-        link = self._link_header(route, raw, page)
+        link = self._link_header(route, echo(page) if echo else raw, page)
         if link:
             headers["Link"] = link
         return self._json(b"[" + b",".join(parts) + b"]", headers=headers)
@@ -470,15 +586,32 @@ class WooCommerceApi:
             return self._order_query(values)
 
         records = self._cached(self._query_key("orders", values), compute)
-        return self._collection("/wc/v3/orders", raw, values, records, self.render_order)
+        return self._collection(
+            "/wc/v3/orders",
+            raw,
+            values,
+            records,
+            self.render_order,
+            echo=lambda page: self._as_the_order_controller_leaves_it(
+                raw, values, page, statuses=True
+            ),
+        )
 
     def _order_query(self, values: dict[str, Any]) -> list[OrderRecord]:
         """Filter a pre-sorted index: a date bound on the sort column narrows it by bisection,
         the remaining conditions are tested inline (this runs over every order of a big shop)."""
         requested = set(values["status"])
-        # "any" is every registered status but the trash, which must be asked for by name.
-        statuses = (set(ORDER_STATUSES) | requested) - {"any"} if "any" in requested else requested
-        every_status = "any" in requested and (TRASH in requested or self.shop.trashed_orders == 0)
+        # "any" is every registered status but the trash, which must be asked for by name, and
+        # the block checkout's drafts, which only `status=checkout-draft` on its own lists.
+        if "any" in requested:
+            statuses = (set(ORDER_STATUSES) | requested) - {"any", CHECKOUT_DRAFT}
+        else:
+            statuses = requested
+        every_status = (
+            "any" in requested
+            and (TRASH in requested or self.shop.trashed_orders == 0)
+            and self.shop.draft_orders == 0
+        )
         include = set(values["include"])
         exclude = set(values["exclude"])
         customer = values["customer"]
@@ -487,12 +620,14 @@ class WooCommerceApi:
         # WooCommerce searches addresses, e-mails and item names; the stored JSON holds them all.
         search = encode(values["search"])[1:-1].lower() if values["search"] else b""
         zone = self.shop.settings.zone
-        suffix = "gmt" if values["dates_are_gmt"] else "local"
-        created_column, modified_column = f"created_{suffix}", f"modified_{suffix}"
+        # Every bound becomes a GMT moment and is compared with the GMT columns.
+        created_column, modified_column = "created_gmt", "modified_gmt"
 
         def bound(name: str) -> str | None:
             value = values[name]
-            return None if value is None else site_local_filter_value(value, zone)
+            if value is None:
+                return None
+            return order_filter_value(value, zone, values["dates_are_gmt"])
 
         created_after, created_before = bound("after"), bound("before")
         modified_after, modified_before = bound("modified_after"), bound("modified_before")
@@ -507,7 +642,7 @@ class WooCommerceApi:
             ("modified", modified_after, modified_before),
         ):
             if sort_column == f"{attribute}_local" and (after or before):
-                low, sure_low, sure_high, high = self._band(index, after, before, suffix == "gmt")
+                low, sure_low, sure_high, high = self._band(index, after, before, gmt=True)
                 narrowed = attribute
         # Conditions the bisection did not already settle.
         other_conditions = (
@@ -680,7 +815,14 @@ class WooCommerceApi:
             lambda: self._refund_query(values, {order_id}),
         )
         return self._collection(
-            f"/wc/v3/orders/{order_id}/refunds", raw, values, records, self.render_refund
+            f"/wc/v3/orders/{order_id}/refunds",
+            raw,
+            values,
+            records,
+            self.render_refund,
+            echo=lambda page: self._as_the_order_controller_leaves_it(
+                raw, values, page, statuses=False
+            ),
         )
 
     async def list_refunds(
@@ -698,13 +840,18 @@ class WooCommerceApi:
             # The store-wide endpoint names each refund's order in `parent_id`.
             document = record.document()
             document = {"id": document.pop("id"), "parent_id": record.order_id, **document}
-            links = self.refund_links(record)
-            links["refunded_by"] = [
-                {"href": self.rest_url(f"/wp/v2/users/{document['refunded_by']}")}
-            ]
-            return self.render_document(document, links)
+            return self.render_document(document, self.refund_links(record))
 
-        return self._collection("/wc/v3/refunds", raw, values, records, render)
+        return self._collection(
+            "/wc/v3/refunds",
+            raw,
+            values,
+            records,
+            render,
+            echo=lambda page: self._as_the_order_controller_leaves_it(
+                raw, values, page, statuses=False
+            ),
+        )
 
     async def get_refund(
         self,
@@ -779,10 +926,8 @@ class WooCommerceApi:
             raw,
             values,
             customers,
-            lambda customer: self.render_document(
-                customer,
-                self._links(f"/wc/v3/customers/{customer['id']}", "/wc/v3/customers"),
-            ),
+            lambda customer: self.render_document(customer, self._customer_links(customer["id"])),
+            counted_by_page=False,  # WP_User_Query counts every match
         )
 
     async def get_customer(
@@ -792,9 +937,14 @@ class WooCommerceApi:
             return self._denied(endpoint)
         customer = self.shop.customers.get(id)
         if customer is None:
-            return error_response("woocommerce_rest_invalid_id", "Invalid resource ID.", 404)
-        links = self._links(f"/wc/v3/customers/{id}", "/wc/v3/customers")
+            return error_response("wc_user_invalid_id", "Invalid user ID.", 404)
+        links = self._customer_links(id)
         return self._single(self.render_document(customer, links), raw)
+
+    def _customer_links(self, customer_id: int) -> dict[str, Any]:
+        # The API key's own user (the administrator) may not delete itself.
+        allow = ADMIN_METHODS if customer_id == ADMIN_USER_ID else EDITABLE
+        return self._links(f"/wc/v3/customers/{customer_id}", "/wc/v3/customers", allow)
 
     def _catalogue_rows(self, documents: Iterable[dict[str, Any]]) -> list[_Row]:
         return [_Row(document) for document in documents]
@@ -868,16 +1018,32 @@ class WooCommerceApi:
         self, request: Request, raw: RawParams, authenticated: bool, endpoint: Endpoint, id: int
     ) -> Response:
         product = self.shop.products.get(id)
-        if product is None:
+        variation = self.shop.variations.get(id)
+        if product is None and variation is not None:
+            parent = self.shop.products[self.shop.variation_parents[id]]
+            product = variation_as_product(variation, parent)
+            links = self._links(
+                f"/wc/v3/products/{id}", "/wc/v3/products", up=f"/wc/v3/products/{parent['id']}"
+            )
+        elif product is not None:
+            links = self._product_links(product)
+            if raw.get("context") == "edit":
+                # The edit context adds the post's slug and permalink templates.
+                template = f"{self.home_url}/product/%pagename%/"
+                product = {
+                    **product,
+                    "generated_slug": product.get("slug", ""),
+                    "permalink_template": template,
+                }
+        else:
             return error_response("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
         if not authenticated:
             return self._denied(endpoint)
-        return self._single(self.render_document(product, self._product_links(product)), raw)
+        return self._single(self.render_document(product, links), raw)
 
-    @staticmethod
-    def _variation_output(variation: dict[str, Any]) -> dict[str, Any]:
-        """`parent_id` and `name` only appear on the store-wide variations listing."""
-        return {k: v for k, v in variation.items() if k not in ("parent_id", "name")}
+    def _variation_output(self, variation: dict[str, Any]) -> dict[str, Any]:
+        """A variation names its parent product in `parent_id` (WooCommerce 10+)."""
+        return {**variation, "parent_id": self.shop.variation_parents[variation["id"]]}
 
     async def list_variations(
         self,
@@ -975,6 +1141,7 @@ class WooCommerceApi:
             lambda tax: self.render_document(
                 tax, self._links(f"/wc/v3/taxes/{tax['id']}", "/wc/v3/taxes")
             ),
+            counted_by_page=False,  # the tax rates table is counted as a whole
         )
 
     async def get_tax(
@@ -1002,11 +1169,17 @@ class WooCommerceApi:
             }
             for tax_class in self.shop.tax_classes
         ]
-        return self._json(classes)
+        count = str(len(classes))
+        return self._json(classes, headers={"X-WP-Total": count, "X-WP-TotalPages": "1"})
 
     # --- discovery ----------------------------------------------------------------------
 
     def site_index(self) -> dict[str, Any]:
+        # Application passwords are offered over HTTPS only; PHP's empty array is `[]`.
+        authentication: dict[str, Any] | list[Any] = []
+        if self.home_url.startswith("https://"):
+            authorize = f"{self.home_url}/wp-admin/authorize-application.php"
+            authentication = {"application-passwords": {"endpoints": {"authorization": authorize}}}
         return {
             "name": "Koffie & Co",
             "description": "Koffie, thee en alles om het te zetten",
@@ -1014,8 +1187,8 @@ class WooCommerceApi:
             "home": self.home_url,
             "gmt_offset": 1,
             "timezone_string": self.shop.settings.timezone,
-            "namespaces": ["oembed/1.0", "wc/v1", "wc/v2", "wc/v3", "wp/v2"],
-            "authentication": [],
+            "namespaces": list(SITE_NAMESPACES),
+            "authentication": authentication,
             "routes": {},
         }
 

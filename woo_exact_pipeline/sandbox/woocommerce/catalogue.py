@@ -320,6 +320,50 @@ def variation_document(
     }
 
 
+def variation_as_product(variation: dict[str, Any], parent: dict[str, Any]) -> dict[str, Any]:
+    """A variation asked at /products/{id}: WooCommerce answers with it in the product shape,
+    named after parent and options, with the product-only fields at a variation's values
+    (`total_sales` then comes as the string "0")."""
+    options = [attribute["option"] for attribute in variation.get("attributes") or []]
+    image = variation.get("image")
+    product_only = {
+        "slug": "-".join([parent.get("slug", ""), *(option.lower() for option in options)]),
+        "featured": False,
+        "catalog_visibility": "visible",
+        "short_description": "",
+        "total_sales": "0",
+        "external_url": "",
+        "button_text": "",
+        "sold_individually": False,
+        "shipping_required": not variation.get("virtual", False),
+        "shipping_taxable": variation.get("tax_status") in ("taxable", "shipping"),
+        "reviews_allowed": False,
+        "average_rating": "0.00",
+        "rating_count": 0,
+        "upsell_ids": [],
+        "cross_sell_ids": [],
+        "purchase_note": "",
+        "categories": [],
+        "tags": [],
+        "brands": [],
+        "images": [image] if image else [],
+        "default_attributes": [],
+        "variations": [],
+        "grouped_products": [],
+        "price_html": parent.get("price_html", ""),
+        "related_ids": [],
+        "has_options": False,
+        "post_password": "",
+    }
+    shared = {
+        key: value
+        for key, value in variation.items()
+        if key not in ("image", "gallery_image_ids", "_links")
+    }
+    name = " - ".join([parent.get("name", ""), *options]) if options else parent.get("name", "")
+    return {**shared, **product_only, "name": name, "parent_id": parent["id"]}
+
+
 @dataclass(frozen=True)
 class Place:
     country: str

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -37,9 +37,9 @@ def php_query(query_string: str) -> RawParams:
 
 
 class InvalidParams(Exception):
-    def __init__(self, problems: dict[str, tuple[str, str]]) -> None:
+    def __init__(self, problems: dict[str, tuple[str, str, Any]]) -> None:
         super().__init__(", ".join(problems))
-        self.problems = problems  # name -> (code, message)
+        self.problems = problems  # name -> (code, message, data)
 
     def body(self) -> dict[str, Any]:
         return {
@@ -47,13 +47,18 @@ class InvalidParams(Exception):
             "message": "Invalid parameter(s): " + ", ".join(self.problems),
             "data": {
                 "status": 400,
-                "params": {name: message for name, (_, message) in self.problems.items()},
+                "params": {name: message for name, (_, message, _) in self.problems.items()},
                 "details": {
-                    name: {"code": code, "message": message, "data": None}
-                    for name, (code, message) in self.problems.items()
+                    name: {"code": code, "message": message, "data": data}
+                    for name, (code, message, data) in self.problems.items()
                 },
             },
         }
+
+
+def _wrong_type(name: str, kind: str) -> ValueError:
+    # rest_validate_value_from_schema names the parameter in the type error's data.
+    return ValueError("rest_invalid_type", f"{name} is not of type {kind}.", {"param": name})
 
 
 def _list_phrase(values: tuple[str, ...]) -> str:
@@ -83,7 +88,7 @@ def _check(name: str, param: Param, raw: str | list[str]) -> Any:
     if param.kind == "integer":
         text = raw if isinstance(raw, str) else ""
         if not re.fullmatch(r"-?\d+", text.strip()):
-            raise ValueError("rest_invalid_type", f"{name} is not of type integer.")
+            raise _wrong_type(name, "integer")
         number = int(text)
         if (
             param.minimum is not None
@@ -106,9 +111,9 @@ def _check(name: str, param: Param, raw: str | list[str]) -> Any:
             return True
         if text in ("0", "false", ""):
             return False
-        raise ValueError("rest_invalid_type", f"{name} is not of type boolean.")
+        raise _wrong_type(name, "boolean")
     if param.kind == "date":
-        if not isinstance(raw, str) or not REST_DATE.match(raw):
+        if not isinstance(raw, str) or not REST_DATE.match(raw) or not _is_a_moment(raw):
             raise ValueError("rest_invalid_date", "Invalid date.")
         return raw
     if param.kind == "enum":
@@ -130,7 +135,7 @@ def _check(name: str, param: Param, raw: str | list[str]) -> Any:
         values = _as_list(raw)
         for index, value in enumerate(values):
             if not value.isdigit():
-                raise ValueError("rest_invalid_type", f"{name}[{index}] is not of type integer.")
+                raise _wrong_type(f"{name}[{index}]", "integer")
         return [int(value) for value in values]
     if param.kind == "string_list":
         return _as_list(raw)
@@ -139,7 +144,7 @@ def _check(name: str, param: Param, raw: str | list[str]) -> Any:
 
 def validate(raw: RawParams, schema: dict[str, Param]) -> dict[str, Any]:
     """Known parameters checked and converted, defaults filled in, unknown ones ignored."""
-    problems: dict[str, tuple[str, str]] = {}
+    problems: dict[str, tuple[str, str, Any]] = {}
     values: dict[str, Any] = {}
     for name, param in schema.items():
         if name not in raw:
@@ -148,11 +153,39 @@ def validate(raw: RawParams, schema: dict[str, Param]) -> dict[str, Any]:
         try:
             values[name] = _check(name, param, raw[name])
         except ValueError as error:
-            code, message = error.args
-            problems[name] = (code, message)
+            code, message, *data = error.args
+            problems[name] = (code, message, data[0] if data else None)
     if problems:
         raise InvalidParams(problems)
     return values
+
+
+def _parsed(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("t", "T").replace(" ", "T").replace("Z", "+00:00"))
+
+
+def _is_a_moment(value: str) -> bool:
+    """Month 13 or hour 25 match the pattern but are no date (rest_parse_date says so too)."""
+    try:
+        _parsed(value)
+    except ValueError:
+        return False
+    return True
+
+
+def order_filter_value(value: str, zone: ZoneInfo, dates_are_gmt: bool) -> str:
+    """The GMT moment an order date filter compares with: the HPOS order query converts a
+    site-local bound to GMT, and a wall time the clock shows twice (the hour repeated when
+    summer time ends) is taken at its second pass. An offset or `Z` is honoured."""
+    parsed = _parsed(value)
+    if parsed.tzinfo is not None:
+        if dates_are_gmt:
+            return site_local_filter_value(value, zone)
+        return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    if dates_are_gmt:
+        return parsed.strftime("%Y-%m-%dT%H:%M:%S")
+    local = parsed.replace(tzinfo=zone, fold=1)
+    return local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def site_local_filter_value(value: str, zone: ZoneInfo) -> str:

@@ -108,6 +108,7 @@ class RefundRecord:
 
 
 TRASH = "trash"  # trashed orders leave "any" and only show up under status=trash
+CHECKOUT_DRAFT = "checkout-draft"  # left by a failed block checkout; never under "any"
 
 
 class SortedOrders:
@@ -153,6 +154,7 @@ class Shop:
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _sorted_orders: dict[str, SortedOrders] = field(default_factory=dict, repr=False)
     trashed_orders: int = 0
+    draft_orders: int = 0
 
     # --- writing -------------------------------------------------------------------------
 
@@ -166,6 +168,9 @@ class Shop:
             self.trashed_orders += (record.status == TRASH) - (
                 previous is not None and previous.status == TRASH
             )
+            self.draft_orders += (record.status == CHECKOUT_DRAFT) - (
+                previous is not None and previous.status == CHECKOUT_DRAFT
+            )
             self.revision += 1
 
     def delete_order(self, order_id: int) -> None:
@@ -175,6 +180,7 @@ class Shop:
             for index in self._sorted_orders.values():
                 index.remove(record)
             self.trashed_orders -= record.status == TRASH
+            self.draft_orders -= record.status == CHECKOUT_DRAFT
             for refund_id in [r.id for r in self.refunds.values() if r.order_id == order_id]:
                 del self.refunds[refund_id]
             self.revision += 1
