@@ -35,9 +35,13 @@ def simple_order(order_id: int = 3001, **fields: Any) -> dict[str, Any]:
              "taxes": [{"id": 1, "total": "2.1", "subtotal": "2.1"}], "meta_data": [],
              "sku": "MOK", "price": 10},
         ],
-        tax_lines=[NL_TAX_LINES[0]],
     )  # fmt: skip
     order.update(fields)
+    if "tax_lines" not in fields:
+        # As in WooCommerce, the 21% tax line states the order's cart tax.
+        order["tax_lines"] = [
+            {**NL_TAX_LINES[0], "tax_total": order["cart_tax"], "shipping_tax_total": "0.00"}
+        ]
     return order
 
 

@@ -43,6 +43,7 @@ def generated_orders(draw: st.DrawFn, order_id: int) -> tuple[dict[str, Any], di
     unmapped = country == "DE" and draw(st.integers(0, 9)) == 0
     used_rates: set[int] = set()
     lines: list[dict[str, Any]] = []
+    line_rates: list[int] = []
     for index in range(draw(st.integers(1, 4))):
         rate = UNMAPPED_RATE if unmapped and index == 0 else draw(st.sampled_from(rates))
         quantity = draw(st.integers(1, 6))
@@ -50,6 +51,7 @@ def generated_orders(draw: st.DrawFn, order_id: int) -> tuple[dict[str, Any], di
         discount_percent = draw(st.sampled_from([0, 0, 0, 10, 25, 100]))
         total = subtotal - (subtotal * discount_percent / 100).quantize(CENT, ROUND_DOWN)
         used_rates.add(rate)
+        line_rates.append(rate)
         taxes = [] if country == "US" else [
             {"id": RATE_IDS[rate], "total": str(total * rate / 100),
              "subtotal": str(subtotal * rate / 100)}
@@ -88,6 +90,15 @@ def generated_orders(draw: st.DrawFn, order_id: int) -> tuple[dict[str, Any], di
     ]  # fmt: skip
     off_by = cents(draw(st.sampled_from([0, 0, 0, 0, 1, -2, 3, -7])))
     total_tax = sum((D(line["total_tax"]) for line in [*lines, *shipping_lines, *fee_lines]), D(0))
+    # The tax lines state what the lines add up to per rate, as a shop rounding per line does.
+    stated = {rate: {"tax_total": D(0), "shipping_tax_total": D(0)} for rate in used_rates}
+    if country != "US":
+        for line, rate in zip(lines, line_rates, strict=True):
+            stated[rate]["tax_total"] += D(line["total_tax"])
+        for fee in fee_lines:
+            stated[shipping_rate]["tax_total"] += D(fee["total_tax"])
+        for shipping in shipping_lines:
+            stated[shipping_rate]["shipping_tax_total"] += D(shipping["total_tax"])
     order = wc_order(
         order_id,
         country=country,
@@ -99,8 +110,9 @@ def generated_orders(draw: st.DrawFn, order_id: int) -> tuple[dict[str, Any], di
         fee_lines=fee_lines,
         tax_lines=[
             {"id": 900 + rate, "rate_code": f"{country}-{rate}", "rate_id": RATE_IDS[rate],
-             "label": "VAT", "compound": False, "tax_total": "0.00",
-             "shipping_tax_total": "0.00", "rate_percent": float(rate)}
+             "label": "VAT", "compound": False, "tax_total": str(stated[rate]["tax_total"]),
+             "shipping_tax_total": str(stated[rate]["shipping_tax_total"]),
+             "rate_percent": float(rate)}
             for rate in sorted(used_rates)
         ],
     )  # fmt: skip

@@ -81,6 +81,14 @@ NL_TAX_LINES = [
 ]
 
 
+def nl_tax_lines(high: str, low: str | None = None, shipping: str = "0.00") -> list[dict[str, Any]]:
+    """NL_TAX_LINES stating `high` (21%, plus `shipping`) and `low` (9%; None: no 9% line)."""
+    lines = [{**NL_TAX_LINES[0], "tax_total": high, "shipping_tax_total": shipping}]
+    if low is not None:
+        lines.append({**NL_TAX_LINES[1], "tax_total": low})
+    return lines
+
+
 def coffee_order(order_id: int = 1001, **fields: Any) -> dict[str, Any]:
     """Two bags of coffee and a moka pot (21%), a cookbook without SKU (9%), PostNL, iDEAL fee.
 
@@ -330,7 +338,7 @@ def test_eu_consumer_with_shop_country_vat_books_domestic_codes() -> None:
              "total_tax": "4.20", "taxes": [{"id": 1, "total": "4.2", "subtotal": "4.2"}],
              "meta_data": [], "sku": "MELK-1", "price": 20},
         ],
-        tax_lines=[NL_TAX_LINES[0]],
+        tax_lines=nl_tax_lines("4.20"),
     )  # fmt: skip
     config = settings(exact={"eu_consumer_vat_regime": "shop_country_vat"})
     (sale,) = book([order], config=config).events
@@ -473,7 +481,7 @@ def test_point_of_sale_order_uses_pos_debtor_and_pos_ledger() -> None:
              "total_tax": "2.10", "taxes": [{"id": 1, "total": "2.1", "subtotal": "2.1"}],
              "meta_data": [], "sku": "ESP-KOP", "price": 5},
         ],
-        tax_lines=[NL_TAX_LINES[0]],
+        tax_lines=nl_tax_lines("2.10"),
     )  # fmt: skip
     (sale,) = book([order]).events
 
@@ -497,6 +505,7 @@ def discounted_order() -> dict[str, Any]:
         total="67.37",
         total_tax="9.65",
         fee_lines=[],
+        tax_lines=nl_tax_lines("7.80", "1.85"),
         shipping_lines=[
             {"id": 64, "method_title": "Gratis verzending", "method_id": "free_shipping",
              "total": "0.00", "total_tax": "0.00", "taxes": [], "meta_data": []},
@@ -557,7 +566,9 @@ def test_discounts_without_discount_item_are_netted_into_the_products() -> None:
 def test_a_negative_fee_used_as_a_discount_books_as_a_negative_fee_line() -> None:
     """A "Vaste klant" fee of -5.00 with -1.05 VAT instead of the iDEAL fee: total 121.15 -
     0.35 - 6.05 = 114.75."""
-    order = coffee_order(total="114.75", total_tax="17.65")
+    order = coffee_order(
+        total="114.75", total_tax="17.65", tax_lines=nl_tax_lines("14.38", "2.06", "1.21")
+    )
     order["fee_lines"][0].update(
         name="Korting vaste klant", amount="-5", total="-5.00", total_tax="-1.05",
         taxes=[{"id": 1, "total": "-1.05", "subtotal": ""}],

@@ -42,7 +42,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from woo_exact_pipeline.bookkeeping import parse
+from woo_exact_pipeline.bookkeeping import parse, taxes
 from woo_exact_pipeline.bookkeeping.model import (
     ADDRESS_LENGTH,
     CITY_LENGTH,
@@ -69,7 +69,6 @@ from woo_exact_pipeline.bookkeeping.vat import (
     VAT_NUMBER_VALIDITY_META_KEY,
     VatDecision,
     VatRules,
-    normalise_rate,
 )
 from woo_exact_pipeline.config import SyncConfig
 
@@ -78,6 +77,9 @@ UNIT_PRICE_QUANTUM = Decimal("0.000001")
 INVOICE_NUMBER_META_KEY = "_wcpdf_invoice_number"
 INVOICE_DATE_META_KEY = "_wcpdf_invoice_date"
 REFUNDED_ITEM_META_KEY = "_refunded_item_id"
+#: A checkout the shopper never placed, and an order the shop owner deleted (to the trash):
+#: neither is a sale, whatever dates an earlier life left on it.
+NEVER_BOOKED_STATUSES = frozenset({"checkout-draft", "trash"})
 
 
 def normalise_email(value: object) -> str | None:
@@ -197,6 +199,8 @@ class _Rules:
 
     def reached_booking_status(self, order: Mapping[str, Any]) -> bool:
         status = order.get("status")
+        if status in NEVER_BOOKED_STATUSES:
+            return False
         if isinstance(status, str) and status in self.booking_statuses:
             return True
         if self.paid_date_counts and (order.get("date_paid") or order.get("date_paid_gmt")):
@@ -353,15 +357,8 @@ def _read_order(
         )
     total_tax = parse.amount(raw, "total_tax", "order")
     decision = rules.vat.decide(raw, meta, vat_charged=total_tax != 0)
-    rates: dict[int, Decimal | None] = {}
-    for index, tax_line in enumerate(parse.records(raw, "tax_lines", "order")):
-        rate_id = parse.integer(tax_line.get("rate_id"), f"order.tax_lines[{index}].rate_id")
-        percent = tax_line.get("rate_percent")
-        rates[rate_id] = (
-            None
-            if percent is None or percent == ""
-            else normalise_rate(parse.amount(tax_line, "rate_percent", "order.tax_lines"))
-        )
+    rules.vat.check_charged_countries(decision, taxes.charged_countries(raw))
+    rates = taxes.order_rates(raw)
     order = _Order(
         raw=raw,
         meta=meta,
@@ -374,60 +371,11 @@ def _read_order(
         debtor=_debtor(raw, decision, rules),
         keeps_items=has_refunds,
     )
-    return order, _sale_parts(order, rules)
-
-
-def _line_rate(
-    line: Mapping[str, Any], rates: Mapping[int, Decimal | None], raw: Mapping[str, Any], where: str
-) -> Decimal | None:
-    """The VAT rate (percent) of a line from its `taxes[]`; None when it lists no tax at all.
-
-    A rate with a non-zero amount wins over one listed with zero (a 100% coupon keeps the
-    line's 21% rate with zero tax); EU VAT has one rate per line, so two are refused.
-    """
-    taxes = parse.records(line, "taxes", where)
-    if not taxes:
-        return None
-    if len(taxes) == 1:  # the usual case: one rate, whatever its amount
-        rate_ids = {parse.integer(taxes[0].get("id"), f"{where}.taxes[0].id")}
-    else:
-        charged: set[int] = set()
-        listed: set[int] = set()
-        for index, tax in enumerate(taxes):
-            rate_id = parse.integer(tax.get("id"), f"{where}.taxes[{index}].id")
-            listed.add(rate_id)
-            for key in ("total", "subtotal"):
-                if parse.optional_amount(tax, key, f"{where}.taxes[{index}]"):
-                    charged.add(rate_id)
-        rate_ids = charged or listed
-    if len(rate_ids) > 1:
-        raise BookingProblem(
-            "invalid_data",
-            f"{where} carries {len(rate_ids)} tax rates at once (compound or stacked taxes); "
-            "EU VAT has one rate per line, so this order needs a manual booking",
-        )
-    rate_id = rate_ids.pop()
-    if rate_id not in rates:
-        raise BookingProblem(
-            "invalid_data",
-            f"{where} uses tax rate id {rate_id}, which is not among the order's tax_lines",
-        )
-    rate = rates[rate_id]
-    if rate is None:
-        label = next(
-            (
-                clean_text(tax_line.get("rate_code"))
-                for tax_line in parse.records(raw, "tax_lines", "order")
-                if tax_line.get("rate_id") == rate_id
-            ),
-            str(rate_id),
-        )
-        raise BookingProblem(
-            "invalid_data",
-            f"WooCommerce did not report rate_percent for tax rate {label}; WooCommerce 3.7 "
-            "or later reports it, older orders need a manual booking",
-        )
-    return rate
+    parts = _sale_parts(order, rules)
+    stated = taxes.stated_vat_by_rate(raw)
+    if stated is not None:
+        taxes.align_vat_with_tax_lines(parts, stated, f"order {number}")
+    return order, parts
 
 
 def _product_item(sku: str, rules: _Rules, name: str) -> str | None:
@@ -496,7 +444,7 @@ def _sale_parts(order: _Order, rules: _Rules) -> list[_Part]:
             subtotal_tax = parse.amount(line, "subtotal_tax", where)
         else:
             subtotal, subtotal_tax = total, total_tax
-        rate = _line_rate(line, order.rates, raw, where) or ZERO
+        rate = taxes.line_rate(line, order.rates, raw, where) or ZERO
         if quantity == 0:
             if total or total_tax or subtotal or subtotal_tax:
                 raise BookingProblem(
@@ -554,7 +502,7 @@ def _cost_part(
     """A shipping or fee line (fees may be negative: some shops use them as discounts)."""
     total = parse.amount(line, "total", where)
     total_tax = parse.amount(line, "total_tax", where)
-    rate = _line_rate(line, order.rates, order.raw, where) or ZERO
+    shares = taxes.line_rate_shares(line, total, total_tax, order.rates, order.raw, where)
     if kind == "shipping":
         name = parse.text(line, "method_title") or "Shipping"
     else:
@@ -569,10 +517,15 @@ def _cost_part(
         item_code = rules.item(rules.costs_item, "other_costs", "fees")
         explicit_gl = None
     if order.keeps_items and isinstance(line.get("id"), int):
-        order.items[line["id"]] = _OrderItem(rate, item_code, name)
-    _checked_vat(order, rate, total_tax, f"{kind} line {name!r}")
-    gl, vat_code = _account(order, rules, rate, item_code, explicit_gl)
-    return [_Part(kind, rate, gl, vat_code, item_code, name, ONE, total, total_tax)]
+        order.items[line["id"]] = _OrderItem(shares[0].rate, item_code, name)
+    parts: list[_Part] = []
+    for share in shares:
+        _checked_vat(order, share.rate, share.vat, f"{kind} line {name!r}")
+        gl, vat_code = _account(order, rules, share.rate, item_code, explicit_gl)
+        parts.append(
+            _Part(kind, share.rate, gl, vat_code, item_code, name, ONE, share.net, share.vat)
+        )
+    return parts
 
 
 def _discount_lines(order: _Order, discounts: list[_Part]) -> list[_Part]:
@@ -936,7 +889,7 @@ def _refund_parts(
             original = None
             if refunded_id is not None:
                 original = order.items.get(parse.integer(refunded_id, f"{line_where} item id"))
-            rate = _line_rate(line, order.rates, order.raw, line_where)
+            rate = taxes.line_rate(line, order.rates, order.raw, line_where)
             if rate is None:
                 rate = original.rate if original else ZERO
             name = parse.text(line, "name") or parse.text(line, "method_title")

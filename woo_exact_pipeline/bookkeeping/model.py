@@ -182,6 +182,7 @@ QuarantineCategory = Literal[
     "invalid_data",
     "unknown_country",
     "unmapped_vat_rate",
+    "vat_country_mismatch",
     "missing_setting",
     "unknown_in_exact",
     "unbalanced",

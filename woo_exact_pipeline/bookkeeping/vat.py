@@ -188,6 +188,41 @@ class VatRules:
             )
         return VatDecision(treatment, country, vat_number, f"Consumer in {country} (EU): {how}.")
 
+    def check_charged_countries(self, decision: VatDecision, charged: Mapping[str, str]) -> None:
+        """Refuse an order whose VAT belongs to another country than its treatment says.
+
+        `charged` maps each tax line's rate code to the country it was set up for. A shop
+        that taxes by billing address charges, say, Belgian VAT on goods delivered in the
+        Netherlands; booking those rates under the destination's codes would misstate both
+        countries' VAT, so the order waits for a person.
+        """
+        expected = self._vat_country(decision)
+        wrong = sorted(code for code, country in charged.items() if country != expected)
+        if expected is None or not wrong:
+            return
+        countries = ", ".join(sorted({charged[code] for code in wrong}))
+        raise BookingProblem(
+            "vat_country_mismatch",
+            f"WooCommerce charged {countries} VAT ({', '.join(wrong)}) on goods delivered in "
+            f"{decision.country}, for which {expected} VAT is due. The shop probably "
+            "calculates tax from the billing address (WooCommerce > Settings > Tax > "
+            "Calculate tax based on); correct the order's tax in WooCommerce or book it by "
+            "hand",
+            charged_countries=countries,
+            country=expected,
+        )
+
+    def _vat_country(self, decision: VatDecision) -> str | None:
+        """Whose VAT the treatment books; None where no VAT or any VAT is booked as charged."""
+        treatment = decision.treatment
+        if treatment is VatTreatment.OSS:
+            return decision.country
+        if treatment in (VatTreatment.EU_CONSUMER_SHOP_VAT, VatTreatment.POS):
+            return self.shop_country
+        if treatment is VatTreatment.DOMESTIC and decision.country == self.shop_country:
+            return self.shop_country
+        return None
+
     def vat_code(self, decision: VatDecision, rate: Decimal) -> str:
         treatment = decision.treatment
         if treatment is VatTreatment.REVERSE_CHARGE:
