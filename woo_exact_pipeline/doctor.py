@@ -32,9 +32,11 @@ from woo_exact_pipeline.exact.errors import (
 )
 from woo_exact_pipeline.exact.master_data import MasterData, fetch_master_data, settings_problems
 from woo_exact_pipeline.woocommerce.client import (
+    PLAIN_PERMALINKS_FIX,
     WooAuthenticationError,
     WooCommerceClient,
     WooCommerceError,
+    WooPlainPermalinksError,
     WooUnavailableError,
 )
 
@@ -120,6 +122,9 @@ def _check_woocommerce(settings: SyncConfig, environ: Mapping[str, str]) -> _Sho
         try:
             client.get_json("orders", {"per_page": "1", "status": "any"})
             tax_rates = [rate for page in client.tax_rates() for rate in page]
+        except WooPlainPermalinksError as error:
+            finding = Finding(WOOCOMMERCE, "permalinks", False, str(error), PLAIN_PERMALINKS_FIX)
+            return _ShopFacts([finding], None)
         except WooAuthenticationError as error:
             return _ShopFacts(
                 [Finding(WOOCOMMERCE, "API key", False, str(error), _new_key(settings))], None

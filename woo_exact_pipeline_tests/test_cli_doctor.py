@@ -89,9 +89,16 @@ def test_no_login_yet_says_to_sign_in(cli: Cli, tmp_path) -> None:
     assert "fix: run `woo-exact exact login`" in done.stdout
 
 
-def test_plain_permalinks_are_no_problem_and_the_time_zone_is_still_read(cli: Cli) -> None:
+def test_plain_permalinks_work_from_woocommerce_11_1_and_the_time_zone_is_still_read(
+    cli: Cli,
+) -> None:
     with start_woocommerce_sandbox(
-        seed=7, days=1, orders_per_day=2, end_date=LAST_DAY, plain_permalinks=True
+        seed=7,
+        days=1,
+        orders_per_day=2,
+        end_date=LAST_DAY,
+        plain_permalinks=True,
+        woocommerce_version="11.1.0",
     ) as plain:
         cli.woo = plain
         cli.write_settings()
@@ -101,3 +108,25 @@ def test_plain_permalinks_are_no_problem_and_the_time_zone_is_still_read(cli: Cl
         done.stdout
     )
     assert "  ok    time zone: the shop and sync.yaml use Europe/Amsterdam" in done.stdout
+
+
+def test_plain_permalinks_on_woocommerce_11_0_are_named_with_what_to_change(cli: Cli) -> None:
+    """The real shop's first answer is a 301 to the trailing slash: not "the shop lives at
+    another address", but plain permalinks, where 11.0.x refuses every API key."""
+    with start_woocommerce_sandbox(
+        seed=7, days=1, orders_per_day=2, end_date=LAST_DAY, plain_permalinks=True
+    ) as plain:
+        cli.woo = plain
+        cli.write_settings()
+        done = cli.run("doctor", "--config", str(cli.config))
+    assert done.returncode == 1
+    assert "  FAIL  permalinks: The shop uses plain permalinks: /wp-json/ only shows" in (
+        done.stdout
+    )
+    assert "WooCommerce up to 11.0.x does not accept API keys at ?rest_route=" in done.stdout
+    assert (
+        'fix: choose "Post name" under Settings > Permalinks in WordPress, or update '
+        "WooCommerce to 11.1 or later" in done.stdout
+    )
+    assert "redirects API requests" not in done.stdout
+    assert "set shop_url" not in done.stdout

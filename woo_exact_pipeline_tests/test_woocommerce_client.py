@@ -16,6 +16,7 @@ from woo_exact_pipeline.woocommerce.client import (
     WooAuthenticationError,
     WooCommerceClient,
     WooCommerceError,
+    WooPlainPermalinksError,
     WooResponseError,
     WooUnavailableError,
 )
@@ -42,7 +43,9 @@ def test_over_plain_http_the_client_signs_with_oauth_and_reads_every_order_in_pa
         requests = client.request_count
     assert sorted(ids) == sorted(woocommerce_sandbox.shop.orders)
     assert len(ids) == len(set(ids))
-    assert requests == -(-len(ids) // 100)  # one request per page of 100
+    # One request per page of 100, each signed afresh: the Link header's next URL echoes the
+    # first request's nonce and would be refused (errors/http_oauth1_follow_link_next_verbatim).
+    assert requests == -(-len(ids) // 100)
 
 
 def test_over_https_the_client_uses_basic_auth(woocommerce_https_sandbox: WooSandbox) -> None:
@@ -100,11 +103,18 @@ def test_when_the_host_strips_the_authorization_header_the_key_goes_in_the_query
     assert "drops the Authorization header" in notices[0]
 
 
-def test_plain_permalinks_are_detected_and_read_through_rest_route() -> None:
+def test_plain_permalinks_are_detected_and_read_through_rest_route_from_woocommerce_11_1() -> None:
+    """/wp-json/ answers with a 301 to the trailing slash and then the home page; from 11.1 on
+    `?rest_route=` takes the key, so the client reads there."""
     notices: list[str] = []
     with (
         start_woocommerce_sandbox(
-            seed=5, days=3, orders_per_day=4, end_date=SANDBOX_END_DATE, plain_permalinks=True
+            seed=5,
+            days=3,
+            orders_per_day=4,
+            end_date=SANDBOX_END_DATE,
+            plain_permalinks=True,
+            woocommerce_version="11.1.0",
         ) as sandbox,
         client_for(sandbox, notify=notices.append) as client,
     ):
@@ -113,6 +123,57 @@ def test_plain_permalinks_are_detected_and_read_through_rest_route() -> None:
     assert sorted(ids) == sorted(sandbox.shop.orders)
     assert len(notices) == 1
     assert "?rest_route=" in notices[0]
+
+
+@pytest.mark.parametrize("https", [False, True], ids=["oauth", "basic"])
+def test_plain_permalinks_on_woocommerce_11_0_say_no_key_can_work_and_what_to_change(
+    https: bool,
+) -> None:
+    notices: list[str] = []
+    with (
+        start_woocommerce_sandbox(
+            seed=5,
+            days=1,
+            orders_per_day=2,
+            end_date=SANDBOX_END_DATE,
+            https=https,
+            plain_permalinks=True,
+        ) as sandbox,
+        client_for(sandbox, notify=notices.append) as client,
+        pytest.raises(WooPlainPermalinksError) as raised,
+    ):
+        client.tax_classes()
+    message = str(raised.value)
+    assert message.startswith(
+        "The shop uses plain permalinks: /wp-json/ only shows its home page, and WooCommerce "
+        "up to 11.0.x does not accept API keys at ?rest_route= (WooCommerce issue #41191), so "
+        'no key can work there. To fix it, choose "Post name" under Settings > Permalinks in '
+        "WordPress, or update WooCommerce to 11.1 or later."
+    )
+    assert "redirects" not in message and "shop_url" not in message
+    assert sandbox.consumer_secret not in message
+    assert notices == []  # nothing claims ?rest_route= works
+
+
+def test_a_redirect_elsewhere_is_still_told_as_the_shop_living_at_another_address() -> None:
+    """Only the trailing-slash redirect to an HTML page means plain permalinks."""
+
+    async def moved(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 301,
+                "headers": [(b"location", b"https://www.shop.example/wp-json/wc/v3/orders")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
+
+    with (
+        BackgroundServer(moved).start() as server,
+        WooCommerceClient(server.url, "ck_x", "cs_x", sleep=lambda s: None) as client,
+        pytest.raises(WooResponseError, match=r"redirects API requests to https://www\.shop"),
+    ):
+        client.tax_classes()
 
 
 def test_a_day_is_read_with_exclusive_gmt_bounds_so_midnight_orders_count_once(

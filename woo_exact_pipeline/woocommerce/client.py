@@ -54,6 +54,16 @@ class WooResponseError(WooCommerceError):
     """The shop answered, but not with the data the API promises."""
 
 
+class WooPlainPermalinksError(WooCommerceError):
+    """Plain permalinks on a WooCommerce that refuses API keys at `?rest_route=` (<= 11.0.x)."""
+
+
+PLAIN_PERMALINKS_FIX = (
+    'choose "Post name" under Settings > Permalinks in WordPress, or update WooCommerce to '
+    "11.1 or later"
+)
+
+
 @dataclass(frozen=True)
 class WooPage:
     records: list[Record]
@@ -263,7 +273,10 @@ class WooCommerceClient:
     def get_json(self, endpoint: str, params: dict[str, str]) -> tuple[Any, httpx.Headers]:
         route = f"{API_NAMESPACE}/{endpoint}"
         response, data = self._get_with_retries(route, params)
-        if response.status_code == 404 and not self._plain_permalinks and _no_route(response, data):
+        if not self._plain_permalinks and (
+            (response.status_code == 404 and _no_route(response, data))
+            or self._answers_with_a_page(route, response)
+        ):
             response, data = self._try_plain_permalinks(route, params, response, data)
         if self._header_may_be_stripped(response, data):
             response, data = self._try_query_string_auth(route, params, response, data)
@@ -280,6 +293,23 @@ class WooCommerceClient:
             and _error_code(data) == "woocommerce_rest_cannot_view"
         )
 
+    def _answers_with_a_page(self, route: str, response: httpx.Response) -> bool:
+        """Plain permalinks: WordPress redirects /wp-json/<route> to the same address with a
+        trailing slash, and that address shows the HTML home page. Neither the redirect nor
+        the page is the shop living elsewhere."""
+        if response.status_code not in (301, 302, 307, 308):
+            return False
+        page = f"{self.shop_url}/wp-json{route}/"
+        location = urlsplit(response.headers.get("Location", ""))
+        if location.path != urlsplit(page).path:
+            return False
+        try:
+            # Asked bare (no key, no parameters): the Location may echo the secret.
+            target = self._http.get(page)
+        except httpx.HTTPError:
+            return False
+        return target.status_code == 200 and not _is_json(target)
+
     def _try_plain_permalinks(
         self, route: str, params: dict[str, str], response: httpx.Response, data: Any
     ) -> tuple[httpx.Response, Any]:
@@ -294,10 +324,11 @@ class WooCommerceClient:
                     "Check shop_url and that WooCommerce is active."
                 )
             raise _NoSuchRoute(route)
-        self._notify(
-            "The shop does not answer at /wp-json/ (plain permalinks); "
-            "using ?rest_route= instead. Nothing to change in the shop."
-        )
+        if retried.is_success:
+            self._notify(
+                "The shop does not answer at /wp-json/ (plain permalinks); "
+                "using ?rest_route= instead. Nothing to change in the shop."
+            )
         return retried, retried_data
 
     def _try_query_string_auth(
@@ -394,6 +425,14 @@ class WooCommerceClient:
         if not isinstance(data, dict):
             return WooResponseError(f"The shop answered HTTP {status} on {route}.")
         code, message = data.get("code", ""), data.get("message", "")
+        if self._plain_permalinks and status == 401 and code == "woocommerce_rest_cannot_view":
+            return WooPlainPermalinksError(
+                "The shop uses plain permalinks: /wp-json/ only shows its home page, and "
+                "WooCommerce up to 11.0.x does not accept API keys at ?rest_route= (WooCommerce "
+                f"issue #41191), so no key can work there. To fix it, {PLAIN_PERMALINKS_FIX}. "
+                "(On WooCommerce 11.1 or later this answer means the shop does not know the "
+                f"consumer key: check {self._key_variable}.)"
+            )
         if status in (401, 403):
             return WooAuthenticationError(self._explain_authentication(code, message, status))
         return WooResponseError(f"The shop refused {route}: {message} ({code}, HTTP {status}).")
