@@ -191,7 +191,15 @@ def exact_login(config_path: Path | None, shop_name: str | None, no_browser: boo
 )
 @click.option("--https", is_flag=True, help="Serve the shop over TLS (self-signed certificate).")
 @click.option(
-    "--plain-permalinks", is_flag=True, help="Answer /wp-json/ with 404, as such shops do."
+    "--plain-permalinks",
+    is_flag=True,
+    help="Redirect /wp-json/ to the home page and serve only ?rest_route=, as such shops do.",
+)
+@click.option(
+    "--woocommerce-version",
+    default="11.0.1",
+    show_default=True,
+    help="WooCommerce version to behave as: up to 11.0.x ?rest_route= refuses API keys.",
 )
 @click.option("--live", is_flag=True, help="Keep placing and progressing orders every few seconds.")
 @click.option("--consumer-key", default=None, help="WooCommerce key (default: the sandbox's ck_).")
@@ -216,6 +224,7 @@ def sandbox(
     end_date: datetime | None,
     https: bool,
     plain_permalinks: bool,
+    woocommerce_version: str,
     live: bool,
     consumer_key: str | None,
     consumer_secret: str | None,
@@ -258,6 +267,7 @@ def sandbox(
         end_date=end_date.date() if end_date else None,
         https=https,
         plain_permalinks=plain_permalinks,
+        woocommerce_version=woocommerce_version,
         live=live,
         administration_file=administration,
         exact_minute_limit=exact_minute_limit,

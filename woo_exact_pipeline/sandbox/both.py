@@ -20,6 +20,7 @@ from woo_exact_pipeline.sandbox.woocommerce import (
     DEFAULT_DAYS,
     DEFAULT_ORDERS_PER_DAY,
     DEFAULT_SEED,
+    DEFAULT_WOOCOMMERCE_VERSION,
     WooSandbox,
     start_woocommerce_sandbox,
 )
@@ -36,6 +37,7 @@ class SandboxOptions:
     end_date: date | None = None
     https: bool = False
     plain_permalinks: bool = False
+    woocommerce_version: str = DEFAULT_WOOCOMMERCE_VERSION
     live: bool = False
     consumer_key: str = DEFAULT_CONSUMER_KEY
     consumer_secret: str = DEFAULT_CONSUMER_SECRET
@@ -74,6 +76,7 @@ def start_sandboxes(options: SandboxOptions) -> Sandboxes:
         shop_data=options.shop_data,
         https=options.https,
         plain_permalinks=options.plain_permalinks,
+        woocommerce_version=options.woocommerce_version,
         live=options.live,
         consumer_key=options.consumer_key,
         consumer_secret=options.consumer_secret,
