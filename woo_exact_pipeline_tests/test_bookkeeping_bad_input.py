@@ -333,3 +333,72 @@ def test_a_point_of_sale_order_with_a_garbage_address_still_books() -> None:
     order = simple_order(created_via="woocommerce-pos", shipping=address("Kassa 1"))
     (sale,) = book([order]).events
     assert sale.vat_treatment == "pos" and sale.debtor.code == "900"
+
+
+def test_tax_lines_far_from_the_line_taxes_quarantine_with_both_figures() -> None:
+    """A tax line of 2.50 on a 2.10 line is no rounding: the order was edited by hand."""
+    order = simple_order(tax_lines=[{**NL_TAX_LINES[0], "tax_total": "2.50",
+                                     "shipping_tax_total": "0.00"}])  # fmt: skip
+    reason = held_alone(order)
+    assert reason.startswith(
+        "the 21% VAT of the lines of order 3001 adds up to 2.10, but its tax lines state 2.50"
+    )
+    assert "recalculate it in WooCommerce" in reason
+
+
+def test_a_cent_between_line_taxes_and_tax_line_moves_onto_the_largest_line() -> None:
+    """Rounded at subtotal: 2 x 0.105 is 0.21 in the tax line, 0.11 + 0.11 on the lines."""
+    order = simple_order(total="1.21", total_tax="0.21", cart_tax="0.21")
+    cheap = {
+        "quantity": 1,
+        "subtotal": "0.50",
+        "subtotal_tax": "0.11",
+        "total": "0.50",
+        "total_tax": "0.11",
+        "taxes": [{"id": 1, "total": "0.105", "subtotal": "0.105"}],
+    }
+    order["line_items"] = [
+        {**order["line_items"][0], **cheap, "id": 1, "name": "Sticker"},
+        {**order["line_items"][0], **cheap, "id": 2, "name": "Kaart"},
+    ]  # fmt: skip
+    config = settings(exact={"insertion_type": "sales_invoice"})
+    (sale,) = book([order], config=config).events
+    assert [(line.description, line.vat_amount) for line in sale.lines] == [
+        ("Sticker", D("0.10")),
+        ("Kaart", D("0.11")),
+    ]
+    assert sale.lines_total == D("1.21")
+
+
+def test_tax_lines_without_amounts_leave_the_line_taxes_as_they_are() -> None:
+    tax_line = {key: value for key, value in NL_TAX_LINES[0].items() if key != "tax_total"}
+    (sale,) = book([simple_order(tax_lines=[tax_line])]).events
+    assert sale.vat_total == D("2.10")
+
+
+def test_vat_of_the_shop_country_on_an_oss_order_is_held_as_another_countrys_vat() -> None:
+    """Dutch 21% charged to a German consumer under the OSS regime."""
+    order = simple_order(
+        billing={**address("DE"), "email": "kunde@example.de"}, shipping=address("DE")
+    )
+    reason = held_alone(order)
+    assert reason.startswith(
+        "WooCommerce charged NL VAT (NL-BTW HOOG-1) on goods delivered in DE, for which DE VAT "
+        "is due."
+    )
+
+
+def test_a_rate_code_without_a_country_is_not_checked_against_the_destination() -> None:
+    """A rate set up for every country has a code that starts with its name: 19% to DE."""
+    order = simple_order(
+        billing={**address("DE"), "email": "kunde@example.de"},
+        shipping=address("DE"),
+        total="11.90",
+        total_tax="1.90",
+        cart_tax="1.90",
+        tax_lines=[{**NL_TAX_LINES[0], "rate_code": "MWST-1", "rate_percent": 19.0,
+                    "tax_total": "1.90", "shipping_tax_total": "0.00"}],
+    )  # fmt: skip
+    order["line_items"][0].update(subtotal_tax="1.90", total_tax="1.90")
+    (sale,) = book([order]).events
+    assert [(line.vat_code, line.vat_amount) for line in sale.lines] == [("D19", D("1.90"))]

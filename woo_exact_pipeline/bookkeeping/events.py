@@ -7,7 +7,8 @@ Rules where WooCommerce leaves room for a choice (README-worthy, tested):
   an order becomes processing or completed and never clears it) and `processing` is a booking
   status, or `date_completed` is set and `completed` is a booking status. So an order that was
   paid and later refunded or cancelled keeps its sale (and gets its credits), while an order
-  cancelled, failed or refunded without ever being paid produces nothing.
+  cancelled, failed or refunded without ever being paid produces nothing; so does a trashed
+  order or a checkout draft, whatever its dates.
 * **Sale date.** The order's creation day in the shop's time zone (the day that owns the
   partition), or the PDF plugin's invoice date when the reference is its invoice number.
 * **References.** The order number (or the PDF invoice number); a refund's credit is the sale's
@@ -20,10 +21,11 @@ Rules where WooCommerce leaves room for a choice (README-worthy, tested):
   largest-remainder rule (`money.split_proportionally`); inside a group the VAT is the
   group's VAT share rounded half-up to the cent, the rest is the amount excl. VAT, so no
   cent is lost. A credit that would bring an order's credits above its sale is quarantined.
-* **Amounts.** Lines carry WooCommerce's own net and VAT amounts; a difference to the order
-  (or refund) total within `rounding_tolerance` becomes a rounding line on `rounding_gl`
-  without VAT (`rounding_vat_code`, else the ledger's own code), a larger one quarantines the
-  event with both figures.
+* **Amounts.** Lines carry WooCommerce's own net and VAT amounts, the VAT per rate of a sale
+  aligned with what the order's tax lines state (`taxes`); a difference to the order (or
+  refund) total within `rounding_tolerance` becomes a rounding line on `rounding_gl` without
+  VAT (`rounding_vat_code`, else the ledger's own code), a larger one quarantines the event
+  with both figures. VAT of another country than the treatment's is quarantined (`vat`).
 * **Lines.** Sales entries get one line per (kind, ledger, VAT code, rate): products,
   shipping, fees, discounts and rounding stay apart; invoices and orders one line per item.
   An untaxed line to an OSS country takes the shop's 0% code unless `oss.<country>` maps 0%.
