@@ -146,6 +146,14 @@ class WooCommerceSettings(_Settings):
     export_orders_from: date = Field(
         description="Orders created on or after this day are exported (the backfill start)"
     )
+    export_orders_until: date | None = Field(
+        default=None,
+        description=(
+            "Last day exported, if the shop's days should stop there (e.g. trying last year's "
+            "history in a test administration while another connector books today); empty: "
+            "up to today"
+        ),
+    )
     time_zone: TimeZoneName = Field(
         default="Europe/Amsterdam", description="The shop's time zone; days are cut at its midnight"
     )
@@ -187,6 +195,16 @@ class WooCommerceSettings(_Settings):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"{value!r} is not a web address starting with https://")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _export_days_in_order(self) -> WooCommerceSettings:
+        until = self.export_orders_until
+        if until is not None and until < self.export_orders_from:
+            raise ValueError(
+                f"export_orders_until {until} is before export_orders_from "
+                f"{self.export_orders_from}"
+            )
+        return self
 
 
 class ExactItems(_Settings):

@@ -50,10 +50,12 @@ def run_demo(
     try:
         echo(sandboxes.summary())
         os.environ.update(
-            prepare_environment(sandboxes.describe(), DEMO_DIRECTORY, _first_day(sandboxes))
+            prepare_environment(
+                sandboxes.describe(), DEMO_DIRECTORY, _first_day(sandboxes), end_date
+            )
         )
         sign_in_to_exact(echo)
-        return run_pipeline(echo, last_day=end_date)
+        return run_pipeline(echo)
     finally:
         sandboxes.stop()
 
@@ -85,16 +87,21 @@ def _first_day(sandboxes: Sandboxes) -> date:
 
 
 def prepare_environment(
-    described: dict[str, Any], directory: Path, first_day: date
+    described: dict[str, Any], directory: Path, first_day: date, last_day: date | None = None
 ) -> dict[str, str]:
-    """`directory` emptied, with a sync.yaml for the sandboxes (`Sandboxes.describe()`), and
-    the environment the pipeline reads its secrets from."""
+    """`directory` emptied, with a sync.yaml for the sandboxes (`Sandboxes.describe()`) whose
+    days run from `first_day` to `last_day` (None: today), and the environment the pipeline
+    reads its secrets from."""
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True, exist_ok=True)
     settings = yaml.safe_load(Path("sync.example.yaml").read_text(encoding="utf-8"))
     woo, exact = described["woocommerce"], described["exact"]
-    settings["woocommerce"] |= {"shop_url": woo["url"], "export_orders_from": first_day}
+    settings["woocommerce"] |= {
+        "shop_url": woo["url"],
+        "export_orders_from": first_day,
+        "export_orders_until": last_day,
+    }
     settings["exact"] |= {
         "base_url": exact["base_url"],
         "redirect_uri": exact["redirect_uri"],
@@ -144,16 +151,16 @@ def sign_in_to_exact(echo: Callable[[str], None]) -> None:
     echo(f"Connected to Exact as {result.user_name}, administration {result.configured_division}")
 
 
-def run_pipeline(echo: Callable[[str], None], *, last_day: date | None = None) -> SyncReport:
-    """Every day of the shop up to `last_day` (default: today) through `woo-exact sync`'s path:
-    backfill, then the loads the load sensor requests, then the reconciliation."""
+def run_pipeline(echo: Callable[[str], None]) -> SyncReport:
+    """Every day of the shop (to export_orders_until, or today) through `woo-exact sync`'s
+    path: backfill, then the loads the load sensor requests, then the reconciliation."""
     from woo_exact_pipeline.config import load_config
     from woo_exact_pipeline.sync import sync_range
 
     settings = load_config()
-    last_day = last_day or datetime.now(ZoneInfo(settings.woocommerce.time_zone)).date()
-    first = settings.woocommerce.export_orders_from
-    return sync_range(settings, first, last_day, _echo_stage(echo)).report
+    woocommerce = settings.woocommerce
+    last = woocommerce.export_orders_until or datetime.now(ZoneInfo(woocommerce.time_zone)).date()
+    return sync_range(settings, woocommerce.export_orders_from, last, _echo_stage(echo)).report
 
 
 def _echo_stage(echo: Callable[[str], None]) -> Stage:

@@ -210,7 +210,8 @@ def _definitions_for(settings: SyncConfig, first: date, last: date) -> tuple[Any
     if not days:
         raise SyncSetupError(
             f"no day between {first} and {last} is a partition: days run from "
-            f"{keys[0]} (woocommerce.export_orders_from) to {keys[-1]} (today)"
+            f"{keys[0]} (woocommerce.export_orders_from) to {keys[-1]} (today, or "
+            "woocommerce.export_orders_until)"
         )
     return defs(), shop, days
 

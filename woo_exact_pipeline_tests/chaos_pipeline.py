@@ -1,14 +1,15 @@
 """The whole pipeline in a process of its own, for the chaos tests to kill, starve and rerun.
 
-    python -m woo_exact_pipeline_tests.chaos_pipeline --through DAY [--attempts N] [--resume]
+    python -m woo_exact_pipeline_tests.chaos_pipeline [--attempts N] [--resume]
 
 It runs what `make demo` runs, through the real Dagster definitions of the demo's one shop and
 the instance in $DAGSTER_HOME (settings and secrets from the environment that
 `demo.prepare_environment` writes): the catalogue and reference jobs, extract-and-transform over
-the whole history up to `--through` (the shop's last day, never the machine's today), then one
-exact_load_job per day as the load sensor requests them. Each run that fails is started again
-up to `--attempts` times, as Dagster's run retries would; with more than one attempt, days whose
-events are not all booked yet (a lost answer, Exact down for a moment) are loaded again too.
+the whole history (to the shop's export_orders_until: its last day, never the machine's
+today), then one exact_load_job per day as the load sensor requests them. Each run that fails
+is started again up to `--attempts` times, as Dagster's run retries would; with more than one
+attempt, days whose events are not all booked yet (a lost answer, Exact down for a moment) are
+loaded again too.
 `--resume` is what an operator does after a crash: once a backfill has been extracted (a
 successful extract-and-transform run), only the days with events not yet finished in the ledger
 are loaded again; before that, everything runs from the start.
@@ -24,7 +25,6 @@ import json
 import os
 import sys
 import warnings
-from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -47,15 +47,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--attempts", type=int, default=1)
     parser.add_argument("--resume", action="store_true")
-    parser.add_argument("--through", type=date.fromisoformat, required=True)
     arguments = parser.parse_args()
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     print(json.dumps({"pid": os.getpid()}), flush=True)
     outcome: dict[str, Any] = {"runs": 0, "failed_runs": 0}
     try:
-        load_everything(
-            arguments.attempts, outcome, resume=arguments.resume, through=arguments.through
-        )
+        load_everything(arguments.attempts, outcome, resume=arguments.resume)
     except RunFailed as failure:
         print(json.dumps(outcome | {"error": str(failure)}), flush=True)
         return 1
@@ -63,12 +60,12 @@ def main() -> int:
     return 0
 
 
-def load_everything(attempts: int, outcome: dict[str, Any], *, resume: bool, through: date) -> None:
+def load_everything(attempts: int, outcome: dict[str, Any], *, resume: bool) -> None:
     [shop] = SHOPS  # the demo's sync.yaml describes one shop
     definitions = defs()
     instance = dg.DagsterInstance.get()
     outcome["dead_runs_failed"] = len(fail_runs_of_dead_processes(instance))
-    days = [day for day in shop.order_days.get_partition_keys() if day <= through.isoformat()]
+    days = shop.order_days.get_partition_keys()
     newest = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=shop.asset_key("exact_journal_lines")),
         limit=1,

@@ -34,8 +34,8 @@ from woo_exact_pipeline.store.schema import accounting_events, bookings
 from woo_exact_pipeline.store.tokens import ExactTokens, TokenStore
 
 REPO = Path(__file__).resolve().parents[1]
-#: The last day of every chaos shop's history: a fixed day, so the shop (and the work the
-#: pipeline has) is the same whatever day the suite runs.
+#: The last day of every chaos shop's history and of its partitions (export_orders_until): a
+#: fixed day, so the shop and the pipeline's work are the same whatever day the suite runs.
 LAST_DAY = date(2026, 11, 18)
 
 
@@ -46,8 +46,6 @@ class Deployment:
     environment: dict[str, str]
     #: The token pair the sign-in stored.
     login: ExactTokens
-    #: The pipeline's last day (its partitions end here, not at the machine's today).
-    last_day: date
     runs_started: int = 0
 
     @property
@@ -83,7 +81,7 @@ class Deployment:
     ) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [sys.executable, "-m", "woo_exact_pipeline_tests.chaos_pipeline"]
-            + [f"--attempts={attempts}", f"--through={self.last_day.isoformat()}"]
+            + [f"--attempts={attempts}"]
             + (["--resume"] if resume else []),
             cwd=REPO,
             env={**os.environ, **environment},
@@ -195,7 +193,7 @@ def deployment(
         first_day = _first_day(sandboxes)
         environment = _environment(sandboxes, directory, first_day, database_url, settings)
         login = _sign_in(sandboxes, environment)
-        yield Deployment(sandboxes, directory, environment, login, last_day=LAST_DAY)
+        yield Deployment(sandboxes, directory, environment, login)
     finally:
         sandboxes.stop()
 
@@ -217,7 +215,9 @@ def _environment(
     cwd = Path.cwd()
     os.chdir(REPO)  # prepare_environment reads sync.example.yaml and dagster.yaml from here
     try:
-        environment = prepare_environment(sandboxes.describe(), directory / "pipeline", first_day)
+        environment = prepare_environment(
+            sandboxes.describe(), directory / "pipeline", first_day, LAST_DAY
+        )
     finally:
         os.chdir(cwd)
     config = Path(environment["WOO_EXACT_CONFIG"])

@@ -45,7 +45,8 @@ DOCS = (
 )
 DAYS = 3
 ORDERS_PER_DAY = 8
-#: The shop's last day and the sync's: fixed, so the pages show the same shop on any day.
+#: The shop's last day and its partitions' (export_orders_until): the pages show the same
+#: shop, every day of it booked, whatever day the test runs.
 LAST_DAY = date(2026, 11, 18)
 ASSETS = (
     "woo_orders",
@@ -96,10 +97,9 @@ def demo_ui_fixture() -> Iterator[DemoUi]:
             [
                 sys.executable,
                 "-c",
-                "from datetime import date\n"
                 "from woo_exact_pipeline.demo import run_pipeline, sign_in_to_exact\n"
                 "sign_in_to_exact(print)\n"
-                f"run_pipeline(print, last_day=date.fromisoformat('{LAST_DAY}'))\n",
+                "run_pipeline(print)\n",
             ],
             cwd=REPOSITORY,
             env=environment,
@@ -140,7 +140,7 @@ def _demo_environment(sandboxes: Sandboxes, workdir: Path) -> dict[str, str]:
     cwd = Path.cwd()
     os.chdir(REPOSITORY)  # prepare_environment starts from the repository's sync.example.yaml
     try:
-        settings = prepare_environment(sandboxes.describe(), workdir / "demo", first_day)
+        settings = prepare_environment(sandboxes.describe(), workdir / "demo", first_day, LAST_DAY)
     finally:
         os.chdir(cwd)
     dagster_home = workdir / "dagster_home"

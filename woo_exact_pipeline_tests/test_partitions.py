@@ -1,12 +1,16 @@
 """Days in the shop's time zone: every moment belongs to exactly one partition, DST included."""
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from woo_exact_pipeline.defs.shops import SHOPS
+from woo_exact_pipeline.config import ConfigError, parse_config
+from woo_exact_pipeline.defs.shops import SHOPS, Shop
+
+REPO = Path(__file__).resolve().parents[1]
 
 #: The shop of the suite's sync.test.yaml: Europe/Amsterdam, orders exported from 2025-01-01.
 [SHOP] = SHOPS
@@ -56,3 +60,33 @@ def test_every_moment_lies_in_exactly_one_day_and_the_days_touch(moment: datetim
     previous_end = SHOP.day_bounds_gmt((day - timedelta(days=1)).isoformat())[1]
     next_start = SHOP.day_bounds_gmt((day + timedelta(days=1)).isoformat())[0]
     assert previous_end == start and next_start == end
+
+
+def test_a_shop_exported_until_a_day_has_no_partitions_after_it_whatever_day_it_is() -> None:
+    woocommerce = SHOP.settings.woocommerce.model_copy(
+        update={"export_orders_from": date(2026, 11, 16), "export_orders_until": date(2026, 11, 18)}
+    )
+    shop = Shop(SHOP.settings.model_copy(update={"woocommerce": woocommerce}))
+    three_days = ["2026-11-16", "2026-11-17", "2026-11-18"]
+    assert shop.order_days.get_partition_keys(current_time=datetime(2027, 5, 1, tzinfo=UTC)) == (
+        three_days
+    )
+    # Before its last day has come, today is the newest day, as without an end.
+    midday = datetime(2026, 11, 17, 12, tzinfo=UTC)
+    assert shop.order_days.get_partition_keys(current_time=midday) == three_days[:2]
+
+
+def test_an_export_that_ends_before_it_starts_is_refused() -> None:
+    text = (
+        (REPO / "sync.example.yaml")
+        .read_text(encoding="utf-8")
+        .replace(
+            "  export_orders_from: 2026-01-01",
+            "  export_orders_from: 2026-01-01\n  export_orders_until: 2025-12-31",
+        )
+    )
+    with pytest.raises(ConfigError) as raised:
+        parse_config(text)
+    assert raised.value.problems == [
+        "woocommerce: export_orders_until 2025-12-31 is before export_orders_from 2026-01-01"
+    ]

@@ -13,7 +13,7 @@ Exact pool, token pair and rate limits.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
@@ -90,10 +90,14 @@ class Shop:
     @cached_property
     def order_days(self) -> dg.DailyPartitionsDefinition:
         """One partition per day in the shop's time zone, from the export start, today
-        included (end_offset=1) so intra-day changes are booked the same day."""
+        included (end_offset=1) so intra-day changes are booked the same day; none after
+        export_orders_until, when set."""
+        woocommerce = self.settings.woocommerce
+        until = woocommerce.export_orders_until
         return dg.DailyPartitionsDefinition(
-            start_date=self.settings.woocommerce.export_orders_from.isoformat(),
-            timezone=self.settings.woocommerce.time_zone,
+            start_date=woocommerce.export_orders_from.isoformat(),
+            end_date=(until + timedelta(days=1)).isoformat() if until else None,
+            timezone=woocommerce.time_zone,
             end_offset=1,
         )
 
