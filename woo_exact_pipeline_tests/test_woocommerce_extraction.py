@@ -268,3 +268,32 @@ def test_customers_read_less_than_a_day_ago_are_not_read_again(
     assert metadata["customers read less than a day ago"].value == referenced
     assert metadata["api_requests"].value == 0
     assert metadata["dagster/row_count"].value == 0
+
+
+def test_a_checkout_draft_is_unseen_until_it_becomes_an_order_then_its_day_is_requested() -> None:
+    """WooCommerce lists drafts only for status=checkout-draft, so the sensor's status=any
+    query skips a draft; once placed, the order has a real status and a new date_modified."""
+    with (
+        start_woocommerce_sandbox(
+            seed=21, days=5, orders_per_day=6, end_date=SANDBOX_END_DATE
+        ) as sandbox,
+        oauth_client(sandbox) as http,
+    ):
+        first = sensor_tick(sandbox, None)
+        product = next(p["id"] for p in sandbox.shop.products.values() if p["type"] == "simple")
+        created = http.post(
+            "/wp-json/wc/v3/orders",
+            json={
+                "status": "checkout-draft",
+                "line_items": [{"product_id": product, "quantity": 1}],
+            },
+        )
+        created.raise_for_status()
+        draft = created.json()
+        assert sensor_tick(sandbox, first.cursor).run_requests == []
+
+        http.put(
+            f"/wp-json/wc/v3/orders/{draft['id']}", json={"status": "processing"}
+        ).raise_for_status()
+        [request] = sensor_tick(sandbox, first.cursor).run_requests
+        assert request.partition_key == SHOP.partition_key_of(parse_gmt(draft["date_created_gmt"]))
