@@ -44,7 +44,10 @@ def check_bookings(orders: list[dict[str, Any]], refunds: Any, result: Transform
     sales = {event.order_id: event for event in result.events if event.kind == "sale"}
     credits = {event.refund_id: event for event in result.events if event.kind == "credit"}
     for order in orders:
-        paid = order["status"] in ("processing", "completed") or order["date_paid"]
+        # A trashed order or a checkout draft is no sale, whatever dates it carries.
+        paid = order["status"] not in ("trash", "checkout-draft") and (
+            order["status"] in ("processing", "completed") or order["date_paid"]
+        )
         if not paid:
             assert order["id"] not in sales, order["status"]
             continue
