@@ -344,3 +344,15 @@ def test_a_trashed_order_is_not_booked_though_it_was_completed() -> None:
     trashed = recorded_shop(FIRST_SHOP).order(48)
     assert trashed["date_completed_gmt"] and trashed["status"] == "trash"
     assert book([trashed], config=SETTINGS).events == ()
+
+
+def test_a_three_decimal_price_keeps_its_unit_price_on_an_invoice() -> None:
+    """Order 40, had it been paid: 10 x 12.345 = 123.45 with 25.92 VAT, shipping 6.95."""
+    order = recorded_shop(SECOND_SHOP).order(40)
+    order["status"] = "processing"
+    config = recorded_settings(insertion_type="sales_invoice")
+    (sale,) = book([order], config=config).events
+    bolts = sale.lines[0]
+    assert (bolts.item_code, bolts.quantity, bolts.unit_price) == ("BOLT-M8", D(10), D("12.345"))
+    assert (bolts.amount_excl_vat, bolts.vat_amount) == (D("123.45"), D("25.92"))
+    assert sale.lines_total == D("157.78")
