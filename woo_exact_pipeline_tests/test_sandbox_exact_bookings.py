@@ -322,7 +322,9 @@ def test_sales_invoice_is_open_until_printed_then_processed_and_numbered(
     # 2 x 7.95 = 15.90 (VAT 3.34); 9.99 less 10% = 8.99 (VAT 9%: 0.81); shipping 4.95 (1.04).
     assert [line["AmountFC"] for line in lines] == [15.9, 8.99, 4.95]
     assert [line["VATAmountFC"] for line in lines] == [3.34, 0.81, 1.04]
-    assert [line["GLAccountCode"] for line in lines] == ["8000", "8010", "8300"]
+    # Invoice lines name their GL account by id and description; only entry lines have a code.
+    gl_accounts = [exact_sandbox.seeded_id("gl", code) for code in ("8000", "8010", "8300")]
+    assert [line["GLAccount"] for line in lines] == gl_accounts
     assert invoice["AmountFC"] == pytest.approx(29.84 + 5.19)
     no_ledger = exact_api.get("bulk/Financial/TransactionLines", params={"$select": "ID"})
     assert no_ledger.json()["d"]["results"] == []
@@ -450,7 +452,7 @@ def test_sales_order_lines_have_no_gl_account_and_their_vat_is_vat_amount(
     order = _post(
         exact_api, "salesorder/SalesOrders", {**body, "SalesOrderLines": [given_vat]}
     ).json()["d"]
-    assert order["AmountFC"] == 72.59 and order["VATAmount"] == 12.59
+    assert (order["AmountFCExclVat"], order["AmountFC"]) == (60, 72.59)
     [booked] = _lines(exact_api, order, "SalesOrderLines")
     assert (booked["AmountFC"], booked["VATAmount"], booked["ItemCode"]) == (
         60,

@@ -21,7 +21,7 @@ from typing import Any
 
 from woo_exact_pipeline.sandbox.exact import model
 from woo_exact_pipeline.sandbox.exact.clock import SandboxClock
-from woo_exact_pipeline.sandbox.exact.errors import ValidationFailed, stream_error
+from woo_exact_pipeline.sandbox.exact.errors import ODataError, ValidationFailed, stream_error
 from woo_exact_pipeline.sandbox.exact.ids import (
     TRANSACTION_LINE_BASE,
     child_id,
@@ -79,10 +79,19 @@ def parse_body(entity_type: EntityType, raw: Any) -> Record:
         if name == "__metadata":
             continue
         definition = entity_type.by_name.get(name)
-        if definition is None:
+        documented = entity_type.documented(name)
+        if definition is None and documented is None:
             raise stream_error(
                 f"The property name '{name}' specified for type "
                 f"'{entity_type.model_type}' is not valid."
+            )
+        if definition is None:
+            if "post" not in documented:
+                continue  # Exact ignores read-only properties, as the sandbox's own
+            # A real property Exact would store: refusing it beats dropping it unseen.
+            raise ODataError(
+                f"The Exact sandbox does not model the property '{name}' of type "
+                f"'{entity_type.model_type}'. Exact accepts it (reference_model.json)."
             )
         if not definition.writable:
             continue  # read-only properties are ignored, so a GET result can be posted back
@@ -121,7 +130,7 @@ def _convert(definition: model.Field, value: Any) -> Any:
             return parse_guid(_require(value, str))
         if definition.kind == Kind.DOUBLE:
             return parse_decimal(value)
-        if definition.kind in (Kind.INT, Kind.INT64):
+        if definition.kind in (Kind.BYTE, Kind.INT16, Kind.INT, Kind.INT64):
             if isinstance(value, bool):
                 raise ValueError(value)
             return int(_require(value, int | str))
@@ -465,9 +474,6 @@ class Division:
         return entry
 
     def _check_entry_line(self, line: Record, entry_type: int, errors: list[str]) -> None:
-        if "AmountFC" not in line and "AmountDC" in line:
-            line["AmountFC"] = line["AmountDC"]
-        line.pop("AmountDC", None)
         if "AmountFC" not in line:
             errors.append("Mandatory: Amount")
         gl_reference = line.get("GLAccount")

@@ -7,10 +7,13 @@ copies of them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
+from importlib import resources
 from typing import Any, Protocol
 
 from woo_exact_pipeline.sandbox.exact.odata import Kind, exact_date
@@ -47,6 +50,9 @@ class EntityType:
     fields: tuple[Field, ...]
     lines_property: str | None = None
     line_type: EntityType | None = None
+    #: Its entity in reference_model.json (Exact's reference pages), for properties the
+    #: sandbox does not model.
+    reference: str | None = None
     by_name: Mapping[str, Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -68,6 +74,22 @@ class EntityType:
 
     def needs_view(self, names: frozenset[str]) -> bool:
         return any(self.by_name[name].compute is not None for name in names)
+
+    def documented(self, name: str) -> frozenset[str] | None:
+        """How Exact's reference page describes a property (its Edm type and `post`,
+        `required`, `key`), None when the entity has no such property or no page."""
+        if self.reference is None:
+            return None
+        entry = reference_model()["entities"][self.reference]["properties"].get(name)
+        return None if entry is None else frozenset(entry.split())
+
+
+@cache
+def reference_model() -> dict[str, Any]:
+    """Exact's entity model as transcribed from its reference pages (reference_model.json)."""
+    text = resources.files(__package__).joinpath("reference_model.json").read_text("utf-8")
+    table: dict[str, Any] = json.loads(text)
+    return table
 
 
 class RecordView:
@@ -162,6 +184,7 @@ ME = EntityType(
         Field("ServerTime", Kind.DATETIME),
         Field("ServerUtcOffset", Kind.DOUBLE),
     ),
+    reference="current/Me",
 )
 
 SYSTEM_DIVISION = EntityType(
@@ -200,6 +223,7 @@ JOURNAL = EntityType(
         Field("GLAccountCode", compute=_gl_code("GLAccount")),
         *_stamp_fields(),
     ),
+    reference="financial/Journals",
 )
 
 GL_ACCOUNT = EntityType(
@@ -217,6 +241,7 @@ GL_ACCOUNT = EntityType(
         Field("IsBlocked", Kind.BOOL),
         *_stamp_fields(),
     ),
+    reference="financial/GLAccounts",
 )
 
 VAT_CODE = EntityType(
@@ -238,6 +263,7 @@ VAT_CODE = EntityType(
         Field("LegalText"),
         *_stamp_fields(),
     ),
+    reference="vat/VATCodes",
 )
 
 ACCOUNT = EntityType(
@@ -251,7 +277,7 @@ ACCOUNT = EntityType(
         Field("Email", writable=True, max_length=100),
         Field("Phone", writable=True),
         Field("Status", writable=True),
-        Field("IsSales", Kind.BOOL, writable=True),
+        Field("IsSales", Kind.BOOL),
         Field("IsSupplier", Kind.BOOL, writable=True),
         Field("Blocked", Kind.BOOL, writable=True),
         Field("VATNumber", writable=True, max_length=35),
@@ -269,6 +295,7 @@ ACCOUNT = EntityType(
         Field("Type"),
         *_stamp_fields(),
     ),
+    reference="crm/Accounts",
 )
 
 ITEM_GROUP = EntityType(
@@ -294,6 +321,7 @@ WAREHOUSE = EntityType(
         Field("Description"),
         *_stamp_fields(),
     ),
+    reference="inventory/Warehouses",
 )
 
 ITEM = EntityType(
@@ -306,7 +334,7 @@ ITEM = EntityType(
         Field("ExtraDescription", writable=True, max_length=255),
         Field("IsSalesItem", Kind.BOOL, writable=True),
         Field("IsStockItem", Kind.BOOL, writable=True),
-        Field("IsWebshopItem", Kind.INT, writable=True),
+        Field("IsWebshopItem", Kind.BYTE, writable=True),
         Field("ItemGroup", Kind.GUID, writable=True),
         Field("ItemGroupCode", compute=_master_field("logistics/ItemGroups", "ItemGroup", "Code")),
         Field("GLRevenue", Kind.GUID, writable=True),
@@ -318,6 +346,7 @@ ITEM = EntityType(
         Field("EndDate", Kind.DATETIME, writable=True),
         *_stamp_fields(),
     ),
+    reference="logistics/Items",
 )
 
 
@@ -340,7 +369,7 @@ SALES_ENTRY_LINE = EntityType(
         ),
         Field("Description", writable=True, max_length=60),
         Field("AmountFC", Kind.DOUBLE, writable=True),
-        Field("AmountDC", Kind.DOUBLE, writable=True, compute=_same_as("AmountFC")),
+        Field("AmountDC", Kind.DOUBLE, compute=_same_as("AmountFC")),
         Field("VATCode", writable=True, width=-3),
         Field("VATCodeDescription", compute=_vat_field("Description")),
         Field("VATPercentage", Kind.DOUBLE, compute=_vat_field("Percentage")),
@@ -354,6 +383,7 @@ SALES_ENTRY_LINE = EntityType(
         Field("Type", Kind.INT, writable=True),
         Field("Division", Kind.INT, compute=_division),
     ),
+    reference="salesentry/SalesEntryLines",
 )
 
 SALES_ENTRY = EntityType(
@@ -372,13 +402,13 @@ SALES_ENTRY = EntityType(
         Field("CustomerName", compute=_master_field("crm/Accounts", "Customer", "Name")),
         Field("EntryDate", Kind.DATETIME, writable=True),
         Field("DueDate", Kind.DATETIME, writable=True),
-        Field("ReportingYear", Kind.INT, writable=True),
-        Field("ReportingPeriod", Kind.INT, writable=True),
+        Field("ReportingYear", Kind.INT16, writable=True),
+        Field("ReportingPeriod", Kind.INT16, writable=True),
         Field("YourRef", writable=True, max_length=30),
         Field("Description", writable=True, max_length=60),
         Field("Currency", writable=True),
         Field("Type", Kind.INT, writable=True),
-        Field("Status", Kind.INT),
+        Field("Status", Kind.INT16),
         Field("AmountFC", Kind.DOUBLE),
         Field("AmountDC", Kind.DOUBLE, compute=_same_as("AmountFC")),
         Field("VATAmountFC", Kind.DOUBLE),
@@ -391,6 +421,7 @@ SALES_ENTRY = EntityType(
     ),
     lines_property="SalesEntryLines",
     line_type=SALES_ENTRY_LINE,
+    reference="salesentry/SalesEntries",
 )
 
 
@@ -433,8 +464,12 @@ SALES_INVOICE_LINE = EntityType(
         *_item_line_fields("VATAmountFC"),
         Field("VATAmountDC", Kind.DOUBLE, compute=_same_as("VATAmountFC")),
         Field("GLAccount", Kind.GUID, writable=True),
-        Field("GLAccountCode", compute=_gl_code("GLAccount")),
+        Field(
+            "GLAccountDescription",
+            compute=_master_field("financial/GLAccounts", "GLAccount", "Description"),
+        ),
     ),
+    reference="salesinvoice/SalesInvoiceLines",
 )
 
 
@@ -450,7 +485,7 @@ SALES_INVOICE = EntityType(
         Field("InvoiceNumber", Kind.INT),
         Field("Journal", writable=True),
         Field("Type", Kind.INT, writable=True),
-        Field("Status", Kind.INT),
+        Field("Status", Kind.INT16),
         Field("OrderedBy", Kind.GUID, writable=True),
         Field("OrderedByName", compute=_customer_name("OrderedBy")),
         Field("InvoiceTo", Kind.GUID, writable=True),
@@ -477,6 +512,7 @@ SALES_INVOICE = EntityType(
     ),
     lines_property="SalesInvoiceLines",
     line_type=SALES_INVOICE_LINE,
+    reference="salesinvoice/SalesInvoices",
 )
 
 SALES_ORDER_LINE = EntityType(
@@ -484,6 +520,7 @@ SALES_ORDER_LINE = EntityType(
     "ID",
     # No GL account: the invoice made from the order takes the item's revenue account.
     (Field("ID", Kind.GUID), Field("OrderID", Kind.GUID), *_item_line_fields("VATAmount")),
+    reference="salesorder/SalesOrderLines",
 )
 
 SALES_ORDER = EntityType(
@@ -502,18 +539,18 @@ SALES_ORDER = EntityType(
         Field("Description", writable=True, max_length=60),
         Field("Remarks", writable=True),
         Field("Currency", writable=True),
-        Field("Status", Kind.INT),
-        Field("ApprovalStatus", Kind.INT),
+        Field("Status", Kind.INT16),
+        Field("ApprovalStatus", Kind.INT16),
         Field("AmountFC", Kind.DOUBLE),
         Field("AmountDC", Kind.DOUBLE, compute=_same_as("AmountFC")),
         Field("AmountFCExclVat", Kind.DOUBLE),
-        Field("VATAmount", Kind.DOUBLE, compute=_same_as("VATAmountFC")),
         Field("PaymentCondition", writable=True),
         Field("SalesOrderLines", "lines", writable=True),
         *_stamp_fields(),
     ),
     lines_property="SalesOrderLines",
     line_type=SALES_ORDER_LINE,
+    reference="salesorder/SalesOrders",
 )
 
 PRINTED_SALES_INVOICE = EntityType(
@@ -537,6 +574,7 @@ PRINTED_SALES_INVOICE = EntityType(
         Field("EmailCreationError"),
         Field("Division", Kind.INT, compute=_division),
     ),
+    reference="salesinvoice/PrintedSalesInvoices",
 )
 
 DOCUMENT = EntityType(
@@ -556,6 +594,7 @@ DOCUMENT = EntityType(
         Field("HID", Kind.INT),
         *_stamp_fields(),
     ),
+    reference="documents/Documents",
 )
 
 DOCUMENT_ATTACHMENT = EntityType(
@@ -566,11 +605,11 @@ DOCUMENT_ATTACHMENT = EntityType(
         Field("Document", Kind.GUID, writable=True),
         Field("FileName", writable=True, max_length=255),
         # Write-only: the base64 content goes in, reads point at `Url` as Exact does.
-        Field("Attachment", writable=True, compute=lambda record, lookups: None),
+        Field("Attachment", Kind.BINARY, writable=True, compute=lambda record, lookups: None),
         Field("FileSize", Kind.DOUBLE),
         Field("Url"),
-        Field("Division", Kind.INT, compute=_division),
     ),
+    reference="documents/DocumentAttachments",
 )
 
 TRANSACTION_LINE = EntityType(

@@ -26,11 +26,14 @@ class Kind:
 
     GUID = "Edm.Guid"
     STRING = "Edm.String"
+    BYTE = "Edm.Byte"
+    INT16 = "Edm.Int16"
     INT = "Edm.Int32"
     INT64 = "Edm.Int64"
     DOUBLE = "Edm.Double"
     BOOL = "Edm.Boolean"
     DATETIME = "Edm.DateTime"
+    BINARY = "Edm.Binary"  # base64 text in JSON
 
 
 def local_wall_clock(instant: datetime) -> datetime:
@@ -265,7 +268,7 @@ def _number_literal(token: Token, text: str) -> Node:
     return ("literal", Decimal(digits), Kind.DOUBLE)
 
 
-_NUMERIC = {Kind.INT, Kind.INT64, Kind.DOUBLE}
+_NUMERIC = {Kind.BYTE, Kind.INT16, Kind.INT, Kind.INT64, Kind.DOUBLE}
 
 _FUNCTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "trim": ((Kind.STRING,), Kind.STRING),
