@@ -356,3 +356,33 @@ def test_a_three_decimal_price_keeps_its_unit_price_on_an_invoice() -> None:
     assert (bolts.item_code, bolts.quantity, bolts.unit_price) == ("BOLT-M8", D(10), D("12.345"))
     assert (bolts.amount_excl_vat, bolts.vat_amount) == (D("123.45"), D("25.92"))
     assert sale.lines_total == D("157.78")
+
+
+def sticker_refund(line_id: int, name: str) -> dict[str, Any]:
+    """One of order 30's 0.79 lines given back, as WooCommerce writes a refund line."""
+    return {
+        "id": line_id + 100, "name": name, "quantity": -1, "price": 0.79, "sku": "",
+        "subtotal": "-0.79", "subtotal_tax": "-0.17", "total": "-0.79", "total_tax": "-0.17",
+        "taxes": [{"id": 1, "subtotal": "-0.17", "total": "-0.17"}],
+        "meta_data": [{"key": "_refunded_item_id", "value": str(line_id)}],
+    }  # fmt: skip
+
+
+def test_a_refund_rounded_at_subtotal_credits_the_vat_its_tax_lines_state() -> None:
+    """Order 30's three 0.79 stickers refunded: the lines say 3 x 0.17 VAT, but a shop that
+    rounds at subtotal states 2.37 x 21% = 0.4977, so 0.50; the amount is 2.87."""
+    shop = recorded_shop(SECOND_SHOP)
+    refund = {
+        "id": 90, "amount": "2.87", "reason": "", "date_created": "2026-11-06T10:00:00",
+        "date_created_gmt": "2026-11-06T09:00:00", "refunded_payment": False, "meta_data": [],
+        "line_items": [sticker_refund(9, "Sticker Tulp"), sticker_refund(10, "Ansichtkaart Molen"),
+                       sticker_refund(11, "Magneet Kubuswoning")],
+        "shipping_lines": [], "fee_lines": [],
+        "tax_lines": [{"id": 91, "rate_code": "NL-BTW-1", "rate_id": 1, "label": "BTW",
+                       "compound": False, "tax_total": "-0.50", "shipping_tax_total": "0.00",
+                       "rate_percent": 21, "meta_data": []}],
+    }  # fmt: skip
+    order = {**shop.order(30), "refunds": [{"id": 90, "reason": "", "total": "-2.87"}]}
+    sale, credit = book([order], {30: [refund]}, config=SETTINGS).events
+    assert_books(sale, SECOND_SALES[30])
+    assert_books(credit, Booking("-2.87", {"2": "-0.50"}))

@@ -15,7 +15,7 @@ Rules where WooCommerce leaves room for a choice (README-worthy, tested):
   reference plus `-R<refund id>`, e.g. `1234-R5678`. A reference longer than Exact's 30
   characters is quarantined, never cut, since a cut reference could collide with another.
 * **Credits.** Refunded line items, shipping and fees become credit lines at WooCommerce's
-  refunded amounts. What the refund amount holds beyond its itemised lines (an amount-only
+  refunded amounts, their VAT per rate aligned with the refund's own tax lines. What the refund amount holds beyond its itemised lines (an amount-only
   refund) is spread over the sale's (ledger, VAT code, rate) groups in proportion to what
   is left of each (its amount incl. VAT less earlier credits on it) with the
   largest-remainder rule (`money.split_proportionally`); inside a group the VAT is the
@@ -374,7 +374,7 @@ def _read_order(
         keeps_items=has_refunds,
     )
     parts = _sale_parts(order, rules)
-    stated = taxes.stated_vat_by_rate(raw)
+    stated = taxes.stated_vat_by_rate(raw, "order")
     if stated is not None:
         taxes.align_vat_with_tax_lines(parts, stated, f"order {number}")
     return order, parts
@@ -825,6 +825,9 @@ def _credit_event(
     parts = _refund_parts(order, refund, rules, where)
     if not refund_amount and not parts:
         return None
+    stated = taxes.stated_vat_by_rate(refund, where)
+    if stated is not None:
+        taxes.align_vat_with_tax_lines(parts, stated, where)
     target = -refund_amount
     reference = f"{order.reference}-R{refund_id}"
     if len(reference) > REFERENCE_LENGTH:

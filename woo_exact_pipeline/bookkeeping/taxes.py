@@ -83,12 +83,12 @@ def charged_countries(raw: Mapping[str, Any]) -> dict[str, str]:
     return countries
 
 
-def stated_vat_by_rate(raw: Mapping[str, Any]) -> dict[Decimal, Decimal] | None:
-    """VAT per rate percent as the order's tax lines state it; None when a line leaves out its
-    rate or amounts (older WooCommerce), so there is nothing to align with."""
+def stated_vat_by_rate(raw: Mapping[str, Any], what: str) -> dict[Decimal, Decimal] | None:
+    """VAT per rate percent as an order's (or refund's) tax lines state it; None when a line
+    leaves out its rate or amounts (older WooCommerce), so there is nothing to align with."""
     stated: dict[Decimal, Decimal] = {}
-    for index, tax_line in enumerate(parse.records(raw, "tax_lines", "order")):
-        where = f"order.tax_lines[{index}]"
+    for index, tax_line in enumerate(parse.records(raw, "tax_lines", what)):
+        where = f"{what}.tax_lines[{index}]"
         percent = tax_line.get("rate_percent")
         items_tax = parse.optional_amount(tax_line, "tax_total", where)
         shipping_tax = parse.optional_amount(tax_line, "shipping_tax_total", where)
