@@ -402,3 +402,32 @@ def test_a_rate_code_without_a_country_is_not_checked_against_the_destination() 
     order["line_items"][0].update(subtotal_tax="1.90", total_tax="1.90")
     (sale,) = book([order]).events
     assert [(line.vat_code, line.vat_amount) for line in sale.lines] == [("D19", D("1.90"))]
+
+
+def test_a_rate_of_another_country_that_charged_nothing_is_no_mismatch() -> None:
+    """A German consumer's gift voucher under the shop's own 0% rate: no VAT owed anywhere."""
+    order = german_order()
+    order["line_items"].append(
+        {
+            "id": 29,
+            "name": "Cadeaubon",
+            "product_id": 99,
+            "quantity": 1,
+            "tax_class": "zero-rate",
+            "subtotal": "25.00",
+            "subtotal_tax": "0.00",
+            "total": "25.00",
+            "total_tax": "0.00",
+            "taxes": [{"id": 3, "total": "0", "subtotal": "0"}],
+            "meta_data": [],
+            "sku": "BON",
+            "price": 25,
+        }
+    )
+    order["tax_lines"].append(
+        {"id": 403, "rate_code": "NL-BTW 0%-1", "rate_id": 3, "label": "BTW 0%", "compound": False,
+         "tax_total": "0.00", "shipping_tax_total": "0.00", "rate_percent": 0, "meta_data": []}
+    )  # fmt: skip
+    order["total"] = str(D(order["total"]) + 25)
+    (sale,) = book([order]).events
+    assert sale.vat_treatment.value == "oss" and sale.lines_total == D(order["total"])

@@ -15,12 +15,13 @@ Rules where WooCommerce leaves room for a choice (README-worthy, tested):
   reference plus `-R<refund id>`, e.g. `1234-R5678`. A reference longer than Exact's 30
   characters is quarantined, never cut, since a cut reference could collide with another.
 * **Credits.** Refunded line items, shipping and fees become credit lines at WooCommerce's
-  refunded amounts, their VAT per rate aligned with the refund's own tax lines. What the refund amount holds beyond its itemised lines (an amount-only
-  refund) is spread over the sale's (ledger, VAT code, rate) groups in proportion to what
-  is left of each (its amount incl. VAT less earlier credits on it) with the
-  largest-remainder rule (`money.split_proportionally`); inside a group the VAT is the
-  group's VAT share rounded half-up to the cent, the rest is the amount excl. VAT, so no
-  cent is lost. A credit that would bring an order's credits above its sale is quarantined.
+  refunded amounts, their VAT per rate aligned with the refund's own tax lines. What the
+  refund amount holds beyond its itemised lines (an amount-only refund) is spread over the
+  sale's (ledger, VAT code, rate) groups in proportion to what is left of each (its amount
+  incl. VAT less earlier credits on it) with the largest-remainder rule
+  (`money.split_proportionally`); inside a group the VAT is the group's VAT share rounded
+  half-up to the cent, the rest is the amount excl. VAT, so no cent is lost. A credit that
+  would bring an order's credits above its sale is quarantined.
 * **Amounts.** Lines carry WooCommerce's own net and VAT amounts, the VAT per rate of a sale
   aligned with what the order's tax lines state (`taxes`); a difference to the order (or
   refund) total within `rounding_tolerance` becomes a rounding line on `rounding_gl` without

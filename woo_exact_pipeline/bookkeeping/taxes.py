@@ -69,13 +69,20 @@ def order_rates(raw: Mapping[str, Any]) -> dict[int, Decimal | None]:
 
 
 def charged_countries(raw: Mapping[str, Any]) -> dict[str, str]:
-    """Country of each tax rate the order charged, by rate code ("BE-BTW/TVA-1" is BE).
+    """Country of each tax rate the order charged VAT at, by rate code ("BE-BTW/TVA-1" is BE).
 
     WooCommerce writes a rate code as COUNTRY-STATE-NAME-PRIORITY without the empty parts, so
-    a rate that holds for every country starts with its name; such rates are left out.
+    a rate that holds for every country starts with its name; such rates are left out, and so
+    are rates that charged nothing (a 0% line owes no country anything).
     """
     countries: dict[str, str] = {}
-    for tax_line in parse.records(raw, "tax_lines", "order"):
+    for index, tax_line in enumerate(parse.records(raw, "tax_lines", "order")):
+        where = f"order.tax_lines[{index}]"
+        charged = (parse.optional_amount(tax_line, "tax_total", where) or ZERO) + (
+            parse.optional_amount(tax_line, "shipping_tax_total", where) or ZERO
+        )
+        if not charged:
+            continue
         code = clean_text(tax_line.get("rate_code"))
         country = code.split("-", 1)[0].upper()
         if len(country) == 2 and country in KNOWN_COUNTRIES:
