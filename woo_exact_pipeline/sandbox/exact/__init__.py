@@ -216,6 +216,15 @@ class ExactSandbox:
             booked += 1
         return booked
 
+    def close_period(self, year: int, period: int, journal: str | None = None) -> None:
+        """Close a period for one journal (all when None), as a bookkeeper does in Exact."""
+        with self._division.lock:
+            self._division.calendar.close(year, period, journal)
+
+    def reopen_period(self, year: int, period: int, journal: str | None = None) -> None:
+        with self._division.lock:
+            self._division.calendar.reopen(year, period, journal)
+
     def seeded_id(self, kind: str, code: str) -> str:
         """The GUID of seeded master data: kind is gl, journal, vat, itemgroup, item, account."""
         return seeded_id(f"{self.division}:{kind}", code)

@@ -78,6 +78,9 @@ class Endpoint:
     create: str | None = None  # the Division method that handles POST
     booking: bool = False  # its POST books something: subject to commit-then-drop
     bulk: bool = False
+    # "Most READ services don't have such limitations" (Exact «REST API - Restrictions»): the
+    # 60-record page is for CRUD endpoints; a read endpoint answers in one page.
+    read_service: bool = False
     mandatory_filter: tuple[str, ...] = ()
     lines_set: str | None = None
 
@@ -88,6 +91,8 @@ ENDPOINTS = {
         Endpoint("system/Divisions", "divisions"),
         Endpoint("financial/Journals", "financial/Journals"),
         Endpoint("financial/GLAccounts", "financial/GLAccounts"),
+        Endpoint("financial/FinancialPeriods", "financial/FinancialPeriods"),
+        Endpoint("read/financial/JournalStatusList", "journal_statuses", read_service=True),
         Endpoint("vat/VATCodes", "vat/VATCodes"),
         Endpoint(
             "crm/Accounts",
@@ -141,6 +146,7 @@ ENDPOINTS = {
     )
 }
 
+READ_SERVICE_PAGE_SIZE = 1_000_000
 _PATH = re.compile(r"^(?P<set>[A-Za-z/]+?)(?:\((?P<key>[^)]*)\)(?:/(?P<nav>\w+))?)?$")
 
 # uvicorn's own `send`, so a commit-then-drop fault can close the connection under Starlette.
@@ -171,6 +177,20 @@ class _TransactionLinesSource:
 
     def scan(self, after_key: Any | None, equalities: Mapping[str, Any]) -> Iterator[Record]:
         return self._division.transaction_lines(after_key, equalities)
+
+
+class _JournalStatusSource:
+    entity_type = model.JOURNAL_STATUS
+
+    def __init__(self, division: Division) -> None:
+        self._division = division
+
+    def get(self, key: Any) -> Record | None:
+        return None  # its key is (Journal, Year, Period): read it with a $filter
+
+    def scan(self, after_key: Any | None, equalities: Mapping[str, Any]) -> Iterator[Record]:
+        # A read service answers in one page, so there is never a page to continue after.
+        return iter([] if after_key is not None else list(self._division.journal_statuses()))
 
 
 async def _wait_for_disconnect(receive: Receive, faults: Faults) -> None:
@@ -452,6 +472,8 @@ class ExactApp:
             return _DivisionsSource(self.division)
         if endpoint.source == "transactions":
             return _TransactionLinesSource(self.division)
+        if endpoint.source == "journal_statuses":
+            return _JournalStatusSource(self.division)
         if endpoint.source in self.division.line_stores:
             return self.division.line_stores[endpoint.source]
         return self.division.stores[endpoint.source]
@@ -512,6 +534,8 @@ class ExactApp:
                 + "."
             )
         page_size = BULK_PAGE_SIZE if endpoint.bulk else REGULAR_PAGE_SIZE
+        if endpoint.read_service:
+            page_size = READ_SERVICE_PAGE_SIZE
         with self.division.lock:
             if count_only:
                 counting = parse_options(

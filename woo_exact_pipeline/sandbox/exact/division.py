@@ -37,6 +37,7 @@ from woo_exact_pipeline.sandbox.exact.odata import (
     parse_decimal,
     parse_guid,
 )
+from woo_exact_pipeline.sandbox.exact.periods import PeriodCalendar
 from woo_exact_pipeline.sandbox.exact.stores import EntityStore, LineStore
 
 CENT = Decimal("0.01")
@@ -51,6 +52,9 @@ STATUS_OPEN = 20
 STATUS_PROCESSED = 50
 SALES_ORDER_OPEN = 12
 DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024  # Exact: 10 MB of binary, not of base64 text
+#: Exact's answer (HTTP 500, picqer #515) to an entry whose date or period is not in the period
+#: date table; the maintainer lists closed and mismatched periods as causes too.
+NO_SUCH_PERIOD = "The financial year cannot be changed."
 
 
 # Transaction-line fields copied from the posting's header: TransactionLine name -> header name.
@@ -202,6 +206,7 @@ class Division:
             ),
             "salesorder/SalesOrders": EntityStore(model.SALES_ORDER, indexed=["YourRef"]),
             "documents/Documents": EntityStore(model.DOCUMENT),
+            "financial/FinancialPeriods": EntityStore(model.FINANCIAL_PERIOD),
             "documents/DocumentAttachments": EntityStore(
                 model.DOCUMENT_ATTACHMENT, indexed=["Document"]
             ),
@@ -225,6 +230,10 @@ class Division:
         self._entry_counters: dict[tuple[str, int], int] = {}
         self._order_counter = 0
         self._document_counter = 0
+        self.calendar = PeriodCalendar(
+            administration.get("financial_years"),
+            (journal["Code"] for journal in administration["journals"]),
+        )
         self._seed(administration)
 
     # -- master data -------------------------------------------------------------------------
@@ -317,9 +326,15 @@ class Division:
                     **stamp,
                 }
             )
+        for period in self.calendar.records(self.code, self._id, created):
+            self.stores["financial/FinancialPeriods"].add(period)
 
     def now(self) -> datetime:
         return local_wall_clock(self.clock.now())
+
+    def today(self) -> datetime:
+        """Midnight of the administration's day: what date-only fields default to."""
+        return self.now().replace(hour=0, minute=0, second=0, microsecond=0)
 
     def master(self, entity_set: str, key: object) -> Record | None:
         """Look-up for computed fields: journals and VAT codes are referenced by code."""
@@ -428,6 +443,26 @@ class Division:
         self._entry_counters[key] = number
         return number
 
+    def _check_period(self, record: Record, journal: str, day: datetime, errors: list[str]) -> None:
+        """The reporting year and period: given ones must exist, missing ones follow the
+        date; either way the period must be open for the journal."""
+        found = self.calendar.period_of(day)
+        if found is None:
+            errors.append(NO_SUCH_PERIOD)
+            return
+        year = record.setdefault("ReportingYear", found[0])
+        period = record.setdefault("ReportingPeriod", found[1])
+        if not self.calendar.exists(year, period):
+            errors.append(NO_SUCH_PERIOD)
+        elif self.calendar.is_closed(journal, year, period):
+            # The wording is the sandbox's: Exact's message for a closed period is unverified.
+            errors.append(
+                f"Period {period} of financial year {year} is closed for journal {journal}."
+            )
+
+    def journal_statuses(self) -> Iterator[Record]:
+        return self.calendar.journal_statuses(self.stores["financial/Journals"].records)
+
     def _register_posting(self, header: Record) -> None:
         self._posting_positions[header["EntryID"]] = len(self.postings)
         self.postings.append(header)
@@ -448,15 +483,15 @@ class Division:
             errors.append("Mandatory: SalesEntryLines")
         for line in lines:
             self._check_entry_line(line, entry_type, errors)
+        entry_date = entry.setdefault("EntryDate", self.today())
+        if journal is not None:
+            self._check_period(entry, journal["Code"], entry_date, errors)
         if errors:
             raise ValidationFailed(errors)
         assert journal is not None
         with self.lock:
-            entry_date = entry.setdefault("EntryDate", self.now().replace(hour=0, minute=0))
-            entry.setdefault("ReportingYear", entry_date.year)
-            entry.setdefault("ReportingPeriod", entry_date.month)
             entry["EntryID"] = new_booking_id()
-            entry["EntryNumber"] = self._next_entry_number(journal["Code"], entry_date.year)
+            entry["EntryNumber"] = self._next_entry_number(journal["Code"], entry["ReportingYear"])
             entry["InvoiceNumber"] = entry["EntryNumber"]
             entry["Status"] = STATUS_OPEN
             for number, line in enumerate(lines, start=1):
@@ -589,7 +624,7 @@ class Division:
         with self.lock:
             invoice["InvoiceID"] = new_booking_id()
             invoice["Status"] = STATUS_OPEN
-            invoice.setdefault("OrderDate", self.now().replace(hour=0, minute=0))
+            invoice.setdefault("OrderDate", self.today())
             self._number_lines(invoice, "InvoiceID", lines)
             invoice["SalesInvoiceLines"] = lines
             self._totals(invoice, lines, "VATAmountFC")
@@ -615,11 +650,21 @@ class Division:
         return request
 
     def _process_invoice(self, invoice: Record, request: Record) -> None:
-        invoice_date = request.get("InvoiceDate") or self.now().replace(hour=0, minute=0)
+        """Printing makes the financial entry: its date and period pass the period checks."""
+        invoice_date = request.get("InvoiceDate") or self.today()
+        reporting = {
+            name: request[name] for name in ("ReportingYear", "ReportingPeriod") if name in request
+        }
+        errors: list[str] = []
+        self._check_period(reporting, invoice["Journal"], invoice_date, errors)
+        if errors:
+            raise ValidationFailed(errors)
         invoice["InvoiceDate"] = invoice_date
-        invoice["ReportingYear"] = request.get("ReportingYear", invoice_date.year)
-        invoice["ReportingPeriod"] = request.get("ReportingPeriod", invoice_date.month)
-        invoice["InvoiceNumber"] = self._next_entry_number(invoice["Journal"], invoice_date.year)
+        invoice["ReportingYear"] = reporting["ReportingYear"]
+        invoice["ReportingPeriod"] = reporting["ReportingPeriod"]
+        invoice["InvoiceNumber"] = self._next_entry_number(
+            invoice["Journal"], invoice["ReportingYear"]
+        )
         invoice["Status"] = STATUS_PROCESSED
         invoice["Modified"] = self.now()
         # For a sales invoice Exact reports the InvoiceID as the financial entry ID.
@@ -679,7 +724,7 @@ class Division:
             order["OrderNumber"] = self._order_counter
             order["Status"] = SALES_ORDER_OPEN
             order["ApprovalStatus"] = 1  # automatically approved
-            order.setdefault("OrderDate", self.now().replace(hour=0, minute=0))
+            order.setdefault("OrderDate", self.today())
             self._number_lines(order, "OrderID", lines)
             order["SalesOrderLines"] = lines
             self._totals(order, lines, "VATAmount")
@@ -773,7 +818,7 @@ class Division:
             document.update(extra or {})
             document["ID"] = new_booking_id()
             document["HID"] = self._document_counter
-            document.setdefault("DocumentDate", self.now().replace(hour=0, minute=0))
+            document.setdefault("DocumentDate", self.today())
             self._stamp(document)
             return self.stores["documents/Documents"].add(document)
 

@@ -553,6 +553,36 @@ SALES_ORDER = EntityType(
     reference="salesorder/SalesOrders",
 )
 
+FINANCIAL_PERIOD = EntityType(
+    "FinancialPeriod",
+    "ID",
+    (
+        Field("ID", Kind.GUID),
+        Field("FinYear", Kind.INT16),
+        Field("FinPeriod", Kind.INT16),
+        Field("StartDate", Kind.DATETIME),
+        Field("EndDate", Kind.DATETIME),
+        *_stamp_fields(),
+    ),
+    reference="financial/FinancialPeriods",
+)
+
+# Whether a journal takes entries in a period: 0 open, 1 closed (one row per journal and period).
+JOURNAL_STATUS = EntityType(
+    "JournalStatusList",
+    "Journal",
+    (
+        Field("Journal"),
+        Field("Year", Kind.INT),
+        Field("Period", Kind.INT),
+        Field("JournalDescription"),
+        Field("JournalType", Kind.INT),
+        Field("Status", Kind.INT),
+        Field("StatusDescription"),
+    ),
+    reference="read/financial/JournalStatusList",
+)
+
 PRINTED_SALES_INVOICE = EntityType(
     "PrintedSalesInvoice",
     "InvoiceID",
