@@ -7,6 +7,7 @@ Documents are plain dicts in WooCommerce's key order (the order of `get_base_dat
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,7 +19,6 @@ from woo_exact_pipeline.sandbox.woocommerce.money import (
     CartTotals,
     TaxRate,
     format_amount,
-    format_raw,
     round_half_up,
 )
 
@@ -126,16 +126,49 @@ class CouponLine:
     discount_type: str
     nominal_amount: Decimal
     free_shipping: bool = False
+    coupon_id: int | None = None  # the shop's coupon post, named in the line's coupon_info
 
 
-def _taxes_list(taxes: dict[int, Decimal], *, with_subtotal: dict[int, Decimal] | None) -> list:
+def _coupon_meta(sequences: Sequences, coupon: CouponLine) -> list[dict[str, Any]]:
+    """WooCommerce 8.7+ keeps [id, code, type, amount] on the line as a JSON string."""
+    if coupon.coupon_id is None:
+        return []
+    info = [coupon.coupon_id, coupon.code, coupon.discount_type, php_number(coupon.nominal_amount)]
+    return [item_meta_entry(sequences, "coupon_info", json.dumps(info, separators=(",", ":")))]
+
+
+def _taxes_list(
+    taxes: dict[int, Decimal], decimals: int, *, with_subtotal: dict[int, Decimal] | None
+) -> list:
+    """An item's taxes per rate, the stored unrounded values shown at `dp` decimals (half up,
+    whatever the tax rounding mode: 0.525 shows as 0.53 next to a total_tax of 0.52). Shipping
+    and fees have no subtotal: ""."""
     entries = []
     for rate_id, tax in taxes.items():
-        entry: dict[str, Any] = {"id": rate_id, "total": format_raw(tax)}
-        if with_subtotal is not None:
-            entry["subtotal"] = format_raw(with_subtotal.get(rate_id, ZERO))
-        entries.append(entry)
+        subtotal = "" if with_subtotal is None else with_subtotal.get(rate_id, ZERO)
+        entries.append(
+            {
+                "id": rate_id,
+                "subtotal": subtotal if subtotal == "" else format_amount(subtotal, decimals),
+                "total": format_amount(tax, decimals),
+            }
+        )
     return entries
+
+
+def format_unpadded(value: Decimal, decimals: int) -> str:
+    text = format(round_half_up(value, Decimal(1).scaleb(-decimals)).normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def php_number(value: Decimal) -> int | float:
+    """A PHP float that happens to be whole goes out as an integer (21, not 21.0)."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _image(variation_id: int) -> dict[str, Any]:
+    # A variation's line shows its (absent) image id as 0, a simple product's as "".
+    return {"id": 0, "src": ""} if variation_id else dict(EMPTY_IMAGE)
 
 
 def _price(total: Decimal, quantity: int) -> float:
@@ -168,8 +201,10 @@ def build_order(
     customer_ip_address: str = "",
     customer_user_agent: str = "",
     cart_hash: str = "",
+    pdf_invoices: bool = True,
 ) -> dict[str, Any]:
-    """A freshly placed order in status `pending`; later steps move it along."""
+    """A freshly placed order in status `pending`; later steps move it along. `pdf_invoices`:
+    the shop runs PDF Invoices & Packing Slips, which adds `wpo_wcpdf_invoice_number`."""
     created_local, created_gmt = wc_dates(created, timezone)
     money = lambda value: format_amount(value, decimals)  # noqa: E731 - local shorthand
     line_items = []
@@ -186,11 +221,12 @@ def build_order(
                 "subtotal_tax": money(result.subtotal_tax),
                 "total": money(result.total),
                 "total_tax": money(result.total_tax),
-                "taxes": _taxes_list(result.taxes, with_subtotal=result.subtotal_taxes),
+                "taxes": _taxes_list(result.taxes, decimals, with_subtotal=result.subtotal_taxes),
                 "meta_data": [item_meta_entry(sequences, k, v) for k, v in line.attributes],
                 "sku": line.sku,
+                "global_unique_id": "",
                 "price": _price(result.total, line.quantity),
-                "image": dict(EMPTY_IMAGE),
+                "image": _image(line.variation_id),
                 "parent_name": line.parent_name,
             }
         )
@@ -202,7 +238,7 @@ def build_order(
             "instance_id": result.shipping.instance_id,
             "total": money(result.total),
             "total_tax": money(result.total_tax),
-            "taxes": _taxes_list(result.taxes, with_subtotal=None),
+            "taxes": _taxes_list(result.taxes, decimals, with_subtotal=None),
             "tax_status": "taxable",
             "meta_data": [],
         }
@@ -214,10 +250,10 @@ def build_order(
             "name": result.fee.name,
             "tax_class": result.fee.tax_class,
             "tax_status": "taxable" if result.fee.taxable else "none",
-            "amount": format_raw(result.fee.amount),
+            "amount": "",  # the REST API shows a fee's amount empty
             "total": money(result.total),
             "total_tax": money(result.total_tax),
-            "taxes": _taxes_list(result.taxes, with_subtotal=None),
+            "taxes": _taxes_list(result.taxes, decimals, with_subtotal=None),
             "meta_data": [],
         }
         for result in cart.fees
@@ -229,16 +265,18 @@ def build_order(
             {
                 "id": sequences.items.next(),
                 "code": coupon.code,
-                "discount": money(discount),
-                "discount_tax": money(discount_tax),
+                # Coupon lines show their float amounts unpadded: "4.5", not "4.50".
+                "discount": format_unpadded(discount, decimals),
+                "discount_tax": format_unpadded(discount_tax, decimals),
                 "discount_type": coupon.discount_type,
-                "nominal_amount": float(coupon.nominal_amount),
+                "nominal_amount": php_number(coupon.nominal_amount),
                 "free_shipping": coupon.free_shipping,
-                "meta_data": [],
+                "meta_data": _coupon_meta(sequences, coupon),
             }
         )
     tax_lines = []
-    for rate_id in sorted(set(cart.rate_item_taxes) | set(cart.rate_shipping_taxes)):
+    # Tax lines come in the order the rates first appear: items and fees, then shipping.
+    for rate_id in dict.fromkeys([*cart.rate_item_taxes, *cart.rate_shipping_taxes]):
         rate = rates_by_id[rate_id]
         tax_lines.append(
             {
@@ -249,11 +287,11 @@ def build_order(
                 "compound": rate.compound,
                 "tax_total": money(cart.rate_item_taxes.get(rate_id, ZERO)),
                 "shipping_tax_total": money(cart.rate_shipping_taxes.get(rate_id, ZERO)),
-                "rate_percent": float(rate.rate),
+                "rate_percent": php_number(rate.rate),
                 "meta_data": [],
             }
         )
-    return {
+    document: dict[str, Any] = {
         "id": order_id,
         "parent_id": 0,
         "status": "pending",
@@ -300,8 +338,10 @@ def build_order(
         "date_completed_gmt": None,
         "date_paid_gmt": None,
         "currency_symbol": CURRENCY_SYMBOLS.get(currency, currency),
-        "wpo_wcpdf_invoice_number": "",
     }
+    if pdf_invoices:
+        document["wpo_wcpdf_invoice_number"] = ""
+    return document
 
 
 def rate_code(rate: TaxRate) -> str:
@@ -463,14 +503,16 @@ def build_refund(
                 "subtotal_tax": money(-tax_sum),
                 "total": money(-total),
                 "total_tax": money(-tax_sum),
-                "taxes": [
-                    {"id": rate_id, "total": format_raw(-tax), "subtotal": format_raw(-tax)}
-                    for rate_id, tax in taxes.items()
-                ],
+                "taxes": _taxes_list(
+                    {rate_id: -tax for rate_id, tax in taxes.items()},
+                    decimals,
+                    with_subtotal={rate_id: -tax for rate_id, tax in taxes.items()},
+                ),
                 "meta_data": [item_meta_entry(sequences, "_refunded_item_id", str(item["id"]))],
                 "sku": item["sku"],
+                "global_unique_id": "",
                 "price": _price(-total, refund_line.quantity),
-                "image": dict(EMPTY_IMAGE),
+                "image": _image(item["variation_id"]),
                 "parent_name": item["parent_name"],
             }
         )
@@ -492,13 +534,15 @@ def build_refund(
                     id=sequences.items.next(),
                     total=money(-total),
                     total_tax=money(-sum(taxes.values(), ZERO)),
-                    taxes=[
-                        {"id": rate_id, "total": format_raw(-tax)} for rate_id, tax in taxes.items()
-                    ],
+                    taxes=_taxes_list(
+                        {rate_id: -tax for rate_id, tax in taxes.items()},
+                        decimals,
+                        with_subtotal=None,
+                    ),
                     meta_data=[item_meta_entry(sequences, "_refunded_item_id", str(item["id"]))],
                 )
                 if kind == "fee_lines":
-                    refunded_item["amount"] = format_raw(-total)
+                    refunded_item["amount"] = ""
                 target.append(refunded_item)
     if full:
         amount = Decimal(order["total"]) - refunded_amount(order)
@@ -513,7 +557,7 @@ def build_refund(
             "compound": False,
             "tax_total": money(-rate_totals.get(rate_id, ZERO)),
             "shipping_tax_total": money(-rate_shipping.get(rate_id, ZERO)),
-            "rate_percent": float(rates_by_id[rate_id].rate),
+            "rate_percent": php_number(rates_by_id[rate_id].rate),
             "meta_data": [],
         }
         for rate_id in sorted(set(rate_totals) | set(rate_shipping))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -21,6 +21,12 @@ RAW_PRECISION = Decimal("0.000001")
 def round_half_up(value: Decimal, exponent: Decimal = CENT) -> Decimal:
     """PHP's round() and number_format() round half away from zero."""
     return value.quantize(exponent, rounding=ROUND_HALF_UP)
+
+
+def round_tax(value: Decimal, half_down: bool) -> Decimal:
+    """wc_round_tax_total: WooCommerce sets WC_TAX_ROUNDING_MODE to PHP_ROUND_HALF_DOWN when
+    prices are entered including tax (0.525 -> 0.52), else half up."""
+    return value.quantize(CENT, rounding=ROUND_HALF_DOWN if half_down else ROUND_HALF_UP)
 
 
 def format_amount(value: Decimal, decimals: int) -> str:
@@ -58,9 +64,9 @@ def inclusive_taxes(price: Decimal, rates: Sequence[TaxRate]) -> dict[int, Decim
     return {rate.id: round_half_up(base * rate.rate / 100, RAW_PRECISION) for rate in rates}
 
 
-def rounded_tax_sum(taxes: dict[int, Decimal]) -> Decimal:
+def rounded_tax_sum(taxes: dict[int, Decimal], half_down: bool = False) -> Decimal:
     """round_line_tax: each rate's tax is rounded to cents before summing."""
-    return sum((round_half_up(tax) for tax in taxes.values()), ZERO)
+    return sum((round_tax(tax, half_down) for tax in taxes.values()), ZERO)
 
 
 @dataclass
@@ -100,14 +106,15 @@ class LineResult:
     subtotal_taxes: dict[int, Decimal]
     total: Decimal
     taxes: dict[int, Decimal]
+    half_down: bool = False  # the shop's tax rounding mode
 
     @property
     def subtotal_tax(self) -> Decimal:
-        return rounded_tax_sum(self.subtotal_taxes)
+        return rounded_tax_sum(self.subtotal_taxes, self.half_down)
 
     @property
     def total_tax(self) -> Decimal:
-        return rounded_tax_sum(self.taxes)
+        return rounded_tax_sum(self.taxes, self.half_down)
 
 
 @dataclass
@@ -115,10 +122,11 @@ class FeeResult:
     fee: FeeInput
     total: Decimal
     taxes: dict[int, Decimal]
+    half_down: bool = False
 
     @property
     def total_tax(self) -> Decimal:
-        return rounded_tax_sum(self.taxes)
+        return rounded_tax_sum(self.taxes, self.half_down)
 
 
 @dataclass
@@ -126,10 +134,11 @@ class ShippingResult:
     shipping: ShippingInput
     total: Decimal
     taxes: dict[int, Decimal]
+    half_down: bool = False
 
     @property
     def total_tax(self) -> Decimal:
-        return rounded_tax_sum(self.taxes)
+        return rounded_tax_sum(self.taxes, self.half_down)
 
 
 @dataclass
@@ -140,6 +149,7 @@ class CartTotals:
     coupon_discounts: dict[str, tuple[Decimal, Decimal]]  # code -> (ex-tax discount, its tax)
     rate_item_taxes: dict[int, Decimal] = field(default_factory=dict)  # items + fees, rounded
     rate_shipping_taxes: dict[int, Decimal] = field(default_factory=dict)
+    half_down: bool = False
 
     @property
     def items_total(self) -> Decimal:
@@ -151,7 +161,15 @@ class CartTotals:
 
     @property
     def discount_tax(self) -> Decimal:
-        return sum((line.subtotal_tax - line.total_tax for line in self.lines), ZERO)
+        """The order's discount tax is rounded once from the unrounded line taxes."""
+        unrounded = sum(
+            (
+                sum(line.subtotal_taxes.values(), ZERO) - sum(line.taxes.values(), ZERO)
+                for line in self.lines
+            ),
+            ZERO,
+        )
+        return round_tax(unrounded, self.half_down)
 
     @property
     def shipping_total(self) -> Decimal:
@@ -180,18 +198,29 @@ class CartTotals:
         )
 
 
-def _distribute_cents(shares: list[Decimal], remainder_cents: int) -> list[Decimal]:
-    """WC_Discounts::apply_coupon_remainder: hand out left-over cents one line at a time."""
+def _distribute_cents(
+    shares: list[Decimal], prices: list[Decimal], quantities: list[int], remainder_cents: int
+) -> list[Decimal]:
+    """WC_Discounts::apply_coupon_remainder: the left-over cents go to the dearest lines
+    first, a cent per unit (a line of two mugs takes two), round after round."""
     result = list(shares)
-    index = 0
-    while remainder_cents > 0 and result:
-        result[index % len(result)] += CENT
-        remainder_cents -= 1
-        index += 1
+    order = sorted(range(len(result)), key=lambda index: -prices[index])
+    while remainder_cents > 0 and order:
+        for index in order:
+            if remainder_cents <= 0:
+                break
+            room = int((prices[index] - result[index]) / CENT)
+            cents = min(remainder_cents, max(quantities[index], 1), room)
+            result[index] += CENT * cents
+            remainder_cents -= cents
+        if all(prices[index] - result[index] < CENT for index in order):
+            break
     return result
 
 
-def _coupon_discounts(prices: list[Decimal], coupon: CouponInput) -> list[Decimal]:
+def _coupon_discounts(
+    prices: list[Decimal], quantities: list[int], coupon: CouponInput
+) -> list[Decimal]:
     """Per-line discount of one coupon on the (already discounted) line prices, as WC_Discounts."""
     if coupon.discount_type == "percent":
         shares = [
@@ -199,16 +228,18 @@ def _coupon_discounts(prices: list[Decimal], coupon: CouponInput) -> list[Decima
         ]
         wanted = round_half_up(sum(prices, ZERO) * coupon.amount / 100)
     elif coupon.discount_type == "fixed_cart":
-        cart = sum(prices, ZERO)
-        wanted = min(coupon.amount, cart)
+        # apply_coupon_fixed_cart: the same whole cents off every unit, whatever its price.
+        wanted = min(coupon.amount, sum(prices, ZERO))
+        units = sum(quantities)
+        per_unit = (wanted / units).quantize(CENT, rounding=ROUND_FLOOR) if units else ZERO
         shares = [
-            (price * wanted / cart).quantize(CENT, rounding=ROUND_FLOOR) if cart else ZERO
-            for price in prices
+            min(per_unit * quantity, price)
+            for price, quantity in zip(prices, quantities, strict=True)
         ]
     else:
         raise ValueError(f"unsupported coupon type {coupon.discount_type!r}")
     remainder = int((wanted - sum(shares, ZERO)) / CENT)
-    return _distribute_cents(shares, remainder)
+    return _distribute_cents(shares, prices, quantities, remainder)
 
 
 def calculate_cart(
@@ -223,6 +254,7 @@ def calculate_cart(
     shipping: Sequence[ShippingInput] = (),
 ) -> CartTotals:
     """Totals of a checkout, following WC_Cart_Totals with default settings."""
+    half_down = prices_include_tax
     prices: list[Decimal] = []
     includes: list[bool] = []
     line_rates: list[list[TaxRate]] = []
@@ -249,7 +281,7 @@ def calculate_cart(
     discounted = list(prices)
     coupon_line_discounts: dict[str, list[Decimal]] = {}
     for coupon in coupons:
-        shares = _coupon_discounts(discounted, coupon)
+        shares = _coupon_discounts(discounted, [line.quantity for line in lines], coupon)
         coupon_line_discounts[coupon.code] = shares
         discounted = [price - share for price, share in zip(discounted, shares, strict=True)]
 
@@ -264,48 +296,81 @@ def calculate_cart(
         if price_includes_tax:
             subtotal -= sum(subtotal_taxes.values(), ZERO)
             total -= sum(taxes.values(), ZERO)
-        results.append(LineResult(subtotal, subtotal_taxes, total, taxes))
+        results.append(LineResult(subtotal, subtotal_taxes, total, taxes, half_down))
 
-    # Each coupon's ex-tax share and its tax, split per line like WC_Cart_Totals does.
+    # Each coupon's tax is its lines' taxes rounded one by one; the ex-tax discount is the
+    # rest of what it took off, as WC_Cart_Totals stores coupon totals.
     coupon_discounts: dict[str, tuple[Decimal, Decimal]] = {}
     for code, shares in coupon_line_discounts.items():
         discount, discount_tax = ZERO, ZERO
         for share, price_includes_tax, rates in zip(shares, includes, line_rates, strict=True):
             tax_function = inclusive_taxes if price_includes_tax else exclusive_taxes
-            share_tax = sum(tax_function(share, rates).values(), ZERO)
+            share_tax = round_tax(sum(tax_function(share, rates).values(), ZERO), half_down)
             discount += share - share_tax if price_includes_tax else share
             discount_tax += share_tax
-        coupon_discounts[code] = (round_half_up(discount), round_half_up(discount_tax))
+        coupon_discounts[code] = (round_half_up(discount), discount_tax)
+
+    shipping_rates = _shipping_rates(lines, rates_for_class) if not vat_exempt else []
+    shipping_results = [
+        ShippingResult(method, method.cost, exclusive_taxes(method.cost, shipping_rates), half_down)
+        for method in shipping
+    ]
 
     fee_results = [
         FeeResult(
             fee,
             fee.amount,
             exclusive_taxes(fee.amount, rates_for_class.get(fee.tax_class, []))
-            if fee.taxable and not vat_exempt
+            if fee.taxable and not vat_exempt and fee.amount >= 0
             else {},
+            half_down,
         )
         for fee in fees
     ]
+    for result in fee_results:
+        if result.fee.taxable and not vat_exempt and result.fee.amount < 0:
+            result.taxes = _negative_fee_taxes(
+                result.fee.amount, [*results, *shipping_results, *fee_results], line_rates
+            )
 
-    shipping_rates = _shipping_rates(lines, rates_for_class) if not vat_exempt else []
-    shipping_results = [
-        ShippingResult(method, method.cost, exclusive_taxes(method.cost, shipping_rates))
-        for method in shipping
-    ]
-
-    totals = CartTotals(results, fee_results, shipping_results, coupon_discounts)
+    totals = CartTotals(
+        results, fee_results, shipping_results, coupon_discounts, half_down=half_down
+    )
     for taxed in (*results, *fee_results):
         for rate_id, tax in taxed.taxes.items():
             totals.rate_item_taxes[rate_id] = totals.rate_item_taxes.get(rate_id, ZERO) + (
-                round_half_up(tax)
+                round_tax(tax, half_down)
             )
     for result in shipping_results:
         for rate_id, tax in result.taxes.items():
             totals.rate_shipping_taxes[rate_id] = totals.rate_shipping_taxes.get(
                 rate_id, ZERO
-            ) + round_half_up(tax)
+            ) + round_tax(tax, half_down)
     return totals
+
+
+def _negative_fee_taxes(
+    amount: Decimal,
+    taxed: Sequence[LineResult | ShippingResult | FeeResult],
+    line_rates: Sequence[Sequence[TaxRate]],
+) -> dict[int, Decimal]:
+    """A negative taxable fee (a discount) takes its tax from every rate in the order, in
+    proportion to the net amounts taxed at each rate: items, shipping and positive fees."""
+    percent = {rate.id: rate.rate for rates in line_rates for rate in rates}
+    bases: dict[int, Decimal] = {}
+    for result in taxed:
+        if isinstance(result, FeeResult) and result.fee.amount < 0:
+            continue
+        for rate_id in result.taxes:
+            bases[rate_id] = bases.get(rate_id, ZERO) + result.total
+    whole = sum(bases.values(), ZERO)
+    if not whole:
+        return {}
+    return {
+        rate_id: round_half_up(amount * base / whole * percent[rate_id] / 100, RAW_PRECISION)
+        for rate_id, base in bases.items()
+        if rate_id in percent
+    }
 
 
 def _shipping_rates(

@@ -36,6 +36,7 @@ def _settings(folder: Path) -> dict[str, Any]:
         "currency": options["woocommerce_currency"],
         "decimals": int(options["woocommerce_price_num_decimals"]),
         "prices_include_tax": options["woocommerce_prices_include_tax"] == "yes",
+        "pdf_invoices": False,  # the recorded shops ran WooCommerce alone
     }
 
 
@@ -74,6 +75,7 @@ def recorded_shop_data(folder: Path) -> dict[str, Any]:
         "variations": _variations(folder, products),
         "taxes": [_without_links(tax) for tax in _body(folder, "taxes/list.json")],
         "tax_classes": [_without_links(c) for c in _body(folder, "taxes/classes.json")],
+        "coupons": [_without_links(c) for c in _body(folder, "coupons/list.json")],
     }
 
 

@@ -39,6 +39,8 @@ class ShopSettings:
     currency: str = "EUR"
     decimals: int = 2
     prices_include_tax: bool = True
+    # The demo shop runs PDF Invoices & Packing Slips; a recorded shop ran no plugins.
+    pdf_invoices: bool = True
 
     @property
     def zone(self) -> ZoneInfo:
@@ -145,6 +147,7 @@ class Shop:
     variation_parents: dict[int, int] = field(default_factory=dict)
     taxes: list[dict[str, Any]] = field(default_factory=list)
     tax_classes: list[dict[str, str]] = field(default_factory=list)
+    coupons: dict[str, dict[str, Any]] = field(default_factory=dict)  # by code
     sequences: Sequences = field(default_factory=Sequences)
     last_invoice_number: int = 0
     # The moment the generated history ends; None for a loaded shop.
@@ -267,6 +270,7 @@ class Shop:
                     "currency": self.settings.currency,
                     "decimals": self.settings.decimals,
                     "prices_include_tax": self.settings.prices_include_tax,
+                    "pdf_invoices": self.settings.pdf_invoices,
                 },
                 "orders": [record.document() for record in self.orders.values()],
                 "refunds": refunds,
@@ -275,4 +279,5 @@ class Shop:
                 "variations": variations,
                 "taxes": list(self.taxes),
                 "tax_classes": list(self.tax_classes),
+                "coupons": list(self.coupons.values()),
             }

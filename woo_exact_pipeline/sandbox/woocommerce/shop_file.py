@@ -2,9 +2,11 @@
 
 The file is a JSON object with `orders`, `refunds` (each with its `order_id`), `customers`,
 `products`, `variations` (with `parent_id`, or listed in their product's `variations`),
-`taxes`, optional `tax_classes` and `settings` (`timezone`, `currency`, `decimals`,
-`prices_include_tax`). Every record is checked for the fields the sandbox serves and filters
-on; a problem names the record and the field.
+`taxes`, optional `tax_classes`, `coupons` (orders created through the API apply them by
+code) and `settings` (`timezone`, `currency`, `decimals`,
+`prices_include_tax`, `pdf_invoices`: whether new orders get the PDF invoice plugin's field).
+Every record is checked for the fields the sandbox serves and filters on; a problem names the
+record and the field.
 """
 
 from __future__ import annotations
@@ -120,6 +122,7 @@ PRODUCT_FIELDS = {
 VARIATION_FIELDS = {
     name: kind for name, kind in PRODUCT_FIELDS.items() if name not in ("name", "type")
 }
+COUPON_FIELDS = {"id": "int", "code": "str", "discount_type": "str", "amount": "money"}
 TAX_FIELDS = {
     "id": "int",
     "country": "str",
@@ -156,6 +159,7 @@ def _settings(data: dict[str, Any]) -> ShopSettings:
         currency=raw.get("currency", "EUR"),
         decimals=raw.get("decimals", 2),
         prices_include_tax=raw.get("prices_include_tax", True),
+        pdf_invoices=raw.get("pdf_invoices", True),
     )
     try:
         ZoneInfo(settings.timezone)
@@ -167,6 +171,8 @@ def _settings(data: dict[str, Any]) -> ShopSettings:
         raise ShopDataError("settings: field 'decimals' must be an integer from 0 to 6")
     if not isinstance(settings.prices_include_tax, bool):
         raise ShopDataError("settings: field 'prices_include_tax' must be true or false")
+    if not isinstance(settings.pdf_invoices, bool):
+        raise ShopDataError("settings: field 'pdf_invoices' must be true or false")
     return settings
 
 
@@ -194,6 +200,7 @@ def load_shop(data: dict[str, Any]) -> Shop:
     products = _records(data, "products", PRODUCT_FIELDS)
     variations = _records(data, "variations", VARIATION_FIELDS)
     taxes = _records(data, "taxes", TAX_FIELDS)
+    coupons = _records(data, "coupons", COUPON_FIELDS)
     for order in orders:
         shop.put_order(order)
     for refund in refunds:
@@ -215,6 +222,7 @@ def load_shop(data: dict[str, Any]) -> Shop:
             )
         shop.put_variation(variation, parent_id)
     shop.taxes = taxes
+    shop.coupons = {coupon["code"].lower(): coupon for coupon in coupons}
     shop.tax_classes = data.get("tax_classes") or [dict(item) for item in TAX_CLASSES]
     shop.last_invoice_number = _highest_invoice_number(orders)
     shop.reserve_ids_after_existing()

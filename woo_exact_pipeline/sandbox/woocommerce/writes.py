@@ -128,14 +128,7 @@ def create_order(shop: Shop, body: dict[str, Any], when: datetime) -> dict[str, 
                 attributes=[(attribute["slug"], attribute["option"])] if attribute else [],
             )
         )
-    coupons = [
-        CouponInput(
-            str(coupon["code"]),
-            str(coupon.get("discount_type", "percent")),
-            _decimal(coupon.get("amount", "10"), "coupon_lines"),
-        )
-        for coupon in body.get("coupon_lines") or []
-    ]
+    coupons = [_coupon(shop, coupon) for coupon in body.get("coupon_lines") or []]
     fees = [
         FeeInput(
             str(fee.get("name", "")),
@@ -189,12 +182,21 @@ def create_order(shop: Shop, body: dict[str, Any], when: datetime) -> dict[str, 
             order_key="wc_order_" + secrets.token_hex(7)[:13],
             lines=order_lines,
             coupons=[
-                CouponLine(coupon.code, coupon.discount_type, coupon.amount) for coupon in coupons
+                CouponLine(
+                    coupon.code,
+                    coupon.discount_type,
+                    coupon.amount,
+                    coupon_id=shop.coupons[coupon.code]["id"]
+                    if coupon.code in shop.coupons
+                    else None,
+                )
+                for coupon in coupons
             ],
             cart=cart,
             rates_by_id={rate.id: rate for rate in shop.tax_rates()},
             meta=[(str(entry["key"]), entry.get("value")) for entry in body.get("meta_data") or []],
             customer_note=str(body.get("customer_note", "")),
+            pdf_invoices=settings.pdf_invoices,
         )
         status = str(body.get("status") or "pending")
         _check_status(status)
@@ -211,6 +213,22 @@ def create_order(shop: Shop, body: dict[str, Any], when: datetime) -> dict[str, 
             )
         shop.put_order(order)
     return order
+
+
+def _coupon(shop: Shop, line: dict[str, Any]) -> CouponInput:
+    """A coupon line names a code; a shop with coupons applies the coupon of that code. The
+    demo shop keeps none, so a line there says its own type and amount."""
+    code = str(line.get("code", "")).lower()
+    if not shop.coupons:
+        return CouponInput(
+            code,
+            str(line.get("discount_type", "percent")),
+            _decimal(line.get("amount", "10"), "coupon_lines"),
+        )
+    coupon = shop.coupons.get(code)
+    if coupon is None:
+        raise WriteError("woocommerce_rest_invalid_coupon", f'Coupon "{code}" does not exist!')
+    return CouponInput(code, coupon["discount_type"], Decimal(coupon["amount"]))
 
 
 def _check_status(status: str) -> None:
