@@ -19,6 +19,8 @@ import base64
 import json
 import re
 import secrets
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -443,7 +445,7 @@ def test_an_order_posted_as_the_owner_did_comes_out_as_woocommerce_made_it(
     assert _figures(created) == _figures(recorded)
 
 
-def _rest_created_orders() -> list[Any]:
+def _recorded_orders() -> list[Any]:
     catalogue = RECORDED / "orders_catalogue.json"
     if not catalogue.exists():
         return []
@@ -453,7 +455,7 @@ def _rest_created_orders() -> list[Any]:
     ]
 
 
-@pytest.mark.parametrize("file", _rest_created_orders())
+@pytest.mark.parametrize("file", _recorded_orders())
 def test_every_recorded_order_placed_again_costs_what_woocommerce_charged(
     file: str, recorded_shop1: WooSandbox
 ) -> None:
@@ -463,3 +465,29 @@ def test_every_recorded_order_placed_again_costs_what_woocommerce_charged(
     recorded = json.loads((RECORDED / file).read_text(encoding="utf-8"))["response"]["body"]
     created = _post_order(recorded_shop1, _order_body(recorded))
     assert _figures(created) == _figures(recorded)
+
+
+def test_the_recorded_shop_file_is_written_for_woo_exact_sandbox(tmp_path: Path) -> None:
+    target = tmp_path / "recorded-shop.json"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "woo_exact_pipeline.sandbox.woocommerce.recorded",
+            str(RECORDED),
+            str(target),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    shop = json.loads(target.read_text(encoding="utf-8"))
+    assert [order["id"] for order in shop["orders"]] == [*range(25, 49), 54, 55]
+    assert sorted(refund["order_id"] for refund in shop["refunds"]) == [31, 32, 32, 41, 42]
+    assert [customer["role"] for customer in shop["customers"]][:2] == ["administrator", "customer"]
+    assert shop["settings"] == {
+        "timezone": "Europe/Amsterdam",
+        "currency": "EUR",
+        "decimals": 2,
+        "prices_include_tax": True,
+        "pdf_invoices": False,
+    }

@@ -4,12 +4,16 @@
 answered: every order by id (`orders_catalogue.json` names the file of each), the store-wide
 refunds, the customers including the administrator, products, variations, tax rates and
 classes, and the shop's stored options (`settings.json`). This turns one such folder into the
-sandbox's shop file, so the sandbox serves that very shop and can be held to the recordings.
+sandbox's shop file, so the sandbox serves that very shop and can be held to the recordings:
+
+    python -m woo_exact_pipeline.sandbox.woocommerce.recorded ../shared/woocommerce-recorded s.json
+    woo-exact sandbox --shop-data s.json
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +87,11 @@ def write_recorded_shop(folder: Path, target: Path) -> Path:
     """Write the shop file of `folder` to `target` (for `woo-exact sandbox --shop-data`)."""
     target.write_text(json.dumps(recorded_shop_data(folder), indent=1), encoding="utf-8")
     return target
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        raise SystemExit(
+            "usage: python -m woo_exact_pipeline.sandbox.woocommerce.recorded FOLDER OUT"
+        )
+    print(write_recorded_shop(Path(sys.argv[1]), Path(sys.argv[2])))
