@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -446,24 +447,51 @@ def test_an_order_posted_as_the_owner_did_comes_out_as_woocommerce_made_it(
 
 
 def _recorded_orders() -> list[Any]:
-    catalogue = RECORDED / "orders_catalogue.json"
-    if not catalogue.exists():
-        return []
-    return [
-        pytest.param(entry["file"], id=f"order_{entry['id']}")
-        for entry in json.loads(catalogue.read_text(encoding="utf-8"))
-    ]
+    found = []
+    for shop, folder in SHOPS.items():
+        catalogue = folder / "orders_catalogue.json"
+        if not catalogue.exists():
+            continue
+        for entry in json.loads(catalogue.read_text(encoding="utf-8")):
+            body = json.loads((folder / entry["file"]).read_text(encoding="utf-8"))
+            gone = any(item["product_id"] == 0 for item in body["response"]["body"]["line_items"])
+            reason = "its product was deleted after it was ordered: it cannot be ordered again"
+            found.append(
+                pytest.param(
+                    shop,
+                    entry["file"],
+                    id=f"{shop}/order_{entry['id']}",
+                    marks=[pytest.mark.skip(reason=reason)] if gone else [],
+                )
+            )
+    return found
 
 
-@pytest.mark.parametrize("file", _recorded_orders())
+@pytest.fixture(scope="module")
+def ordering_shops(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, WooSandbox]]:
+    """Each recorded shop once more, for placing its orders again."""
+    with ExitStack() as stack:
+        sandboxes = {}
+        for shop, folder in SHOPS.items():
+            if (folder / "index.json").exists():
+                shop_file = write_recorded_shop(folder, tmp_path_factory.mktemp(shop) / "s.json")
+                sandboxes[shop] = stack.enter_context(
+                    start_woocommerce_sandbox(shop_data=shop_file, https=True)
+                )
+        yield sandboxes
+
+
+@pytest.mark.parametrize(("shop", "file"), _recorded_orders())
 def test_every_recorded_order_placed_again_costs_what_woocommerce_charged(
-    file: str, recorded_shop1: WooSandbox
+    shop: str, file: str, ordering_shops: dict[str, WooSandbox]
 ) -> None:
-    """The sandbox's tax arithmetic against WooCommerce's own, order by order: tax rounded
-    half down in this prices-including-tax shop (order 45's 2.50 fee: total_tax 0.52 while its
-    taxes[] shows 0.53), per-line rounding, coupons, fees split over rates, OSS prices."""
-    recorded = json.loads((RECORDED / file).read_text(encoding="utf-8"))["response"]["body"]
-    created = _post_order(recorded_shop1, _order_body(recorded))
+    """The sandbox's tax arithmetic against WooCommerce's own, order by order. The first shop
+    (prices including tax) rounds tax half down, per line: order 45's 2.50 fee has total_tax
+    0.52 while its taxes[] shows 0.53. The second (prices excluding tax, tax by billing
+    address) rounds half up and only at subtotal: order 30's lines add up to 1.26 of tax where
+    the order charges 1.23. Coupons, negative fees split over rates, OSS prices, 3 decimals."""
+    recorded = json.loads((SHOPS[shop] / file).read_text(encoding="utf-8"))["response"]["body"]
+    created = _post_order(ordering_shops[shop], _order_body(recorded))
     assert _figures(created) == _figures(recorded)
 
 
@@ -489,5 +517,7 @@ def test_the_recorded_shop_file_is_written_for_woo_exact_sandbox(tmp_path: Path)
         "currency": "EUR",
         "decimals": 2,
         "prices_include_tax": True,
+        "round_at_subtotal": False,
+        "tax_based_on": "shipping",
         "pdf_invoices": False,
     }

@@ -8,7 +8,7 @@ so order totals can differ by a cent from the sum of the shelf prices, as in rea
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal
 
@@ -64,8 +64,13 @@ def inclusive_taxes(price: Decimal, rates: Sequence[TaxRate]) -> dict[int, Decim
     return {rate.id: round_half_up(base * rate.rate / 100, RAW_PRECISION) for rate in rates}
 
 
-def rounded_tax_sum(taxes: dict[int, Decimal], half_down: bool = False) -> Decimal:
-    """round_line_tax: each rate's tax is rounded to cents before summing."""
+def rounded_tax_sum(
+    taxes: dict[int, Decimal], half_down: bool = False, at_subtotal: bool = False
+) -> Decimal:
+    """round_line_tax: each rate's tax is rounded to cents before summing; a shop that rounds
+    at subtotal rounds only the sum."""
+    if at_subtotal:
+        return round_tax(sum(taxes.values(), ZERO), half_down)
     return sum((round_tax(tax, half_down) for tax in taxes.values()), ZERO)
 
 
@@ -107,14 +112,15 @@ class LineResult:
     total: Decimal
     taxes: dict[int, Decimal]
     half_down: bool = False  # the shop's tax rounding mode
+    at_subtotal: bool = False  # woocommerce_tax_round_at_subtotal
 
     @property
     def subtotal_tax(self) -> Decimal:
-        return rounded_tax_sum(self.subtotal_taxes, self.half_down)
+        return rounded_tax_sum(self.subtotal_taxes, self.half_down, self.at_subtotal)
 
     @property
     def total_tax(self) -> Decimal:
-        return rounded_tax_sum(self.taxes, self.half_down)
+        return rounded_tax_sum(self.taxes, self.half_down, self.at_subtotal)
 
 
 @dataclass
@@ -123,10 +129,11 @@ class FeeResult:
     total: Decimal
     taxes: dict[int, Decimal]
     half_down: bool = False
+    at_subtotal: bool = False
 
     @property
     def total_tax(self) -> Decimal:
-        return rounded_tax_sum(self.taxes, self.half_down)
+        return rounded_tax_sum(self.taxes, self.half_down, self.at_subtotal)
 
 
 @dataclass
@@ -135,10 +142,11 @@ class ShippingResult:
     total: Decimal
     taxes: dict[int, Decimal]
     half_down: bool = False
+    at_subtotal: bool = False
 
     @property
     def total_tax(self) -> Decimal:
-        return rounded_tax_sum(self.taxes, self.half_down)
+        return rounded_tax_sum(self.taxes, self.half_down, self.at_subtotal)
 
 
 @dataclass
@@ -147,17 +155,28 @@ class CartTotals:
     fees: list[FeeResult]
     shipping: list[ShippingResult]
     coupon_discounts: dict[str, tuple[Decimal, Decimal]]  # code -> (ex-tax discount, its tax)
-    rate_item_taxes: dict[int, Decimal] = field(default_factory=dict)  # items + fees, rounded
+    # Per rate, items and fees: rounded per line, or unrounded when rounding at subtotal.
+    rate_item_taxes: dict[int, Decimal] = field(default_factory=dict)
     rate_shipping_taxes: dict[int, Decimal] = field(default_factory=dict)
     half_down: bool = False
+    at_subtotal: bool = False
+
+    def _amount(self, value: Decimal) -> Decimal:
+        """Rounding at subtotal keeps amounts unrounded until the order's totals."""
+        return value if self.at_subtotal else round_half_up(value)
+
+    def _taxes(self, values: Iterable[Decimal]) -> Decimal:
+        summed = sum(values, ZERO)
+        return round_tax(summed, self.half_down) if self.at_subtotal else summed
 
     @property
     def items_total(self) -> Decimal:
-        return sum((round_half_up(line.total) for line in self.lines), ZERO)
+        return sum((self._amount(line.total) for line in self.lines), ZERO)
 
     @property
     def discount_total(self) -> Decimal:
-        return sum((round_half_up(line.subtotal) for line in self.lines), ZERO) - self.items_total
+        subtotal = sum((self._amount(line.subtotal) for line in self.lines), ZERO)
+        return round_half_up(subtotal - self.items_total)
 
     @property
     def discount_tax(self) -> Decimal:
@@ -173,38 +192,41 @@ class CartTotals:
 
     @property
     def shipping_total(self) -> Decimal:
-        return sum((round_half_up(result.total) for result in self.shipping), ZERO)
+        return sum((self._amount(result.total) for result in self.shipping), ZERO)
 
     @property
     def shipping_tax(self) -> Decimal:
-        return sum(self.rate_shipping_taxes.values(), ZERO)
+        return self._taxes(self.rate_shipping_taxes.values())
 
     @property
     def cart_tax(self) -> Decimal:
-        return sum(self.rate_item_taxes.values(), ZERO)
+        return self._taxes(self.rate_item_taxes.values())
 
     @property
     def total_tax(self) -> Decimal:
+        if self.at_subtotal:
+            return self._taxes([*self.rate_item_taxes.values(), *self.rate_shipping_taxes.values()])
         return self.cart_tax + self.shipping_tax
 
     @property
     def fees_total(self) -> Decimal:
-        return sum((round_half_up(result.total) for result in self.fees), ZERO)
+        return sum((self._amount(result.total) for result in self.fees), ZERO)
 
     @property
     def total(self) -> Decimal:
-        return round_half_up(
-            self.items_total + self.fees_total + self.shipping_total + self.total_tax
-        )
+        taxes = self.total_tax
+        if self.at_subtotal:  # rounded once, from the unrounded taxes
+            taxes = sum([*self.rate_item_taxes.values(), *self.rate_shipping_taxes.values()], ZERO)
+        return round_half_up(self.items_total + self.fees_total + self.shipping_total + taxes)
 
 
 def _distribute_cents(
     shares: list[Decimal], prices: list[Decimal], quantities: list[int], remainder_cents: int
 ) -> list[Decimal]:
-    """WC_Discounts::apply_coupon_remainder: the left-over cents go to the dearest lines
-    first, a cent per unit (a line of two mugs takes two), round after round."""
+    """WC_Discounts::apply_coupon_remainder: the left-over cents go to the lines of the dearest
+    units first, a cent per unit (a line of two mugs takes two), round after round."""
     result = list(shares)
-    order = sorted(range(len(result)), key=lambda index: -prices[index])
+    order = sorted(range(len(result)), key=lambda index: -prices[index] / max(quantities[index], 1))
     while remainder_cents > 0 and order:
         for index in order:
             if remainder_cents <= 0:
@@ -252,8 +274,10 @@ def calculate_cart(
     coupons: Sequence[CouponInput] = (),
     fees: Sequence[FeeInput] = (),
     shipping: Sequence[ShippingInput] = (),
+    at_subtotal: bool = False,
 ) -> CartTotals:
-    """Totals of a checkout, following WC_Cart_Totals with default settings."""
+    """Totals of a checkout, following WC_Cart_Totals (rounding per line unless
+    `at_subtotal`)."""
     half_down = prices_include_tax
     prices: list[Decimal] = []
     includes: list[bool] = []
@@ -296,7 +320,7 @@ def calculate_cart(
         if price_includes_tax:
             subtotal -= sum(subtotal_taxes.values(), ZERO)
             total -= sum(taxes.values(), ZERO)
-        results.append(LineResult(subtotal, subtotal_taxes, total, taxes, half_down))
+        results.append(LineResult(subtotal, subtotal_taxes, total, taxes, half_down, at_subtotal))
 
     # Each coupon's tax is its lines' taxes rounded one by one; the ex-tax discount is the
     # rest of what it took off, as WC_Cart_Totals stores coupon totals.
@@ -312,7 +336,13 @@ def calculate_cart(
 
     shipping_rates = _shipping_rates(lines, rates_for_class) if not vat_exempt else []
     shipping_results = [
-        ShippingResult(method, method.cost, exclusive_taxes(method.cost, shipping_rates), half_down)
+        ShippingResult(
+            method,
+            method.cost,
+            exclusive_taxes(method.cost, shipping_rates),
+            half_down,
+            at_subtotal,
+        )
         for method in shipping
     ]
 
@@ -324,6 +354,7 @@ def calculate_cart(
             if fee.taxable and not vat_exempt and fee.amount >= 0
             else {},
             half_down,
+            at_subtotal,
         )
         for fee in fees
     ]
@@ -334,18 +365,27 @@ def calculate_cart(
             )
 
     totals = CartTotals(
-        results, fee_results, shipping_results, coupon_discounts, half_down=half_down
+        results,
+        fee_results,
+        shipping_results,
+        coupon_discounts,
+        half_down=half_down,
+        at_subtotal=at_subtotal,
     )
+
+    def line_tax(tax: Decimal) -> Decimal:
+        return tax if at_subtotal else round_tax(tax, half_down)
+
     for taxed in (*results, *fee_results):
         for rate_id, tax in taxed.taxes.items():
             totals.rate_item_taxes[rate_id] = totals.rate_item_taxes.get(rate_id, ZERO) + (
-                round_tax(tax, half_down)
+                line_tax(tax)
             )
     for result in shipping_results:
         for rate_id, tax in result.taxes.items():
             totals.rate_shipping_taxes[rate_id] = totals.rate_shipping_taxes.get(
                 rate_id, ZERO
-            ) + round_tax(tax, half_down)
+            ) + line_tax(tax)
     return totals
 
 

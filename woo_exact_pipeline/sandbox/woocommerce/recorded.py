@@ -40,6 +40,8 @@ def _settings(folder: Path) -> dict[str, Any]:
         "currency": options["woocommerce_currency"],
         "decimals": int(options["woocommerce_price_num_decimals"]),
         "prices_include_tax": options["woocommerce_prices_include_tax"] == "yes",
+        "round_at_subtotal": options["woocommerce_tax_round_at_subtotal"] == "yes",
+        "tax_based_on": options["woocommerce_tax_based_on"],
         "pdf_invoices": False,  # the recorded shops ran WooCommerce alone
     }
 

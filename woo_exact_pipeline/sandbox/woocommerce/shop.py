@@ -41,6 +41,8 @@ class ShopSettings:
     prices_include_tax: bool = True
     # The demo shop runs PDF Invoices & Packing Slips; a recorded shop ran no plugins.
     pdf_invoices: bool = True
+    round_at_subtotal: bool = False  # woocommerce_tax_round_at_subtotal
+    tax_based_on: str = "shipping"  # woocommerce_tax_based_on: shipping | billing
 
     @property
     def zone(self) -> ZoneInfo:
@@ -271,6 +273,8 @@ class Shop:
                     "decimals": self.settings.decimals,
                     "prices_include_tax": self.settings.prices_include_tax,
                     "pdf_invoices": self.settings.pdf_invoices,
+                    "round_at_subtotal": self.settings.round_at_subtotal,
+                    "tax_based_on": self.settings.tax_based_on,
                 },
                 "orders": [record.document() for record in self.orders.values()],
                 "refunds": refunds,

@@ -4,7 +4,8 @@ The file is a JSON object with `orders`, `refunds` (each with its `order_id`), `
 `products`, `variations` (with `parent_id`, or listed in their product's `variations`),
 `taxes`, optional `tax_classes`, `coupons` (orders created through the API apply them by
 code) and `settings` (`timezone`, `currency`, `decimals`,
-`prices_include_tax`, `pdf_invoices`: whether new orders get the PDF invoice plugin's field).
+`prices_include_tax`, `round_at_subtotal`, `tax_based_on`, `pdf_invoices`: whether new orders
+get the PDF invoice plugin's field).
 Every record is checked for the fields the sandbox serves and filters on; a problem names the
 record and the field.
 """
@@ -160,6 +161,8 @@ def _settings(data: dict[str, Any]) -> ShopSettings:
         decimals=raw.get("decimals", 2),
         prices_include_tax=raw.get("prices_include_tax", True),
         pdf_invoices=raw.get("pdf_invoices", True),
+        round_at_subtotal=raw.get("round_at_subtotal", False),
+        tax_based_on=raw.get("tax_based_on", "shipping"),
     )
     try:
         ZoneInfo(settings.timezone)
@@ -171,8 +174,11 @@ def _settings(data: dict[str, Any]) -> ShopSettings:
         raise ShopDataError("settings: field 'decimals' must be an integer from 0 to 6")
     if not isinstance(settings.prices_include_tax, bool):
         raise ShopDataError("settings: field 'prices_include_tax' must be true or false")
-    if not isinstance(settings.pdf_invoices, bool):
-        raise ShopDataError("settings: field 'pdf_invoices' must be true or false")
+    for name in ("pdf_invoices", "round_at_subtotal"):
+        if not isinstance(getattr(settings, name), bool):
+            raise ShopDataError(f"settings: field '{name}' must be true or false")
+    if settings.tax_based_on not in ("shipping", "billing"):
+        raise ShopDataError("settings: field 'tax_based_on' must be 'shipping' or 'billing'")
     return settings
 
 

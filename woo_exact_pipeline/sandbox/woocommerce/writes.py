@@ -98,7 +98,11 @@ def create_order(shop: Shop, body: dict[str, Any], when: datetime) -> dict[str, 
     settings = shop.settings
     billing = _address(body.get("billing"), with_email=True)
     shipping = _address(body.get("shipping"), with_email=False)
-    country = shipping["country"] or billing["country"] or BASE_COUNTRY
+    # The VAT country: the shipping address's, or the billing address's when the shop says so.
+    first, second = (
+        (billing, shipping) if settings.tax_based_on == "billing" else (shipping, billing)
+    )
+    country = first["country"] or second["country"] or BASE_COUNTRY
     line_inputs: list[LineInput] = []
     order_lines: list[OrderLine] = []
     for index, item in enumerate(body.get("line_items") or []):
@@ -160,6 +164,7 @@ def create_order(shop: Shop, body: dict[str, Any], when: datetime) -> dict[str, 
         coupons=coupons,
         fees=fees,
         shipping=shipping_inputs,
+        at_subtotal=settings.round_at_subtotal,
     )
     customer_id = _integer(body.get("customer_id") or 0, "customer_id")
     if customer_id and customer_id not in shop.customers:
