@@ -450,6 +450,26 @@ class AlertSettings(_Settings):
     )
 
 
+ReportPeriod = Literal["quarter", "month"]
+
+
+class ReportSettings(_Settings):
+    period: ReportPeriod = Field(
+        default="quarter",
+        description=(
+            "How often the VAT return is filed (month for monthly filers): one partition of "
+            "the VAT reports per period"
+        ),
+    )
+    folder: str | None = Field(
+        default=None,
+        description=(
+            "Folder for the VAT reports' CSV and XLSX files; empty: reports/ next to a SQLite "
+            "sync database, .woo_exact/reports with PostgreSQL"
+        ),
+    )
+
+
 class ShopCredentials(_Settings):
     woo_consumer_key: EnvironmentVariable = Field(
         default="WOO_CONSUMER_KEY",
@@ -487,6 +507,7 @@ class SyncConfig(_Settings):
     )
     automation: AutomationSettings = AutomationSettings()
     alerts: AlertSettings = AlertSettings()
+    reports: ReportSettings = ReportSettings()
 
     @property
     def shop_key(self) -> str:
@@ -508,6 +529,7 @@ class ShopEntry(_Settings):
     # A shop's own section replaces the file's (e.g. alerts to the shop's own bookkeeper).
     automation: AutomationSettings | None = None
     alerts: AlertSettings | None = None
+    reports: ReportSettings | None = None
 
 
 def _setting(model: BaseModel, path: str) -> Any:
@@ -522,6 +544,7 @@ class SeveralShops(_Settings):
     shops: list[ShopEntry] = Field(min_length=1)
     automation: AutomationSettings = AutomationSettings()
     alerts: AlertSettings = AlertSettings()
+    reports: ReportSettings = ReportSettings()
 
     def clashes(self) -> list[str]:
         """Settings two shops may not share: each has its own name, address and keys."""
@@ -577,6 +600,7 @@ class SeveralShops(_Settings):
                 credentials=shop.credentials,
                 automation=shop.automation or self.automation,
                 alerts=shop.alerts or self.alerts,
+                reports=shop.reports or self.reports,
             )
             for shop in self.shops
         ]

@@ -12,6 +12,7 @@ from woo_exact_pipeline.defs.exact.assets import exact_assets
 from woo_exact_pipeline.defs.exact.reconciliation import reconciliation_assets
 from woo_exact_pipeline.defs.exact.sensors import exact_automation
 from woo_exact_pipeline.defs.jobs import shop_jobs
+from woo_exact_pipeline.defs.reports.assets import report_assets
 from woo_exact_pipeline.defs.resources import SyncDatabase
 from woo_exact_pipeline.defs.runs import dead_runs_sensor
 from woo_exact_pipeline.defs.shops import SHOPS, Shop
@@ -20,12 +21,14 @@ from woo_exact_pipeline.defs.woocommerce.automation import woocommerce_automatio
 
 
 def shop_assets(shop: Shop) -> list[dg.AssetsDefinition]:
-    """The shop's assets, from its orders in WooCommerce to its bookings in Exact."""
+    """The shop's assets, from its orders in WooCommerce to its bookings in Exact and the
+    period's VAT reports."""
     return [
         *woocommerce_assets(shop),
         *bookkeeping_assets(shop),
         *exact_assets(shop),
         *reconciliation_assets(shop),
+        *report_assets(shop),
     ]
 
 
