@@ -336,14 +336,26 @@ def test_a_point_of_sale_order_with_a_garbage_address_still_books() -> None:
 
 
 def test_tax_lines_far_from_the_line_taxes_quarantine_with_both_figures() -> None:
-    """A tax line of 2.50 on a 2.10 line is no rounding: the order was edited by hand."""
-    order = simple_order(tax_lines=[{**NL_TAX_LINES[0], "tax_total": "2.50",
-                                     "shipping_tax_total": "0.00"}])  # fmt: skip
+    """A tax line (and total) of 2.50 VAT on a 2.10 line is no rounding: edited by hand."""
+    order = simple_order(
+        total="12.50",
+        tax_lines=[{**NL_TAX_LINES[0], "tax_total": "2.50", "shipping_tax_total": "0.00"}],
+    )
     reason = held_alone(order)
     assert reason.startswith(
         "the 21% VAT of the lines of order 3001 adds up to 2.10, but its tax lines state 2.50"
     )
     assert "recalculate it in WooCommerce" in reason
+
+
+def test_stale_tax_lines_beside_lines_that_make_the_total_book_the_lines_flagged() -> None:
+    """The line and the total say 2.10 VAT, a tax line left from before the change 2.50."""
+    order = simple_order(
+        tax_lines=[{**NL_TAX_LINES[0], "tax_total": "2.50", "shipping_tax_total": "0.00"}]
+    )
+    (sale,) = book([order]).events
+    assert sale.vat_total == D("2.10") and sale.lines_total == D("12.10")
+    assert sale.flags == ("tax_lines_not_recalculated",)
 
 
 def test_a_cent_between_line_taxes_and_tax_line_moves_onto_the_largest_line() -> None:

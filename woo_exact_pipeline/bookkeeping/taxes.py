@@ -10,7 +10,10 @@
   `tax_lines` state (`tax_total` + `shipping_tax_total`), not the sum of the rounded line
   taxes: a shop that rounds at subtotal rounds each rate once, so its line taxes can add up
   to a few cents more or less. The difference goes onto the largest non-shipping part of
-  that rate (the earliest on a tie), so it always lands in the same place.
+  that rate (the earliest on a tie), so it always lands in the same place. Tax lines further
+  off than rounding are stale when the lines add up to the total exactly (the lines were
+  changed and the tax lines not recalculated): the lines are booked, flagged. Otherwise
+  nothing is trustworthy and the order is quarantined.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from woo_exact_pipeline.bookkeeping.vat import KNOWN_COUNTRIES, normalise_rate
 
 HALF_CENT = CENT / 2
 HUNDRED = Decimal(100)
+#: The order's tax lines were left behind by a change to its lines; the lines are booked.
+FLAG_TAX_LINES_NOT_RECALCULATED = "tax_lines_not_recalculated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +112,16 @@ def stated_vat_by_rate(raw: Mapping[str, Any], what: str) -> dict[Decimal, Decim
 
 
 def align_vat_with_tax_lines(
-    parts: Sequence[TaxedPart], stated: Mapping[Decimal, Decimal], what: str
-) -> None:
-    """Make the parts' VAT per rate what the tax lines state (see the module's rule)."""
+    parts: Sequence[TaxedPart], stated: Mapping[Decimal, Decimal], total: Decimal, what: str
+) -> bool:
+    """Make the parts' VAT per rate what the tax lines state (see the module's rule).
+
+    False when the tax lines are stale: more than rounding away from the line taxes while the
+    lines add up to `total` exactly (the lines were changed and the tax lines not
+    recalculated); the parts then keep their own VAT. Stale tax lines next to lines that miss
+    the total too leave no figure to trust: the order is quarantined.
+    """
+    moves: list[tuple[TaxedPart, Decimal]] = []
     for rate, vat in stated.items():
         of_rate = [part for part in parts if part.rate == rate]
         difference = vat - sum((part.vat for part in of_rate), ZERO)
@@ -117,8 +129,9 @@ def align_vat_with_tax_lines(
             continue
         # Each rounded line tax and each of the rate's two tax-line figures is off by at
         # most half a cent; more than that is no rounding but an order edited by hand.
-        allowed = HALF_CENT * (len(of_rate) + 2)
-        if not of_rate or abs(difference) > allowed:
+        if not of_rate or abs(difference) > HALF_CENT * (len(of_rate) + 2):
+            if sum((part.amount + part.vat for part in parts), ZERO) == total:
+                return False
             raise BookingProblem(
                 "unbalanced",
                 f"the {rate}% VAT of the lines of {what} adds up to "
@@ -130,7 +143,10 @@ def align_vat_with_tax_lines(
                 stated_vat=vat,
             )
         goods = [part for part in of_rate if part.kind != "shipping"] or of_rate
-        max(goods, key=lambda part: abs(part.amount)).vat += difference
+        moves.append((max(goods, key=lambda part: abs(part.amount)), difference))
+    for part, difference in moves:
+        part.vat += difference
+    return True
 
 
 def line_rate(
