@@ -59,6 +59,9 @@ DocumentNumberSource = Literal["order_number", "invoice_number", "invoice_number
 ExactCountry = Literal["nl", "be", "de", "fr", "co.uk", "es", "com"]
 InsertionType = Literal["sales_entry", "sales_invoice", "sales_order", "direct_sales_invoice"]
 InvoiceStatus = Literal["draft", "processed"]
+#: An order dated in a period the bookkeeper closed in Exact: held back until it is reopened,
+#: or booked (with its own date) in the first open period after it.
+ClosedPeriodPolicy = Literal["hold_back", "first_open_period"]
 EuConsumerVatRegime = Literal["oss", "shop_country_vat"]
 
 #: Meta keys in which the common EU VAT plugins store a customer's VAT number.
@@ -282,6 +285,11 @@ class ExactSettings(_Settings):
     email_invoices: bool = Field(
         default=False,
         description="Let Exact e-mail processed invoices (only orders after go_live_date)",
+    )
+    closed_period: ClosedPeriodPolicy = Field(
+        default="hold_back",
+        description="An order dated in a period closed in Exact: hold it back, or book it in "
+        "the first open period after it",
     )
     default_debtor: Code | None = Field(
         default=None, description="Book every order on this debtor instead of per customer"

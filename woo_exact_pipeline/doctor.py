@@ -10,6 +10,7 @@ VAT code, item and debtor present in Exact). It reads, never writes, and never s
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from woo_exact_pipeline.bookkeeping.summary import unmapped_shop_tax_rates
 from woo_exact_pipeline.config import SyncConfig, shop_environment
@@ -31,6 +32,8 @@ from woo_exact_pipeline.exact.errors import (
     ExactTokenStoreError,
 )
 from woo_exact_pipeline.exact.master_data import MasterData, fetch_master_data, settings_problems
+from woo_exact_pipeline.exact.periods import closed_periods
+from woo_exact_pipeline.store.schema import bookings
 from woo_exact_pipeline.woocommerce.client import (
     PLAIN_PERMALINKS_FIX,
     WooAuthenticationError,
@@ -89,6 +92,7 @@ def diagnose(
         *shop.findings,
         *exact.findings,
         *_check_settings(settings, shop.tax_rates, exact.master),
+        *_check_closed_periods(settings, engine, exact.master),
     ]
 
 
@@ -340,3 +344,43 @@ def _check_settings(
             detail = "every configured journal, ledger, VAT code, item and debtor exists in Exact"
             findings.append(Finding(SETTINGS, "codes exist in Exact", True, detail))
     return findings
+
+
+def _check_closed_periods(
+    settings: SyncConfig, engine: Engine, master: MasterData | None
+) -> list[Finding]:
+    """Periods closed in Exact in which the loader holds sales entries back."""
+    exact = settings.exact
+    if master is None or exact.insertion_type != "sales_entry":
+        return []  # invoices are dated when processed; orders are not in the ledger
+    journal = exact.sales_journal
+    closed = closed_periods(master.periods.values(), journal)
+    with engine.connect() as connection:
+        days = connection.execute(
+            select(bookings.c.partition_date).where(
+                bookings.c.division == exact.division,
+                bookings.c.journal == journal,
+                bookings.c.status == "failed",
+                bookings.c.error.contains("is closed in Exact"),
+            )
+        ).scalars()
+        held = Counter(next((p for p in closed if p.holds(day)), None) for day in days)
+    findings = [
+        Finding(
+            EXACT,
+            "closed periods",
+            False,
+            f"{period.name} is closed in Exact for journal {journal} and holds back "
+            f"{count} order(s) or refund(s)",
+            "reopen the period in Exact, or set exact.closed_period: first_open_period to book "
+            "them in the first open period",
+        )
+        for period, count in sorted(
+            ((p, n) for p, n in held.items() if p is not None), key=lambda item: item[0].start
+        )
+    ]
+    if findings:
+        return findings
+    names = ", ".join(period.name for period in closed) or "none"
+    detail = f"no order waits for a closed period (closed for journal {journal}: {names})"
+    return [Finding(EXACT, "closed periods", True, detail)]

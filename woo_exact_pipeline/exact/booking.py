@@ -38,6 +38,7 @@ from woo_exact_pipeline.exact.master_data import (
     remember,
 )
 from woo_exact_pipeline.exact.odata import string_literal
+from woo_exact_pipeline.exact.periods import decide
 from woo_exact_pipeline.store.journal import event_key
 from woo_exact_pipeline.store.ledger import BookingLedger, EventToClaim, LedgerRow
 
@@ -239,6 +240,7 @@ class ExactLoader:
         }
         if insertion == "sales_entry":
             body |= {"Journal": journal, "Customer": customer, "EntryDate": event.event_date}
+            body |= self._reporting_period(event)
         elif insertion == "sales_order":
             body |= {"OrderedBy": customer, "OrderDate": event.event_date}
         else:
@@ -251,6 +253,24 @@ class ExactLoader:
             if (document := self._attached_invoice(event, customer)) is not None:
                 body["Document"] = document
         return body
+
+    def _reporting_period(self, event: AccountingEvent) -> dict[str, Any]:
+        """Nothing when the entry's own period is open (Exact takes it from the date), a later
+        open period when its own is closed and sync.yaml says to move it; else held back.
+
+        Only sales entries are dated in the period of the order: invoices get their date
+        when they are processed, and sales orders are not in the ledger at all."""
+        decision = decide(
+            self._master.periods,
+            self._exact.sales_journal,
+            event.event_date,
+            self._exact.closed_period,
+        )
+        if decision.problem is not None:
+            raise _HeldBack(decision.problem)
+        if decision.move_to is None:
+            return {}
+        return {"ReportingYear": decision.move_to.year, "ReportingPeriod": decision.move_to.period}
 
     def _attached_invoice(self, event: AccountingEvent, customer: str) -> str | None:
         """The shop's invoice PDF as an Exact document, for the booking to refer to."""

@@ -15,6 +15,7 @@ from woo_exact_pipeline.bookkeeping.events import ExactReferenceData, normalise_
 from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.exact import reference
 from woo_exact_pipeline.exact.client import ExactClient
+from woo_exact_pipeline.exact.periods import FinancialPeriod, financial_periods
 from woo_exact_pipeline.exact.reference import (
     Debtor,
     GlAccount,
@@ -36,6 +37,7 @@ _KINDS: dict[str, type] = {
     "item": Item,
     "debtor": Debtor,
     "warehouse": Warehouse,
+    "period": FinancialPeriod,
 }
 
 
@@ -50,6 +52,8 @@ class MasterData:
     items: dict[str, Item] = field(default_factory=dict)
     debtors: dict[str, Debtor] = field(default_factory=dict)
     warehouses: dict[str, Warehouse] = field(default_factory=dict)
+    #: Financial periods by "2026-10", with the journals that closed them.
+    periods: dict[str, FinancialPeriod] = field(default_factory=dict)
     #: E-mails of debtors whose creation was sent but not confirmed (a crash, a lost answer).
     pending_debtor_emails: set[str] = field(default_factory=set)
     fetched_at: datetime | None = None
@@ -91,6 +95,7 @@ def fetch_master_data(client: ExactClient) -> MasterData:
         items={i.code: i for i in reference.items(client)},
         debtors={d.code: d for d in reference.debtors(client)},
         warehouses={w.code: w for w in reference.warehouses(client)},
+        periods={p.code: p for p in financial_periods(client)},
         fetched_at=datetime.now(UTC),
     )
 
@@ -124,6 +129,7 @@ def save_master_data(engine: Engine, data: MasterData) -> None:
             ("item", data.items.values()),
             ("debtor", data.debtors.values()),
             ("warehouse", data.warehouses.values()),
+            ("period", data.periods.values()),
         )
         for record in records
     ]
@@ -279,6 +285,7 @@ _ATTRIBUTE = {
     "item": "items",
     "debtor": "debtors",
     "warehouse": "warehouses",
+    "period": "periods",
 }
 
 
@@ -298,4 +305,6 @@ def _row(division: int, kind: str, record: Any, fetched_at: datetime) -> dict[st
 def _decoded(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     if kind == "vat_code":
         return {**payload, "percentage": Decimal(payload["percentage"])}
+    if kind == "period":
+        return {**payload, "closed_in": tuple(payload["closed_in"])}
     return payload
