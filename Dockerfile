@@ -1,5 +1,8 @@
 # One image for the code location (gRPC server), the webserver, the daemon and the runs.
-FROM python:3.11-slim
+# BASE_IMAGE: any Debian-based image with Python 3.11+ (deploy/docker-compose.yaml passes
+# WOO_EXACT_BASE_IMAGE, e.g. one built from Debian's packages where no registry is reachable).
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
 
 WORKDIR /opt/woo-exact
 COPY pyproject.toml README.md ./

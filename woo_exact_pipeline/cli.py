@@ -120,6 +120,43 @@ def config_reference() -> None:
 
 
 @main.group()
+def deploy() -> None:
+    """The production profile (deploy/): PostgreSQL, containers, an authenticating proxy."""
+
+
+@deploy.command("render")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="sync.yaml with every shop of the deployment (default: $WOO_EXACT_CONFIG or ./sync.yaml).",
+)
+@click.option(
+    "--to",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("deploy"),
+    show_default=True,
+    help="Folder to write docker-compose.yaml and dagster.yaml into.",
+)
+def deploy_render(config_path: Path | None, directory: Path) -> None:
+    """Write the profile for these shops: each process gets the variables it needs and no
+    other (every shop's credentials, the alert channels' secrets)."""
+    from woo_exact_pipeline.production_profile import process_variables, write_profile
+
+    try:
+        shops = load_shops(config_path or default_config_path())
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    directory.mkdir(parents=True, exist_ok=True)
+    for path in write_profile(shops, directory):
+        click.echo(f"wrote {path}")
+    needed = ", ".join(process_variables(shops).from_env_file)
+    click.echo(f"deploy/.env needs: {needed}")
+
+
+@main.group()
 def exact() -> None:
     """Connect to Exact Online."""
 
@@ -539,3 +576,60 @@ def status(
         f"Last sync in the shop's time zone ({zone.key}). failed: refused by Exact or held "
         "back before posting; `woo-exact sync --dry-run` shows why."
     )
+
+
+@main.group()
+def report() -> None:
+    """Figures for the bookkeeper, from what was booked."""
+
+
+@report.command("vat")
+@config_option
+@day_option("--from", "First day of the period", required=True)
+@day_option("--to", "Last day of the period", required=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "xlsx"]),
+    default="table",
+    show_default=True,
+    help="table: for reading; csv: report,key,rate,net,vat lines; xlsx: a workbook in "
+    "reports.folder (its path is printed).",
+)
+def report_vat(
+    config_path: Path | None,
+    shop_name: str | None,
+    from_: datetime,
+    to_: datetime,
+    output_format: str,
+) -> None:
+    """The Dutch VAT return's sales rubrieken, the OSS declaration and the ICP listing for the
+    sales and credit notes dated from --from to --to: a preparation to check, not a filing."""
+    from woo_exact_pipeline.bookkeeping.vat_reports import (
+        REPORTS,
+        Period,
+        figures_csv,
+        figures_text,
+    )
+    from woo_exact_pipeline.defs.reports.files import file_stem, report_folder, write_workbook
+    from woo_exact_pipeline.store.vat_periods import period_figures
+
+    settings = settings_from(config_path, shop_name)
+    first, last = from_.date(), to_.date()
+    if last < first:
+        raise click.ClickException(f"--to {last} is before --from {first}")
+    period = Period(first, last, f"{first}_to_{last}")
+    engine = sync_database()
+    try:
+        with engine.connect() as connection:
+            table = period_figures(connection, settings, period).table
+        folder = report_folder(settings, str(engine.url))
+    finally:
+        engine.dispose()
+    if output_format == "csv":
+        click.echo(figures_csv(table), nl=False)
+    elif output_format == "xlsx":
+        path = folder / f"{file_stem(settings, period.label, 'vat_reports')}.xlsx"
+        click.echo(f"wrote {write_workbook(path, table, REPORTS)}")
+    else:
+        click.echo(figures_text(table, period))
