@@ -53,6 +53,7 @@ from woo_exact_pipeline.sandbox.woocommerce.shop import (
     encode,
 )
 from woo_exact_pipeline.sandbox.woocommerce.writes import (
+    RefundRefused,
     WriteError,
     create_order,
     create_refund,
@@ -376,6 +377,13 @@ class WooCommerceApi:
                     return await handler(request, raw, key is not None, endpoint, **ids)
                 except InvalidParams as invalid:
                     return Response(encode(invalid.body()), status_code=400, media_type=JSON_TYPE)
+                except RefundRefused as refused:
+                    body = {
+                        "code": refused.code,
+                        "message": refused.message,
+                        "data": refused.status,
+                    }
+                    return Response(encode(body), status_code=500, media_type=JSON_TYPE)
                 except WriteError as refused:
                     return error_response(refused.code, refused.message, refused.status)
         return error_response(

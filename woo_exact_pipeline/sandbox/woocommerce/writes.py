@@ -27,6 +27,7 @@ from woo_exact_pipeline.sandbox.woocommerce.documents import (
     touch,
 )
 from woo_exact_pipeline.sandbox.woocommerce.money import (
+    ZERO,
     CouponInput,
     FeeInput,
     LineInput,
@@ -48,6 +49,11 @@ class WriteError(Exception):
         self.code = code
         self.message = message
         self.status = status
+
+
+class RefundRefused(WriteError):
+    """wc_create_refund's errors carry their status as a bare number in `data`, which WordPress
+    answers with HTTP 500 whatever the number ("data": 400 for a negative amount)."""
 
 
 def _decimal(value: Any, field_name: str) -> Decimal:
@@ -351,6 +357,18 @@ def _refund_what_is_left(shop: Shop, order: dict[str, Any], when: datetime) -> N
     shop.put_refund(refund, order["id"])
 
 
+def _asked_from_lines(entries: list[Any]) -> Decimal:
+    """What refund lines add up to: each line's refund_total and its refund_tax amounts."""
+    asked = ZERO
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        asked += _decimal(entry.get("refund_total") or "0", "line_items")
+        for tax in entry.get("refund_tax") or []:
+            asked += _decimal(tax.get("refund_total") or "0", "line_items")
+    return asked
+
+
 def create_refund(shop: Shop, order_id: int, body: dict[str, Any], when: datetime) -> dict:
     """POST /orders/{id}/refunds: amount-only, with line items, or everything that is left."""
     zone = shop.settings.zone
@@ -360,11 +378,18 @@ def create_refund(shop: Shop, order_id: int, body: dict[str, Any], when: datetim
             raise WriteError("woocommerce_rest_invalid_order_id", "Invalid order ID.", 404)
         order = record.document()
         items = {item["id"]: item for item in order["line_items"]}
+        remaining = Decimal(order["total"]) - refunded_amount(order)
+        entries = body.get("line_items") or []
+        if "amount" not in body and _asked_from_lines(entries) > remaining:
+            # The amount is the lines' refund totals and taxes, checked before the lines.
+            raise RefundRefused(
+                "woocommerce_rest_cannot_create_order_refund", "Invalid refund amount.", 500
+            )
         lines: list[RefundLine] = []
-        for entry in body.get("line_items") or []:
+        for entry in entries:
             item_id = _integer(entry.get("id") or 0, "line_items")
             if item_id not in items:
-                raise WriteError(
+                raise RefundRefused(
                     "woocommerce_rest_cannot_create_order_refund", "Invalid line item ID.", 500
                 )
             refund_taxes = entry.get("refund_tax")
@@ -387,17 +412,16 @@ def create_refund(shop: Shop, order_id: int, body: dict[str, Any], when: datetim
             )
         amount = _decimal(body["amount"], "amount") if "amount" in body else None
         if amount is None and not lines:
-            raise WriteError(
+            raise RefundRefused(
                 "woocommerce_rest_invalid_order_refund", "Refund amount must be greater than zero."
             )
-        remaining = Decimal(order["total"]) - refunded_amount(order)
         if amount is not None and amount <= 0:
-            raise WriteError(
+            raise RefundRefused(
                 "woocommerce_rest_invalid_order_refund", "Refund amount must be greater than zero."
             )
         api_refund = body.get("api_refund", True) not in (False, "false", "0", 0)
         if api_refund and order["payment_method"] in MANUAL_GATEWAYS:
-            raise WriteError(
+            raise RefundRefused(
                 "woocommerce_rest_cannot_create_order_refund",
                 "The payment gateway for this order does not support automatic refunds.",
                 500,
@@ -418,7 +442,7 @@ def create_refund(shop: Shop, order_id: int, body: dict[str, Any], when: datetim
             rates_by_id={rate.id: rate for rate in shop.tax_rates()},
         )
         if Decimal(refund["amount"]) > remaining:
-            raise WriteError(
+            raise RefundRefused(
                 "woocommerce_rest_cannot_create_order_refund", "Invalid refund amount.", 500
             )
         record_refund(order, refund, when, zone)
