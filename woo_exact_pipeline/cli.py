@@ -633,3 +633,60 @@ def report_vat(
         click.echo(f"wrote {write_workbook(path, table, REPORTS)}")
     else:
         click.echo(figures_text(table, period))
+
+
+@main.group()
+def report() -> None:
+    """Figures for the bookkeeper, from what was booked."""
+
+
+@report.command("vat")
+@config_option
+@day_option("--from", "First day of the period", required=True)
+@day_option("--to", "Last day of the period", required=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "xlsx"]),
+    default="table",
+    show_default=True,
+    help="table: for reading; csv: report,key,rate,net,vat lines; xlsx: a workbook in "
+    "reports.folder (its path is printed).",
+)
+def report_vat(
+    config_path: Path | None,
+    shop_name: str | None,
+    from_: datetime,
+    to_: datetime,
+    output_format: str,
+) -> None:
+    """The Dutch VAT return's sales rubrieken, the OSS declaration and the ICP listing for the
+    sales and credit notes dated from --from to --to: a preparation to check, not a filing."""
+    from woo_exact_pipeline.bookkeeping.vat_reports import (
+        REPORTS,
+        Period,
+        figures_csv,
+        figures_text,
+    )
+    from woo_exact_pipeline.defs.reports.files import file_stem, report_folder, write_workbook
+    from woo_exact_pipeline.store.vat_periods import period_figures
+
+    settings = settings_from(config_path, shop_name)
+    first, last = from_.date(), to_.date()
+    if last < first:
+        raise click.ClickException(f"--to {last} is before --from {first}")
+    period = Period(first, last, f"{first}_to_{last}")
+    engine = sync_database()
+    try:
+        with engine.connect() as connection:
+            table = period_figures(connection, settings, period).table
+        folder = report_folder(settings, str(engine.url))
+    finally:
+        engine.dispose()
+    if output_format == "csv":
+        click.echo(figures_csv(table), nl=False)
+    elif output_format == "xlsx":
+        path = folder / f"{file_stem(settings, period.label, 'vat_reports')}.xlsx"
+        click.echo(f"wrote {write_workbook(path, table, REPORTS)}")
+    else:
+        click.echo(figures_text(table, period))

@@ -378,3 +378,28 @@ def next_period_start(day: date, kind: Literal["quarter", "month"]) -> date:
     start = period_start(day, kind)
     month = start.month + period_months(kind)
     return date(start.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+
+
+_TITLES: Mapping[ReportName, str] = {
+    "nl_return": "Dutch VAT return (aangifte omzetbelasting), sales rubrieken",
+    "oss": "OSS declaration (Unieregeling), per member state and rate",
+    "icp": "ICP listing (opgaaf intracommunautaire prestaties), per VAT number",
+}
+
+
+def figures_text(table: pd.DataFrame, period: Period) -> str:
+    """The three reports as aligned text for a terminal."""
+    out = [f"VAT figures {period.first} to {period.last}: a preparation to check, not a filing."]
+    for report in ("nl_return", "oss", "icp"):
+        rows = table[table["report"] == report]
+        out += ["", _TITLES[report]]
+        if rows.empty:
+            out.append("  nothing in this period")
+            continue
+        for _, key, rate, net, vat in rows.itertuples(index=False):
+            label = f"{key} {RUBRIEK_TITLES[key]}" if report == "nl_return" else key
+            shown_rate = f"{rate}%" if rate else ""
+            out.append(
+                f"  {label:<64} {shown_rate:>6} {cents_text(net):>13} {cents_text(vat):>12}"
+            )
+    return "\n".join(out)

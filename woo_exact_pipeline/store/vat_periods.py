@@ -5,13 +5,23 @@ own sums per treatment, which the VAT reports are checked against."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Connection, select
 
 from woo_exact_pipeline.bookkeeping.model import AccountingEvent
+from woo_exact_pipeline.bookkeeping.vat_reports import (
+    OrderFacts,
+    Period,
+    figures,
+    order_facts,
+    report_lines,
+)
+from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.store.journal import load_partition_events
 from woo_exact_pipeline.store.schema import accounting_events, journal_lines, woo_orders
 
@@ -87,3 +97,20 @@ def journal_sums(
         total_net, total_vat = sums.get(treatment, (Decimal(0), Decimal(0)))
         sums[treatment] = (total_net + net, total_vat + vat)
     return sums
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    events: list[AccountingEvent]
+    facts: dict[int, OrderFacts]
+    #: `vat_reports.figures`: report, key, rate, net_cents, vat_cents
+    table: pd.DataFrame
+
+
+def period_figures(connection: Connection, settings: SyncConfig, period: Period) -> PeriodFigures:
+    """The period's events, what their orders say, and the three reports' figures."""
+    shop = settings.shop_key
+    events = load_period_events(connection, shop, period.first, period.last)
+    raw = staged_orders(connection, shop, {event.order_id for event in events})
+    facts = order_facts(raw, settings)
+    return PeriodFigures(events, facts, figures(report_lines(events, facts, period)))

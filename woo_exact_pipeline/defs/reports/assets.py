@@ -28,7 +28,6 @@ from woo_exact_pipeline.bookkeeping.vat_reports import (
     figures,
     left_out_currencies,
     next_period_start,
-    order_facts,
     period_start,
     period_starting,
     report_lines,
@@ -39,7 +38,7 @@ from woo_exact_pipeline.defs.reports.files import file_stem, report_folder, writ
 from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact.master_data import current_master_data
 from woo_exact_pipeline.exact.read_back import read_bookings
-from woo_exact_pipeline.store.vat_periods import journal_sums, load_period_events, staged_orders
+from woo_exact_pipeline.store.vat_periods import journal_sums, period_figures
 
 EQUALS_JOURNAL = "totals_equal_the_journal"
 EQUALS_EXACT = "figures_equal_exact"
@@ -143,21 +142,18 @@ def build_report(
 ) -> dg.MaterializeResult:
     settings = shop.settings
     period = partition_period(shop, context.partition_key)
-    database = shop.sync_database(context)
-    engine = database.engine()
+    engine = shop.sync_database(context).engine()
     with engine.connect() as connection:
-        events = load_period_events(connection, shop.key, period.first, period.last)
-        raw = staged_orders(connection, shop.key, {event.order_id for event in events})
+        found = period_figures(connection, settings, period)
         sums = journal_sums(connection, shop.key, period.first, period.last, REPORT_CURRENCY)
-    facts = order_facts(raw, settings)
-    table = figures(report_lines(events, facts, period))
+    events, table = found.events, found.table
     ours = table[table["report"] == report].reset_index(drop=True)
 
     folder = report_folder(settings, str(engine.url))
     files = write_report_files(folder, file_stem(settings, period.label, name), table, [report])
     net, vat = report_totals(table, report)
     journal_net, journal_vat = expected_totals(sums, report)
-    exact_check = _compare_with_exact(context, shop, report, events, facts, period, ours)
+    exact_check = _compare_with_exact(context, shop, report, events, found.facts, period, ours)
     return dg.MaterializeResult(
         metadata={
             "period": period.label,
