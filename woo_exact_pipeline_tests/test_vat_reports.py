@@ -225,3 +225,7 @@ def test_lines_in_another_currency_are_left_out_of_the_euro_figures() -> None:
 def _fields(event: AccountingEvent) -> dict[str, Any]:
     return {name: getattr(event, name) for name in AccountingEvent.__dataclass_fields__
             if name != "content_hash"}  # fmt: skip
+
+
+def test_a_period_without_bookings_is_the_header_alone() -> None:
+    assert figures_csv(figures(report_lines([], {}, Q1))) == "report,key,rate,net,vat\n"

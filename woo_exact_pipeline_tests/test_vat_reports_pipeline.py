@@ -3,7 +3,7 @@ transformed and booked into the Exact sandbox over HTTP, then each quarter's rep
 materialized with both checks; then Exact is tampered with and the Exact check fails."""
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +12,14 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
-from woo_exact_pipeline.config import ReportSettings, SyncConfig
-from woo_exact_pipeline.defs.reports.assets import EQUALS_EXACT, EQUALS_JOURNAL
+from woo_exact_pipeline.config import ReportSettings, SyncConfig, load_config
+from woo_exact_pipeline.defs.reports.assets import (
+    EQUALS_EXACT,
+    EQUALS_JOURNAL,
+    filing_periods,
+    partition_period,
+)
+from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox, start_woocommerce_sandbox
@@ -159,3 +165,26 @@ def test_each_quarters_reports_equal_the_journal_and_exact_until_exact_changes(
     assert again[("vat_return", EQUALS_JOURNAL)] is True
     assert again[("vat_return", EQUALS_EXACT)] is False
     assert again[("oss_declaration", EQUALS_EXACT)] is True
+
+
+@pytest.mark.parametrize(
+    ("period", "first", "last"),
+    [("quarter", "2025-01-01", "2026-10-01"), ("month", "2025-01-01", "2026-10-01")],
+)
+def test_a_partition_per_quarter_or_month_up_to_the_one_holding_the_last_day(
+    period: str, first: str, last: str
+) -> None:
+    base = load_config()  # exports from 1 January 2025
+    settings = base.model_copy(
+        update={
+            "woocommerce": base.woocommerce.model_copy(update={"export_orders_until": LAST_DAY}),
+            "reports": ReportSettings(period=period),
+        }
+    )
+    # Asked long after the last day, so the answer does not depend on today's date.
+    keys = filing_periods(Shop(settings)).get_partition_keys(current_time=datetime(2027, 6, 1))
+    assert (keys[0], keys[-1]) == (first, last)
+    assert len(keys) == (8 if period == "quarter" else 22)
+    assert partition_period(Shop(settings), keys[-1]).label == (
+        "2026-Q4" if period == "quarter" else "2026-10"
+    )

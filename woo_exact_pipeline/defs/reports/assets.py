@@ -80,8 +80,8 @@ REPORTS = (
 
 
 def filing_periods(shop: Shop) -> dg.TimeWindowPartitionsDefinition:
-    """The shop's quarters (or months) from its export start; the running one included, or up
-    to the one holding export_orders_until."""
+    """The shop's quarters (or months) from its export start, the running one included (to
+    look at before it closes); none after the one holding export_orders_until, when set."""
     woocommerce, kind = shop.settings.woocommerce, shop.settings.reports.period
     until = woocommerce.export_orders_until
     return dg.TimeWindowPartitionsDefinition(
@@ -90,7 +90,7 @@ def filing_periods(shop: Shop) -> dg.TimeWindowPartitionsDefinition:
         start=period_start(woocommerce.export_orders_from, kind).isoformat(),
         end=next_period_start(until, kind).isoformat() if until else None,
         timezone=woocommerce.time_zone,
-        end_offset=0 if until else 1,
+        end_offset=1,
     )
 
 
