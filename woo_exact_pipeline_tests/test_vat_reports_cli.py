@@ -12,10 +12,13 @@ import yaml
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from woo_exact_pipeline.bookkeeping.vat_reports import Period, expected_totals, report_totals
 from woo_exact_pipeline.cli import main
+from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.journal import replace_partition_journal
 from woo_exact_pipeline.store.staging import save_orders
+from woo_exact_pipeline.store.vat_periods import journal_sums, period_figures
 from woo_exact_pipeline_tests.fixtures.bookkeeping import BASE_SETTINGS, book
 from woo_exact_pipeline_tests.test_bookkeeping_treatments import moka_and_shipping_refund
 from woo_exact_pipeline_tests.test_vat_reports import book_returned_in_april, the_quarters_orders
@@ -23,6 +26,11 @@ from woo_exact_pipeline_tests.test_vat_reports import book_returned_in_april, th
 SHOP = "shop.example.nl"  # BASE_SETTINGS' shop_url without its scheme
 ORDER_DAY = date(2026, 3, 2)
 Q1 = ["--from", "2026-01-01", "--to", "2026-03-31"]
+PERIOD = Period(date(2026, 1, 1), date(2026, 3, 31), "2026-Q1")
+
+
+def settings_of(config: Path) -> SyncConfig:
+    return SyncConfig.model_validate(yaml.safe_load(config.read_text(encoding="utf-8")))
 
 
 @pytest.fixture
@@ -97,3 +105,21 @@ def test_a_period_ending_before_it_starts_is_refused(synced: Path) -> None:
     )
     assert outcome.exit_code == 1
     assert "--to 2026-01-01 is before --from 2026-03-31" in outcome.output
+
+
+def test_the_journal_check_sums_the_tables_per_report(synced: Path, database_url: str) -> None:
+    """What the totals check holds the reports to, from the tables: NL return 41.53 + 22.89 +
+    211.94 (3a) + 211.94 (3b) = 488.30 net and 8.72 + 2.06 = 10.78 VAT; OSS 18.64 + 39.87 =
+    58.51 and 1.31 + 7.58 = 8.89; ICP 211.94. A report that lost a line would differ."""
+    engine = open_sync_database(database_url)
+    with engine.connect() as connection:
+        sums = journal_sums(connection, SHOP, date(2026, 1, 1), date(2026, 3, 31), "EUR")
+        table = period_figures(connection, settings_of(synced), PERIOD).table
+    engine.dispose()
+    assert expected_totals(sums, "nl_return") == (48830, 1078)
+    assert expected_totals(sums, "oss") == (5851, 889)
+    assert expected_totals(sums, "icp") == (21194, 0)
+    for report in ("nl_return", "oss", "icp"):
+        assert report_totals(table, report) == expected_totals(sums, report)
+    without_3a = table[table["key"] != "3a"]
+    assert report_totals(without_3a, "nl_return") != expected_totals(sums, "nl_return")
