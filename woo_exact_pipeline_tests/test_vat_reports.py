@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -23,6 +24,8 @@ from woo_exact_pipeline.bookkeeping.vat_reports import (
     period_starting,
     report_lines,
 )
+from woo_exact_pipeline.config import ReportSettings
+from woo_exact_pipeline.defs.reports.files import report_folder
 from woo_exact_pipeline_tests.fixtures.bookkeeping import address, book, settings, wc_order
 from woo_exact_pipeline_tests.test_bookkeeping_treatments import (
     business_order,
@@ -229,3 +232,12 @@ def _fields(event: AccountingEvent) -> dict[str, Any]:
 
 def test_a_period_without_bookings_is_the_header_alone() -> None:
     assert figures_csv(figures(report_lines([], {}, Q1))) == "report,key,rate,net,vat\n"
+
+
+def test_the_files_go_next_to_a_sqlite_database_or_to_the_configured_folder() -> None:
+    sqlite = "sqlite:////srv/woo/.woo_exact/sync.db"
+    assert report_folder(settings(), sqlite) == Path("/srv/woo/.woo_exact/reports")
+    postgres = "postgresql://sync@db/woo"
+    assert report_folder(settings(), postgres) == Path(".woo_exact/reports")
+    configured = settings().model_copy(update={"reports": ReportSettings(folder="/srv/vat")})
+    assert report_folder(configured, postgres) == Path("/srv/vat")
