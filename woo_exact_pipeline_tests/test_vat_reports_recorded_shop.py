@@ -4,7 +4,13 @@ recorded orders' lines, tax lines and refunds."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
 
 from woo_exact_pipeline.bookkeeping.vat_reports import (
     Period,
@@ -13,6 +19,13 @@ from woo_exact_pipeline.bookkeeping.vat_reports import (
     order_facts,
     report_lines,
 )
+from woo_exact_pipeline.config import ReportSettings
+from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
+from woo_exact_pipeline.sandbox.woocommerce import start_woocommerce_sandbox
+from woo_exact_pipeline.store.database import open_sync_database
+from woo_exact_pipeline.store.staging import parse_gmt, save_orders, save_refunds, shop_day
+from woo_exact_pipeline_tests.exact_client_support import store_sandbox_tokens
+from woo_exact_pipeline_tests.pipeline_support import assets_of
 from woo_exact_pipeline_tests.test_bookkeeping_recorded_shops import (
     FIRST_SHOP,
     SETTINGS,
@@ -20,6 +33,7 @@ from woo_exact_pipeline_tests.test_bookkeeping_recorded_shops import (
     pytestmark,  # noqa: F401 - skipped, like the recorded shop's bookkeeping, without the files
     recorded_shop,
 )
+from woo_exact_pipeline_tests.test_exact_load import SHOP_KEY, resources, settings_for
 
 Q4 = Period(date(2026, 10, 1), date(2026, 12, 31), "2026-Q4")
 
@@ -63,3 +77,70 @@ def test_the_recorded_shops_quarter_by_hand() -> None:
         "nl_return,3a,0,148.22,0.00\n"
         "nl_return,3b,0,158.35,0.00\n"
     )
+
+
+@pytest.fixture
+def exact() -> Iterator[ExactSandbox]:
+    sandbox = start_exact_sandbox(minute_limit=100_000)
+    yield sandbox
+    sandbox.stop()
+
+
+def test_the_recorded_shops_quarter_passes_both_checks_once_booked_in_exact(
+    exact: ExactSandbox, database_url: str, tmp_path: Path
+) -> None:
+    """The recorded orders staged as the extraction stages them (the WooCommerce sandbox
+    does not serve them yet), transformed and booked into the Exact sandbox over HTTP."""
+    shop = recorded_shop(FIRST_SHOP)
+    settings = settings_for(exact).model_copy(
+        update={"reports": ReportSettings(folder=str(tmp_path / "reports"))}
+    )
+    zone = ZoneInfo(settings.woocommerce.time_zone)
+    day_of = {o["id"]: shop_day(parse_gmt(o["date_created_gmt"]), zone) for o in shop.orders}
+    days = sorted(set(day_of.values()))
+    engine = open_sync_database(database_url)
+    store_sandbox_tokens(exact, engine)
+    with engine.begin() as connection:
+        for day in days:
+            save_orders(
+                connection, SHOP_KEY, day, [o for o in shop.orders if day_of[o["id"]] == day]
+            )
+        for order_id, refunds in shop.refunds.items():
+            # The client adds the refunded order's id, as here.
+            with_order = [{**refund, "parent_id": order_id} for refund in refunds]
+            save_refunds(connection, SHOP_KEY, day_of[order_id], with_order)
+    engine.dispose()
+
+    assets = assets_of(settings)
+    with start_woocommerce_sandbox(seed=1, days=1, orders_per_day=1, end_date=days[-1]) as woo:
+        everything = resources(woo, exact, database_url)  # WooCommerce is not asked
+        transformed = dg.materialize(
+            [assets["exact_journal_lines"]],
+            resources=everything,
+            tags={
+                "dagster/asset_partition_range_start": days[0].isoformat(),
+                "dagster/asset_partition_range_end": days[-1].isoformat(),
+            },
+        )
+        assert transformed.success
+        for day in days:
+            loaded = dg.materialize(
+                [assets["exact_reference_data"], assets["exact_bookings"]],
+                partition_key=day.isoformat(),
+                resources=everything,
+                selection=[assets["exact_bookings"]],
+            )
+            assert loaded.success
+        reports = dg.materialize(
+            [assets[name] for name in ("vat_return", "oss_declaration", "icp_listing")],
+            partition_key="2026-10-01",
+            resources=everything,
+        )
+    assert reports.success
+    evaluations = reports.get_asset_check_evaluations()
+    assert len(evaluations) == 6
+    assert all(evaluation.passed for evaluation in evaluations), [
+        (e.asset_key.path[-1], e.check_name, e.metadata) for e in evaluations if not e.passed
+    ]
+    csv = (tmp_path / "reports" / "2026-Q4_icp_listing.csv").read_text(encoding="utf-8")
+    assert csv == "report,key,rate,net,vat\nicp,DE123456789,,158.35,0.00\n"
