@@ -5,10 +5,12 @@ Pure: accounting events and what each order says about its destination go in, ta
 figures come out. Money is integer cents in int64 columns, never float, so a quarter of odd
 cents sums exactly; a figure becomes text ("12.34") only when it is shown.
 
-Where each treatment goes, as the Belastingdienst describes the return (rubrieken 1a-1e and
-3a-3b: belastingdienst.nl "Opgaaf ICP" and its explanation of the return's rubriek 3; the
-rubrieken 1a-1e as fundamentvoor.nl "3.2 Rubrieken" lists them, with the low rate 9% since
-2019):
+Where each treatment goes. Sources: belastingdienst.nl "Opgaaf ICP" (the ICP listing
+specifies rubriek 3b, supplies count in the period of their invoice date); the return's
+rubriek 3 as belastingdienstondernemers.nl explains it (3a exports, 3b intra-EU supplies);
+rubrieken 1a-1e as fundamentvoor.nl "3.2 Rubrieken" lists them (its 6% low rate is 9% since
+2019). That OSS sales are declared in the Unieregeling and not in the Dutch return is the
+scheme's rule; no stored page states it, so the README asks the bookkeeper to check it.
 
 - **1a** Dutch VAT at the high rate (21%), **1b** at the low rate (9%), **1c** at any other
   rate but 0%, **1e** at 0%: domestic sales, till sales, EU consumers charged Dutch VAT
