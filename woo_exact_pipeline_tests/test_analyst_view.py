@@ -57,6 +57,9 @@ ASSETS = (
     "exact_reference_data",
     "exact_bookings",
     "exact_reconciliation",
+    "vat_return",
+    "oss_declaration",
+    "icp_listing",
 )
 
 
