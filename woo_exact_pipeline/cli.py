@@ -212,6 +212,15 @@ def exact_login(config_path: Path | None, shop_name: str | None, no_browser: boo
 @click.option("--woo-port", type=int, default=8780, show_default=True, help="WooCommerce port.")
 @click.option("--exact-port", type=int, default=8781, show_default=True, help="Exact port.")
 @click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address both sandboxes listen on."
+)
+@click.option(
+    "--public-host",
+    default=None,
+    help="Name clients reach them by, in the links they write (default: --host), e.g. a "
+    "container's name when listening on 0.0.0.0.",
+)
+@click.option(
     "--shop-data",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Serve this shop (JSON in the REST API's shapes) instead of the generated demo shop.",
@@ -254,6 +263,8 @@ def exact_login(config_path: Path | None, shop_name: str | None, no_browser: boo
 def sandbox(
     woo_port: int,
     exact_port: int,
+    host: str,
+    public_host: str | None,
     shop_data: Path | None,
     seed: int,
     days: int,
@@ -297,6 +308,8 @@ def sandbox(
         **overrides,
         woo_port=woo_port,
         exact_port=exact_port,
+        host=host,
+        public_host=public_host,
         shop_data=shop_data,
         seed=seed,
         days=days,

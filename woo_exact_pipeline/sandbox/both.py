@@ -30,6 +30,9 @@ from woo_exact_pipeline.sandbox.woocommerce import (
 class SandboxOptions:
     woo_port: int = 0
     exact_port: int = 0
+    #: Where both listen, and the name clients reach them by (default: the same).
+    host: str = "127.0.0.1"
+    public_host: str | None = None
     shop_data: Path | None = None
     seed: int = DEFAULT_SEED
     days: int = DEFAULT_DAYS
@@ -69,6 +72,8 @@ class Sandboxes:
 def start_sandboxes(options: SandboxOptions) -> Sandboxes:
     woocommerce = start_woocommerce_sandbox(
         port=options.woo_port,
+        host=options.host,
+        public_host=options.public_host,
         seed=options.seed,
         days=options.days,
         orders_per_day=options.orders_per_day,
@@ -84,6 +89,8 @@ def start_sandboxes(options: SandboxOptions) -> Sandboxes:
     try:
         exact = start_exact_sandbox(
             port=options.exact_port,
+            host=options.host,
+            public_host=options.public_host,
             administration_file=options.administration_file,
             client_id=options.exact_client_id,
             client_secret=options.exact_client_secret,

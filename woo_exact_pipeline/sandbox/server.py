@@ -25,9 +25,13 @@ class BackgroundServer:
         port: int = 0,
         ssl_certfile: Path | None = None,
         ssl_keyfile: Path | None = None,
+        public_host: str | None = None,
     ) -> None:
+        """`host`: the address to listen on; `public_host`: the name clients reach it by, in
+        the links it writes (e.g. a container's name when listening on 0.0.0.0)."""
         self._app = app
         self._host = host
+        self._public_host = public_host or host
         self._requested_port = port
         self._ssl_certfile = ssl_certfile
         self._ssl_keyfile = ssl_keyfile
@@ -41,7 +45,7 @@ class BackgroundServer:
 
     @property
     def url(self) -> str:
-        return f"{self.scheme}://{self._host}:{self.port}"
+        return f"{self.scheme}://{self._public_host}:{self.port}"
 
     def start(self) -> BackgroundServer:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -84,6 +84,8 @@ class ExactSandbox:
         atom_unless_json_accepted: bool = False,
         ssl_certfile: Path | None = None,
         ssl_keyfile: Path | None = None,
+        host: str = "127.0.0.1",
+        public_host: str | None = None,
     ) -> None:
         """`atom_unless_json_accepted`: answer requests without `Accept: application/json` in
         Atom/XML, as real Exact does. Off by default until the pipeline's Exact client sends
@@ -123,7 +125,12 @@ class ExactSandbox:
         )
         # Real Exact is HTTPS only; with a certificate the sandbox serves HTTPS too.
         self._server = BackgroundServer(
-            self._app, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile
+            self._app,
+            host=host,
+            port=port,
+            ssl_certfile=ssl_certfile,
+            ssl_keyfile=ssl_keyfile,
+            public_host=public_host,
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -268,8 +275,11 @@ def start_exact_sandbox(
     atom_unless_json_accepted: bool = False,
     ssl_certfile: Path | None = None,
     ssl_keyfile: Path | None = None,
+    host: str = "127.0.0.1",
+    public_host: str | None = None,
 ) -> ExactSandbox:
-    """Start serving on 127.0.0.1 (a free port when 0); call `.stop()` when done."""
+    """Start serving on `host` (a free port when 0); call `.stop()` when done. `public_host`:
+    the name clients reach it by, when that is not `host` (a container's name)."""
     return ExactSandbox(
         port=port,
         administration_file=administration_file,
@@ -283,4 +293,6 @@ def start_exact_sandbox(
         atom_unless_json_accepted=atom_unless_json_accepted,
         ssl_certfile=ssl_certfile,
         ssl_keyfile=ssl_keyfile,
+        host=host,
+        public_host=public_host,
     ).start()

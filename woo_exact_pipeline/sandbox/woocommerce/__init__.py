@@ -174,6 +174,8 @@ def start_woocommerce_sandbox(
     read_only_consumer_key: str = READ_ONLY_CONSUMER_KEY,
     read_only_consumer_secret: str = READ_ONLY_CONSUMER_SECRET,
     faults: Faults | None = None,
+    host: str = "127.0.0.1",
+    public_host: str | None = None,
 ) -> WooSandbox:
     """Build the shop (generated, or loaded from `shop_data`) and serve it on 127.0.0.1.
 
@@ -212,6 +214,8 @@ def start_woocommerce_sandbox(
         certificates = create_certificates(certificate_directory)
     server = BackgroundServer(
         api.app,
+        host=host,
+        public_host=public_host,
         port=port,
         ssl_certfile=certificates.server_cert if certificates else None,
         ssl_keyfile=certificates.server_key if certificates else None,
