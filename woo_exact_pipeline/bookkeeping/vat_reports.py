@@ -401,7 +401,5 @@ def figures_text(table: pd.DataFrame, period: Period) -> str:
         for _, key, rate, net, vat in rows.itertuples(index=False):
             label = f"{key} {RUBRIEK_TITLES[key]}" if report == "nl_return" else key
             shown_rate = f"{rate}%" if rate else ""
-            out.append(
-                f"  {label:<64} {shown_rate:>6} {cents_text(net):>13} {cents_text(vat):>12}"
-            )
+            out.append(f"  {label:<64} {shown_rate:>6} {cents_text(net):>13} {cents_text(vat):>12}")
     return "\n".join(out)
