@@ -13,7 +13,7 @@ import pytest
 import time_machine
 
 from woo_exact_pipeline.sandbox.woocommerce.generator import generate_demo_shop
-from woo_exact_pipeline.sandbox.woocommerce.shop import Shop
+from woo_exact_pipeline.sandbox.woocommerce.shop import Shop, ShopSettings
 
 END_DATE = date(2026, 11, 10)
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -221,6 +221,7 @@ def bookkeeping_cases(shop: Shop) -> Counter[str]:
         billing = order["billing"]
         names = f"{billing['first_name']} {billing['last_name']} {billing['company']}"
         rate_percents = {line["rate_percent"] for line in order["tax_lines"]}
+        amounts = [order["total"], *(item["total"] for item in order["line_items"])]
         flags = {
             "Dutch consumer with VAT": destination == "NL" and money(order["total_tax"]) > 0,
             "reverse charge: VAT number, no VAT": bool(meta(order, "_billing_vat_number"))
@@ -244,6 +245,20 @@ def bookkeeping_cases(shop: Shop) -> Counter[str]:
             "accent in a name": any(character in "éëöüçñäå" for character in names),
             "very long company name": len(billing["company"]) > 80,
             "rate a typical mapping lacks (13.5%)": 13.5 in rate_percents,
+            "negative fee taxed at several rates": any(
+                money(fee["total"]) < 0 and len(fee["taxes"]) > 1 for fee in order["fee_lines"]
+            ),
+            "line of a deleted product": any(
+                item["product_id"] == 0 and item["sku"] is None for item in order["line_items"]
+            ),
+            "custom order number": order["number"] != str(order["id"]),
+            "checkout draft that became an order": order["created_via"] == "store-api"
+            and order["status"] in ("processing", "completed"),
+            "modified later without a change": order["status"] == "completed"
+            and not order["refunds"]
+            and order["date_modified_gmt"] > order["date_completed_gmt"],
+            "zero-decimal currency (JPY), whole amounts": order["currency"] == "JPY"
+            and all(money(amount) == money(amount).to_integral_value() for amount in amounts),
         }
         cases.update(name for name, present in flags.items() if present)
         cases[f"status {order['status']}"] += 1
@@ -286,6 +301,8 @@ EVERY_CASE = [
             "cancelled",
             "refunded",
             "failed",
+            "checkout-draft",
+            "trash",
         )
     ),
     "full refund",
@@ -298,6 +315,12 @@ EVERY_CASE = [
     "accent in a name",
     "very long company name",
     "rate a typical mapping lacks (13.5%)",
+    "negative fee taxed at several rates",
+    "line of a deleted product",
+    "custom order number",
+    "checkout draft that became an order",
+    "modified later without a change",
+    "zero-decimal currency (JPY), whole amounts",
 ]
 
 
@@ -348,3 +371,42 @@ def test_nothing_happens_after_the_shops_clock(default_shop: Shop) -> None:
     last_moment = default_shop.now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     assert max(record.modified_gmt for record in default_shop.orders.values()) <= last_moment
     assert max(record.created_gmt for record in default_shop.refunds.values()) <= last_moment
+
+
+def test_a_shop_with_net_prices_rounding_at_subtotal_states_its_tax_once_per_rate() -> None:
+    """As the second recorded shop: catalogue prices are net, each line keeps its unrounded
+    tax, and the order rounds once per rate (its tax lines) and once more for total_tax."""
+    settings = ShopSettings(prices_include_tax=False, round_at_subtotal=True)
+    shop, _ = generate_demo_shop(
+        seed=3, days=10, orders_per_day=20, end_date=END_DATE, settings=settings
+    )
+    orders = [record.document() for record in shop.orders.values()]
+    assert orders and not any(order["prices_include_tax"] for order in orders)
+    uncouponed = [o for o in orders if not o["coupon_lines"] and o["currency"] == "EUR"]
+    for order in uncouponed:
+        for item in order["line_items"]:
+            if item["product_id"] in shop.products and not item["variation_id"]:
+                price = money(shop.products[item["product_id"]]["price"])
+                assert money(item["subtotal"]) == price * item["quantity"], order["id"]
+
+    def lines_tax(order: Order) -> Decimal:
+        return sum(money(line["total_tax"]) for line in order["line_items"] + order["fee_lines"])
+
+    def tax_lines(order: Order) -> Decimal:
+        return sum(
+            money(t["tax_total"]) + money(t["shipping_tax_total"]) for t in order["tax_lines"]
+        )
+
+    # The line taxes, each rounded on its own, miss the rate's tax rounded once.
+    assert count(orders, lambda o: lines_tax(o) != money(o["cart_tax"])) > 0
+    # The tax lines, each rounded on its own, miss total_tax (rounded once) by at most a
+    # cent a rate, and the order's total is the net plus the unrounded tax, rounded once.
+    assert count(orders, lambda o: tax_lines(o) != money(o["total_tax"])) > 0
+    for order in orders:
+        difference = abs(tax_lines(order) - money(order["total_tax"]))
+        assert difference <= Decimal("0.01") * len(order["tax_lines"]), order["id"]
+        net = sum(
+            money(line["total"])
+            for line in order["line_items"] + order["shipping_lines"] + order["fee_lines"]
+        )
+        assert abs(net + money(order["total_tax"]) - money(order["total"])) <= Decimal("0.03")

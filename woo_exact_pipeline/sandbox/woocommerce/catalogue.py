@@ -403,6 +403,7 @@ PLACES: dict[str, tuple[Place, ...]] = {
     "CH": (Place("CH", "Zürich", "8001", "Bahnhofstrasse", phone_prefix="+41 79"),),
     "GB": (Place("GB", "London", "SW1A 1AA", "Whitehall", phone_prefix="+44 7700"),),
     "NO": (Place("NO", "Oslo", "0150", "Karl Johans gate", phone_prefix="+47 412"),),
+    "JP": (Place("JP", "Tokyo", "150-0001", "Jingumae", state="JP13", phone_prefix="+81 90"),),
 }
 
 FIRST_NAMES = (

@@ -23,7 +23,15 @@ from woo_exact_pipeline.sandbox.woocommerce.money import (
 )
 
 WC_VERSION = "9.8.5"
-CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF", "NOK": "kr", "SEK": "kr"}
+CURRENCY_SYMBOLS = {
+    "EUR": "€",
+    "USD": "$",
+    "GBP": "£",
+    "CHF": "CHF",
+    "NOK": "kr",
+    "SEK": "kr",
+    "JPY": "¥",
+}
 EMPTY_IMAGE = {"id": "", "src": ""}
 
 
@@ -118,6 +126,8 @@ class OrderLine:
     sku: str | None
     parent_name: str | None = None
     attributes: list[tuple[str, str]] = field(default_factory=list)
+    # Force-deleted since the order: product_id 0, sku and global_unique_id null, image id 0.
+    deleted: bool = False
 
 
 @dataclass
@@ -213,7 +223,7 @@ def build_order(
             {
                 "id": sequences.items.next(),
                 "name": line.name,
-                "product_id": line.product_id,
+                "product_id": 0 if line.deleted else line.product_id,
                 "variation_id": line.variation_id,
                 "quantity": line.quantity,
                 "tax_class": line.tax_class,
@@ -223,10 +233,10 @@ def build_order(
                 "total_tax": money(result.total_tax),
                 "taxes": _taxes_list(result.taxes, decimals, with_subtotal=result.subtotal_taxes),
                 "meta_data": [item_meta_entry(sequences, k, v) for k, v in line.attributes],
-                "sku": line.sku,
-                "global_unique_id": "",
+                "sku": None if line.deleted else line.sku,
+                "global_unique_id": None if line.deleted else "",
                 "price": _price(result.total, line.quantity),
-                "image": _image(line.variation_id),
+                "image": {"id": 0, "src": ""} if line.deleted else _image(line.variation_id),
                 "parent_name": line.parent_name,
             }
         )
@@ -352,7 +362,8 @@ def rate_code(rate: TaxRate) -> str:
 
 
 PAID_STATUSES = frozenset({"processing", "completed"})
-EDITABLE_STATUSES = frozenset({"pending", "on-hold", "auto-draft", "checkout-draft"})
+# A checkout draft answers is_editable false (the second recorded shop's order 37).
+EDITABLE_STATUSES = frozenset({"pending", "on-hold", "auto-draft"})
 
 
 def touch(order: dict[str, Any], when: datetime, timezone: ZoneInfo) -> None:
@@ -377,7 +388,9 @@ def set_status(
     if status == "completed":
         order["date_completed"], order["date_completed_gmt"] = wc_dates(when, timezone)
     order["is_editable"] = status in EDITABLE_STATUSES
-    order["needs_payment"] = status in {"pending", "failed"} and Decimal(order["total"]) > 0
+    order["needs_payment"] = (
+        status in {"pending", "failed", "checkout-draft"} and Decimal(order["total"]) > 0
+    )
     order["needs_processing"] = True
     touch(order, when, timezone)
 

@@ -40,6 +40,7 @@ from woo_exact_pipeline.sandbox.woocommerce.documents import (
     build_refund,
     record_refund,
     set_status,
+    touch,
 )
 from woo_exact_pipeline.sandbox.woocommerce.money import (
     CENT,
@@ -56,7 +57,14 @@ OSS_COUNTRIES = ("BE", "DE", "FR", "AT", "IT", "ES", "SE", "IE")
 EXPORT_COUNTRIES = ("US", "CH", "GB", "NO")
 REVERSE_CHARGE_COUNTRIES = tuple(COMPANIES)
 # Multi-currency plugin (WOOCS) rates the shop used for the few non-euro orders.
-EXCHANGE_RATES = {"EUR": Decimal("1"), "USD": Decimal("1.08"), "GBP": Decimal("0.86")}
+EXCHANGE_RATES = {
+    "EUR": Decimal("1"),
+    "USD": Decimal("1.08"),
+    "GBP": Decimal("0.86"),
+    "JPY": Decimal("162"),
+}
+# Currencies without minor units: prices and shipping are converted to whole yen.
+ZERO_DECIMAL_CURRENCIES = frozenset({"JPY"})
 COUPONS = {
     "percent": CouponInput("welkom10", "percent", Decimal("10")),
     "fixed_cart": CouponInput("koffie5", "fixed_cart", Decimal("5")),
@@ -74,6 +82,10 @@ PAYMENT_METHODS: dict[str, tuple[str, str]] = {
     "pos_cash": ("Contant (POS)", "pos"),
 }
 KLARNA_FEE = FeeInput("Klarna toeslag", Decimal("1.00"))
+# A discount given as a negative taxable fee: WooCommerce spreads its tax over the order's rates.
+LOYALTY_DISCOUNT = FeeInput("Korting vaste klant", Decimal("-5.00"))
+# Sold, then force-deleted from the catalogue: its order lines keep only what they stored.
+DELETED_PRODUCT = ("Proefpakket koffiebonen", Decimal("7.50"), "reduced-rate")
 WEEKDAY_FACTORS = (1.15, 1.0, 0.95, 0.95, 0.85, 0.8, 1.3)  # Monday .. Sunday
 # Cumulative weights, so each draw does not re-add the weights.
 HOUR_WEIGHTS = tuple(
@@ -99,12 +111,17 @@ class Scenario:
     country: str
     registered: bool
     payment_method: str
-    outcome: str  # paid | failed | cancelled_unpaid
+    # paid | failed | cancelled_unpaid | checkout_draft (left by a failed block checkout) |
+    # draft_then_paid (the same order placed later) | trashed (completed, then to the trash)
+    outcome: str
     refund: str = ""  # "" | full | partial | amount
     coupon: str = ""  # "" | percent | fixed_cart
     currency: str = "EUR"
-    product: str = ""  # "" | no_sku | reduced | big | zero_rate
+    product: str = ""  # "" | no_sku | reduced | big | zero_rate | deleted
     profile: str = ""  # "" | emoji | long_company
+    fee: str = ""  # "" | discount (a negative fee over a 21 % and a 9 % line)
+    numbering: str = ""  # "" | custom (a sequential-order-number plugin's WC-2026-0042)
+    viewed_later: bool = False  # opened in the admin days later: HPOS bumps date_modified
 
 
 # Forced at the start of every history so a small shop still shows every case.
@@ -134,6 +151,16 @@ FORCED_EARLY: tuple[dict[str, Any], ...] = (
     {"outcome": "failed"},
     {"outcome": "cancelled_unpaid"},
     {"payment_method": "bacs", "outcome": "cancelled_unpaid"},
+    {"fee": "discount"},
+    {"fee": "discount", "kind": "oss", "country": "BE"},
+    {"product": "deleted"},
+    {"numbering": "custom"},
+    {"numbering": "custom", "refund": "partial"},
+    {"outcome": "checkout_draft"},
+    {"outcome": "draft_then_paid"},
+    {"outcome": "trashed"},
+    {"viewed_later": True},
+    {"kind": "export", "country": "JP", "currency": "JPY"},
 )
 # Forced on the last orders so the open statuses exist at the shop's "now".
 FORCED_LATE: tuple[dict[str, Any], ...] = (
@@ -158,6 +185,7 @@ class DemoShopBuilder:
         self._rates_cache: dict[str, dict] = {}
         self.customers_by_group: dict[tuple[str, str], list[CustomerProfile]] = {}
         self.long_company_customer: CustomerProfile | None = None
+        self.custom_numbers = 0  # the order number plugin's own counter
 
     # --- master data --------------------------------------------------------------------
 
@@ -197,6 +225,7 @@ class DemoShopBuilder:
             "reduced": [
                 i for i, (p, _) in enumerate(self.catalogue) if p["tax_class"] == "reduced-rate"
             ],
+            "standard": [i for i, (p, _) in enumerate(self.catalogue) if p["tax_class"] == ""],
             "zero_rate": [
                 i for i, (p, _) in enumerate(self.catalogue) if p["tax_class"] == "zero-rate"
             ],
@@ -340,6 +369,8 @@ class DemoShopBuilder:
         forced = self.products_for.get(scenario.product)
         if forced:
             chosen.append(rng.choice(forced))
+        if scenario.fee == "discount":  # a line at each rate for the discount to spread over
+            chosen += [rng.choice(self.products_for[kind]) for kind in ("reduced", "standard")]
         while len(chosen) < count:
             index = rng.choices(range(len(self.catalogue)), cum_weights=self.popularity)[0]
             if index not in chosen:
@@ -360,6 +391,7 @@ class DemoShopBuilder:
         if scenario.kind == "pos" or not needs_shipping:
             return []
         rate = EXCHANGE_RATES[scenario.currency]
+        unit = Decimal(1) if scenario.currency in ZERO_DECIMAL_CURRENCIES else CENT
         if scenario.kind == "domestic":
             if gross_items >= 50:
                 return [ShippingInput("free_shipping", "Gratis verzending", "3", Decimal("0"))]
@@ -370,7 +402,7 @@ class DemoShopBuilder:
             if gross_items >= 100:
                 return [ShippingInput("free_shipping", "Gratis verzending", "6", Decimal("0"))]
             return [ShippingInput("flat_rate", "Verzenden naar Europa", "4", Decimal("9.95"))]
-        cost = round_half_up(Decimal("19.95") * rate)
+        cost = round_half_up(Decimal("19.95") * rate, unit)
         return [ShippingInput("flat_rate", "Internationale verzending", "5", cost)]
 
     def _random_code(self, length: int) -> str:
@@ -394,11 +426,12 @@ class DemoShopBuilder:
         vat_exempt = scenario.kind == "reverse_charge"
         picked = self._pick_lines(scenario)
         exchange_rate = EXCHANGE_RATES[scenario.currency]
+        unit = Decimal(1) if scenario.currency in ZERO_DECIMAL_CURRENCIES else CENT
         line_inputs = []
         order_lines = []
         for product, variation, quantity in picked:
             source = variation or product
-            unit_price = round_half_up(Decimal(source["price"]) * exchange_rate)
+            unit_price = round_half_up(Decimal(source["price"]) * exchange_rate, unit)
             line_inputs.append(LineInput(unit_price, quantity, product["tax_class"]))
             order_lines.append(
                 OrderLine(
@@ -416,10 +449,18 @@ class DemoShopBuilder:
                     ),
                 )
             )
+        if scenario.product == "deleted":
+            name, price, tax_class = DELETED_PRODUCT
+            line_inputs.append(LineInput(price, 2, tax_class))
+            order_lines.append(
+                OrderLine(name, 0, 0, 2, tax_class, sku=None, parent_name=None, deleted=True)
+            )
         gross_items = sum((line.unit_price * line.quantity for line in line_inputs), Decimal(0))
         needs_shipping = any(product["shipping_required"] for product, _, _ in picked)
         coupons = [COUPONS[scenario.coupon]] if scenario.coupon else []
         fees = [KLARNA_FEE] if scenario.payment_method == "mollie_wc_gateway_klarnapaylater" else []
+        if scenario.fee == "discount":
+            fees.append(LOYALTY_DISCOUNT)
         cart = calculate_cart(
             line_inputs,
             rates_for_class=self._rates(scenario.country),
@@ -429,6 +470,8 @@ class DemoShopBuilder:
             coupons=coupons,
             fees=fees,
             shipping=self._shipping(scenario, gross_items, needs_shipping),
+            at_subtotal=self.shop.settings.round_at_subtotal,
+            minor_unit=unit,
         )
         method_title, _ = PAYMENT_METHODS[scenario.payment_method]
         meta: list[tuple[str, Any]] = [("is_vat_exempt", "yes" if vat_exempt else "no")]
@@ -444,6 +487,13 @@ class DemoShopBuilder:
                 ("_woocs_order_rate", str(exchange_rate)),
                 ("_woocs_order_base_currency", "EUR"),
                 ("_woocs_order_currency_changed_mannualy", "0"),
+            ]
+        if scenario.numbering == "custom":
+            self.custom_numbers += 1
+            number = f"WC-{when.astimezone(self.zone).year}-{self.custom_numbers:04d}"
+            meta += [
+                ("_order_number", str(self.custom_numbers)),
+                ("_order_number_formatted", number),
             ]
         if scenario.kind == "pos":
             meta += (
@@ -491,7 +541,14 @@ class DemoShopBuilder:
             customer_ip_address="" if scenario.kind == "pos" else self._random_ip(),
             customer_user_agent="" if scenario.kind == "pos" else rng.choice(USER_AGENTS),
             cart_hash="" if scenario.kind == "pos" else self._random_code(32).lower(),
+            pdf_invoices=self.shop.settings.pdf_invoices,
         )
+        if scenario.numbering == "custom":
+            order["number"] = number
+        if scenario.outcome in ("checkout_draft", "draft_then_paid"):
+            # The block checkout stores its draft before payment: no method title yet.
+            order.update(status="checkout-draft", payment_method_title="", is_editable=False)
+            order["created_via"] = "store-api"
         if scenario.kind != "pos":
             order["payment_url"] = (
                 f"https://koffie.example/afrekenen/order-pay/{order_id}/"
@@ -510,6 +567,12 @@ class DemoShopBuilder:
         def later(seconds: float) -> datetime:
             return created + timedelta(seconds=seconds * scale)
 
+        if scenario.outcome == "checkout_draft":
+            return []
+        if scenario.outcome == "draft_then_paid":
+            placed = later(rng.uniform(600, 7200))
+            paid = replace(scenario, outcome="paid")
+            return [(placed, self.place_draft), *self.follow_ups(paid, placed, scale)]
         steps: list[tuple[datetime, Action]] = []
         flow = PAYMENT_METHODS[scenario.payment_method][1]
         if flow == "pos":
@@ -534,7 +597,24 @@ class DemoShopBuilder:
         if scenario.refund:
             refund_at = paid_at + timedelta(seconds=rng.uniform(2, 12) * 86400 * scale)
             steps.append((refund_at, getattr(self, f"refund_{scenario.refund}")))
+        for wanted, action in ((scenario.outcome == "trashed", self.trash),
+                               (scenario.viewed_later, self.view)):  # fmt: skip
+            if wanted:
+                last = max(when for when, _ in steps)
+                steps.append((last + timedelta(days=rng.uniform(1, 4) * scale), action))
         return steps
+
+    def place_draft(self, order: dict[str, Any], when: datetime) -> None:
+        """The shopper pays at last: the draft becomes the order, its id and creation kept."""
+        order["payment_method_title"] = PAYMENT_METHODS[order["payment_method"]][0]
+        set_status(order, "pending", when, self.zone)
+
+    def trash(self, order: dict[str, Any], when: datetime) -> None:
+        set_status(order, "trash", when, self.zone)
+
+    def view(self, order: dict[str, Any], when: datetime) -> None:
+        """Opening an order in the HPOS admin saves it: date_modified moves, nothing else."""
+        touch(order, when, self.zone)
 
     def hold(self, order: dict[str, Any], when: datetime) -> None:
         set_status(order, "on-hold", when, self.zone)
@@ -607,14 +687,16 @@ def generate_demo_shop(
     orders_per_day: int = 40,
     end_date: date,
     now: datetime | None = None,
+    settings: ShopSettings | None = None,
 ) -> tuple[Shop, DemoShopBuilder]:
     """A demo shop whose history covers `days` days up to `end_date` (Europe/Amsterdam).
 
     The shop's clock stands at `now` (default: the last second of `end_date`); events after it
     have not happened yet. The generator never reads the machine's clock: the same arguments
-    give the same shop on any day it runs.
+    give the same shop on any day it runs. `settings` gives another shop configuration, e.g.
+    prices excluding tax (`prices_include_tax=False`) and tax rounded at subtotal.
     """
-    builder = DemoShopBuilder(seed=seed)
+    builder = DemoShopBuilder(seed=seed, settings=settings)
     if now is None:
         now = _local_midnight(end_date + timedelta(days=1), builder) - timedelta(seconds=1)
     first_day = end_date - timedelta(days=days - 1)

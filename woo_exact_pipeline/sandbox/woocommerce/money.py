@@ -275,9 +275,11 @@ def calculate_cart(
     fees: Sequence[FeeInput] = (),
     shipping: Sequence[ShippingInput] = (),
     at_subtotal: bool = False,
+    minor_unit: Decimal = CENT,
 ) -> CartTotals:
     """Totals of a checkout, following WC_Cart_Totals (rounding per line unless
-    `at_subtotal`)."""
+    `at_subtotal`). `minor_unit` 1 is a currency without cents (JPY): WooCommerce's "cents"
+    are then whole yen, so a line's net comes out whole too (only untaxed lines use it here)."""
     half_down = prices_include_tax
     prices: list[Decimal] = []
     includes: list[bool] = []
@@ -320,6 +322,8 @@ def calculate_cart(
         if price_includes_tax:
             subtotal -= sum(subtotal_taxes.values(), ZERO)
             total -= sum(taxes.values(), ZERO)
+        if minor_unit != CENT:
+            subtotal, total = round_half_up(subtotal, minor_unit), round_half_up(total, minor_unit)
         results.append(LineResult(subtotal, subtotal_taxes, total, taxes, half_down, at_subtotal))
 
     # Each coupon's tax is its lines' taxes rounded one by one; the ex-tax discount is the
