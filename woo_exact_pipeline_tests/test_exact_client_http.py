@@ -163,13 +163,14 @@ def test_exacts_error_envelope_becomes_a_readable_error_with_our_context(
     with pytest.raises(ExactApiError) as raised:
         client.post("salesentry/SalesEntries", body)
     error = raised.value.with_context(order="WEB-4001", field="Journal")
-    assert error.status == 400
+    # A business refusal is a 500 with Exact's envelope: refused, so certainly not booked.
+    assert error.status == 500
     assert error.messages == [
         "Invalid journal. The journal must be a sales journal.",
         "Invalid: G/L account type",
     ]
     assert str(error) == (
-        "Exact Online answered 400 to POST salesentry/SalesEntries: Invalid journal. The journal "
+        "Exact Online answered 500 to POST salesentry/SalesEntries: Invalid journal. The journal "
         "must be a sales journal.; Invalid: G/L account type (order WEB-4001, field Journal)"
     )
     assert exact_sandbox.sales_entries("WEB-4001") == []

@@ -167,7 +167,7 @@ def test_sales_entry_header_validation(
 ) -> None:
     body = {k: v for k, v in _entry(exact_sandbox, **overrides).items() if v is not None}
     answer = _post(exact_api, "salesentry/SalesEntries", body)
-    assert answer.status_code == 400
+    assert answer.status_code == 500  # a business refusal (fidelity report 3.2)
     assert message in _error(answer).split("\r\n")
     assert exact_sandbox.sales_entries() == []
 
@@ -208,7 +208,7 @@ def test_sales_entry_line_validation(
     answer = _post(
         exact_api, "salesentry/SalesEntries", _entry(exact_sandbox, SalesEntryLines=[line])
     )
-    assert answer.status_code == 400
+    assert answer.status_code == 500  # a business refusal (fidelity report 3.2)
     assert message in _error(answer).split("\r\n")
 
 
@@ -366,7 +366,7 @@ def test_printing_an_unknown_invoice_fails(exact_api: httpx.Client) -> None:
         "salesinvoice/PrintedSalesInvoices",
         {"InvoiceID": "00000000-0000-0000-0000-000000000001"},
     )
-    assert answer.status_code == 400
+    assert answer.status_code == 500  # a business refusal (fidelity report 3.2)
 
 
 @pytest.mark.parametrize(
@@ -392,7 +392,7 @@ def test_sales_invoice_validation(
             line["Item"] = exact_sandbox.seeded_id("item", line["Item"][5:])
     body = {k: v for k, v in _invoice(exact_sandbox, **overrides).items() if v is not None}
     answer = _post(exact_api, "salesinvoice/SalesInvoices", body)
-    assert answer.status_code == 400
+    assert answer.status_code == 500  # a business refusal (fidelity report 3.2)
     assert message in _error(answer).split("\r\n")
 
 
@@ -545,7 +545,7 @@ def test_attachment_validation_and_size_limit(
         "documents/DocumentAttachments",
         {"Document": document_id, "FileName": "big.pdf", "Attachment": too_big},
     )
-    assert refused.status_code == 400 and "too large" in _error(refused)
+    assert refused.status_code == 500 and "too large" in _error(refused)
     missing = _post(exact_api, "documents/DocumentAttachments", {"FileName": "a.pdf"})
     assert _error(missing) == "Mandatory: Document\r\nMandatory: Attachment"
     bad_type = _post(exact_api, "documents/Documents", {"Subject": "S", "Type": 3})

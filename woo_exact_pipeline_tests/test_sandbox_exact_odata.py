@@ -136,8 +136,24 @@ def test_bulk_endpoints_require_select(exact_api: httpx.Client) -> None:
         refused = exact_api.get(path)
         assert refused.status_code == 400
         assert _error(refused) == "Please add a $select or a $top=1 statement to the query string."
-        assert exact_api.get(path, params={"$top": "1"}).status_code == 200
-        assert exact_api.get(path, params={"$select": "ID"}).status_code == 200
+        # Accounts and items also need a $filter (below); ID is one of their allowed fields.
+        filtered = {"$filter": "ID ne guid'00000000-0000-0000-0000-000000000000'"}
+        assert exact_api.get(path, params={"$top": "1", **filtered}).status_code == 200
+        assert exact_api.get(path, params={"$select": "ID", **filtered}).status_code == 200
+
+
+def test_bulk_endpoints_with_a_sync_version_have_mandatory_filtering(
+    exact_api: httpx.Client,
+) -> None:
+    for path, field in (("bulk/CRM/Accounts", "Blocked"), ("bulk/Logistics/Items", "Barcode")):
+        refused = exact_api.get(path, params={"$select": "ID"})
+        assert refused.status_code == 400
+        assert _error(refused).startswith(
+            "This endpoint has mandatory filtering applied. A GET request for this endpoint "
+            f"must have a $filter parameter with one of the following fields in the url:{field},"
+        )
+    # GL accounts and transaction lines: no field list is known, so none is enforced.
+    assert exact_api.get("bulk/Financial/GLAccounts", params={"$select": "ID"}).status_code == 200
 
 
 def test_bulk_gl_accounts_cover_the_chart(exact_api: httpx.Client) -> None:
@@ -284,9 +300,8 @@ def test_unknown_division_is_forbidden(
     assert other.status_code == 403
 
 
-def test_without_json_accept_exact_answers_in_atom_xml(exact_clock: SandboxClock) -> None:
-    with start_exact_sandbox(clock=exact_clock, atom_unless_json_accepted=True) as exact_sandbox:
-        _check_atom_answers(exact_sandbox)
+def test_without_json_accept_exact_answers_in_atom_xml(exact_sandbox: ExactSandbox) -> None:
+    _check_atom_answers(exact_sandbox)  # Exact's default representation, and the sandbox's
 
 
 def _check_atom_answers(exact_sandbox: ExactSandbox) -> None:
@@ -310,12 +325,11 @@ def _check_atom_answers(exact_sandbox: ExactSandbox) -> None:
     assert count.text == "6"
 
 
-def test_lenient_by_default_json_without_accept(
-    exact_sandbox: ExactSandbox, exact_tokens: dict[str, str]
-) -> None:
-    bearer = {"Authorization": f"Bearer {exact_tokens['access_token']}"}
-    answer = httpx.get(f"{exact_sandbox.api_url}/financial/Journals", headers=bearer)
-    assert answer.json()["d"]["results"]
+def test_json_without_accept_only_when_asked_to_be_lenient(exact_clock: SandboxClock) -> None:
+    with start_exact_sandbox(clock=exact_clock, atom_unless_json_accepted=False) as lenient:
+        bearer = {"Authorization": f"Bearer {lenient.issue_tokens_for_tests()['access_token']}"}
+        answer = httpx.get(f"{lenient.api_url}/financial/Journals", headers=bearer)
+        assert answer.json()["d"]["results"]
 
 
 def test_line_endpoints_page_across_entries(roomy_api: tuple[ExactSandbox, httpx.Client]) -> None:

@@ -59,7 +59,7 @@ def test_an_entry_dated_in_no_financial_year_is_refused(
     refused = _post(
         exact_api, "salesentry/SalesEntries", _entry(exact_sandbox, EntryDate="2019-12-31")
     )
-    assert refused.status_code == 400
+    assert refused.status_code == 500
     assert _message(refused) == "The financial year cannot be changed."
     in_no_year = _entry(exact_sandbox, ReportingYear=2040, ReportingPeriod=1)
     assert _message(_post(exact_api, "salesentry/SalesEntries", in_no_year)) == (
@@ -89,7 +89,7 @@ def test_a_closed_period_takes_no_entry_until_it_is_reopened(
     assert [(s["Year"], s["Period"]) for s in statuses] == [(2026, 10)]
 
     refused = _post(exact_api, "salesentry/SalesEntries", _entry(exact_sandbox))
-    assert refused.status_code == 400
+    assert refused.status_code == 500
     assert _message(refused) == CLOSED_MESSAGE
     # The point of sale's journal is still open in October; so is November in journal 70.
     point_of_sale = _entry(exact_sandbox, Journal="71")

@@ -142,6 +142,22 @@ def test_ten_errors_an_hour_are_tolerated(
     assert exact_api.get("vat/VATCodes", params={"$top": "1"}).status_code == 200
 
 
+def test_business_refusals_answered_500_do_not_count_toward_the_block(
+    exact_api: httpx.Client, exact_clock: SandboxClock
+) -> None:
+    # «API limits» counts 400, 401, 403 and 404; Exact answers business refusals with 500.
+    no_customer = {"Journal": "70", "SalesEntryLines": []}
+    for _ in range(12):
+        refused = exact_api.post("salesentry/SalesEntries", json=no_customer)
+        assert refused.status_code == 500
+        exact_clock.advance(seconds=1)
+    unknown_property = {**no_customer, "Nope": 1}
+    for _ in range(11):
+        assert exact_api.post("salesentry/SalesEntries", json=unknown_property).status_code == 400
+        exact_clock.advance(seconds=1)
+    assert exact_api.post("salesentry/SalesEntries", json=no_customer).status_code == 429
+
+
 def _sign_in_again(sandbox: ExactSandbox, client: httpx.Client) -> None:
     client.headers["Authorization"] = f"Bearer {sandbox.issue_tokens_for_tests()['access_token']}"
 

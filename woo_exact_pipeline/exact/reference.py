@@ -156,7 +156,8 @@ def gl_accounts(client: ExactClient) -> list[GlAccount]:
 def items(client: ExactClient) -> list[Item]:
     return [
         _item(record)
-        for page in client.bulk("Logistics/Items", select=ITEM_FIELDS)
+        # Exact filters bulk endpoints with a sync version mandatorily: every item has a code.
+        for page in client.bulk("Logistics/Items", select=ITEM_FIELDS, filter="Code ne ''")
         for record in page
     ]
 

@@ -81,15 +81,15 @@ class ExactSandbox:
         daily_limit: int = 5000,
         clock: SandboxClock | None = None,
         attachment_limit: int = DEFAULT_ATTACHMENT_LIMIT,
-        atom_unless_json_accepted: bool = False,
+        atom_unless_json_accepted: bool = True,
         ssl_certfile: Path | None = None,
         ssl_keyfile: Path | None = None,
         host: str = "127.0.0.1",
         public_host: str | None = None,
     ) -> None:
         """`atom_unless_json_accepted`: answer requests without `Accept: application/json` in
-        Atom/XML, as real Exact does. Off by default until the pipeline's Exact client sends
-        that header on every request itself (today only its default httpx client carries it)."""
+        Atom/XML, as real Exact does (the default; the pipeline's client asks for JSON on every
+        request). False answers JSON to everyone, for hand-made requests while exploring."""
         self.clock = clock or SandboxClock(ticking=True)
         self.client_id = client_id
         self.client_secret = client_secret
@@ -272,7 +272,7 @@ def start_exact_sandbox(
     daily_limit: int = 5000,
     clock: SandboxClock | None = None,
     attachment_limit: int = DEFAULT_ATTACHMENT_LIMIT,
-    atom_unless_json_accepted: bool = False,
+    atom_unless_json_accepted: bool = True,
     ssl_certfile: Path | None = None,
     ssl_keyfile: Path | None = None,
     host: str = "127.0.0.1",

@@ -139,8 +139,21 @@ ENDPOINTS = {
         Endpoint(
             "documents/DocumentAttachments", "documents/DocumentAttachments", "create_attachment"
         ),
-        Endpoint("bulk/CRM/Accounts", "crm/Accounts", bulk=True),
-        Endpoint("bulk/Logistics/Items", "logistics/Items", bulk=True),
+        # «API limits»: "Mandatory filtering on single and bulk endpoints where sync APIs are
+        # available"; both have sync counterparts. Exact's field lists are those of the regular
+        # endpoints (picqer #591); whether Exact enforces it on bulk yet is unverified.
+        Endpoint(
+            "bulk/CRM/Accounts",
+            "crm/Accounts",
+            bulk=True,
+            mandatory_filter=_ACCOUNT_FILTER_FIELDS,
+        ),
+        Endpoint(
+            "bulk/Logistics/Items",
+            "logistics/Items",
+            bulk=True,
+            mandatory_filter=_ITEM_FILTER_FIELDS,
+        ),
         Endpoint("bulk/Financial/GLAccounts", "financial/GLAccounts", bulk=True),
         Endpoint("bulk/Financial/TransactionLines", "transactions", bulk=True),
     )

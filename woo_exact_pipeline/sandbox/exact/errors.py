@@ -30,14 +30,17 @@ class ODataError(ExactError):
 class ValidationFailed(ExactError):
     """Business-rule errors, several joined by CRLF as Exact joins them.
 
-    Historically Exact answered these with 500; the notes cannot confirm that it still does.
-    The sandbox answers 400, the stricter choice for a loader: a 400 counts toward the
-    10-errors-per-hour block and must never be retried as if it were a server hiccup.
+    HTTP 500 with the envelope, as every report of Exact's business refusals shows it
+    (picqer #172 "Error 500: Ongeldig: Factuur voor (Type)", #249, #325, #515; 2017-2021, no
+    counter-example found). So they do not count toward the 10-errors-an-hour block (Exact
+    counts 400, 401, 403 and 404), and a client must read the envelope to know that a 500 on
+    a POST is a refusal (nothing booked) and not an outage. Malformed requests (an unknown
+    property, a bad query) stay 400 `ODataError`s.
     """
 
     def __init__(self, messages: list[str]) -> None:
         unique = list(dict.fromkeys(messages))  # three lines without G/L: one message
-        super().__init__(400, "\r\n".join(unique))
+        super().__init__(500, "\r\n".join(unique))
         self.messages = unique
 
 
