@@ -230,6 +230,8 @@ class Division:
         self._entry_counters: dict[tuple[str, int], int] = {}
         self._order_counter = 0
         self._document_counter = 0
+        # The administration's setting: invoice numbers at printing (default) or at entry.
+        self.numbers_invoices_at_entry = facts.get("InvoiceNumbering", "at_printing") == "at_entry"
         self.calendar = PeriodCalendar(
             administration.get("financial_years"),
             (journal["Code"] for journal in administration["journals"]),
@@ -625,6 +627,10 @@ class Division:
             invoice["InvoiceID"] = new_booking_id()
             invoice["Status"] = STATUS_OPEN
             invoice.setdefault("OrderDate", self.today())
+            if self.numbers_invoices_at_entry:
+                # "Assigned at entry or at printing depending on setting" (SalesInvoices page).
+                year = (self.calendar.period_of(invoice["OrderDate"]) or (self.today().year,))[0]
+                invoice["InvoiceNumber"] = self._next_entry_number(invoice["Journal"], year)
             self._number_lines(invoice, "InvoiceID", lines)
             invoice["SalesInvoiceLines"] = lines
             self._totals(invoice, lines, "VATAmountFC")
@@ -662,9 +668,10 @@ class Division:
         invoice["InvoiceDate"] = invoice_date
         invoice["ReportingYear"] = reporting["ReportingYear"]
         invoice["ReportingPeriod"] = reporting["ReportingPeriod"]
-        invoice["InvoiceNumber"] = self._next_entry_number(
-            invoice["Journal"], invoice["ReportingYear"]
-        )
+        if invoice.get("InvoiceNumber") is None:
+            invoice["InvoiceNumber"] = self._next_entry_number(
+                invoice["Journal"], invoice["ReportingYear"]
+            )
         invoice["Status"] = STATUS_PROCESSED
         invoice["Modified"] = self.now()
         # For a sales invoice Exact reports the InvoiceID as the financial entry ID.
