@@ -46,7 +46,13 @@ def resources(sandbox: WooSandbox, database_url: str) -> dict[str, Any]:
 
 
 def orders_created_on(sandbox: WooSandbox, day: str) -> set[int]:
-    return {r.id for r in sandbox.shop.orders.values() if r.created_local.startswith(day)}
+    """The day's orders the shop lists: a checkout draft is no order until it is placed
+    (WooCommerce lists drafts only under status=checkout-draft)."""
+    return {
+        r.id
+        for r in sandbox.shop.orders.values()
+        if r.created_local.startswith(day) and r.status != "checkout-draft"
+    }
 
 
 def staged_ids(engine: Engine, day: str) -> set[int]:
