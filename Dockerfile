@@ -1,13 +1,23 @@
 # One image for the code location (gRPC server), the webserver, the daemon and the runs.
-# BASE_IMAGE: any Debian-based image with Python 3.11+ (deploy/docker-compose.yaml passes
-# WOO_EXACT_BASE_IMAGE, e.g. one built from Debian's packages where no registry is reachable).
+# BASE_IMAGE: any Debian-based image with Python 3.11+ and its venv module: python:3.11-slim
+# from a registry, or one built from Debian's packages (`make images`, where no registry is
+# reachable). Wheels in build/wheelhouse (host-built by `make images`) are installed offline;
+# without them pip downloads from PyPI.
 ARG BASE_IMAGE=python:3.11-slim
 FROM ${BASE_IMAGE}
 
 WORKDIR /opt/woo-exact
 COPY pyproject.toml README.md ./
 COPY woo_exact_pipeline ./woo_exact_pipeline
-RUN pip install --no-cache-dir ".[deploy]"
+# The wildcard copies build/wheelhouse when it exists and nothing when it does not.
+COPY pyproject.toml build/wheelhous[e] /tmp/wheelhouse/
+RUN python3 -m venv /opt/venv \
+    && if ls /tmp/wheelhouse/woo_exact_pipeline-*.whl >/dev/null 2>&1; then \
+         /opt/venv/bin/pip install --no-cache-dir --no-index --find-links /tmp/wheelhouse \
+           "woo-exact-pipeline[deploy]"; \
+       else /opt/venv/bin/pip install --no-cache-dir ".[deploy]"; fi \
+    && rm -rf /tmp/wheelhouse
+ENV PATH=/opt/venv/bin:$PATH
 
 ENV DAGSTER_HOME=/opt/dagster/home
 COPY deploy/dagster.yaml deploy/workspace.yaml /opt/dagster/home/

@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 # The code location reads sync.yaml; until you have one, the commented example stands in.
 export WOO_EXACT_CONFIG ?= $(if $(wildcard sync.yaml),sync.yaml,sync.example.yaml)
 
-.PHONY: install test lint ui validate demo bench screenshots
+.PHONY: install test lint ui validate demo bench screenshots images test-deploy
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -26,7 +26,15 @@ validate: $(INSTALLED)
 
 # Two workers, a test file each at a time: most tests wait on HTTP, sandboxes and databases.
 test: lint validate
-	$(BIN)/pytest --numprocesses 2 --dist loadfile
+	$(BIN)/pytest --numprocesses 2 --dist loadfile -m "not deploy"
+
+# The production profile's images from Debian's packages and host-built wheels (needs Docker).
+images: $(INSTALLED)
+	bash deploy/images/build.sh
+
+# The production profile for real: containers, PostgreSQL, the Docker run launcher, the proxy.
+test-deploy: images
+	$(BIN)/pytest -m deploy woo_exact_pipeline_tests/deploy
 
 # The whole pipeline on the embedded sandboxes; runs are kept in .dagster_home for `make ui`.
 demo: $(INSTALLED)

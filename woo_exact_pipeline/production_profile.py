@@ -154,7 +154,7 @@ def _unique(names: Iterable[str]) -> list[str]:
 
 COMPOSE_TEMPLATE = """\
 # Rendered by `woo-exact deploy render` from sync.yaml: re-render after changing its shops or
-# alert channels. The production profile on one Docker host: PostgreSQL for Dagster and the sync
+# alert channels (the rendered dagster.yaml is mounted, no image to rebuild). The production profile on one Docker host: PostgreSQL for Dagster and the sync
 # database, the code location as a gRPC server, the daemon (schedules, sensors, run queue) with
 # runs launched as containers, two webservers (full and read-only) reachable only through an
 # authenticating proxy (Caddy) on loopback.
@@ -188,6 +188,7 @@ services:
       DAGSTER_CURRENT_IMAGE: woo-exact-pipeline
     volumes:
       - woo_exact_config:/etc/woo-exact:ro
+      - ./dagster.yaml:/opt/dagster/home/dagster.yaml:ro
     networks: [woo_exact]
 
   # Launches the runs; the Docker run launcher copies their variables from this environment.
@@ -198,6 +199,7 @@ services:
 {daemon_environment}
     volumes:
       - /var/run/docker.sock:/var/run/docker.sock
+      - ./dagster.yaml:/opt/dagster/home/dagster.yaml:ro
     depends_on: [postgres, code]
     networks: [woo_exact]
 
@@ -207,6 +209,8 @@ services:
     entrypoint: ["dagster-webserver", "-h", "0.0.0.0", "-p", "3000", "-w", "workspace.yaml"]
     environment:
 {webserver_environment}
+    volumes:
+      - ./dagster.yaml:/opt/dagster/home/dagster.yaml:ro
     depends_on: [postgres, code]
     networks: [woo_exact]
 
@@ -217,6 +221,8 @@ services:
       ["dagster-webserver", "--read-only", "-h", "0.0.0.0", "-p", "3000", "-w", "workspace.yaml"]
     environment:
 {webserver_environment}
+    volumes:
+      - ./dagster.yaml:/opt/dagster/home/dagster.yaml:ro
     depends_on: [postgres, code]
     networks: [woo_exact]
 
