@@ -386,3 +386,70 @@ def test_a_refund_rounded_at_subtotal_credits_the_vat_its_tax_lines_state() -> N
     sale, credit = book([order], {30: [refund]}, config=SETTINGS).events
     assert_books(sale, SECOND_SALES[30])
     assert_books(credit, Booking("-2.87", {"2": "-0.50"}))
+
+
+def refund_line(item_id: int, total: str, taxes: dict[int, str], **fields: Any) -> dict[str, Any]:
+    """A refund line as WooCommerce writes it: the opposite of the order line it refunds."""
+    tax = sum((D(amount) for amount in taxes.values()), D(0))
+    return {
+        "id": item_id + 100, "total": total, "total_tax": str(tax),
+        "taxes": [{"id": rate, "subtotal": "", "total": amount} for rate, amount in taxes.items()],
+        "meta_data": [{"key": "_refunded_item_id", "value": str(item_id)}], **fields,
+    }  # fmt: skip
+
+
+def test_refunding_a_negative_fee_credits_the_discount_per_rate() -> None:
+    """Order 45 refunded in full: its lines, its shipping and its fees come back, the discount
+    fee of -5.00 as +5.00 with +0.59 (21%) and +0.20 (9%) VAT. The credit is the sale's
+    mirror: -54.83 with VAT -5.59 and -1.86, the discount credited as +2.79 and +2.21."""
+    refund = {
+        "id": 91, "amount": "54.83", "reason": "", "refunded_payment": False, "meta_data": [],
+        "date_created": "2026-11-30T10:00:00", "date_created_gmt": "2026-11-30T09:00:00",
+        "line_items": [
+            refund_line(92, "-20.00", {1: "-4.20"}, name="Koffiemok Amsterdam", quantity=-2),
+            refund_line(93, "-22.93", {2: "-2.06"}, name="Kookboek Hollandse Pot", quantity=-1),
+        ],
+        "shipping_lines": [refund_line(94, "-6.95", {1: "-1.46"}, method_title="Verzending")],
+        "fee_lines": [
+            refund_line(95, "-2.50", {1: "-0.52"}, name="Verzendverzekering"),
+            refund_line(96, "5.00", {1: "0.59", 2: "0.20"}, name="Korting vaste klant"),
+        ],
+        "tax_lines": [
+            {"id": 97, "rate_code": "NL-BTW-1", "rate_id": 1, "label": "BTW", "compound": False,
+             "tax_total": "-4.13", "shipping_tax_total": "-1.46", "rate_percent": 21},
+            {"id": 98, "rate_code": "NL-BTW LAAG-1", "rate_id": 2, "label": "BTW laag",
+             "compound": False, "tax_total": "-1.86", "shipping_tax_total": "0.00",
+             "rate_percent": 9},
+        ],
+    }  # fmt: skip
+    order = {**recorded_shop(FIRST_SHOP).order(45), "status": "refunded"}
+    order["refunds"] = [{"id": 91, "reason": "", "total": "-54.83"}]
+    config = recorded_settings(insertion_type="sales_invoice")
+    result = book([order], {45: [refund]}, config=config)
+    assert result.quarantined == ()
+    sale, credit = result.events
+    assert_books(sale, FIRST_SALES[45])
+    assert_books(credit, Booking("-54.83", {"2": "-5.59", "1": "-1.86"}))
+    fees = [(line.vat_code, line.amount_excl_vat, line.vat_amount) for line in credit.lines
+            if line.kind == "fee"]  # fmt: skip
+    assert fees == [
+        ("2", D("-2.50"), D("-0.52")),
+        ("2", D("2.79"), D("0.59")),
+        ("1", D("2.21"), D("0.20")),
+    ]
+
+
+def test_a_positive_fee_refund_line_beyond_the_discount_is_still_refused() -> None:
+    """+6.00 back on a discount of 5.00 is more than the sale gave: quarantined."""
+    refund = {
+        "id": 91, "amount": "1.52", "reason": "", "refunded_payment": False, "meta_data": [],
+        "date_created": "2026-11-30T10:00:00", "date_created_gmt": "2026-11-30T09:00:00",
+        "line_items": [refund_line(92, "-7.00", {1: "-1.47"}, name="Koffiemok", quantity=-1)],
+        "shipping_lines": [], "tax_lines": [],
+        "fee_lines": [refund_line(96, "6.00", {1: "0.71", 2: "0.24"}, name="Korting")],
+    }  # fmt: skip
+    order = recorded_shop(FIRST_SHOP).order(45)
+    order["refunds"] = [{"id": 91, "reason": "", "total": "-1.52"}]
+    (held,) = book([order], {45: [refund]}, config=SETTINGS).quarantined
+    assert held.refund_id == 91
+    assert "refund 91.fee_lines[0] has a positive amount" in held.reason

@@ -191,14 +191,23 @@ def _refund_parts(order: Order, refund: Mapping[str, Any], rules: Rules, where: 
             total_tax = parse.amount(line, "total_tax", line_where)
             if not total and not total_tax:
                 continue  # a restock-only line moves no money
-            if total > 0 or total_tax > 0:
+            refunded_id = parse.meta_values(line, (REFUNDED_ITEM_META_KEY,)).get(
+                REFUNDED_ITEM_META_KEY
+            )
+            if (total > 0 or total_tax > 0) and not (
+                kind == "fee" and _returns_a_discount(order, refunded_id, total, line_where)
+            ):
                 raise BookingProblem(
                     "invalid_data",
                     f"{line_where} has a positive amount; WooCommerce refund lines are negative",
                 )
-            refunded_id = parse.meta_values(line, (REFUNDED_ITEM_META_KEY,)).get(
-                REFUNDED_ITEM_META_KEY
-            )
+            if kind == "fee":
+                shares = taxes.line_rate_shares(
+                    line, total, total_tax, order.rates, order.raw, line_where
+                )
+                if len(shares) > 1:  # a fee taxed over several rates, credited per rate
+                    parts += _fee_share_parts(order, line, shares, rules, line_where)
+                    continue
             original = None
             if refunded_id is not None:
                 original = order.items.get(parse.integer(refunded_id, f"{line_where} item id"))
@@ -232,6 +241,37 @@ def _refund_parts(order: Order, refund: Mapping[str, Any], rules: Rules, where: 
                     total_tax,
                 )
             )
+    return parts
+
+
+def _returns_a_discount(order: Order, refunded_id: object, total: Decimal, where: str) -> bool:
+    """A refund line of a negative fee (a discount given as a fee) is positive: the credit
+    note takes back up to the discount the sale gave, not more."""
+    if refunded_id is None:
+        return False
+    fee_id = parse.integer(refunded_id, f"{where} item id")
+    for fee in parse.records(order.raw, "fee_lines", "order"):
+        if fee.get("id") == fee_id:
+            return 0 <= total <= -parse.amount(fee, "total", f"fee line {fee_id}")
+    return False
+
+
+def _fee_share_parts(
+    order: Order,
+    line: Mapping[str, Any],
+    shares: Sequence[taxes.RateShare],
+    rules: Rules,
+    where: str,
+) -> list[Part]:
+    name = parse.text(line, "name") or GROUP_LABELS["fee"]
+    item_code = rules.item(rules.costs_item, "other_costs", "fees")
+    parts = []
+    for share in shares:
+        checked_vat(order, share.rate, share.vat, where)
+        gl, vat_code = account(order, rules, share.rate, item_code, None)
+        parts.append(
+            Part("fee", share.rate, gl, vat_code, item_code, name, ONE, share.net, share.vat)
+        )
     return parts
 
 
