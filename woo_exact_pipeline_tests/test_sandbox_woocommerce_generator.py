@@ -410,3 +410,18 @@ def test_a_shop_with_net_prices_rounding_at_subtotal_states_its_tax_once_per_rat
             for line in order["line_items"] + order["shipping_lines"] + order["fee_lines"]
         )
         assert abs(net + money(order["total_tax"]) - money(order["total"])) <= Decimal("0.03")
+
+
+def test_variations_are_named_by_their_options_and_order_lines_by_parent_and_options(
+    default_shop: Shop, orders: list[Order]
+) -> None:
+    """As WooCommerce 11.0.1 lists them: variation 21 of the recorded shop is "L", and its
+    order lines say "T-shirt Grachten - L"."""
+    assert default_shop.variations
+    for variation in default_shop.variations.values():
+        assert variation["name"] == variation["attributes"][0]["option"]
+    lines = [item for order in orders for item in order["line_items"] if item["variation_id"]]
+    assert lines
+    for item in lines:
+        option = default_shop.variations[item["variation_id"]]["attributes"][0]["option"]
+        assert item["name"] == f"{item['parent_name']} - {option}"

@@ -315,7 +315,9 @@ def variation_document(
         "attributes": [{"id": 0, "name": attribute, "slug": attribute.lower(), "option": option}],
         "menu_order": 0,
         "meta_data": [],
-        "name": f"{parent['name']} - {option}",
+        # WooCommerce 11 names a variation by its options; order lines and /products/{id}
+        # put the parent's name in front (the recorded shop's variation 21: "L").
+        "name": option,
         "parent_id": parent["id"],
     }
 
@@ -360,8 +362,19 @@ def variation_as_product(variation: dict[str, Any], parent: dict[str, Any]) -> d
         for key, value in variation.items()
         if key not in ("image", "gallery_image_ids", "_links")
     }
-    name = " - ".join([parent.get("name", ""), *options]) if options else parent.get("name", "")
-    return {**shared, **product_only, "name": name, "parent_id": parent["id"]}
+    return {
+        **shared,
+        **product_only,
+        "name": variation_line_name(parent, variation),
+        "parent_id": parent["id"],
+    }
+
+
+def variation_line_name(parent: dict[str, Any], variation: dict[str, Any]) -> str:
+    """ "T-shirt Grachten - L": the parent's name and the variation's options, as order lines
+    and `/products/{variation id}` name a variation."""
+    options = [attribute["option"] for attribute in variation.get("attributes") or []]
+    return " - ".join([parent.get("name", ""), *options]) if options else parent.get("name", "")
 
 
 @dataclass(frozen=True)

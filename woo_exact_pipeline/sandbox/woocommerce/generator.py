@@ -30,6 +30,7 @@ from woo_exact_pipeline.sandbox.woocommerce.catalogue import (
     product_document,
     tax_rate_documents,
     variation_document,
+    variation_line_name,
 )
 from woo_exact_pipeline.sandbox.woocommerce.documents import (
     CouponLine,
@@ -435,7 +436,7 @@ class DemoShopBuilder:
             line_inputs.append(LineInput(unit_price, quantity, product["tax_class"]))
             order_lines.append(
                 OrderLine(
-                    name=variation["name"] if variation else product["name"],
+                    name=variation_line_name(product, variation) if variation else product["name"],
                     product_id=product["id"],
                     variation_id=variation["id"] if variation else 0,
                     quantity=quantity,

@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from woo_exact_pipeline.sandbox.woocommerce.catalogue import variation_line_name
 from woo_exact_pipeline.sandbox.woocommerce.documents import (
     CouponLine,
     OrderLine,
@@ -128,7 +129,7 @@ def create_order(shop: Shop, body: dict[str, Any], when: datetime) -> dict[str, 
         attribute = variation["attributes"][0] if variation else None
         order_lines.append(
             OrderLine(
-                name=source.get("name") or product["name"],
+                name=variation_line_name(product, variation) if variation else product["name"],
                 product_id=product["id"],
                 variation_id=variation_id,
                 quantity=quantity,
