@@ -13,7 +13,12 @@ and OSS codes `<country><H|L|M|S>` (standard, then reduced rates high to low, e.
 BEL 12%, BEM 6%) for the 26 other EU countries; debtors 1 POS, 2 webshop default, 3 a Belgian
 business, 5 a club (4 is a supplier, not a customer); items WEBSHOP, VERZENDKOSTEN,
 BETAALKOSTEN, KORTING, FIETSBEL-01, BAND-28-GRS, FIETSKAART-NL (low rate) and OUD-ARTIKEL (not
-a sales item). GUIDs are stable: `ExactSandbox.seeded_id(kind, code)`.
+a sales item); financial years 2020-2035 of twelve monthly periods, none closed
+(`financial_years.closed_periods` in the file, or `ExactSandbox.close_period`); invoice numbers
+at printing (division `InvoiceNumbering: at_entry` numbers them when entered). GUIDs are
+stable: `ExactSandbox.seeded_id(kind, code)`.
+
+The entity model follows Exact's reference pages (`reference_model.json`, tested against it).
 """
 
 from __future__ import annotations
