@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import select
 
 from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
-from woo_exact_pipeline.sandbox.woocommerce import start_woocommerce_sandbox
+from woo_exact_pipeline.sandbox.woocommerce import WooSandbox, start_woocommerce_sandbox
 from woo_exact_pipeline.sandbox.woocommerce.recorded import write_recorded_shop
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.schema import order_problems
@@ -53,10 +53,10 @@ class Entry:
     rounding: str = "0"
 
 
-def synced(tmp_path: Path, database_url: str, folder: Path, first: date, last: date) -> Cli:
-    """The recorded shop served by the sandbox, synced from `first` to `last` into Exact."""
-    shop_data = write_recorded_shop(folder, tmp_path / "shop.json")
-    woo = start_woocommerce_sandbox(shop_data=shop_data)
+def cli_for(woo: WooSandbox, tmp_path: Path, database_url: str, first: date, last: date) -> Cli:
+    """A fresh Exact sandbox administration signed in, and a sync.yaml for `woo` and it whose
+    days run from `first` to `last`; the command runs its Dagster runs in an ephemeral
+    instance."""
     exact = start_exact_sandbox(minute_limit=100_000)
     cli = Cli(woo=woo, exact=exact, config=tmp_path / "sync.yaml", database_url=database_url)
     engine = open_sync_database(database_url)
@@ -77,19 +77,25 @@ def synced(tmp_path: Path, database_url: str, folder: Path, first: date, last: d
     return cli
 
 
+def run_sync(cli: Cli, first: date, last: date) -> Synced:
+    done = cli.run("sync", "--config", str(cli.config), "--from", str(first), "--to", str(last))
+    assert "Traceback" not in done.stderr, done.stderr
+    return Synced(cli, done.returncode, done.stdout + done.stderr)
+
+
 @pytest.fixture(name="first_shop", scope="module")
 def first_shop_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
-    yield from run_sync(tmp_path_factory, RECORDED, date(2026, 10, 20), date(2026, 12, 1))
+    yield from synced_shop(tmp_path_factory, RECORDED, date(2026, 10, 20), date(2026, 12, 1))
 
 
 @pytest.fixture(name="second_shop", scope="module")
 def second_shop_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
-    yield from run_sync(tmp_path_factory, SECOND_SHOP, date(2026, 11, 2), date(2026, 11, 20))
+    yield from synced_shop(tmp_path_factory, SECOND_SHOP, date(2026, 11, 2), date(2026, 11, 20))
 
 
 @dataclass(frozen=True)
 class Synced:
-    """A recorded shop after `woo-exact sync` over its whole date range."""
+    """A shop after `woo-exact sync` over a range of days: the sandboxes, exit code, output."""
 
     cli: Cli
     exit_code: int
@@ -105,19 +111,18 @@ class Synced:
             engine.dispose()
 
 
-def run_sync(
+def synced_shop(
     tmp_path_factory: pytest.TempPathFactory, folder: Path, first: date, last: date
 ) -> Iterator[Synced]:
+    """The recorded shop in `folder` served by the sandbox and synced from `first` to `last`."""
     tmp_path = tmp_path_factory.mktemp(folder.name)
-    database_url = f"sqlite:///{tmp_path / 'sync.db'}"
-    cli = synced(tmp_path, database_url, folder, first, last)
+    woo = start_woocommerce_sandbox(shop_data=write_recorded_shop(folder, tmp_path / "shop.json"))
+    cli = cli_for(woo, tmp_path, f"sqlite:///{tmp_path / 'sync.db'}", first, last)
     try:
-        done = cli.run("sync", "--config", str(cli.config), "--from", str(first), "--to", str(last))
-        assert "Traceback" not in done.stderr, done.stderr
-        yield Synced(cli, done.returncode, done.stdout + done.stderr)
+        yield run_sync(cli, first, last)
     finally:
         cli.exact.stop()
-        cli.woo.stop()
+        woo.stop()
 
 
 def summary_count(output: str, label: str) -> int:
