@@ -260,6 +260,13 @@ def exact_login(config_path: Path | None, shop_name: str | None, no_browser: boo
 @click.option("--exact-redirect-uri", default=None, help="Exact app redirect URI.")
 @click.option("--exact-minute-limit", type=int, default=60, show_default=True)
 @click.option("--exact-daily-limit", type=int, default=5000, show_default=True)
+@click.option(
+    "--exact-latency",
+    type=float,
+    default=0.0,
+    metavar="SECONDS",
+    help="Answer every Exact request this much later (a slow administration).",
+)
 def sandbox(
     woo_port: int,
     exact_port: int,
@@ -282,6 +289,7 @@ def sandbox(
     exact_redirect_uri: str | None,
     exact_minute_limit: int,
     exact_daily_limit: int,
+    exact_latency: float,
 ) -> None:
     """Run the sandbox WooCommerce shop and Exact Online administration until Ctrl-C.
 
@@ -322,6 +330,7 @@ def sandbox(
         administration_file=administration,
         exact_minute_limit=exact_minute_limit,
         exact_daily_limit=exact_daily_limit,
+        exact_latency_seconds=exact_latency,
     )
     try:
         running = start_sandboxes(options)

@@ -154,10 +154,11 @@ def _unique(names: Iterable[str]) -> list[str]:
 
 COMPOSE_TEMPLATE = """\
 # Rendered by `woo-exact deploy render` from sync.yaml: re-render after changing its shops or
-# alert channels (the rendered dagster.yaml is mounted, no image to rebuild). The production profile on one Docker host: PostgreSQL for Dagster and the sync
-# database, the code location as a gRPC server, the daemon (schedules, sensors, run queue) with
-# runs launched as containers, two webservers (full and read-only) reachable only through an
-# authenticating proxy (Caddy) on loopback.
+# alert channels (the rendered dagster.yaml is mounted: no image to rebuild). The production
+# profile on one Docker host: PostgreSQL for Dagster and the sync database, the code location
+# as a gRPC server, the daemon (schedules, sensors, run queue) with runs launched as
+# containers, two webservers (full and read-only) reachable only through an authenticating
+# proxy (Caddy) on loopback.
 #
 # deploy/.env (never committed) holds:
 {env_file_names}
@@ -301,8 +302,9 @@ run_launcher:
 
 run_monitoring:
   enabled: true
-  # A run whose worker died (a killed container) is marked failed, which also frees the
-  # booking ledger's claims for the next run.
+  # A run whose worker died (a killed container) is marked failed within half a minute, which
+  # also frees the booking ledger's claims; run_retries then starts it again.
+  poll_interval_seconds: 30
   start_timeout_seconds: 300
 
 run_retries:

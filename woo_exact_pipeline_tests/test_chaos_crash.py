@@ -25,7 +25,11 @@ import dagster as dg
 import pytest
 from sqlalchemy import func, select
 
-from woo_exact_pipeline.defs.runs import PROCESS_TAG, fail_runs_of_dead_processes
+from woo_exact_pipeline.defs.runs import (
+    PROCESS_TAG,
+    fail_runs_of_dead_processes,
+    free_slots_of_finished_runs,
+)
 from woo_exact_pipeline.defs.shops import SHOPS
 from woo_exact_pipeline.sandbox.holds import Hold
 from woo_exact_pipeline.store.schema import accounting_events, bookings
@@ -130,6 +134,35 @@ def test_runs_whose_process_is_gone_are_failed_and_give_back_their_pool_slot() -
         assert instance.get_run_by_id(elsewhere).status == dg.DagsterRunStatus.STARTED
         assert storage.claim_concurrency_slot(pool, waiting, "s").is_claimed
         assert fail_runs_of_dead_processes(instance) == []
+
+
+def test_a_run_failed_by_run_monitoring_gives_back_the_pool_slots_it_held_or_waited_for() -> None:
+    shop = SHOPS[0]
+    pool = shop.exact_pool
+    with dg.instance_for_test() as instance:
+        storage = instance.event_log_storage
+        storage.set_concurrency_slots(pool, 1)
+
+        def started() -> dg.DagsterRun:
+            run = dg.DagsterRun(
+                job_name=shop.qualified("exact_load_job"),
+                run_id=str(uuid.uuid4()),
+                status=dg.DagsterRunStatus.STARTED,
+            )
+            instance.add_run(run)
+            return run
+
+        killed, waiting, alive = started(), started(), started()
+        assert storage.claim_concurrency_slot(pool, killed.run_id, "exact_bookings").is_claimed
+        assert not storage.claim_concurrency_slot(pool, waiting.run_id, "exact_bookings").is_claimed
+        # What run monitoring does to a run whose container died: failed, slots untouched.
+        instance.report_run_failed(killed, "Container status is exited.")
+        instance.report_run_failed(waiting, "Container status is exited.")
+        assert not storage.claim_concurrency_slot(pool, alive.run_id, "exact_bookings").is_claimed
+
+        assert free_slots_of_finished_runs(instance) == sorted([killed.run_id, waiting.run_id])
+        assert storage.claim_concurrency_slot(pool, alive.run_id, "exact_bookings").is_claimed
+        assert free_slots_of_finished_runs(instance) == []  # a live run keeps its slot
 
 
 @pytest.mark.chaos

@@ -10,7 +10,8 @@ slots freed: runs executed in-process (`make demo`, `woo-exact sync`) are tagged
 and process that execute them, and are released before the next ones start; runs that Dagster's
 default run launcher started are child processes of the code server on this machine, whose pid
 the run's event log records, and `dead_runs_sensor` releases them. Runs in containers or pods
-are left to Dagster's run monitoring (deploy/dagster.yaml).
+are failed by Dagster's run monitoring (deploy/dagster.yaml), which does not free the pool
+slots their steps hold or wait for: `dead_runs_sensor` frees the slots of every finished run.
 """
 
 import os
@@ -52,6 +53,24 @@ def fail_runs_of_dead_processes(instance: dg.DagsterInstance) -> list[str]:
     return failed
 
 
+def free_slots_of_finished_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Free the pool slots that finished runs still hold or wait for (a run container killed
+    and failed by run monitoring keeps them); returns those runs' ids."""
+    storage = instance.event_log_storage
+    holders = set()
+    for pool in storage.get_concurrency_keys():
+        info = storage.get_concurrency_info(pool)
+        holders |= {slot.run_id for slot in info.claimed_slots}
+        holders |= {step.run_id for step in info.pending_steps}
+    freed = []
+    for run_id in sorted(holders):
+        run = instance.get_run_by_id(run_id)
+        if run is None or run.is_finished:
+            storage.free_concurrency_slots_for_run(run_id)
+            freed.append(run_id)
+    return freed
+
+
 def _local_process(instance: dg.DagsterInstance, run: dg.DagsterRun) -> int | None:
     """The pid of the process executing `run` on this host, when that can be known."""
     host, _, pid = run.tags.get(PROCESS_TAG, "").rpartition(":")
@@ -90,12 +109,14 @@ def _process_exists(pid: int) -> bool:
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "Marks failed the runs whose process on this machine died without saying so (killed, "
-        "out of memory) and frees their pool slots, so an administration's loads never wait "
-        "for a dead run. The run-failure alert then tells why."
+        "out of memory), and frees the pool slots of every finished run (also of run "
+        "containers failed by run monitoring), so an administration's loads never wait for a "
+        "dead run. The run-failure alert then tells why."
     ),
 )
 def dead_runs_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
     released = fail_runs_of_dead_processes(context.instance)
-    return dg.SkipReason(
-        f"released dead runs: {', '.join(released)}" if released else "no dead runs"
-    )
+    freed = free_slots_of_finished_runs(context.instance)
+    parts = [f"released dead runs: {', '.join(released)}"] if released else []
+    parts += [f"freed the pool slots of finished runs: {', '.join(freed)}"] if freed else []
+    return dg.SkipReason("; ".join(parts) or "no dead runs")

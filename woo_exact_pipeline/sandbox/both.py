@@ -50,6 +50,8 @@ class SandboxOptions:
     exact_redirect_uri: str = DEFAULT_REDIRECT_URI
     exact_minute_limit: int = 60
     exact_daily_limit: int = 5000
+    #: Every Exact answer this much later (a slow administration; 0: as fast as it goes).
+    exact_latency_seconds: float = 0.0
 
 
 @dataclass
@@ -98,6 +100,8 @@ def start_sandboxes(options: SandboxOptions) -> Sandboxes:
             minute_limit=options.exact_minute_limit,
             daily_limit=options.exact_daily_limit,
         )
+        exact.faults.latency_seconds = options.exact_latency_seconds
+        exact.faults.latency_rate = 1.0 if options.exact_latency_seconds else 0.0
     except BaseException:
         woocommerce.stop()
         raise
