@@ -269,6 +269,8 @@ def bookkeeping_cases(shop: Shop) -> Counter[str]:
     for record in shop.refunds.values():
         refund = record.document()
         order = shop.orders[record.order_id].document()
+        if any(money(fee["total"]) > 0 for fee in refund["fee_lines"]):
+            cases["refund giving a negative fee back"] += 1
         if refund["line_items"] == []:
             cases["amount-only refund"] += 1
         elif order["status"] == "refunded" and len(order["refunds"]) == 1:
@@ -308,6 +310,7 @@ EVERY_CASE = [
     "full refund",
     "partial refund with lines",
     "amount-only refund",
+    "refund giving a negative fee back",
     "invoice number",
     "product without SKU",
     "other currency",
