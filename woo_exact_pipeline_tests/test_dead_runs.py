@@ -60,7 +60,7 @@ def test_a_launched_run_whose_process_died_is_failed_and_gives_back_its_pool_slo
     assert storage.claim_concurrency_slot(POOL, dead, "exact_bookings").is_claimed
     alive = launched_run(instance, os.getpid())
     not_yet_started = launched_run(instance, None)
-    waiting = str(uuid.uuid4())
+    waiting = launched_run(instance, os.getpid())  # a live run waiting for the slot
     assert not storage.claim_concurrency_slot(POOL, waiting, "exact_bookings").is_claimed
 
     result = dead_runs_sensor.evaluate_tick(dg.build_sensor_context(instance=instance))

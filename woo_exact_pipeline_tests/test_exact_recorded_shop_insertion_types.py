@@ -14,11 +14,13 @@ from typing import Any
 
 import pytest
 
+from woo_exact_pipeline.sandbox.woocommerce import start_woocommerce_sandbox
+from woo_exact_pipeline.sandbox.woocommerce.recorded import write_recorded_shop
 from woo_exact_pipeline_tests.test_recorded_shops_end_to_end import (
     FIRST_SHOP_ENTRIES,
     RECORDED,
     Synced,
-    synced,
+    cli_for,
 )
 
 FIRST, LAST = date(2026, 10, 20), date(2026, 12, 1)
@@ -37,7 +39,8 @@ def booked_fixture(
 ) -> Iterator[tuple[str, Synced]]:
     insertion_type: str = request.param
     tmp_path: Path = tmp_path_factory.mktemp(insertion_type)
-    cli = synced(tmp_path, f"sqlite:///{tmp_path / 'sync.db'}", RECORDED, FIRST, LAST)
+    woo = start_woocommerce_sandbox(shop_data=write_recorded_shop(RECORDED, tmp_path / "shop.json"))
+    cli = cli_for(woo, tmp_path, f"sqlite:///{tmp_path / 'sync.db'}", FIRST, LAST)
     try:
         cli.write_settings(
             woocommerce={"export_orders_from": FIRST, "export_orders_until": LAST},

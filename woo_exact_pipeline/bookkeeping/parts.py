@@ -115,7 +115,7 @@ class Rules:
 
     def reached_booking_status(self, order: Mapping[str, Any]) -> bool:
         status = order.get("status")
-        if status in NEVER_BOOKED_STATUSES:
+        if isinstance(status, str) and status in NEVER_BOOKED_STATUSES:
             return False
         if isinstance(status, str) and status in self.booking_statuses:
             return True
