@@ -6,7 +6,6 @@ request the client sends is recorded on the wire."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -28,11 +27,10 @@ from woo_exact_pipeline.exact.booking import ExactLoader, InvoicePdf
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.exact.master_data import MasterData, refresh_master_data
 from woo_exact_pipeline.exact.read_back import read_bookings
-from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
+from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.exact.model import reference_model
-from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.ledger import BookingLedger
-from woo_exact_pipeline_tests.exact_client_support import environment, store_sandbox_tokens
+from woo_exact_pipeline_tests.exact_client_support import environment
 from woo_exact_pipeline_tests.test_exact_load import settings_for
 
 DAY = date(2026, 10, 20)
@@ -46,21 +44,6 @@ LINES = {
     "SalesInvoiceLines": "salesinvoice/SalesInvoiceLines",
     "SalesOrderLines": "salesorder/SalesOrderLines",
 }
-
-
-@pytest.fixture
-def exact() -> Iterator[ExactSandbox]:
-    sandbox = start_exact_sandbox(minute_limit=100_000)
-    yield sandbox
-    sandbox.stop()
-
-
-@pytest.fixture
-def engine(database_url: str, exact: ExactSandbox) -> Iterator[Engine]:
-    engine = open_sync_database(database_url)
-    store_sandbox_tokens(exact, engine)
-    yield engine
-    engine.dispose()
 
 
 def line(kind: LineKind, gl: str, vat: str, item: str, excl: str, tax: str) -> JournalLine:

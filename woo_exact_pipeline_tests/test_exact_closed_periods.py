@@ -4,18 +4,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
 from sqlalchemy import Engine
 
 from woo_exact_pipeline.exact.periods import FinancialPeriod, decide
-from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
+from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
-from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline_tests.cli_support import Cli, cli_fixture  # noqa: F401
-from woo_exact_pipeline_tests.exact_client_support import store_sandbox_tokens
 from woo_exact_pipeline_tests.test_exact_load import (
     day_events,
     load_day,
@@ -23,21 +20,6 @@ from woo_exact_pipeline_tests.test_exact_load import (
     sync_log,
     transform_day,
 )
-
-
-@pytest.fixture
-def exact() -> Iterator[ExactSandbox]:
-    sandbox = start_exact_sandbox(minute_limit=100_000)
-    yield sandbox
-    sandbox.stop()
-
-
-@pytest.fixture
-def engine(database_url: str, exact: ExactSandbox) -> Iterator[Engine]:
-    engine = open_sync_database(database_url)
-    store_sandbox_tokens(exact, engine)
-    yield engine
-    engine.dispose()
 
 
 def month(year: int, number: int, *closed_in: str) -> FinancialPeriod:

@@ -3,13 +3,11 @@ the sandbox administration's bookings out, each event exactly once."""
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import dagster as dg
-import pytest
 from sqlalchemy import Engine, select
 
 from woo_exact_pipeline.config import SyncConfig, load_config
@@ -19,7 +17,7 @@ from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact.booking import ExactLoader
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.exact.master_data import load_master_data
-from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
+from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.journal import load_partition_events
@@ -28,7 +26,6 @@ from woo_exact_pipeline.store.schema import bookings
 from woo_exact_pipeline_tests.exact_client_support import (
     SECRET_KEY,
     environment,
-    store_sandbox_tokens,
 )
 from woo_exact_pipeline_tests.pipeline_support import assets_of, definitions_of
 
@@ -62,22 +59,6 @@ def resources(woo: WooSandbox, exact: ExactSandbox, url: str) -> dict:
         ),
         "sync_database": SyncDatabase(url=url),
     }
-
-
-@pytest.fixture
-def exact() -> Iterator[ExactSandbox]:
-    # A real-time clock, and a minute limit no test reaches: these tests are about booking.
-    sandbox = start_exact_sandbox(minute_limit=100_000)
-    yield sandbox
-    sandbox.stop()
-
-
-@pytest.fixture
-def engine(database_url: str, exact: ExactSandbox) -> Iterator[Engine]:
-    engine = open_sync_database(database_url)
-    store_sandbox_tokens(exact, engine)
-    yield engine
-    engine.dispose()
 
 
 def transform_day(woo: WooSandbox, exact: ExactSandbox, url: str, settings: SyncConfig) -> None:

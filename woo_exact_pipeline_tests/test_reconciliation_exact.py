@@ -1,7 +1,6 @@
 """The reconciliation end to end: a day of the sandbox shop booked by the loader, read back
 from the Exact sandbox over HTTP and compared; then Exact is tampered with over its API."""
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -23,7 +22,6 @@ from woo_exact_pipeline.exact.master_data import load_master_data
 from woo_exact_pipeline.exact.read_back import read_bookings
 from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
-from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.journal import load_partition_events
 from woo_exact_pipeline_tests.exact_client_support import (
     environment,
@@ -34,21 +32,6 @@ from woo_exact_pipeline_tests.test_exact_load import SHOP_KEY, STAGE, resources,
 
 DAY = "2026-10-16"  # euros only, with refunds: all of it can be booked
 MIXED_DAY = "2026-10-20"  # also an order in dollars, which the administration does not book
-
-
-@pytest.fixture
-def exact() -> Iterator[ExactSandbox]:
-    sandbox = start_exact_sandbox(minute_limit=100_000)
-    yield sandbox
-    sandbox.stop()
-
-
-@pytest.fixture
-def engine(database_url: str, exact: ExactSandbox) -> Iterator[Engine]:
-    engine = open_sync_database(database_url)
-    store_sandbox_tokens(exact, engine)
-    yield engine
-    engine.dispose()
 
 
 def check_of(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:

@@ -21,11 +21,10 @@ from woo_exact_pipeline.defs.reports.assets import (
 )
 from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact.client import ExactClient
-from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
+from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox, start_woocommerce_sandbox
-from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.vat_periods import load_period_events
-from woo_exact_pipeline_tests.exact_client_support import environment, store_sandbox_tokens
+from woo_exact_pipeline_tests.exact_client_support import environment
 from woo_exact_pipeline_tests.pipeline_support import assets_of
 from woo_exact_pipeline_tests.test_exact_load import SHOP_KEY, STAGE, resources, settings_for
 
@@ -41,21 +40,6 @@ def shop() -> Iterator[WooSandbox]:
         seed=11, days=len(DAYS), orders_per_day=6, end_date=LAST_DAY
     ) as sandbox:
         yield sandbox
-
-
-@pytest.fixture
-def exact() -> Iterator[ExactSandbox]:
-    sandbox = start_exact_sandbox(minute_limit=100_000)
-    yield sandbox
-    sandbox.stop()
-
-
-@pytest.fixture
-def engine(database_url: str, exact: ExactSandbox) -> Iterator[Engine]:
-    engine = open_sync_database(database_url)
-    store_sandbox_tokens(exact, engine)
-    yield engine
-    engine.dispose()
 
 
 def book_every_day(
