@@ -111,6 +111,8 @@ class WooCommerceClient:
         notify: Callable[[str], None] | None = None,
         # Where the owner set the key and secret: named in the advice when the shop refuses.
         credential_variables: tuple[str, str] = ("WOO_CONSUMER_KEY", "WOO_CONSUMER_SECRET"),
+        # Tests hand in an httpx.MockTransport; production leaves it to httpx.
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.shop_url = shop_url.rstrip("/")
         self._key = consumer_key
@@ -131,6 +133,7 @@ class WooCommerceClient:
             timeout=timeout_seconds,
             verify=ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            transport=transport,
         )
 
     def close(self) -> None:
