@@ -139,6 +139,7 @@ def sandbox(
     import json
     import threading
 
+    _require_the_sandboxes()
     from woo_exact_pipeline.sandbox.both import SandboxOptions, start_sandboxes
     from woo_exact_pipeline.sandbox.woocommerce import ShopDataError
 
@@ -200,6 +201,7 @@ def sandbox(
 @click.option("--serve", is_flag=True, help="Instead: live sandboxes and the Dagster UI.")
 def demo(days: int, orders_per_day: int, end_date: datetime | None, serve: bool) -> None:
     """Run the whole pipeline on the embedded sandboxes (what `make demo` runs)."""
+    _require_the_sandboxes()
     from woo_exact_pipeline.demo import run_demo, serve_ui
 
     if serve:
@@ -214,3 +216,14 @@ def demo(days: int, orders_per_day: int, end_date: datetime | None, serve: bool)
     click.echo("\n".join(report.lines()))
     click.echo("")
     click.echo("Next: `make ui` to browse these runs, the asset graph and the sync log in Dagster.")
+
+
+def _require_the_sandboxes() -> None:
+    """The production image leaves the sandboxes and their web server out."""
+    from importlib.util import find_spec
+
+    if find_spec("woo_exact_pipeline.sandbox") is None or find_spec("uvicorn") is None:
+        raise click.ClickException(
+            "this installation has no sandboxes (the production image leaves them out): run "
+            "the demo from a checkout (`make demo`), or pip install 'woo-exact-pipeline[sandbox]'"
+        )

@@ -2,6 +2,7 @@
 # `make images`: the production profile's images from what this machine has, no registry needed.
 #   woo-exact-base:bookworm  Debian's minimal root with Python (debootstrap), once; kept after
 #   woo-exact-pipeline       the code location, installed offline from wheels built on the host
+#   woo-exact-sandbox        the same with the faithful sandboxes, for demos and `make test-deploy`
 #   woo-exact-postgres       PostgreSQL from Debian's package
 #   woo-exact-caddy          Caddy from Debian's package
 # With a registry, `docker compose build` makes the code location's image from python:3.11-slim.
@@ -20,9 +21,11 @@ fi
 
 # Inside a container PyPI's certificates cannot be checked against this machine's CA bundle, as
 # on an offline customer's machine: the wheels are built here and installed from the folder.
-"$python" -m pip wheel --quiet --wheel-dir build/wheelhouse ".[deploy]"
+"$python" -m pip wheel --quiet --wheel-dir build/wheelhouse ".[deploy,sandbox]"
 
 docker build --quiet --build-arg BASE_IMAGE="$base" -t woo-exact-pipeline . >/dev/null
+docker build --quiet --build-arg BASE_IMAGE="$base" --build-arg EXTRAS=deploy,sandbox \
+  -t woo-exact-sandbox . >/dev/null
 for image in postgres caddy; do
   docker build --quiet --build-arg BASE_IMAGE="$base" -t "woo-exact-$image" \
     -f "deploy/images/$image.Dockerfile" deploy/images >/dev/null

@@ -39,7 +39,13 @@ from woo_exact_pipeline.sandbox.woocommerce.generator import generate_demo_shop
 pytestmark = pytest.mark.deploy
 
 REPO = Path(__file__).resolve().parents[2]
-IMAGES = ("woo-exact-base:bookworm", "woo-exact-pipeline", "woo-exact-postgres", "woo-exact-caddy")
+IMAGES = (
+    "woo-exact-base:bookworm",
+    "woo-exact-pipeline",
+    "woo-exact-sandbox",
+    "woo-exact-postgres",
+    "woo-exact-caddy",
+)
 PROJECT = "woo_exact_profile_test"
 LAST_DAY = date(2026, 11, 18)
 DAYS = 2
@@ -136,7 +142,7 @@ def sandboxes_yaml() -> str:
         if name == SLOW_EXACT[0]:
             command += ["--exact-latency", str(SLOW_EXACT[1])]
         services[f"sandbox-{name}"] = {
-            "image": "woo-exact-pipeline",
+            "image": "woo-exact-sandbox",
             "entrypoint": command,
             "volumes": ["./administration_boeken.json:/etc/sandbox/administration_boeken.json:ro"],
             "ports": ["127.0.0.1::8781"],
@@ -332,6 +338,28 @@ def booked_in_exact(url: str) -> list[tuple[str, Decimal]]:
         if above == header:
             entries.append((row[5], Decimal(row[6])))
     return entries
+
+
+def test_the_production_image_runs_the_code_location_and_holds_no_sandbox() -> None:
+    tools_or_fail()
+    found = docker(
+        "run",
+        "--rm",
+        "--entrypoint",
+        "python",
+        "woo-exact-pipeline",
+        "-c",
+        "from importlib.util import find_spec as f; "
+        "print(f('woo_exact_pipeline.sandbox'), f('woo_exact_pipeline.definitions') is not None)",
+    )
+    assert found.stdout.split() == ["None", "True"]
+    demo = docker(
+        "run", "--rm", "--entrypoint", "woo-exact", "woo-exact-pipeline", "demo", check=False
+    )
+    assert demo.returncode == 1
+    assert "this installation has no sandboxes (the production image leaves them out)" in (
+        demo.stderr
+    )
 
 
 def test_anonymous_requests_are_refused_and_the_webservers_hold_no_secret(
