@@ -12,126 +12,36 @@ allowed.
 
 from __future__ import annotations
 
-import os
-import re
 from collections import Counter
-from collections.abc import Mapping
 from datetime import date, time
 from decimal import Decimal
-from pathlib import Path
-from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-#: Every environment variable the project reads, with what it is for (.env.example lists them).
-ENVIRONMENT_VARIABLES: dict[str, str] = {
-    "WOO_CONSUMER_KEY": "WooCommerce REST API consumer key (ck_...) with Read permission",
-    "WOO_CONSUMER_SECRET": "WooCommerce REST API consumer secret (cs_...)",
-    "EXACT_CLIENT_ID": "Client ID of your registered Exact Online app (a GUID)",
-    "EXACT_CLIENT_SECRET": "Client secret of your registered Exact Online app",
-    "WOO_EXACT_SECRET_KEY": "Fernet key that encrypts the stored Exact tokens",
-    "WOO_EXACT_DATABASE_URL": "Sync database URL (optional; default a SQLite file in .woo_exact/)",
-    "WOO_EXACT_CONFIG": "Path of sync.yaml (optional; default ./sync.yaml)",
-    "WOO_EXACT_SMTP_HOST": "SMTP server that sends alert e-mails (with alerts.email.to)",
-    "WOO_EXACT_SMTP_PORT": "Port of that SMTP server (optional; default 587)",
-    "WOO_EXACT_SMTP_USER": "User name at that SMTP server (optional; none: no login)",
-    "WOO_EXACT_SMTP_PASSWORD": "Password at that SMTP server (optional)",
-    "WOO_EXACT_SLACK_TOKEN": "Slack bot token (xoxb-...) that posts alerts (alerts.slack)",
-    "WOO_EXACT_WEBHOOK_SECRET": "Secret that signs alert webhooks (HMAC-SHA256, alerts.webhook)",
-}
-
-OrderStatus = Literal[
-    "pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed"
-]
-DocumentNumberSource = Literal["order_number", "invoice_number", "invoice_number_with_pdf"]
-ExactCountry = Literal["nl", "be", "de", "fr", "co.uk", "es", "com"]
-InsertionType = Literal["sales_entry", "sales_invoice", "sales_order", "direct_sales_invoice"]
-InvoiceStatus = Literal["draft", "processed"]
-#: An order dated in a period the bookkeeper closed in Exact: held back until it is reopened,
-#: or booked (with its own date) in the first open period after it.
-ClosedPeriodPolicy = Literal["hold_back", "first_open_period"]
-EuConsumerVatRegime = Literal["oss", "shop_country_vat"]
-
-#: Meta keys in which the common EU VAT plugins store a customer's VAT number.
-DEFAULT_VAT_NUMBER_META_KEYS = [
-    "vat_number",
-    "_vat_number",
-    "_billing_vat_number",
-    "VAT Number",
-    "_billing_eu_vat_number",
-    "yweu_billing_vat",
-    "billing_vat",
-    "_billing_vat_id",
-    "_billing_btw_nummer",
-]
-
-
-def _country_code(value: str) -> str:
-    if len(value) != 2 or not value.isalpha():
-        raise ValueError(f"{value!r} is not a two-letter country code such as NL or DE")
-    return value.upper()
-
-
-def _time_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"{value!r} is not a known time zone; use an IANA name such as Europe/Amsterdam"
-        ) from None
-    return value
-
-
-def _ledger_code(value: str | int) -> str:
-    text = str(value).strip()
-    if not text:
-        raise ValueError("a code may not be empty")
-    return text
-
-
-def _percentage(value: Any) -> Decimal:
-    rate = Decimal(str(value))
-    if not Decimal(0) <= rate <= Decimal(100):
-        raise ValueError(f"{value} is not a VAT percentage between 0 and 100")
-    return rate.normalize() if rate != rate.to_integral() else rate.quantize(Decimal(1))
-
-
-def _shop_name(value: str) -> str:
-    if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", value) or "__" in value:
-        raise ValueError(
-            f"{value!r} is not a shop name: use up to 40 lower-case letters, digits and single "
-            "underscores, starting with a letter (it prefixes the shop's assets and jobs)"
-        )
-    return value
-
-
-def _environment_variable(value: str) -> str:
-    if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", value):
-        raise ValueError(
-            f"{value!r} is not the name of an environment variable, such as WOO_CONSUMER_KEY_SHOP2 "
-            "(the secret itself never goes in sync.yaml)"
-        )
-    return value
-
-
-CountryCode = Annotated[str, AfterValidator(_country_code)]
-ShopName = Annotated[str, AfterValidator(_shop_name)]
-EnvironmentVariable = Annotated[str, AfterValidator(_environment_variable)]
-TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
-Code = Annotated[str, AfterValidator(_ledger_code)]
-Percentage = Annotated[Decimal, AfterValidator(_percentage)]
+from woo_exact_pipeline.config.values import (
+    DEFAULT_VAT_NUMBER_META_KEYS,
+    ClosedPeriodPolicy,
+    Code,
+    CountryCode,
+    DocumentNumberSource,
+    EnvironmentVariable,
+    EuConsumerVatRegime,
+    ExactCountry,
+    InsertionType,
+    InvoiceStatus,
+    OrderStatus,
+    Percentage,
+    ShopName,
+    TimeZoneName,
+)
 
 
 class _Settings(BaseModel):
@@ -612,216 +522,3 @@ class SeveralShops(_Settings):
             )
             for shop in self.shops
         ]
-
-
-def shop_environment(
-    settings: SyncConfig, environ: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """The environment as the clients read it (WOO_CONSUMER_KEY, EXACT_CLIENT_ID, ...), with
-    the variables this shop's `credentials:` names standing in for those names."""
-    source = os.environ if environ is None else environ
-    environment = dict(source)
-    for setting, variable in settings.credentials:
-        standard = ShopCredentials.model_fields[setting].default
-        environment.pop(standard, None)
-        if variable in source:
-            environment[standard] = source[variable]
-    return environment
-
-
-class ConfigError(Exception):
-    """A sync.yaml that cannot be used; `problems` holds one readable line per problem."""
-
-    def __init__(self, source: str, problems: list[str]) -> None:
-        self.source = source
-        self.problems = problems
-        listing = "\n".join(f"  - {problem}" for problem in problems)
-        super().__init__(f"{source} has {len(problems)} problem(s):\n{listing}")
-
-
-def default_config_path() -> Path:
-    return Path(os.environ.get("WOO_EXACT_CONFIG", "sync.yaml"))
-
-
-def load_shops(path: Path | str | None = None) -> list[SyncConfig]:
-    """Every shop of the file, in its order."""
-    config_path = Path(path) if path is not None else default_config_path()
-    try:
-        text = config_path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            str(config_path), ["file not found; copy sync.example.yaml to start one"]
-        ) from None
-    return parse_shops(text, source=str(config_path))
-
-
-def load_config(path: Path | str | None = None, *, shop: str | None = None) -> SyncConfig:
-    """One shop of the file: the one named `shop`, or the only one."""
-    config_path = Path(path) if path is not None else default_config_path()
-    return choose_shop(load_shops(config_path), shop, source=str(config_path))
-
-
-def choose_shop(shops: list[SyncConfig], name: str | None, *, source: str) -> SyncConfig:
-    if name is None and len(shops) == 1:
-        return shops[0]
-    listed = ", ".join(shop.label for shop in shops)
-    if name is None:
-        raise ConfigError(source, [f"it has several shops ({listed}); choose one with --shop"])
-    for shop in shops:
-        if shop.name == name:
-            return shop
-    raise ConfigError(source, [f"no shop is named {name!r}; its shops: {listed}"])
-
-
-def parse_config(text: str, *, source: str = "sync.yaml") -> SyncConfig:
-    """The settings of a file that describes one shop."""
-    return choose_shop(parse_shops(text, source=source), None, source=source)
-
-
-def parse_shops(text: str, *, source: str = "sync.yaml") -> list[SyncConfig]:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise ConfigError(source, [f"{where}not valid YAML ({problem})"]) from None
-    if not isinstance(data, dict):
-        raise ConfigError(
-            source, ["the file must be a mapping with woocommerce: and exact: (or shops:)"]
-        )
-    model: type[SyncConfig | SeveralShops] = SeveralShops if "shops" in data else SyncConfig
-    try:
-        settings = model.model_validate(data)
-    except ValidationError as error:
-        raise ConfigError(source, [_describe(e, model) for e in error.errors()]) from None
-    if isinstance(settings, SyncConfig):
-        return [settings]
-    if clashes := settings.clashes():
-        raise ConfigError(source, clashes)
-    return settings.shop_settings()
-
-
-def _describe(error: Any, model: type[BaseModel]) -> str:
-    location = _path(error["loc"])
-    kind = error["type"]
-    value = error.get("input")
-    if kind == "missing":
-        return f"{location}: required setting is missing"
-    if kind == "extra_forbidden":
-        parent, _, name = location.rpartition(".")
-        allowed = _allowed_keys(model, parent)
-        return f"{location}: unknown setting {name!r}; allowed here: {allowed}"
-    if kind == "literal_error":
-        allowed = error["ctx"]["expected"].replace("'", "")
-        return f"{location}: {value!r} is not allowed; choose one of {allowed}"
-    if kind.startswith("decimal") or kind in {"float_parsing", "float_type"}:
-        return f"{location}: {value!r} is not a number"
-    if kind.startswith(("int_", "int_parsing")):
-        return f"{location}: {value!r} is not a whole number"
-    if kind.startswith("date"):
-        return f"{location}: {value!r} is not a date; write it as YYYY-MM-DD"
-    if kind.startswith("bool"):
-        return f"{location}: {value!r} is not yes/no (true or false)"
-    if kind == "value_error":
-        message = str(error["ctx"]["error"])
-        return f"{location}: {message}" if location else message
-    if kind in {"greater_than", "greater_than_equal", "less_than_equal", "less_than"}:
-        return f"{location}: {value!r} is out of range ({error['msg'].lower()})"
-    return f"{location}: {error['msg']} (got {value!r})"
-
-
-def _path(loc: tuple[Any, ...]) -> str:
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif "[" in str(part):
-            # pydantic names union branches like "bool" or "function-after[...]": not a key.
-            continue
-        else:
-            text += f".{part}" if text else str(part)
-    return text
-
-
-def _allowed_keys(model: type[BaseModel], parent: str) -> str:
-    # "shops[1].exact" walks shops (a list of entries), then exact.
-    for part in [re.sub(r"\[\d+\]$", "", p) for p in parent.split(".") if p]:
-        field = model.model_fields.get(part)
-        if field is None:
-            break
-        annotation = field.annotation
-        candidates = [annotation, *get_args(annotation)]
-        candidates += [arg for candidate in candidates for arg in get_args(candidate)]
-        nested = next(
-            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
-        )
-        if nested is None:
-            break
-        model = nested
-    return ", ".join(model.model_fields)
-
-
-def config_reference_markdown() -> str:
-    """The settings table of the README, generated from the model so the two cannot drift."""
-    rows = ["| setting | type | default | meaning |", "| --- | --- | --- | --- |"]
-    rows += [
-        f"| `{path}` | {kind} | {default} | {meaning} |"
-        for path, kind, default, meaning in _reference_rows(SyncConfig, "")
-    ]
-    return "\n".join(rows)
-
-
-def _reference_rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str, str]]:
-    rows = []
-    for name, field in model.model_fields.items():
-        path = f"{prefix}{name}"
-        annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            rows += _reference_rows(annotation, f"{path}.")
-            continue
-        kind = _render_type(annotation)
-        if field.metadata and annotation is not None:
-            kind = _render_type(Annotated[annotation, *field.metadata])
-        default = "required" if field.is_required() else f"`{_render_default(field.default)}`"
-        rows.append((path, kind, default, field.description or ""))
-    return rows
-
-
-def _render_default(value: Any) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(str(item) for item in value) + "]"
-    if isinstance(value, time):
-        return value.strftime("%H:%M")
-    return "empty" if value is None else str(value)
-
-
-def _render_type(annotation: Any) -> str:
-    origin, args = get_origin(annotation), get_args(annotation)
-    if origin is Literal:
-        return " / ".join(str(arg) for arg in args)
-    if origin is Annotated:
-        named = {
-            _ledger_code: "code",
-            _country_code: "country code",
-            _time_zone: "time zone",
-            _shop_name: "shop name",
-            _environment_variable: "variable name",
-        }
-        validators = [getattr(meta, "func", None) for meta in annotation.__metadata__]
-        return next((named[v] for v in validators if v in named), _render_type(args[0]))
-    if origin in (Union, UnionType):
-        return " or ".join(_render_type(arg) for arg in args)
-    if origin is list:
-        return f"list of {_render_type(args[0])}"
-    if origin is dict:
-        return f"{_render_type(args[0])} -> {_render_type(args[1])}"
-    names = {
-        type(None): "empty",
-        Decimal: "number",
-        float: "number",
-        int: "whole number",
-        str: "text",
-        bool: "yes/no",
-    }
-    return names.get(annotation, getattr(annotation, "__name__", str(annotation)))

@@ -1,0 +1,105 @@
+"""The `sync.yaml` model and how it is read: one package, a module per idea.
+
+- `values`: the environment variables, the choices a setting allows, single-value checks;
+- `model`: the settings, one `SyncConfig` per shop (`SeveralShops` for a `shops:` file);
+- `load`: reading a file, every problem at once (`ConfigError`);
+- `credentials`: where a shop's secrets come from;
+- `reference`: the settings reference of the README.
+
+Secrets never live in the file; they come from the environment variables listed in
+`ENVIRONMENT_VARIABLES` (or, per shop, those its `credentials:` names).
+"""
+
+from woo_exact_pipeline.config.credentials import (
+    shop_environment,
+)
+from woo_exact_pipeline.config.load import (
+    ConfigError,
+    choose_shop,
+    default_config_path,
+    load_config,
+    load_shops,
+    parse_config,
+    parse_shops,
+)
+from woo_exact_pipeline.config.model import (
+    AlertSettings,
+    AutomationSettings,
+    EmailAlerts,
+    ExactItems,
+    ExactSettings,
+    GlMapping,
+    ReportPeriod,
+    ReportSettings,
+    SeveralShops,
+    ShopCredentials,
+    ShopEntry,
+    SlackAlerts,
+    SyncConfig,
+    VatMapping,
+    WebhookAlerts,
+    WooCommerceSettings,
+)
+from woo_exact_pipeline.config.reference import (
+    config_reference_markdown,
+)
+from woo_exact_pipeline.config.values import (
+    DEFAULT_VAT_NUMBER_META_KEYS,
+    ENVIRONMENT_VARIABLES,
+    ClosedPeriodPolicy,
+    Code,
+    CountryCode,
+    DocumentNumberSource,
+    EnvironmentVariable,
+    EuConsumerVatRegime,
+    ExactCountry,
+    InsertionType,
+    InvoiceStatus,
+    OrderStatus,
+    Percentage,
+    ShopName,
+    TimeZoneName,
+)
+
+__all__ = [
+    "DEFAULT_VAT_NUMBER_META_KEYS",
+    "ENVIRONMENT_VARIABLES",
+    "AlertSettings",
+    "AutomationSettings",
+    "ClosedPeriodPolicy",
+    "Code",
+    "ConfigError",
+    "CountryCode",
+    "DocumentNumberSource",
+    "EmailAlerts",
+    "EnvironmentVariable",
+    "EuConsumerVatRegime",
+    "ExactCountry",
+    "ExactItems",
+    "ExactSettings",
+    "GlMapping",
+    "InsertionType",
+    "InvoiceStatus",
+    "OrderStatus",
+    "Percentage",
+    "ReportPeriod",
+    "ReportSettings",
+    "SeveralShops",
+    "ShopCredentials",
+    "ShopEntry",
+    "ShopName",
+    "SlackAlerts",
+    "SyncConfig",
+    "TimeZoneName",
+    "VatMapping",
+    "WebhookAlerts",
+    "WooCommerceSettings",
+    "choose_shop",
+    "config_reference_markdown",
+    "default_config_path",
+    "load_config",
+    "load_shops",
+    "parse_config",
+    "parse_shops",
+    "shop_environment",
+]
