@@ -2,8 +2,8 @@
 
 The sandboxes run in a child process (`woo-exact sandbox`), so this process's peak RSS is the
 pipeline's own. The pipeline runs exactly as `make demo` runs it: the real Dagster definitions,
-the extract-and-transform job in ranges of 31 days, then one load per day through the load
-sensor. Stage times come from Dagster's own step statistics. Prints one JSON line.
+the extract-and-transform job in ranges of DAYS_PER_RUN (31) days, then one load per day
+through the load sensor. Stage times come from Dagster's own step statistics. Prints one JSON line.
 
     .venv/bin/python benchmarks/pipeline.py --days 90 --orders-per-day 40
 """
@@ -163,21 +163,16 @@ def change_to_booking_seconds(described: dict) -> float:
     import httpx
     from sqlalchemy import select
 
-    from woo_exact_pipeline.definitions import defs
+    from woo_exact_pipeline.config import load_config
+    from woo_exact_pipeline.in_process import InProcessPipeline
     from woo_exact_pipeline.store.database import open_sync_database
     from woo_exact_pipeline.store.schema import bookings
     from woo_exact_pipeline.woocommerce.oauth import signed_params
 
-    definitions = defs()
-    instance = dg.DagsterInstance.get()
+    pipeline = InProcessPipeline.of(load_config(), dg.DagsterInstance.get())
+    definitions, instance = pipeline.definitions, pipeline.instance
     shop = described["woocommerce"]
-    load_sensor = definitions.resolve_sensor_def("exact_load_sensor")
-    newest = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey("exact_journal_lines")),
-        limit=1,
-        ascending=False,
-    ).records
-    load_cursor = str(newest[0].storage_id) if newest else None
+    load_cursor = pipeline.journal_lines_cursor()
     change_cursor = datetime.now(UTC).replace(tzinfo=None, microsecond=0).isoformat()
 
     url = f"{shop['url']}/wp-json/wc/v3/orders"
@@ -217,16 +212,11 @@ def change_to_booking_seconds(described: dict) -> float:
         )
     )
     for request in change.run_requests:
-        definitions.resolve_job_def("extract_and_transform_job").execute_in_process(
-            instance=instance, partition_key=request.partition_key, tags=dict(request.tags)
+        pipeline.execute(
+            "extract_and_transform_job", partition_key=request.partition_key, tags=request.tags
         )
-    load = load_sensor.evaluate_tick(
-        dg.build_sensor_context(instance=instance, cursor=load_cursor, definitions=definitions)
-    )
-    for request in load.run_requests:
-        definitions.resolve_job_def("exact_load_job").execute_in_process(
-            instance=instance, partition_key=request.partition_key, tags=dict(request.tags)
-        )
+    for request in pipeline.load_requests(load_cursor):
+        pipeline.load(request)
     elapsed = round(time.perf_counter() - started, 2)
     with open_sync_database().connect() as connection:
         status = connection.execute(
@@ -238,23 +228,15 @@ def change_to_booking_seconds(described: dict) -> float:
 
 
 def backfill() -> None:
-    """Only the extract-and-transform part of the demo: one run per 31 days."""
+    """Only the extract-and-transform part of the demo: one run per DAYS_PER_RUN days."""
     import dagster as dg
 
-    from woo_exact_pipeline.definitions import defs
-    from woo_exact_pipeline.defs.shops import SHOPS
+    from woo_exact_pipeline.config import load_config
+    from woo_exact_pipeline.in_process import InProcessPipeline
 
-    job = defs().resolve_job_def("extract_and_transform_job")
-    days = SHOPS[0].order_days.get_partition_keys()
-    for start in range(0, len(days), 31):
-        chunk = days[start : start + 31]
-        job.execute_in_process(
-            instance=dg.DagsterInstance.get(),
-            tags={
-                "dagster/asset_partition_range_start": chunk[0],
-                "dagster/asset_partition_range_end": chunk[-1],
-            },
-        )
+    pipeline = InProcessPipeline.of(load_config(), dg.DagsterInstance.get())
+    for chunk in pipeline.ranges(pipeline.shop.order_days.get_partition_keys()):
+        pipeline.extract_and_transform(chunk)
 
 
 def _metadata_total(instance, key, name: str) -> int:  # type: ignore[no-untyped-def]

@@ -6,7 +6,6 @@ never a traceback.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -200,8 +199,6 @@ def sync(
     from woo_exact_pipeline.woocommerce.client import WooCommerceError
 
     settings = settings_from(config_path, shop_name)
-    # The code location this command runs reads the same file.
-    os.environ["WOO_EXACT_CONFIG"] = str((config_path or default_config_path()).resolve())
     first, last = from_.date(), to_.date()
     try:
         if dry_run:

@@ -1,10 +1,12 @@
 """The code location: the whole pipeline once for every shop of sync.yaml, and the sync
-database they share."""
+database they share. `sync`, `demo`, the chaos tests and the benchmarks build theirs from the
+shops they hold with `location_definitions`."""
 
 from collections.abc import Sequence
 
 import dagster as dg
 
+from woo_exact_pipeline.config import load_shops
 from woo_exact_pipeline.defs.alerts.freshness import freshness_definitions
 from woo_exact_pipeline.defs.alerts.sensors import alert_sensors
 from woo_exact_pipeline.defs.bookkeeping.assets import bookkeeping_assets
@@ -15,7 +17,7 @@ from woo_exact_pipeline.defs.jobs import shop_jobs
 from woo_exact_pipeline.defs.reports.assets import report_assets
 from woo_exact_pipeline.defs.resources import SyncDatabase
 from woo_exact_pipeline.defs.runs import dead_runs_sensor
-from woo_exact_pipeline.defs.shops import SHOPS, Shop
+from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.defs.woocommerce.assets import woocommerce_assets
 from woo_exact_pipeline.defs.woocommerce.automation import woocommerce_automation
 
@@ -57,4 +59,6 @@ def location_definitions(shops: Sequence[Shop], sync_database: SyncDatabase) -> 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return location_definitions(SHOPS, SyncDatabase())
+    """The shops of sync.yaml ($WOO_EXACT_CONFIG), read when Dagster loads the code location,
+    never when a module is imported."""
+    return location_definitions([Shop(settings) for settings in load_shops()], SyncDatabase())

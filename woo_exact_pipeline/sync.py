@@ -1,16 +1,16 @@
 """`woo-exact sync`: a range of days through the real Dagster definitions, in this process.
 
-Extraction and transform run as `extract_and_transform_job` (31 days a run, the assets'
-backfill policy); loading follows the load sensor, so a day whose journal lines do not balance
-is not loaded here either. The runs are recorded in the Dagster instance of $DAGSTER_HOME when
-it is set, else in an ephemeral one.
+Extraction and transform run as `extract_and_transform_job` (DAYS_PER_RUN days a run, the
+assets' backfill policy); loading follows the load sensor, so a day whose journal lines do not
+balance is not loaded here either. The runs are recorded in the Dagster instance of
+$DAGSTER_HOME when it is set, else in an ephemeral one.
 
 A dry run posts nothing: it extracts and transforms in an ephemeral instance (so a running
 daemon's load sensor never sees its journal lines) and asks the loader, in its dry-run mode,
 what it would do with each event.
 
-Like demo.py and cli.py it sits on top of everything. The code location reads sync.yaml when
-it is imported: callers set WOO_EXACT_CONFIG (and the secrets) before calling in here.
+Like demo.py and cli.py it sits on top of everything; it drives the definitions of the shop it
+is given (in_process.py), whatever $WOO_EXACT_CONFIG says. Secrets come from the environment.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
@@ -30,10 +30,8 @@ from woo_exact_pipeline.exact.sync_log import COUNTED as SYNC_LOG_STATUSES
 from woo_exact_pipeline.report import DryRunReport, SyncReport, read_report
 
 if TYPE_CHECKING:
-    from woo_exact_pipeline.defs.shops import Shop
+    from woo_exact_pipeline.in_process import InProcessPipeline
 
-#: At most this many days per extract-and-transform run (the assets' backfill policy).
-RANGE_DAYS = 31
 #: Sync-log statuses that make `woo-exact sync` fail: Exact refused the event, or its answer
 #: was lost. Waiting, quarantined and held-back events wait for a person, not for a retry.
 FAILED_STATUSES = ("failed", "outcome_unknown")
@@ -69,27 +67,20 @@ class SyncResult:
 
 def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> SyncResult:
     """Extract, transform and load the days `first`..`last` (inclusive)."""
-    definitions, shop, days = _definitions_for(settings, first, last)
-
-    import dagster as dg
-
     from woo_exact_pipeline.defs.exact.reconciliation import reconciliation_summary
     from woo_exact_pipeline.defs.runs import fail_runs_of_dead_processes
+    from woo_exact_pipeline.in_process import failure_reason
     from woo_exact_pipeline.store.database import open_sync_database
 
     instance = _recorded_instance() if os.environ.get("DAGSTER_HOME") else _ephemeral()
+    pipeline, days = _pipeline_for(settings, first, last, instance)
     # A sync killed mid-run left its runs STARTED, holding their pool slots: release them.
     fail_runs_of_dead_processes(instance)
     # Loading follows the load sensor from the newest journal lines before this sync on.
-    newest = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=shop.asset_key("exact_journal_lines")),
-        limit=1,
-        ascending=False,
-    ).records
-    cursor = str(newest[0].storage_id) if newest else None
-    not_loaded = _prepare_and_transform(definitions, shop, instance, days, stage)
+    cursor = pipeline.journal_lines_cursor()
+    not_loaded = _prepare_and_transform(pipeline, days, stage)
 
-    requests = _load_requests(definitions, shop, instance, cursor, set(days))
+    requests = [r for r in pipeline.load_requests(cursor) if r.partition_key in set(days)]
     loaded_days = {request.partition_key for request in requests}
     not_loaded += [
         f"{day}: not loaded, its journal lines do not balance (see the check on "
@@ -100,23 +91,17 @@ def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> S
     api_calls, failed, outcomes = 0, [], Counter[str]()
     with stage("Load into Exact", len(requests)) as advance:
         for request in requests:
-            result = _execute(
-                definitions,
-                instance,
-                shop.qualified("exact_load_job"),
-                tags=dict(request.tags),
-                partition_key=request.partition_key,
-            )
+            result = pipeline.load(request)
             advance(1)
             if not result.success:
-                reason = _failure_reason(result)
+                reason = failure_reason(result)
                 not_loaded.append(f"{request.partition_key}: the load run failed: {reason}")
             api_calls += sum(
                 int(event.metadata["api_calls"].value)
                 for asset in ("exact_bookings", "exact_reconciliation")
-                for event in result.asset_materializations_for_node(_node(shop, asset))
+                for event in pipeline.materializations(result, asset)
             )
-            for event in result.asset_materializations_for_node(_node(shop, "exact_bookings")):
+            for event in pipeline.materializations(result, "exact_bookings"):
                 outcomes.update(
                     {status: int(event.metadata[status].value) for status in SYNC_LOG_STATUSES}
                 )
@@ -126,12 +111,12 @@ def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> S
     try:
         report = read_report(
             engine,
-            shop.key,
+            pipeline.shop.key,
             partitions=len(days),
             api_calls=api_calls,
             exact_url=settings.exact.api_base_url,
             days=(first, last),
-            reconciliation=reconciliation_summary(instance, shop, days),
+            reconciliation=reconciliation_summary(instance, pipeline.shop, days),
         )
     finally:
         engine.dispose()
@@ -140,7 +125,8 @@ def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> S
 
 def dry_run_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> DryRunReport:
     """Extract and transform `first`..`last`, then say what loading them would do."""
-    definitions, shop, days = _definitions_for(settings, first, last)
+    pipeline, days = _pipeline_for(settings, first, last, _ephemeral())
+    shop = pipeline.shop
 
     from woo_exact_pipeline.exact.booking import ExactLoader
     from woo_exact_pipeline.exact.client import ExactClient
@@ -149,7 +135,7 @@ def dry_run_range(settings: SyncConfig, first: date, last: date, stage: Stage) -
     from woo_exact_pipeline.store.journal import all_problems, load_partition_events
     from woo_exact_pipeline.store.ledger import BookingLedger
 
-    not_transformed = _prepare_and_transform(definitions, shop, _ephemeral(), days, stage)
+    not_transformed = _prepare_and_transform(pipeline, days, stage)
     if not_transformed:
         raise SyncSetupError("\n".join(not_transformed))
     engine = open_sync_database()
@@ -187,25 +173,21 @@ def dry_run_range(settings: SyncConfig, first: date, last: date, stage: Stage) -
 # --- the parts --------------------------------------------------------------------------------
 
 
-def _definitions_for(settings: SyncConfig, first: date, last: date) -> tuple[Any, Shop, list[str]]:
-    """The code location's definitions, the shop and the range's partition keys, checked."""
+def _pipeline_for(
+    settings: SyncConfig, first: date, last: date, instance: Any
+) -> tuple[InProcessPipeline, list[str]]:
+    """The shop's pipeline in this process and the range's partition keys, checked."""
     import dagster as dg
 
     # Backfill policies are "beta" in Dagster 1.13; the command's reader need not hear it.
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
-    from woo_exact_pipeline.definitions import defs
-    from woo_exact_pipeline.defs.shops import SHOPS
+    from woo_exact_pipeline.in_process import InProcessPipeline
 
-    shop = next((shop for shop in SHOPS if shop.settings == settings), None)
-    if shop is None:
-        raise SyncSetupError(
-            "the Dagster definitions in this process were loaded with other settings than "
-            "--config; run woo-exact sync in a process of its own"
-        )
     if first > last:
         raise SyncSetupError(f"--from {first} is after --to {last}")
-    keys = shop.order_days.get_partition_keys()
+    pipeline = InProcessPipeline.of(settings, instance, run_config=QUIET_RUNS)
+    keys = pipeline.shop.order_days.get_partition_keys()
     days = [key for key in keys if first.isoformat() <= key <= last.isoformat()]
     if not days:
         raise SyncSetupError(
@@ -213,7 +195,7 @@ def _definitions_for(settings: SyncConfig, first: date, last: date) -> tuple[Any
             f"{keys[0]} (woocommerce.export_orders_from) to {keys[-1]} (today, or "
             "woocommerce.export_orders_until)"
         )
-    return defs(), shop, days
+    return pipeline, days
 
 
 def _recorded_instance() -> Any:
@@ -231,94 +213,27 @@ def _ephemeral() -> Any:
     return dg.DagsterInstance.ephemeral()
 
 
-def _prepare_and_transform(
-    definitions: Any, shop: Shop, instance: Any, days: list[str], stage: Stage
-) -> list[str]:
+def _prepare_and_transform(pipeline: InProcessPipeline, days: list[str], stage: Stage) -> list[str]:
     """Catalogue and master data first (the transform uses both), then the days in runs of
-    RANGE_DAYS; returns the days whose run failed, with the reason."""
-    failures = []
+    DAYS_PER_RUN; returns the days whose run failed, with the reason."""
+    from woo_exact_pipeline.in_process import failure_reason
+
     with stage("Read the shop's catalogue and Exact's master data", 2) as advance:
-        for job_name in (
-            shop.qualified("shop_catalogue_job"),
-            shop.qualified("exact_reference_job"),
-        ):
-            result = _execute(definitions, instance, job_name)
+        for job_name in ("shop_catalogue_job", "exact_reference_job"):
+            result = pipeline.execute(job_name)
             if not result.success:
-                raise SyncSetupError(f"{job_name} failed: {_failure_reason(result)}")
+                qualified = pipeline.shop.qualified(job_name)
+                raise SyncSetupError(f"{qualified} failed: {failure_reason(result)}")
             advance(1)
+    failures = []
     with stage("Extract and transform", len(days)) as advance:
-        for chunk in _chunks(days, RANGE_DAYS):
-            result = _execute(
-                definitions,
-                instance,
-                shop.qualified("extract_and_transform_job"),
-                tags={
-                    "dagster/asset_partition_range_start": chunk[0],
-                    "dagster/asset_partition_range_end": chunk[-1],
-                },
-            )
+        for chunk in pipeline.ranges(days):
+            result = pipeline.extract_and_transform(chunk)
             if not result.success:
-                reason = _failure_reason(result)
+                reason = failure_reason(result)
                 failures += [f"{day}: extract and transform failed: {reason}" for day in chunk]
             advance(len(chunk))
     return failures
-
-
-def _load_requests(
-    definitions: Any, shop: Shop, instance: Any, cursor: str | None, days: set[str]
-) -> list[Any]:
-    """The load sensor's run requests for the days of this sync (one per day)."""
-    import dagster as dg
-
-    sensor = definitions.resolve_sensor_def(shop.qualified("exact_load_sensor"))
-    requests: dict[str, Any] = {}
-    while True:
-        tick = sensor.evaluate_tick(
-            dg.build_sensor_context(instance=instance, cursor=cursor, definitions=definitions)
-        )
-        cursor = tick.cursor
-        if not tick.run_requests:
-            break
-        for request in tick.run_requests:
-            if request.partition_key in days:
-                requests[request.partition_key] = request
-    return [requests[day] for day in sorted(requests)]
-
-
-def _execute(
-    definitions: Any,
-    instance: Any,
-    job_name: str,
-    *,
-    tags: dict[str, str] | None = None,
-    partition_key: str | None = None,
-) -> Any:
-    from woo_exact_pipeline.defs.runs import in_process_tags
-
-    job = definitions.resolve_job_def(job_name)
-    return job.execute_in_process(
-        run_config=QUIET_RUNS,
-        instance=instance,
-        tags=(tags or {}) | in_process_tags(),
-        partition_key=partition_key,
-        raise_on_error=False,
-    )
-
-
-def _node(shop: Shop, asset: str) -> str:
-    """The name of the step that materializes the shop's `asset`."""
-    return shop.asset_key(asset).to_python_identifier()
-
-
-def _failure_reason(result: Any) -> str:
-    """The first failed step's reason, as the shop owner should read it."""
-    for event in result.get_step_failure_events():
-        data = event.step_failure_data
-        if data.user_failure_data is not None and data.user_failure_data.description:
-            return str(data.user_failure_data.description)
-        if data.error is not None:
-            return data.error.message.strip()
-    return "the run failed (see its logs in the Dagster UI)"
 
 
 def _failed_events(result: Any) -> list[str]:
@@ -336,8 +251,3 @@ def _failed_events(result: Any) -> list[str]:
             if len(parts) == 3 and parts[1] in failed_statuses:
                 failed.append(": ".join(parts))
     return failed
-
-
-def _chunks(days: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(days), size):
-        yield days[start : start + size]

@@ -25,18 +25,19 @@ import json
 import os
 import sys
 import warnings
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import dagster as dg
 from sqlalchemy import select
 
-from woo_exact_pipeline.definitions import defs
-from woo_exact_pipeline.defs.runs import fail_runs_of_dead_processes, in_process_tags
-from woo_exact_pipeline.defs.shops import SHOPS, Shop
+from woo_exact_pipeline.config import load_config
+from woo_exact_pipeline.defs.runs import fail_runs_of_dead_processes
+from woo_exact_pipeline.defs.shops import Shop
+from woo_exact_pipeline.in_process import InProcessPipeline, failure_reason
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.schema import accounting_events, bookings
-
-RANGE_DAYS = 31
 
 
 class RunFailed(Exception):
@@ -61,34 +62,24 @@ def main() -> int:
 
 
 def load_everything(attempts: int, outcome: dict[str, Any], *, resume: bool) -> None:
-    [shop] = SHOPS  # the demo's sync.yaml describes one shop
-    definitions = defs()
     instance = dg.DagsterInstance.get()
+    # The demo's sync.yaml ($WOO_EXACT_CONFIG) describes one shop.
+    pipeline = InProcessPipeline.of(load_config(), instance)
+    shop = pipeline.shop
     outcome["dead_runs_failed"] = len(fail_runs_of_dead_processes(instance))
-    days = shop.order_days.get_partition_keys()
-    newest = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=shop.asset_key("exact_journal_lines")),
-        limit=1,
-        ascending=False,
-    ).records
-    cursor = str(newest[0].storage_id) if newest else None
+    cursor = pipeline.journal_lines_cursor()
 
-    def execute(
-        job_name: str, tags: dict[str, str] | None = None, partition_key: str | None = None
-    ) -> dg.ExecuteInProcessResult:
-        job = definitions.resolve_job_def(shop.qualified(job_name))
+    def succeeded(run: Callable[[], dg.ExecuteInProcessResult], what: str) -> None:
         for _ in range(attempts):
             outcome["runs"] += 1
-            result = job.execute_in_process(
-                instance=instance,
-                raise_on_error=False,
-                tags=(tags or {}) | in_process_tags(),
-                partition_key=partition_key,
-            )
+            result = run()
             if result.success:
-                return result
+                return
             outcome["failed_runs"] += 1
-        raise RunFailed(f"{job_name} {partition_key or tags}: {_failure(result)}")
+        raise RunFailed(f"{what}: {failure_reason(result)}")
+
+    def load(day: str) -> None:
+        succeeded(partial(pipeline.execute, "exact_load_job", partition_key=day), f"load {day}")
 
     extracted = instance.get_runs(
         dg.RunsFilter(
@@ -99,29 +90,14 @@ def load_everything(attempts: int, outcome: dict[str, Any], *, resume: bool) -> 
     )
     if resume and extracted:
         for day in _days_not_finished(shop):
-            execute("exact_load_job", partition_key=day)
+            load(day)
         return
-    execute("shop_catalogue_job")
-    execute("exact_reference_job")
-    for start in range(0, len(days), RANGE_DAYS):
-        chunk = days[start : start + RANGE_DAYS]
-        execute(
-            "extract_and_transform_job",
-            tags={
-                "dagster/asset_partition_range_start": chunk[0],
-                "dagster/asset_partition_range_end": chunk[-1],
-            },
-        )
-    sensor = definitions.resolve_sensor_def(shop.qualified("exact_load_sensor"))
-    while True:
-        tick = sensor.evaluate_tick(
-            dg.build_sensor_context(instance=instance, cursor=cursor, definitions=definitions)
-        )
-        cursor = tick.cursor
-        if not tick.run_requests:
-            break
-        for request in tick.run_requests:
-            execute("exact_load_job", tags=dict(request.tags), partition_key=request.partition_key)
+    for job in ("shop_catalogue_job", "exact_reference_job"):
+        succeeded(partial(pipeline.execute, job), job)
+    for chunk in pipeline.ranges(shop.order_days.get_partition_keys()):
+        succeeded(partial(pipeline.extract_and_transform, chunk), f"extract {chunk[0]}..")
+    for request in pipeline.load_requests(cursor):
+        succeeded(partial(pipeline.load, request), f"load {request.partition_key}")
     # The events whose answer was lost or that Exact could not take just now wait for the
     # day's next load; here that load comes at once.
     for _ in range(attempts - 1):
@@ -129,7 +105,7 @@ def load_everything(attempts: int, outcome: dict[str, Any], *, resume: bool) -> 
         if not unfinished:
             break
         for day in unfinished:
-            execute("exact_load_job", partition_key=day)
+            load(day)
 
 
 def _days_not_finished(shop: Shop) -> list[str]:
@@ -175,16 +151,6 @@ def _days_not_fully_booked(shop: Shop) -> list[str]:
             if row.status == "pending" or (row.error or "").startswith("Exact Online answered")
         }
     )
-
-
-def _failure(result: dg.ExecuteInProcessResult) -> str:
-    """The first failed step's reason, as the run's reader sees it."""
-    for event in result.get_step_failure_events():
-        data = event.step_failure_data
-        if data.user_failure_data is not None and data.user_failure_data.description:
-            return data.user_failure_data.description
-        return data.error.message.strip() if data.error else "step failed"
-    return "run failed"
 
 
 if __name__ == "__main__":

@@ -3,8 +3,7 @@
 import os
 from pathlib import Path
 
-# The code location reads its settings when it is imported: point it at the test settings
-# before any test module imports woo_exact_pipeline.defs.
+# `defs()`, as Dagster loads the code location, reads the suite's own settings.
 os.environ["WOO_EXACT_CONFIG"] = str(Path(__file__).with_name("sync.test.yaml"))
 
 pytest_plugins = [

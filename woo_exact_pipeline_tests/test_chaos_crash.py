@@ -30,7 +30,6 @@ from woo_exact_pipeline.defs.runs import (
     fail_runs_of_dead_processes,
     free_slots_of_finished_runs,
 )
-from woo_exact_pipeline.defs.shops import SHOPS
 from woo_exact_pipeline.sandbox.holds import Hold
 from woo_exact_pipeline.store.schema import accounting_events, bookings
 from woo_exact_pipeline_tests.chaos_support import (
@@ -38,6 +37,7 @@ from woo_exact_pipeline_tests.chaos_support import (
     assert_booked_exactly_once,
     deployment,
 )
+from woo_exact_pipeline_tests.support.settings import suite_shop
 
 KILLS = 20
 #: The first kills come while the shop is read (catalogue, extraction): at one of its first
@@ -102,7 +102,7 @@ def test_runs_whose_process_is_gone_are_failed_and_give_back_their_pool_slot() -
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     host = socket.gethostname()
-    shop = SHOPS[0]
+    shop = suite_shop()
     pool = shop.exact_pool
     with dg.instance_for_test() as instance:
         storage = instance.event_log_storage
@@ -137,7 +137,7 @@ def test_runs_whose_process_is_gone_are_failed_and_give_back_their_pool_slot() -
 
 
 def test_a_run_failed_by_run_monitoring_gives_back_the_pool_slots_it_held_or_waited_for() -> None:
-    shop = SHOPS[0]
+    shop = suite_shop()
     pool = shop.exact_pool
     with dg.instance_for_test() as instance:
         storage = instance.event_log_storage

@@ -8,12 +8,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from woo_exact_pipeline.config import ConfigError, parse_config
-from woo_exact_pipeline.defs.shops import SHOPS, Shop
+from woo_exact_pipeline.defs.shops import Shop
+from woo_exact_pipeline_tests.support.settings import suite_shop
 
 REPO = Path(__file__).resolve().parents[1]
 
 #: The shop of the suite's sync.test.yaml: Europe/Amsterdam, orders exported from 2025-01-01.
-[SHOP] = SHOPS
+SHOP = suite_shop()
 
 
 def test_a_winter_day_in_amsterdam_starts_at_23_00_gmt_the_day_before() -> None:

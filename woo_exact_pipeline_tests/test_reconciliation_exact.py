@@ -15,7 +15,7 @@ from woo_exact_pipeline.bookkeeping.reconciliation import ExactDocument, ExactLi
 from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.definitions import defs
 from woo_exact_pipeline.defs.exact.reconciliation import AGREE, reconciliation_summary
-from woo_exact_pipeline.defs.shops import SHOPS, Shop
+from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact import read_back
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.exact.master_data import load_master_data
@@ -28,6 +28,7 @@ from woo_exact_pipeline_tests.exact_client_support import (
     store_sandbox_tokens,
 )
 from woo_exact_pipeline_tests.pipeline_support import assets_of
+from woo_exact_pipeline_tests.support.settings import suite_shop
 from woo_exact_pipeline_tests.test_exact_load import SHOP_KEY, STAGE, resources, settings_for
 
 DAY = "2026-10-16"  # euros only, with refunds: all of it can be booked
@@ -263,7 +264,7 @@ def test_bookings_exact_no_longer_holds_are_missing_with_their_entry_number(
 
 
 def test_each_load_is_reconciled_in_the_same_run() -> None:
-    [shop] = SHOPS
+    shop = suite_shop()
     job = defs().resolve_job_def("exact_load_job")
     assert shop.asset_key("exact_reconciliation") in job.asset_layer.executable_asset_keys
     assert shop.asset_key("exact_bookings") in job.asset_layer.executable_asset_keys

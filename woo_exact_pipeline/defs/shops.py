@@ -20,12 +20,15 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from woo_exact_pipeline.config import SyncConfig, load_shops
+from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooCommerceApi
 from woo_exact_pipeline.store.staging import shop_day
 
 #: Tag of the runs of a shop's jobs (filter on it in the UI's run list).
 SHOP_TAG = "woo_exact/shop"
+#: Days of orders per extract-and-transform run: the assets' backfill policy, and how `sync`,
+#: the chaos tests and the benchmarks cut a range (in_process.py).
+DAYS_PER_RUN = 31
 
 
 class _WithResources(Protocol):
@@ -148,6 +151,3 @@ class Shop:
             ),
         }
 
-
-#: The shops of sync.yaml, in its order.
-SHOPS: tuple[Shop, ...] = tuple(Shop(settings) for settings in load_shops())

@@ -15,7 +15,7 @@ from woo_exact_pipeline.bookkeeping.summary import (
     unmapped_tax_rates,
     vat_totals,
 )
-from woo_exact_pipeline.defs.shops import Shop
+from woo_exact_pipeline.defs.shops import DAYS_PER_RUN, Shop
 from woo_exact_pipeline.store.journal import replace_partition_journal
 from woo_exact_pipeline.store.staging import load_partition
 
@@ -45,7 +45,7 @@ def bookkeeping_assets(shop: Shop) -> list[dg.AssetsDefinition]:
         name="exact_journal_lines",
         key_prefix=shop.key_prefix,
         partitions_def=shop.order_days,
-        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
+        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=DAYS_PER_RUN),
         deps=[shop.asset_key("woo_orders"), shop.asset_key("woo_customers")],
         group_name=shop.qualified("bookkeeping"),
         required_resource_keys=shop.resource_keys(),

@@ -7,7 +7,7 @@ from decimal import Decimal
 import dagster as dg
 
 from woo_exact_pipeline.defs.errors import shop_owner_errors
-from woo_exact_pipeline.defs.shops import Shop
+from woo_exact_pipeline.defs.shops import DAYS_PER_RUN, Shop
 from woo_exact_pipeline.store import staging
 from woo_exact_pipeline.store.cursors import read_cursor, write_cursor
 
@@ -32,7 +32,7 @@ def woocommerce_assets(shop: Shop) -> list[dg.AssetsDefinition]:
     }
     days = {
         "partitions_def": shop.order_days,
-        "backfill_policy": dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
+        "backfill_policy": dg.BackfillPolicy.multi_run(max_partitions_per_run=DAYS_PER_RUN),
     }
 
     @dg.asset(
@@ -117,8 +117,8 @@ def extract_orders(context: dg.AssetExecutionContext, shop: Shop) -> dg.Material
         shop_owner_errors(),
         shop.woocommerce(context).client(notify=context.log.warning) as client,
     ):
-        # One paged read for the whole range: a run of 31 days costs about one request per
-        # 100 orders, not three requests a day.
+        # One paged read for the whole range: a run of DAYS_PER_RUN days costs about one
+        # request per 100 orders, not three requests a day.
         for orders in client.orders_created_between(
             shop.day_bounds_gmt(keys[0])[0], shop.day_bounds_gmt(keys[-1])[1]
         ):
