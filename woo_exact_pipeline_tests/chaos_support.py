@@ -13,7 +13,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from woo_exact_pipeline.sandbox.both import Sandboxes, SandboxOptions, start_san
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.schema import accounting_events, bookings
 from woo_exact_pipeline.store.tokens import ExactTokens, TokenStore
+from woo_exact_pipeline_tests.support.forked import ForkedProcess
 
 REPO = Path(__file__).resolve().parents[1]
 #: The last day of every chaos shop's history and of its partitions (export_orders_until): a
@@ -59,7 +59,7 @@ class Deployment:
 
     def start_pipeline(
         self, *, attempts: int = 1, resume: bool = False, database_url: str | None = None
-    ) -> subprocess.Popen[str]:
+    ) -> ForkedProcess:
         """The pipeline in a child process; its first line says it is running. Its log (stderr)
         goes to `log_file`, so a child nobody reads from never blocks on a full pipe.
         `database_url`: another way to the same sync database (e.g. through a relay)."""
@@ -69,25 +69,19 @@ class Deployment:
         )
         with self.log_file.open("a", encoding="utf-8") as log:
             log.write(f"\n=== run {self.runs_started} ===\n")
-            log.flush()
-            child = self._spawn(attempts, resume, environment, log)
+        child = self._spawn(attempts, resume, environment)
         assert child.stdout is not None
         started = child.stdout.readline()
         assert started.startswith('{"pid"'), started + self.log_file.read_text(encoding="utf-8")
         return child
 
-    def _spawn(
-        self, attempts: int, resume: bool, environment: dict[str, str], log: Any
-    ) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "woo_exact_pipeline_tests.chaos_pipeline"]
-            + [f"--attempts={attempts}"]
-            + (["--resume"] if resume else []),
+    def _spawn(self, attempts: int, resume: bool, environment: dict[str, str]) -> ForkedProcess:
+        return ForkedProcess(
+            "woo_exact_pipeline_tests.chaos_pipeline:main",
+            ["chaos_pipeline", f"--attempts={attempts}", *(["--resume"] if resume else [])],
+            environment={**os.environ, **environment},
             cwd=REPO,
-            env={**os.environ, **environment},
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
+            stderr_file=self.log_file,
         )
 
     def run_pipeline(
@@ -101,7 +95,7 @@ class Deployment:
         child = self.start_pipeline(attempts=attempts, resume=resume, database_url=database_url)
         return self.finish(child, timeout=timeout)
 
-    def finish(self, child: subprocess.Popen[str], *, timeout: float = 120) -> PipelineRun:
+    def finish(self, child: ForkedProcess, *, timeout: float = 120) -> PipelineRun:
         try:
             stdout, _ = child.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:

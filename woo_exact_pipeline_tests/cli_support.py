@@ -1,8 +1,6 @@
 """The `woo-exact` command against both sandboxes, run as a user runs it: a process of its own
-with a sync.yaml pointing at the sandboxes and the secrets in its environment.
-
-A process of its own because the code location reads sync.yaml when it is imported, and the
-test suite's process has imported it with sync.test.yaml already.
+(forked from a server that imported the pipeline once, support/forked.py) with a sync.yaml
+pointing at the sandboxes and the secrets in its environment.
 """
 
 from __future__ import annotations
@@ -24,6 +22,7 @@ from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox, start_woocommerce_sandbox
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline_tests.exact_client_support import SECRET_KEY, store_sandbox_tokens
+from woo_exact_pipeline_tests.support.forked import run_command
 
 WOO_EXACT = Path(sys.executable).with_name("woo-exact")
 TEST_SETTINGS = Path(__file__).with_name("sync.test.yaml")
@@ -43,13 +42,7 @@ class Cli:
     environment: dict[str, str] = field(default_factory=dict)
 
     def run(self, *arguments: str, **changes: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(WOO_EXACT), *arguments],
-            env={**self.environment, **changes},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        return run_command(list(arguments), environment={**self.environment, **changes})
 
     def write_settings(
         self, woocommerce: dict[str, Any] | None = None, **exact_changes: Any

@@ -37,6 +37,7 @@ from woo_exact_pipeline_tests.chaos_support import (
     assert_booked_exactly_once,
     deployment,
 )
+from woo_exact_pipeline_tests.support.forked import ForkedProcess
 from woo_exact_pipeline_tests.support.settings import suite_shop
 
 KILLS = 20
@@ -81,7 +82,7 @@ class KillPoint:
         )
 
 
-def kill_at(child: subprocess.Popen[str], point: KillPoint, hold: Hold) -> bool:
+def kill_at(child: ForkedProcess, point: KillPoint, hold: Hold) -> bool:
     """SIGKILL the child while its held request waits; False when it finished before."""
     started = time.monotonic()
     while not hold.wait_until_reached(timeout=0.05):
