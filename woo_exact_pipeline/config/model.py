@@ -43,6 +43,8 @@ from woo_exact_pipeline.config.values import (
     TimeZoneName,
 )
 
+_RETRY_BACKOFF = "First wait before a failed request is sent again (doubled each time, up to 30 s)"
+
 
 class _Settings(BaseModel):
     # Unknown keys are mistakes (a typo silently ignored would book to the wrong place).
@@ -96,6 +98,7 @@ class WooCommerceSettings(_Settings):
     request_timeout_seconds: float = Field(
         default=30, gt=0, description="How long to wait for the shop to answer one request"
     )
+    retry_backoff_seconds: float = Field(default=1, gt=0, le=30, description=_RETRY_BACKOFF)
     verify_tls: bool = Field(default=True, description="Check the shop's TLS certificate")
     ca_bundle: str | None = Field(
         default=None,
@@ -235,6 +238,7 @@ class ExactSettings(_Settings):
     reference_data_max_age_hours: float = Field(
         default=24, gt=0, description="Refresh Exact's journals, VAT codes, items after this long"
     )
+    retry_backoff_seconds: float = Field(default=1, gt=0, le=30, description=_RETRY_BACKOFF)
 
     @field_validator("base_url", "redirect_uri")
     @classmethod

@@ -22,6 +22,7 @@ class WooCommerceApi(dg.ConfigurableResource):
     consumer_key: str = Field(repr=False, json_schema_extra=_SECRET)
     consumer_secret: str = Field(repr=False, json_schema_extra=_SECRET)
     timeout_seconds: float = 30.0
+    retry_backoff_seconds: float = 1.0
     verify_tls: bool = True
     ca_bundle: str | None = None
     #: The environment variables the key and secret come from (named in error advice).
@@ -34,6 +35,7 @@ class WooCommerceApi(dg.ConfigurableResource):
             self.consumer_key,
             self.consumer_secret,
             timeout_seconds=self.timeout_seconds,
+            backoff_seconds=self.retry_backoff_seconds,
             verify=self.ca_bundle or self.verify_tls,
             notify=notify,
             credential_variables=(self.key_variable, self.secret_variable),

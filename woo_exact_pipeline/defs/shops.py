@@ -139,6 +139,7 @@ class Shop:
                 consumer_key=dg.EnvVar(credentials.woo_consumer_key),
                 consumer_secret=dg.EnvVar(credentials.woo_consumer_secret),
                 timeout_seconds=shop.request_timeout_seconds,
+                retry_backoff_seconds=shop.retry_backoff_seconds,
                 verify_tls=shop.verify_tls,
                 ca_bundle=shop.ca_bundle,
                 key_variable=credentials.woo_consumer_key,

@@ -146,6 +146,7 @@ class ExactClient:
             http=http,
             clock=clock,
             sleep=sleep,
+            backoff_seconds=settings.retry_backoff_seconds,
         )
 
     def close(self) -> None:

@@ -91,6 +91,7 @@ class WooCommerceClient:
             source.get(credentials.woo_consumer_key, "").strip(),
             source.get(credentials.woo_consumer_secret, "").strip(),
             timeout_seconds=shop.request_timeout_seconds,
+            backoff_seconds=shop.retry_backoff_seconds,
             verify=shop.ca_bundle or shop.verify_tls,
             credential_variables=(credentials.woo_consumer_key, credentials.woo_consumer_secret),
             **options,
