@@ -151,4 +151,3 @@ class Shop:
                 token_encryption_key=dg.EnvVar("WOO_EXACT_SECRET_KEY"),
             ),
         }
-

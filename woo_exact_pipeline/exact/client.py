@@ -44,6 +44,7 @@ from woo_exact_pipeline.exact.oauth import (
 from woo_exact_pipeline.exact.odata import guid_literal, wire_value
 from woo_exact_pipeline.store.rate_limits import RateLimits, RateLimitStore, Window
 from woo_exact_pipeline.store.tokens import TokenStore, TokenStoreError
+from woo_exact_pipeline.tls import tls_context
 
 API_PATH = "/api/v1"
 USER_AGENT = "woo-exact-pipeline (+https://github.com/woo-exact-pipeline)"
@@ -439,8 +440,7 @@ class ExactClient:
 
 def new_http_client(timeout_seconds: float = 60.0) -> httpx.Client:
     return httpx.Client(
-        timeout=timeout_seconds,
-        headers={"User-Agent": USER_AGENT},
+        timeout=timeout_seconds, headers={"User-Agent": USER_AGENT}, verify=tls_context()
     )
 
 

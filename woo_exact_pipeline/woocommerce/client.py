@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from woo_exact_pipeline.tls import verification
 from woo_exact_pipeline.woocommerce.oauth import signed_params
 
 if TYPE_CHECKING:
@@ -132,7 +133,7 @@ class WooCommerceClient:
         self.request_count = 0
         self._http = httpx.Client(
             timeout=timeout_seconds,
-            verify=ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify,
+            verify=verification(verify),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             transport=transport,
         )
