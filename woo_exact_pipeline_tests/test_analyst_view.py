@@ -313,7 +313,8 @@ def test_a_booking_link_opens_its_document_in_the_exact_sandbox(
 class Browser:
     """Headless Chromium with one tab, driven over the Chrome DevTools Protocol."""
 
-    WIDTH, HEIGHT, SCALE = 2400, 1500, 0.75
+    # Tall enough for the whole lineage: exact_reference_data feeds the journal lines too.
+    WIDTH, HEIGHT, SCALE = 2400, 2100, 0.75
 
     def __init__(self) -> None:
         self._profile = Path(tempfile.mkdtemp(prefix="woo-exact-chromium-"))

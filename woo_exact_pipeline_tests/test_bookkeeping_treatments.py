@@ -15,6 +15,7 @@ from woo_exact_pipeline.bookkeeping import (
     JournalLine,
     VatTreatment,
 )
+from woo_exact_pipeline.bookkeeping.events import transform_day
 from woo_exact_pipeline.bookkeeping.model import LineKind
 from woo_exact_pipeline_tests.fixtures.bookkeeping import address, book, settings, wc_order
 
@@ -812,19 +813,17 @@ def test_other_currency_is_kept_on_the_header_with_the_order_amounts() -> None:
     assert sale.currency == "USD" and sale.total_incl_vat == D("121.15")
 
 
-def test_debtor_existing_by_email_default_and_to_create() -> None:
+def test_the_debtor_is_the_default_one_or_the_customer_by_e_mail() -> None:
     order = coffee_order(
         billing={**address("NL", company="Café De Boon"), "email": "  JAN@Example.NL "}
     )
-    known = ExactReferenceData(debtor_code_by_email={"jan@example.nl": "              25"})
-    (sale,) = book([order], reference=known).events
-    assert sale.debtor == Debtor(source="existing", code="25", email="jan@example.nl")
-
     (sale,) = book([order], config=settings(exact={"default_debtor": "1"})).events
     assert sale.debtor == Debtor(source="default", code="1")
 
+    # The loader finds the customer's debtor in Exact by this e-mail, or creates it.
     (sale,) = book([order]).events
     assert sale.debtor.source == "new" and sale.debtor.company == "Café De Boon"
+    assert sale.debtor.email == "jan@example.nl"
     assert sale.description == "Order 1001 Café De Boon"
 
 
@@ -844,14 +843,19 @@ def test_item_ledger_accounts_win_when_enabled_and_known_in_exact() -> None:
     assert sale.lines[0].gl_account == "8000"
 
 
-def test_codes_unknown_to_exact_are_quarantined_before_posting() -> None:
-    known = ExactReferenceData(vat_codes=frozenset({"0  ", "1  ", "2  "}))
-    result = book([coffee_order(), german_order()], reference=known)
+def test_a_booked_sale_keeps_its_lines_when_item_ledgers_are_switched_on_afterwards() -> None:
+    known = ExactReferenceData(item_revenue_gl={"KOF-ETH-1000": "8001"})
+    on = settings(exact={"use_item_gl_accounts": True})
+    (booked,) = book([coffee_order()]).events  # booked while the setting was off
+    (sale,) = transform_day([coffee_order()], {}, on, known, booked={booked.content_hash}).events
+    assert sale == booked and sale.lines[0].gl_account == "8000"
 
-    assert [event.order_id for event in result.events] == [1001]
-    (held,) = result.quarantined
-    assert held.order_id == 1002 and held.category == "unknown_in_exact"
-    assert "D19" in held.reason
+    # Not booked yet: the item's own account. Changed in WooCommerce since: the change shows.
+    (fresh,) = transform_day([coffee_order()], {}, on, known, booked=set()).events
+    assert fresh.lines[0].gl_account == "8001"
+    edited = coffee_order(total="121.16")
+    (changed,) = transform_day([edited], {}, on, known, booked={booked.content_hash}).events
+    assert changed.content_hash != booked.content_hash and changed.lines[0].gl_account == "8001"
 
 
 def test_content_hash_is_stable_and_changes_with_the_booking() -> None:

@@ -23,6 +23,7 @@ from woo_exact_pipeline.exact.read_back import read_bookings
 from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
 from woo_exact_pipeline.store.journal import load_partition_events
+from woo_exact_pipeline.store.staging import load_partition
 from woo_exact_pipeline_tests.exact_client_support import (
     environment,
     store_sandbox_tokens,
@@ -313,3 +314,89 @@ def _one_sale(line: JournalLine) -> list[AccountingEvent]:
             total_incl_vat=line.amount_incl_vat,
         )
     ]
+
+
+def _an_item_on_its_own_revenue_account(exact: ExactSandbox, engine: Engine) -> str:
+    """Creates, over Exact's API, the item of a standard-rate product the day's paid orders
+    sell, with revenue account 8400 (the mapping books 21% on 8000, and nothing on 8400);
+    returns its code."""
+    with engine.connect() as connection:
+        staged = load_partition(connection, SHOP_KEY, date.fromisoformat(DAY))
+    sku = next(
+        item["sku"]
+        for order in staged.orders
+        if order["status"] in ("processing", "completed") and order["currency"] == "EUR"
+        for item in order["line_items"]
+        if item["sku"] and item["tax_class"] == "" and order["billing"]["country"] == "NL"
+    )
+    with ExactClient.from_settings(
+        settings_for(exact).exact, engine, environ=environment(exact)
+    ) as client:
+        client.post(
+            "logistics/Items",
+            {
+                "Code": sku,
+                "Description": "Koffie met een eigen omzetrekening",
+                "IsSalesItem": True,
+                "GLRevenue": exact.seeded_id("gl", "8400"),
+            },
+        )
+    return sku
+
+
+def _revenue_accounts(events: list[AccountingEvent]) -> set[str]:
+    return {
+        line.gl_account
+        for event in events
+        for line in event.lines
+        if event.kind == "sale" and line.kind == "revenue"
+    }
+
+
+@pytest.mark.parametrize("use_item_gl_accounts", [True, False], ids=["item-account", "mapping"])
+def test_an_items_own_revenue_account_is_booked_when_asked_and_the_reconciliation_agrees(
+    woocommerce_sandbox: WooSandbox,
+    exact: ExactSandbox,
+    database_url: str,
+    engine: Engine,
+    use_item_gl_accounts: bool,
+) -> None:
+    # Which product the day sells at 21%: read from a first transform without Exact's items.
+    instance = dg.DagsterInstance.ephemeral()
+    settings = settings_for(exact, use_item_gl_accounts=use_item_gl_accounts)
+    assets = assets_of(settings)
+    everything = resources(woocommerce_sandbox, exact, database_url)
+    dg.materialize([assets[name] for name in STAGE], partition_key=DAY, resources=everything)
+    _an_item_on_its_own_revenue_account(exact, engine)
+    # The reference data reads the new item; the transform then books on its account or not.
+    assert dg.materialize([assets["exact_reference_data"]], resources=everything).success
+    loaded = stage_and_load(DAY, woocommerce_sandbox, exact, database_url, instance, settings)
+
+    accounts = _revenue_accounts(day_events(engine, DAY))
+    assert ("8400" in accounts) is use_item_gl_accounts and "8000" in accounts
+    found = metadata_of(loaded)
+    assert check_of(loaded).passed, found["differences"]
+    assert (found["missing"], found["extra"], found["different"]) == (0, 0, 0)
+
+
+def test_switching_item_accounts_on_after_booking_reports_nothing_as_changed(
+    woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
+) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    stage_and_load(DAY, woocommerce_sandbox, exact, database_url, instance)  # setting off
+    booked = day_events(engine, DAY)
+    _an_item_on_its_own_revenue_account(exact, engine)
+
+    switched_on = settings_for(exact, use_item_gl_accounts=True)
+    everything = resources(woocommerce_sandbox, exact, database_url)
+    assert dg.materialize(
+        [assets_of(switched_on)["exact_reference_data"]], resources=everything
+    ).success
+    again = stage_and_load(DAY, woocommerce_sandbox, exact, database_url, instance, switched_on)
+
+    # What Exact holds stays the journal's truth: the booked lines keep the mapped account.
+    assert day_events(engine, DAY) == booked and "8400" not in _revenue_accounts(booked)
+    [bookings] = again.asset_materializations_for_node("exact_bookings")
+    assert bookings.metadata["changed_after_booking"].value == 0
+    assert bookings.metadata["already_booked"].value == len(booked)
+    assert check_of(again).passed, metadata_of(again)["differences"]

@@ -28,7 +28,6 @@ from woo_exact_pipeline.bookkeeping.parts import (
     Rules,
     account,
     balanced,
-    check_known,
     checked_vat,
     journal_lines,
     product_item,
@@ -153,7 +152,6 @@ def _credit_event(
     if remainder < 0 and -remainder > rules.tolerance:
         parts.extend(_amount_only_parts(order, remaining, remainder, rules, reason))
     lines = balanced(journal_lines(parts, order, rules), target, order, rules, where)
-    check_known(lines, rules)
     event_date = parse.local_date(refund, "date_created", where, rules.zone)
     if event_date is None:
         raise BookingProblem("invalid_data", f"{where} has no date_created")

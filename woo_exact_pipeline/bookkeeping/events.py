@@ -38,7 +38,7 @@ Rules where WooCommerce leaves room for a choice (README-worthy, tested):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
@@ -73,7 +73,6 @@ from woo_exact_pipeline.bookkeeping.parts import (
     Rules,
     account,
     balanced,
-    check_known,
     checked_vat,
     journal_lines,
     normalise_email,
@@ -87,6 +86,37 @@ from woo_exact_pipeline.bookkeeping.vat import (
     VatDecision,
 )
 from woo_exact_pipeline.config import SyncConfig
+
+
+def transform_day(
+    orders: Sequence[Mapping[str, Any]],
+    refunds_by_order: Mapping[int, Sequence[Mapping[str, Any]]],
+    settings: SyncConfig,
+    reference: ExactReferenceData,
+    booked: Collection[str] = frozenset(),
+) -> TransformResult:
+    """A day's orders with what Exact knows, the events already booked kept as they were booked.
+
+    `booked` holds the content hashes of the day's booked events. When only Exact's knowledge
+    (an item's own revenue account, e.g. just switched on) makes a booked event differ, the
+    event keeps the lines Exact has, so it is not reported as changed after booking and the
+    reconciliation still agrees; a change in WooCommerce still shows.
+    """
+    result = build_accounting_events(orders, refunds_by_order, settings, reference)
+    if not booked or not reference.item_revenue_gl:
+        return result
+    as_booked = {
+        (event.kind, event.reference): event
+        for event in build_accounting_events(orders, refunds_by_order, settings).events
+        if event.content_hash in booked
+    }
+    events = tuple(
+        event
+        if event.content_hash in booked
+        else as_booked.get((event.kind, event.reference), event)
+        for event in result.events
+    )
+    return TransformResult(events, result.waiting, result.quarantined)
 
 
 def build_accounting_events(
@@ -365,7 +395,6 @@ def _sale_event(order: Order, parts: list[Part], rules: Rules) -> AccountingEven
     lines = balanced(
         journal_lines(parts, order, rules), total, order, rules, f"order {order.number}"
     )
-    check_known(lines, rules)
     event_date = None
     if rules.uses_invoice_numbers:
         event_date = parse.unix_date(
@@ -402,10 +431,8 @@ def _debtor(raw: Mapping[str, Any], decision: VatDecision, rules: Rules) -> Debt
         return Debtor("default", rules.default_debtor)
     billing = raw.get("billing")
     billing = billing if isinstance(billing, Mapping) else {}
+    # The customer by e-mail: the loader finds their debtor in Exact, or creates it.
     email = normalise_email(billing.get("email"))
-    code = rules.reference.debtor_code_by_email.get(email) if email else None
-    if code is not None:
-        return Debtor("existing", code, email=email, vat_number=decision.vat_number)
     person = " ".join(
         part
         for part in (parse.text(billing, "first_name"), parse.text(billing, "last_name"))

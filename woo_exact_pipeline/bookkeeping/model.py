@@ -33,7 +33,7 @@ ITEM_CODE_LENGTH = 30
 
 EventKind = Literal["sale", "credit"]
 LineKind = Literal["revenue", "shipping", "fee", "discount", "rounding"]
-DebtorSource = Literal["default", "pos", "existing", "new"]
+DebtorSource = Literal["default", "pos", "new"]
 
 
 class VatTreatment(StrEnum):
@@ -49,7 +49,8 @@ class VatTreatment(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Debtor:
-    """Who the entry is booked on: an existing Exact account (`code`) or one to create."""
+    """Who the entry is booked on: a configured Exact account (`code`), or the customer by
+    e-mail, whose debtor the loader finds in Exact or creates."""
 
     source: DebtorSource
     code: str | None
@@ -184,7 +185,6 @@ QuarantineCategory = Literal[
     "unmapped_vat_rate",
     "vat_country_mismatch",
     "missing_setting",
-    "unknown_in_exact",
     "unbalanced",
     "over_refund",
     "too_long",

@@ -3,7 +3,7 @@ balanced journal lines of an event (the rules themselves are described in `event
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
@@ -48,32 +48,17 @@ def normalise_email(value: object) -> str | None:
 
 @dataclass(frozen=True)
 class ExactReferenceData:
-    """What Exact already knows, read by the Exact client; empty means nothing is known.
-
-    `vat_codes`, `gl_accounts` and `item_codes` are None when unknown (nothing is checked);
-    a set makes every line's code be checked against it before anything is posted.
-    """
+    """What Exact knows that changes a journal line's content: each item's own revenue account
+    (by item code), read from the master data the `exact_reference_data` asset stored. Empty
+    means nothing is known. Whatever needs a live Exact (does a code exist now, is there a
+    debtor with this e-mail, create one) is the loader's business, not the transform's."""
 
     item_revenue_gl: Mapping[str, str] = field(default_factory=dict)
-    debtor_code_by_email: Mapping[str, str] = field(default_factory=dict)
-    vat_codes: frozenset[str] | None = None
-    gl_accounts: frozenset[str] | None = None
-    item_codes: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
-        # Exact pads codes with spaces ("2  ", "            25"); the mapping does not.
-        emails = {
-            key: code.strip()
-            for email, code in self.debtor_code_by_email.items()
-            if (key := normalise_email(email))
-        }
-        object.__setattr__(self, "debtor_code_by_email", MappingProxyType(emails))
+        # Exact pads codes with spaces ("            25"); the mapping does not.
         items = {code.strip(): gl.strip() for code, gl in self.item_revenue_gl.items()}
         object.__setattr__(self, "item_revenue_gl", MappingProxyType(items))
-        for name in ("vat_codes", "gl_accounts", "item_codes"):
-            codes = getattr(self, name)
-            if codes is not None:
-                object.__setattr__(self, name, frozenset(code.strip() for code in codes))
 
 
 class Rules:
@@ -347,39 +332,3 @@ def balanced(
         vat_amount=ZERO,
     )
     return [*lines, rounding]
-
-
-def check_known(lines: Sequence[JournalLine], rules: Rules) -> None:
-    """Codes that Exact's reference data says do not exist would fail at posting; say so now."""
-    known = rules.reference
-    for line in lines:
-        if known.gl_accounts is not None and line.gl_account not in known.gl_accounts:
-            raise BookingProblem(
-                "unknown_in_exact",
-                f"GL account {line.gl_account} ({line.kind}) does not exist in Exact; create "
-                "it there or correct the mapping",
-                gl_account=line.gl_account,
-            )
-        if (
-            known.vat_codes is not None
-            and line.vat_code is not None
-            and line.vat_code not in known.vat_codes
-        ):
-            raise BookingProblem(
-                "unknown_in_exact",
-                f"VAT code {line.vat_code} (rate {line.vat_rate}%) does not exist in Exact; "
-                "create it there or correct exact.vat_mapping",
-                vat_code=line.vat_code,
-            )
-        if (
-            known.item_codes is not None
-            and not rules.create_missing_items
-            and line.item_code is not None
-            and line.item_code not in known.item_codes
-        ):
-            raise BookingProblem(
-                "unknown_in_exact",
-                f"item {line.item_code} does not exist in Exact; create it there or enable "
-                "exact.create_missing_items",
-                item_code=line.item_code,
-            )

@@ -69,19 +69,13 @@ class MasterData:
         return next((a.code for a in self.gl_accounts.values() if a.id == account_id), None)
 
     def for_bookkeeping(self) -> ExactReferenceData:
-        """What the transform needs to know: item ledgers, debtors by e-mail, known codes."""
+        """What the transform needs to know: each item's own revenue account."""
         return ExactReferenceData(
             item_revenue_gl={
                 code: gl
                 for code, item in self.items.items()
                 if (gl := self.gl_code_of(item.gl_revenue_id))
-            },
-            debtor_code_by_email={
-                d.email: d.code for d in self.debtors.values() if d.email and not d.blocked
-            },
-            vat_codes=frozenset(self.vat_codes),
-            gl_accounts=frozenset(self.gl_accounts),
-            item_codes=frozenset(self.items),
+            }
         )
 
 

@@ -194,6 +194,19 @@ def _ledger_row(row: Any) -> LedgerRow:
     )
 
 
+def booked_content(connection: Connection, shop: str, partition_date: date) -> frozenset[str]:
+    """The content hashes of the day's events as they were booked."""
+    return frozenset(
+        connection.execute(
+            select(bookings.c.content_hash).where(
+                bookings.c.shop == shop,
+                bookings.c.partition_date == partition_date,
+                bookings.c.status == "booked",
+            )
+        ).scalars()
+    )
+
+
 def booking_counts(
     connection: Connection, shop: str, days: tuple[date, date] | None = None
 ) -> Counter[tuple[str, str]]:

@@ -4,9 +4,9 @@ from datetime import date
 
 import dagster as dg
 
-from woo_exact_pipeline.bookkeeping import TransformResult, build_accounting_events
+from woo_exact_pipeline.bookkeeping import TransformResult
 from woo_exact_pipeline.bookkeeping.checks import imbalances_against_woocommerce
-from woo_exact_pipeline.bookkeeping.events import ExactReferenceData
+from woo_exact_pipeline.bookkeeping.events import transform_day
 from woo_exact_pipeline.bookkeeping.summary import (
     category_counts,
     journal_line_rows,
@@ -16,7 +16,9 @@ from woo_exact_pipeline.bookkeeping.summary import (
     vat_totals,
 )
 from woo_exact_pipeline.defs.shops import DAYS_PER_RUN, Shop
+from woo_exact_pipeline.exact.master_data import load_master_data
 from woo_exact_pipeline.store.journal import replace_partition_journal
+from woo_exact_pipeline.store.ledger import booked_content
 from woo_exact_pipeline.store.staging import load_partition
 
 BALANCED = "events_balance_to_the_cent"
@@ -46,7 +48,9 @@ def bookkeeping_assets(shop: Shop) -> list[dg.AssetsDefinition]:
         key_prefix=shop.key_prefix,
         partitions_def=shop.order_days,
         backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=DAYS_PER_RUN),
-        deps=[shop.asset_key("woo_orders"), shop.asset_key("woo_customers")],
+        # The staged orders, and the item ledgers the reference data stored (when
+        # exact.use_item_gl_accounts is on). Customers are read by the loader, not here.
+        deps=[shop.asset_key("woo_orders"), shop.asset_key("exact_reference_data")],
         group_name=shop.qualified("bookkeeping"),
         required_resource_keys=shop.resource_keys(),
         kinds={"python", "sql"},
@@ -88,14 +92,16 @@ def bookkeeping_assets(shop: Shop) -> list[dg.AssetsDefinition]:
 
 def transform_orders(context: dg.AssetExecutionContext, shop: Shop) -> dg.MaterializeResult:
     engine = shop.sync_database(context).engine()
-    reference = ExactReferenceData()
+    # Exact's knowledge as the exact_reference_data asset last stored it (no call to Exact).
+    reference = load_master_data(engine, shop.settings.exact.division).for_bookkeeping()
     results, imbalances = [], []
     for partition_key in context.partition_keys:
         day = date.fromisoformat(partition_key)
         with engine.connect() as connection:
             staged = load_partition(connection, shop.key, day)
-        result = build_accounting_events(
-            staged.orders, staged.refunds_by_order, shop.settings, reference
+            booked = booked_content(connection, shop.key, day)
+        result = transform_day(
+            staged.orders, staged.refunds_by_order, shop.settings, reference, booked
         )
         imbalances += imbalances_against_woocommerce(
             result.events, staged.orders, staged.refunds_by_order
