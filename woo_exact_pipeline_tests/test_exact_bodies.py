@@ -31,7 +31,7 @@ from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.exact.model import reference_model
 from woo_exact_pipeline.store.ledger import BookingLedger
 from woo_exact_pipeline_tests.exact_client_support import environment
-from woo_exact_pipeline_tests.test_exact_load import settings_for
+from woo_exact_pipeline_tests.support.sandbox_pipeline import settings_for
 
 DAY = date(2026, 10, 20)
 D = Decimal

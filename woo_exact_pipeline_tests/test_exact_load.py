@@ -10,9 +10,8 @@ from typing import Any
 import dagster as dg
 from sqlalchemy import Engine, select
 
-from woo_exact_pipeline.config import SyncConfig, load_config
+from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.defs.bookkeeping.assets import BALANCED
-from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooCommerceApi
 from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact.booking import ExactLoader
 from woo_exact_pipeline.exact.client import ExactClient
@@ -24,41 +23,17 @@ from woo_exact_pipeline.store.journal import load_partition_events
 from woo_exact_pipeline.store.ledger import BookingLedger
 from woo_exact_pipeline.store.schema import bookings
 from woo_exact_pipeline_tests.exact_client_support import (
-    SECRET_KEY,
     environment,
 )
 from woo_exact_pipeline_tests.pipeline_support import assets_of, definitions_of
+from woo_exact_pipeline_tests.support.sandbox_pipeline import (
+    SHOP_KEY,
+    STAGE,
+    resources,
+    settings_for,
+)
 
 DAY = "2026-10-20"
-#: The suite's shop (sync.test.yaml): settings_for changes its administration, never its address.
-SHOP_KEY = Shop(load_config()).key
-STAGE = ("woo_orders", "woo_customers", "exact_journal_lines")
-
-
-def settings_for(exact: ExactSandbox, **changes: Any) -> SyncConfig:
-    base = load_config()  # the suite's sync.test.yaml: the sandbox administration's codes
-    return base.model_copy(
-        update={
-            "exact": base.exact.model_copy(
-                update={"base_url": exact.base_url, "division": exact.division, **changes}
-            )
-        }
-    )
-
-
-def resources(woo: WooSandbox, exact: ExactSandbox, url: str) -> dict:
-    """The connections of the assets of a shop without a name (their plain resource keys)."""
-    return {
-        "woocommerce": WooCommerceApi(
-            shop_url=woo.url, consumer_key=woo.consumer_key, consumer_secret=woo.consumer_secret
-        ),
-        "exact": ExactOnline(
-            client_id=exact.client_id,
-            client_secret=exact.client_secret,
-            token_encryption_key=SECRET_KEY,
-        ),
-        "sync_database": SyncDatabase(url=url),
-    }
 
 
 def transform_day(woo: WooSandbox, exact: ExactSandbox, url: str, settings: SyncConfig) -> None:

@@ -20,7 +20,7 @@ from woo_exact_pipeline.store.schema import bookings
 from woo_exact_pipeline_tests.exact_client_support import store_sandbox_tokens
 from woo_exact_pipeline_tests.fixtures.databases import POSTGRES_DSN, postgres_admin
 from woo_exact_pipeline_tests.pipeline_support import definitions_of
-from woo_exact_pipeline_tests.test_exact_load import resources, settings_for
+from woo_exact_pipeline_tests.support.sandbox_pipeline import resources, settings_for
 
 DAYS = ("2026-10-19", "2026-10-20", "2026-10-21")
 REPO = Path(__file__).resolve().parents[1]

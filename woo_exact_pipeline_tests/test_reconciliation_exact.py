@@ -29,8 +29,13 @@ from woo_exact_pipeline_tests.exact_client_support import (
     store_sandbox_tokens,
 )
 from woo_exact_pipeline_tests.pipeline_support import assets_of
+from woo_exact_pipeline_tests.support.sandbox_pipeline import (
+    SHOP_KEY,
+    STAGE,
+    resources,
+    settings_for,
+)
 from woo_exact_pipeline_tests.support.settings import suite_shop
-from woo_exact_pipeline_tests.test_exact_load import SHOP_KEY, STAGE, resources, settings_for
 
 DAY = "2026-10-16"  # euros only, with refunds: all of it can be booked
 MIXED_DAY = "2026-10-20"  # also an order in dollars, which the administration does not book

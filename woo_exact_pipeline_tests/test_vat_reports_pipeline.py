@@ -26,7 +26,12 @@ from woo_exact_pipeline.sandbox.woocommerce import WooSandbox, start_woocommerce
 from woo_exact_pipeline.store.vat_periods import load_period_events
 from woo_exact_pipeline_tests.exact_client_support import environment
 from woo_exact_pipeline_tests.pipeline_support import assets_of
-from woo_exact_pipeline_tests.test_exact_load import SHOP_KEY, STAGE, resources, settings_for
+from woo_exact_pipeline_tests.support.sandbox_pipeline import (
+    SHOP_KEY,
+    STAGE,
+    resources,
+    settings_for,
+)
 
 LAST_DAY = date(2026, 10, 3)  # eight days: 26 September to 3 October, two quarters
 DAYS = [f"2026-09-{day}" for day in range(26, 31)] + [f"2026-10-0{day}" for day in (1, 2, 3)]
