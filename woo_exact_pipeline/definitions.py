@@ -8,7 +8,7 @@ import dagster as dg
 
 from woo_exact_pipeline.config import load_shops
 from woo_exact_pipeline.defs.alerts.freshness import freshness_definitions
-from woo_exact_pipeline.defs.alerts.sensors import alert_sensors
+from woo_exact_pipeline.defs.alerts.sensors import alert_sensors, run_outcome_sensor
 from woo_exact_pipeline.defs.bookkeeping.assets import bookkeeping_assets
 from woo_exact_pipeline.defs.exact.assets import exact_assets
 from woo_exact_pipeline.defs.exact.reconciliation import reconciliation_assets
@@ -46,14 +46,14 @@ def shop_definitions(shop: Shop) -> dg.Definitions:
 
 
 def location_definitions(shops: Sequence[Shop], sync_database: SyncDatabase) -> dg.Definitions:
-    """Every shop's definitions and resources, and what they share: the sync database and the
-    release of runs whose process died."""
+    """Every shop's definitions and resources, and what they share: the sync database, the
+    alerts on finished runs and the release of runs whose process died."""
     resources: dict[str, object] = {"sync_database": sync_database}
     for shop in shops:
         resources |= shop.resources()
     return dg.Definitions.merge(
         *(shop_definitions(shop) for shop in shops),
-        dg.Definitions(sensors=[dead_runs_sensor], resources=resources),
+        dg.Definitions(sensors=[run_outcome_sensor(shops), dead_runs_sensor], resources=resources),
     )
 
 

@@ -6,7 +6,7 @@ and cleared once."""
 import json
 import re
 import time as clock_time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -37,27 +37,37 @@ from sqlalchemy import Engine, update
 
 from woo_exact_pipeline.alerts.book import AlertBook, pending_notices
 from woo_exact_pipeline.alerts.channels import AlertDeliveryError
-from woo_exact_pipeline.alerts.model import Notice, Problem
+from woo_exact_pipeline.alerts.model import CAUSE, FailureCause, Notice, Problem
 from woo_exact_pipeline.alerts.rules import (
     CheckOutcome,
     DayProgress,
     apply_check_outcomes,
-    classify_failure,
     exact_login_problem,
     freshness_verdict,
     missed_tick_problem,
     unbooked_day_problem,
 )
 from woo_exact_pipeline.config import SyncConfig, load_config
+from woo_exact_pipeline.defs.alerts.facts import latest_run_outcome
 from woo_exact_pipeline.defs.alerts.freshness import BOOKED_BY_DEADLINE
+from woo_exact_pipeline.defs.alerts.sensors import run_outcome_sensor
+from woo_exact_pipeline.defs.errors import cause_of, failures_named_by_cause
 from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooCommerceApi
 from woo_exact_pipeline.defs.shops import Shop
-from woo_exact_pipeline.exact.errors import ExactDailyQuotaSpent
+from woo_exact_pipeline.exact.errors import (
+    ExactApiError,
+    ExactConfigurationError,
+    ExactDailyQuotaSpent,
+    ExactLoginRequired,
+    ExactResponseError,
+    ExactUnavailableError,
+)
 from woo_exact_pipeline.sandbox.exact import ExactSandbox, SandboxClock, start_exact_sandbox
 from woo_exact_pipeline.sandbox.exact.division import default_administration_file
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox, start_woocommerce_sandbox
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.schema import exact_rate_limits
+from woo_exact_pipeline.woocommerce.client import WooAuthenticationError, WooUnavailableError
 from woo_exact_pipeline_tests.exact_client_support import SECRET_KEY, store_sandbox_tokens
 from woo_exact_pipeline_tests.pipeline_support import assets_of, definitions_of
 from woo_exact_pipeline_tests.test_alerts_receivers import SECRETS, Receivers, receivers
@@ -98,6 +108,8 @@ class Pipeline:
         self.clock = clock
         self.engine: Engine = open_sync_database(url)
         self.token_encryption_key = SECRET_KEY
+        #: The run-outcome sensor's cursor after each tick: it watches from now on.
+        self.run_cursors: list[str | None] = [str(latest_run_outcome(instance))]
 
     def shop(self, exact: ExactSandbox | None = None) -> Shop:
         """The shop of `settings`, booking into the administration of `exact`."""
@@ -161,12 +173,12 @@ class Pipeline:
             instance=self.instance,
             raise_on_error=False,
         )
-        self.tell_run_status(result)
+        self.tell_run_outcomes()
         return result
 
     def run_load_job(self, day: str) -> dg.ExecuteInProcessResult:
         """A run of the shop's own exact_load_job, as its load sensor requests it; nobody is
-        told (the run-status sensors find it in the instance: `RunWatch`)."""
+        told (the run-outcome sensor finds it in the instance: `RunWatch`)."""
         job = self.definitions().resolve_job_def(self.shop().qualified("exact_load_job"))
         return job.execute_in_process(
             instance=self.instance, partition_key=day, raise_on_error=False
@@ -199,29 +211,20 @@ class Pipeline:
         [evaluation] = result.get_asset_check_evaluations()
         return evaluation.passed
 
-    def tell_run_status(self, result: dg.ExecuteInProcessResult) -> None:
-        run = self.instance.get_run_by_id(result.run_id)
-        assert run is not None
-        if result.success:
-            sensor = self.sensor("alert_on_run_success")
-            context = dg.build_run_status_sensor_context(
-                sensor_name=sensor.name,
-                dagster_event=result.get_run_success_event(),
-                dagster_instance=self.instance,
-                dagster_run=run,
-                resources=self.resources(),
+    def tell_run_outcomes(self, *, again: bool = False) -> str:
+        """One tick of the location's run-outcome alert sensor, as the daemon evaluates it: it
+        tells of the runs that finished since its previous tick (`again`: since the one before,
+        as when a tick's cursor was lost after it delivered). What it did, in its words."""
+        cursor = self.run_cursors[-2 if again else -1]
+        shop = self.shop()
+        sensor = run_outcome_sensor([Shop(shop.settings, clock=self.clock) if self.clock else shop])
+        data = sensor.evaluate_tick(
+            dg.build_sensor_context(
+                instance=self.instance, resources=self.resources(), cursor=cursor
             )
-            sensor(context)
-        else:
-            sensor = self.sensor("alert_on_run_failure")
-            failure_context = dg.build_run_status_sensor_context(
-                sensor_name=sensor.name,
-                dagster_event=result.get_run_failure_event(),
-                dagster_instance=self.instance,
-                dagster_run=run,
-                resources=self.resources(),
-            ).for_run_failure()
-            sensor(failure_context)
+        )
+        self.run_cursors.append(data.cursor)
+        return str(data.skip_message)
 
     def tick(self, name: str) -> None:
         """One tick of the shop's sensor `name`, as the daemon evaluates it."""
@@ -231,32 +234,25 @@ class Pipeline:
 
 
 class RunWatch:
-    """A shop's run-status alert sensors as the daemon evaluates them: each tick reads the run
-    events in the instance after the sensor's cursor."""
+    """The location's run-outcome alert sensor over the shops of `pipelines` (one sync
+    database), as the daemon evaluates it: each tick reads the runs finished after its cursor."""
 
-    SENSORS = ("alert_on_run_failure", "alert_on_run_success")
+    def __init__(self, pipelines: Sequence[Pipeline]) -> None:
+        self.pipelines = pipelines
+        self.sensor = run_outcome_sensor([pipeline.shop() for pipeline in pipelines])
+        self.cursor: str | None = None
+        assert self.tick() == "watching the runs that finish from now on"
 
-    def __init__(self, pipeline: Pipeline) -> None:
-        self.pipeline = pipeline
-        self.cursors: dict[str, str | None] = dict.fromkeys(self.SENSORS)
-        assert self.tick() == {name: [] for name in self.SENSORS}  # the first tick: cursors
-
-    def tick(self) -> dict[str, list[str]]:
-        """Per sensor, the jobs of the runs it acted on."""
-        acted = {}
-        for name in self.SENSORS:
-            data = self.pipeline.sensor(name).evaluate_tick(
-                dg.build_sensor_context(
-                    instance=self.pipeline.instance,
-                    resources=self.pipeline.resources(),
-                    cursor=self.cursors[name],
-                )
+    def tick(self) -> str:
+        """What the sensor did, in its words."""
+        pipeline = self.pipelines[0]
+        data = self.sensor.evaluate_tick(
+            dg.build_sensor_context(
+                instance=pipeline.instance, resources=pipeline.resources(), cursor=self.cursor
             )
-            self.cursors[name] = data.cursor
-            reactions = data.dagster_run_reactions or []
-            assert [reaction.error for reaction in reactions if reaction.error] == []
-            acted[name] = [reaction.dagster_run.job_name for reaction in reactions]
-        return acted
+        )
+        self.cursor = data.cursor
+        return str(data.skip_message)
 
 
 @contextmanager
@@ -397,7 +393,7 @@ def test_a_spent_daily_quota_fails_the_load_alerts_once_and_clears_the_next_day(
 
         failed = pipeline.load()
         assert not failed.success
-        pipeline.tell_run_status(failed)  # the same failure seen again: no second message
+        pipeline.tell_run_outcomes(again=True)  # the same failure seen again: no second message
         on_every_channel(receivers, [PROBLEM_RUN])
         [text] = texts(receivers)
         assert "failed: the daily Exact Online API quota is spent" in text
@@ -647,22 +643,40 @@ def record_tick(
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
-def test_failures_are_named_by_their_systemic_cause_from_our_own_error_messages() -> None:
-    quota = str(ExactDailyQuotaSpent(3102026, NOW))
-    assert classify_failure(quota)[0] == "exact_quota_spent"
-    assert classify_failure("... run `woo-exact exact login` again to reconnect")[0] == (
-        "exact_login_lost"
+def test_failures_are_named_by_the_type_of_the_error_never_by_its_words() -> None:
+    login = "there is no Exact Online connection; run `woo-exact exact login` again to reconnect"
+    assert cause_of(ExactLoginRequired(login)) == FailureCause.EXACT_LOGIN_LOST
+    refused = ExactApiError(status=401, method="GET", endpoint="crm/Accounts", messages=[])
+    assert cause_of(refused) == FailureCause.EXACT_LOGIN_LOST
+    assert cause_of(ExactDailyQuotaSpent(3102026, NOW)) == FailureCause.EXACT_QUOTA_SPENT
+    assert cause_of(ExactUnavailableError("Exact Online kept answering 503")) == (
+        FailureCause.EXACT_UNREACHABLE
     )
-    assert classify_failure(
-        "The shop at shop.example.nl kept failing on orders after 5 attempts (HTTP 503)."
-    )[0] == ("woocommerce_unreachable")
-    assert classify_failure("Exact Online could not be reached for x after 5 attempts")[0] == (
-        "exact_unreachable"
+    assert cause_of(WooUnavailableError("The shop kept failing on orders")) == (
+        FailureCause.WOOCOMMERCE_UNREACHABLE
     )
-    assert classify_failure("environment variable EXACT_CLIENT_ID is not set")[0] == (
-        "invalid_configuration"
+    assert cause_of(ExactConfigurationError("environment variable X is not set")) == (
+        FailureCause.INVALID_CONFIGURATION
     )
-    assert classify_failure("ZeroDivisionError: division by zero")[0] == "unexpected"
+    assert cause_of(WooAuthenticationError("the consumer key was refused")) == (
+        FailureCause.INVALID_CONFIGURATION
+    )
+    # The words of one cause under the type of another: the type decides.
+    assert cause_of(ExactResponseError("Exact Online is unavailable")) == FailureCause.UNEXPECTED
+    bad_request = ExactApiError(status=400, method="POST", endpoint="x", messages=[login])
+    assert cause_of(bad_request) == FailureCause.UNEXPECTED
+
+
+def test_a_failed_step_carries_its_cause_as_metadata_and_a_retry_only_when_it_may_pass() -> None:
+    with pytest.raises(dg.Failure) as lost, failures_named_by_cause():
+        raise ExactLoginRequired("the Exact Online login is gone")
+    assert lost.value.metadata == {CAUSE: dg.MetadataValue.text("exact_login_lost")}
+    assert not lost.value.allow_retries
+    with pytest.raises(dg.Failure) as down, failures_named_by_cause():
+        raise WooUnavailableError("The shop could not be reached")
+    assert down.value.metadata[CAUSE].value == "woocommerce_unreachable"
+    assert down.value.allow_retries
+    assert down.value.description == "The shop could not be reached"
 
 
 def test_the_login_warns_within_the_window_and_says_expired_after() -> None:
@@ -808,7 +822,7 @@ def test_a_run_failing_on_an_empty_environment_variable_is_named_invalid_configu
             raise_on_error=False,
         )
         assert not failed.success
-        pipeline.tell_run_status(failed)
+        pipeline.tell_run_outcomes()
         on_every_channel(receivers, [PROBLEM_RUN])
         [text] = texts(receivers)
         assert "failed: the configuration is invalid" in text
@@ -875,21 +889,19 @@ def test_two_shops_keep_their_alerts_apart_a_failed_run_alerts_for_its_own_shop_
         for pipeline in shops.values():
             store_sandbox_tokens(pipeline.exact, pipeline.engine)
             pipeline.stage(yesterday)
-        watches = {name: RunWatch(pipeline) for name, pipeline in shops.items()}
+        watch = RunWatch(list(shops.values()))
 
-        def daemon_ticks() -> dict[str, dict[str, list[str]]]:
-            """Every alert sensor of both shops ticks; per shop, the runs its run-status
-            sensors acted on."""
-            acted = {}
-            for name, pipeline in shops.items():
-                acted[name] = watches[name].tick()
+        def daemon_ticks() -> str:
+            """Every alert sensor ticks; what the location's run-outcome sensor did."""
+            told = watch.tick()
+            for pipeline in shops.values():
                 for sensor in (
                     "alert_conditions_sensor",
                     "alert_check_results_sensor",
                     "daily_digest_sensor",
                 ):
                     pipeline.tick(sensor)
-            return acted
+            return told
 
         def open_run_failures(pipeline: Pipeline) -> list[str]:
             book = AlertBook(pipeline.engine, "runs", [], shop=pipeline.shop().key)
@@ -899,15 +911,14 @@ def test_two_shops_keep_their_alerts_apart_a_failed_run_alerts_for_its_own_shop_
         fietsen.token_encryption_key = Fernet.generate_key().decode()
         assert not fietsen.run_load_job(yesterday).success
         assert boeken.run_load_job(yesterday).success
-        # Every run-status sensor sees every run of the location; what it tells is its shop's
-        # alone (the channels and alert books below).
-        seen = {
-            "alert_on_run_failure": ["fietsen__exact_load_job"],
-            "alert_on_run_success": ["boeken__exact_load_job"],
-        }
-        assert daemon_ticks() == {"fietsen": seen, "boeken": seen}
-        nothing_new = {name: {sensor: [] for sensor in RunWatch.SENSORS} for name in shops}
-        assert daemon_ticks() == nothing_new  # and nobody is told twice
+        # One sensor sees every run of the location and tells each shop of its own runs, in
+        # the order they finished.
+        told = daemon_ticks()
+        assert told.startswith(
+            "fietsen: fietsen__exact_load_job failed (exact_login_lost): email: "
+        )
+        assert told.endswith("; boeken: boeken__exact_load_job succeeded: nothing new to tell")
+        assert daemon_ticks() == "no run of the location finished"  # nobody is told twice
         on_every_channel(receivers, [PROBLEM_RUN])
         [mail] = receivers.smtp.messages
         assert mail["Subject"] == f"[woo-exact fietsen.example.nl] {PROBLEM_RUN}"
@@ -920,8 +931,9 @@ def test_two_shops_keep_their_alerts_apart_a_failed_run_alerts_for_its_own_shop_
 
         fietsen.token_encryption_key = SECRET_KEY
         assert fietsen.run_load_job(yesterday).success
-        seen = {"alert_on_run_failure": [], "alert_on_run_success": ["fietsen__exact_load_job"]}
-        assert daemon_ticks() == {"fietsen": seen, "boeken": seen}
+        assert daemon_ticks().startswith(
+            "fietsen: fietsen__exact_load_job succeeded: email: RESOLVED"
+        )
         on_every_channel(receivers, [PROBLEM_RUN, RESOLVED_RUN])
         shops_named = [payload["shop"] for payload in receivers.webhook_payloads()]
         assert shops_named == ["fietsen.example.nl", "fietsen.example.nl"]

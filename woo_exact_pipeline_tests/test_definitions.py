@@ -153,7 +153,8 @@ def test_each_shops_jobs_sensors_and_schedules_carry_its_name(
     plain = _names(defs())
     assert "exact_load_job" in plain["jobs"]
     named = _names(location)
-    shared = {"dead_runs_sensor"}  # one for the location: it releases runs of dead processes
+    # One each for the location: alerts on finished runs, and releasing runs of dead processes.
+    shared = {"alert_on_run_outcomes", "dead_runs_sensor"}
     assert shared <= named["sensors"]
     for kind, names in plain.items():
         per_shop = {f"{shop}__{name}" for shop in SHOP_NAMES for name in names - shared}
@@ -331,10 +332,7 @@ def test_a_shops_run_failure_alert_is_about_its_own_runs_only(
             monkeypatch.setenv(variable, "not-a-secret")
     monkeypatch.setenv("WOO_EXACT_SECRET_KEY", "not-a-secret")
     database = {"sync_database": SyncDatabase(url=sync_database_url)}
-    sensors = {
-        shop.settings.name: location.resolve_sensor_def(shop.qualified("alert_on_run_failure"))
-        for shop in shops
-    }
+    sensor = location.resolve_sensor_def("alert_on_run_outcomes")
 
     def open_run_failures(shop: Shop) -> set[str]:
         engine = open_sync_database(sync_database_url)
@@ -345,13 +343,13 @@ def test_a_shops_run_failure_alert_is_about_its_own_runs_only(
 
     with dg.instance_for_test() as instance:
 
-        def tick(shop: str, cursor: str | None) -> dg.SensorResult:
+        def tick(cursor: str | None) -> dg.SensorResult:
             # Runs made here have no code location, as the context has none: they match.
             context = dg.build_sensor_context(instance=instance, cursor=cursor, resources=database)
-            return sensors[shop].evaluate_tick(context)
+            return sensor.evaluate_tick(context)
 
         # The first tick only remembers where the run history stands.
-        cursors = {shop: tick(shop, None).cursor for shop in SHOP_NAMES}
+        cursor = tick(None).cursor
         for shop in shops:
             job = location.resolve_job_def(shop.qualified("exact_load_job"))
             instance.report_run_failed(instance.create_run_for_job(job_def=job))
@@ -362,8 +360,7 @@ def test_a_shops_run_failure_alert_is_about_its_own_runs_only(
         )
         instance.report_run_failed(ui_run)
 
-        for shop in shops:
-            tick(shop.settings.name, cursors[shop.settings.name])
+        tick(cursor)
         # Each alert is the shop's own, about its own runs.
         [fietsen, lampen] = shops
         assert open_run_failures(fietsen) == {"run_failed:fietsen__exact_load_job"}

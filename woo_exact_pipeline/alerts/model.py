@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 #: Kinds of problem, in the order messages list them, with the heading each message gets.
@@ -17,6 +18,23 @@ KINDS: dict[str, str] = {
 }
 
 NoticeStatus = Literal["started", "cleared", "digest", "test"]
+
+
+class FailureCause(StrEnum):
+    """Why a run failed, as far as someone can act on it. A step failure carries it in its
+    metadata (`CAUSE`), set once from the exception's type (defs/errors.py)."""
+
+    EXACT_LOGIN_LOST = "exact_login_lost"
+    EXACT_QUOTA_SPENT = "exact_quota_spent"
+    EXACT_UNREACHABLE = "exact_unreachable"
+    WOOCOMMERCE_UNREACHABLE = "woocommerce_unreachable"
+    SYNC_DATABASE_UNAVAILABLE = "sync_database_unavailable"
+    INVALID_CONFIGURATION = "invalid_configuration"
+    UNEXPECTED = "unexpected"
+
+
+#: The metadata entry of a step failure that holds its `FailureCause`.
+CAUSE = "cause"
 
 
 @dataclass(frozen=True)

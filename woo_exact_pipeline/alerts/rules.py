@@ -7,81 +7,61 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from woo_exact_pipeline.alerts.model import Problem
-from woo_exact_pipeline.exact.errors import LOGIN_AGAIN
+from woo_exact_pipeline.alerts.model import FailureCause, Problem
 
-LOGIN_COMMAND = "woo-exact exact login"
-LOGIN_FIX = f"run `{LOGIN_COMMAND}` (then the next run books what waited)"
+LOGIN_FIX = "run `woo-exact exact login` (then the next run books what waited)"
 
-#: Systemic failure causes: (stage, what it is, what to do, phrases of our errors' messages).
-FAILURE_CAUSES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
-    (
-        "exact_login_lost",
-        "the Exact Online login is lost",
-        LOGIN_FIX,
-        (LOGIN_AGAIN, LOGIN_COMMAND),
-    ),
-    (
-        "exact_quota_spent",
+#: What each cause of a failed run is, and what to do about it.
+FAILURE_EXPLANATIONS: dict[FailureCause, tuple[str, str]] = {
+    FailureCause.EXACT_LOGIN_LOST: ("the Exact Online login is lost", LOGIN_FIX),
+    FailureCause.EXACT_QUOTA_SPENT: (
         "the daily Exact Online API quota is spent",
         "nothing: the loads continue after the quota resets; if this repeats, book fewer "
         "days at once or ask Exact for a higher limit",
-        ("API quota of administration",),
     ),
-    (
-        "exact_unreachable",
+    FailureCause.EXACT_UNREACHABLE: (
         "Exact Online cannot be reached",
         "check status.exactonline.com; the next load retries by itself",
-        (
-            "Exact Online is unavailable",
-            "Exact Online could not be reached",
-            "Exact Online kept",
-            "token endpoint could not be reached",
-        ),
     ),
-    (
-        "woocommerce_unreachable",
+    FailureCause.WOOCOMMERCE_UNREACHABLE: (
         "the shop cannot be reached",
         "check that the shop is up and reachable from the Dagster machine",
-        ("kept failing on", "TLS certificate of", "could not be downloaded from"),
     ),
-    (
-        "invalid_configuration",
+    FailureCause.SYNC_DATABASE_UNAVAILABLE: (
+        "the sync database cannot be used",
+        "check that the sync database is up and reachable; nothing is lost, the next run "
+        "continues where this one stopped",
+    ),
+    FailureCause.INVALID_CONFIGURATION: (
         "the configuration is invalid",
         "fix the setting named in the error (`woo-exact doctor` checks them all), "
         "then re-execute the run",
-        (
-            "environment variable",
-            "WOO_EXACT_SECRET_KEY",
-            "consumer key",
-            "consumer secret",
-            "sync.yaml",
-            "DagsterInvalidConfigError",
-        ),
     ),
-)
+    FailureCause.UNEXPECTED: (
+        "the run failed unexpectedly",
+        "read the run's log in the Dagster UI",
+    ),
+}
 
 
-def classify_failure(text: str) -> tuple[str, str, str]:
-    """(stage, what happened, what to do) for a failed run's error text."""
-    for stage, what, fix, phrases in FAILURE_CAUSES:
-        if any(phrase in text for phrase in phrases):
-            return stage, what, fix
-    return "unexpected", "the run failed unexpectedly", "read the run's log in the Dagster UI"
-
-
-def run_failure_problem(job_name: str, run_id: str, error_text: str, at: datetime) -> Problem:
+def run_failure_problem(
+    job_name: str, run_id: str, cause: FailureCause, error_text: str, at: datetime
+) -> Problem:
     """A failed run of `job_name`; it stays open until a later run of that job succeeds."""
-    stage, what, fix = classify_failure(error_text)
+    what, fix = FAILURE_EXPLANATIONS[cause]
     return Problem(
-        key=f"run_failed:{job_name}",
+        key=run_failure_key(job_name),
         kind="run_failed",
-        stage=stage,
+        stage=cause.value,
         summary=f"{job_name} failed: {what}",
         since=at,
         details=(f"run {run_id}", _first_line(error_text)),
         fix=fix,
     )
+
+
+def run_failure_key(job_name: str) -> str:
+    return f"run_failed:{job_name}"
 
 
 def _first_line(text: str, limit: int = 500) -> str:

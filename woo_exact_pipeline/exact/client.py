@@ -27,6 +27,7 @@ from woo_exact_pipeline.config import ExactSettings
 from woo_exact_pipeline.exact.errors import (
     LOGIN_AGAIN,
     ExactApiError,
+    ExactConfigurationError,
     ExactDailyQuotaSpent,
     ExactErrorBudgetSpent,
     ExactOutcomeUnknown,
@@ -43,7 +44,7 @@ from woo_exact_pipeline.exact.oauth import (
 )
 from woo_exact_pipeline.exact.odata import guid_literal, wire_value
 from woo_exact_pipeline.store.rate_limits import RateLimits, RateLimitStore, Window
-from woo_exact_pipeline.store.tokens import TokenStore, TokenStoreError
+from woo_exact_pipeline.store.tokens import InvalidSecretKey, TokenStore, TokenStoreError
 from woo_exact_pipeline.tls import tls_context
 
 API_PATH = "/api/v1"
@@ -131,6 +132,8 @@ class ExactClient:
             )
         except TokenStoreError as error:
             http.close()
+            if isinstance(error, InvalidSecretKey):
+                raise ExactConfigurationError(str(error)) from None
             raise ExactTokenStoreError(str(error)) from None
         return cls(
             base_url=settings.api_base_url,

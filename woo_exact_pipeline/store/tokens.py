@@ -41,6 +41,10 @@ class TokenStoreError(Exception):
     """The stored tokens cannot be used with this key (wrong key, damaged or swapped row)."""
 
 
+class InvalidSecretKey(TokenStoreError):
+    """WOO_EXACT_SECRET_KEY is not a key at all: a setting to fix, not a login to renew."""
+
+
 @dataclass(frozen=True)
 class ExactTokens:
     """One token pair as Exact issued it; the tokens themselves never show in a repr."""
@@ -90,7 +94,7 @@ class TokenStore:
         try:
             self._fernet = Fernet(secret_key)
         except (ValueError, TypeError):
-            raise TokenStoreError(
+            raise InvalidSecretKey(
                 f"WOO_EXACT_SECRET_KEY is not a valid Fernet key; {GENERATE_KEY_HINT}"
             ) from None
         self._engine = engine

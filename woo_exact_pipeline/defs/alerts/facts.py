@@ -1,12 +1,14 @@
 """What the Dagster instance knows, in the shapes the alert rules take."""
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import dagster as dg
 from dagster._core.scheduler.instigation import TickStatus
+from dagster_shared.error import SerializableErrorInfo
 
+from woo_exact_pipeline.alerts.model import CAUSE, FailureCause
 from woo_exact_pipeline.alerts.rules import CheckOutcome, DayProgress
 from woo_exact_pipeline.alerts.sources import DayLedger
 from woo_exact_pipeline.defs.shops import Shop
@@ -14,6 +16,100 @@ from woo_exact_pipeline.defs.shops import Shop
 #: How many recent evaluations per check a tick looks at (days beyond keep their state).
 CHECK_HISTORY = 200
 TICK_HISTORY = 100
+#: Finished runs a tick of the run-outcome sensor takes at most (the rest next tick).
+RUN_OUTCOME_PAGE = 200
+_FINISHED = (dg.DagsterEventType.RUN_FAILURE, dg.DagsterEventType.RUN_SUCCESS)
+#: Dagster's error for run or resource configuration that does not fit (an unset EnvVar).
+_DAGSTER_CONFIG_ERROR = "DagsterInvalidConfigError"
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    cause: FailureCause
+    text: str  # what the failure said, for the alert's detail line
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """A run that finished: `failure` None when it succeeded."""
+
+    storage_id: int
+    run: dg.DagsterRun
+    failure: RunFailure | None
+
+
+def latest_run_outcome(instance: dg.DagsterInstance) -> int:
+    """The storage id of the latest run outcome in the instance (0 when no run finished)."""
+    latest = [
+        instance.fetch_run_status_changes(event_type, limit=1).records for event_type in _FINISHED
+    ]
+    return max((records[0].storage_id for records in latest if records), default=0)
+
+
+def run_outcomes_after(instance: dg.DagsterInstance, storage_id: int) -> list[RunOutcome]:
+    """The runs that finished after `storage_id`, in the order they finished."""
+    pages = [
+        instance.fetch_run_status_changes(
+            dg.RunStatusChangeRecordsFilter(event_type, after_storage_id=storage_id),
+            limit=RUN_OUTCOME_PAGE,
+            ascending=True,
+        ).records
+        for event_type in _FINISHED
+    ]
+    # A full page may have more after it: stop where the shortest-reaching full page ends, so
+    # a success is never handled before an earlier failure.
+    full = [page[-1].storage_id for page in pages if len(page) == RUN_OUTCOME_PAGE]
+    until = min(full, default=None)
+    records = sorted(
+        (r for page in pages for r in page if until is None or r.storage_id <= until),
+        key=lambda record: record.storage_id,
+    )
+    outcomes = []
+    for record in records:
+        run = instance.get_run_by_id(record.run_id)
+        if run is None:
+            continue  # deleted meanwhile
+        event = record.event_log_entry.dagster_event
+        failed = event is not None and event.event_type == dg.DagsterEventType.RUN_FAILURE
+        outcomes.append(
+            RunOutcome(record.storage_id, run, _run_failure(instance, record) if failed else None)
+        )
+    return outcomes
+
+
+def _run_failure(instance: dg.DagsterInstance, record: dg.EventLogRecord) -> RunFailure:
+    """The cause a failed step carries in its metadata; else Dagster's own configuration error;
+    else unexpected."""
+    texts: list[str] = []
+    errors = []
+    for entry in instance.all_logs(record.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+        data = entry.dagster_event.step_failure_data if entry.dagster_event else None
+        if data is None:
+            continue
+        user = data.user_failure_data
+        if user is not None and CAUSE in user.metadata:
+            cause = FailureCause(str(user.metadata[CAUSE].value))
+            return RunFailure(cause, user.description or "")
+        if data.error is not None:
+            errors.append(data.error)
+            texts.append(data.error.message)
+    event = record.event_log_entry.dagster_event
+    run_data = event.event_specific_data if event is not None else None
+    run_error = getattr(run_data, "error", None)
+    if run_error is not None:
+        errors.append(run_error)
+    texts.append(record.event_log_entry.message or "")
+    chain = [error for first in errors for error in _error_chain(first)]
+    configuration = any(error.cls_name == _DAGSTER_CONFIG_ERROR for error in chain)
+    cause = FailureCause.INVALID_CONFIGURATION if configuration else FailureCause.UNEXPECTED
+    return RunFailure(cause, next((text for text in texts if text), ""))
+
+
+def _error_chain(error: SerializableErrorInfo) -> Iterator[SerializableErrorInfo]:
+    current: SerializableErrorInfo | None = error
+    while current is not None:
+        yield current
+        current = current.cause or current.context
 
 
 def latest_outcomes(

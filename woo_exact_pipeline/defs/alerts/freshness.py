@@ -15,7 +15,7 @@ from pydantic import Field
 from woo_exact_pipeline.alerts.rules import freshness_verdict
 from woo_exact_pipeline.alerts.sources import day_ledger
 from woo_exact_pipeline.defs.alerts.facts import day_progress
-from woo_exact_pipeline.defs.errors import sync_database_errors
+from woo_exact_pipeline.defs.errors import failures_named_by_cause
 from woo_exact_pipeline.defs.shops import Shop
 
 BOOKED_BY_DEADLINE = "yesterday_booked_by_deadline"
@@ -77,7 +77,7 @@ def check_booked_by_deadline(
         if config.day
         else shop.clock().astimezone(shop.time_zone).date() - timedelta(days=1)
     )
-    with sync_database_errors(), shop.sync_database(context).engine().connect() as connection:
+    with failures_named_by_cause(), shop.sync_database(context).engine().connect() as connection:
         ledger = day_ledger(connection, shop.key, day)
     reasons = freshness_verdict(
         day_progress(context.instance, shop, ledger), shop.settings.woocommerce.time_zone

@@ -2,7 +2,7 @@
 alert book (woo_exact_pipeline.alerts), which sends one message when a problem starts and one
 when it clears, to the channels in sync.yaml."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import dagster as dg
@@ -20,20 +20,23 @@ from woo_exact_pipeline.alerts.rules import (
     missed_tick_problem,
     quarantined_order_problems,
     reconciliation_problem,
+    run_failure_key,
     run_failure_problem,
     unbooked_day_problem,
 )
 from woo_exact_pipeline.alerts.sources import day_ledger, quarantined_orders, refresh_expires_at
 from woo_exact_pipeline.defs.alerts.facts import (
+    RunOutcome,
     api_calls_for_day,
     bullets,
     latest_outcomes,
+    latest_run_outcome,
+    run_outcomes_after,
     tick_history,
 )
 from woo_exact_pipeline.defs.alerts.freshness import BOOKED_BY_DEADLINE
 from woo_exact_pipeline.defs.exact.assets import ALL_BOOKED
 from woo_exact_pipeline.defs.exact.reconciliation import AGREE
-from woo_exact_pipeline.defs.resources import SyncDatabase
 from woo_exact_pipeline.defs.shops import Shop
 
 INTERVAL_SECONDS = 60
@@ -42,33 +45,7 @@ DAY_ASSETS = ("exact_bookings", "exact_reconciliation")
 
 
 def alert_sensors(shop: Shop) -> dg.Definitions:
-    """The shop's alert sensors. The run-status ones watch every run of the code location and
-    keep the shop's own: its jobs, and its assets materialized from the UI."""
-
-    @dg.run_failure_sensor(
-        name=shop.qualified("alert_on_run_failure"),
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description=(
-            "A failed run opens an alert per job, named by its cause (Exact login lost, daily "
-            "quota spent, Exact or the shop unreachable, invalid configuration); a later "
-            "successful run of the job clears it (alert_on_run_success)."
-        ),
-    )
-    def alert_on_run_failure(
-        context: dg.RunFailureSensorContext, sync_database: SyncDatabase
-    ) -> None:
-        open_run_failure(context, shop, sync_database.engine())
-
-    @dg.run_status_sensor(
-        run_status=dg.DagsterRunStatus.SUCCESS,
-        name=shop.qualified("alert_on_run_success"),
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description="A successful run clears its job's run-failure alert.",
-    )
-    def alert_on_run_success(
-        context: dg.RunStatusSensorContext, sync_database: SyncDatabase
-    ) -> None:
-        clear_run_failure(context, shop, sync_database.engine())
+    """The shop's alert sensors; its runs are watched by the location's `run_outcome_sensor`."""
 
     @dg.sensor(
         name=shop.qualified("alert_conditions_sensor"),
@@ -115,8 +92,6 @@ def alert_sensors(shop: Shop) -> dg.Definitions:
 
     return dg.Definitions(
         sensors=[
-            alert_on_run_failure,
-            alert_on_run_success,
             alert_conditions_sensor,
             alert_check_results_sensor,
             daily_digest_sensor,
@@ -140,40 +115,76 @@ def _outcome(delivery: Delivery) -> str:
     return "; ".join(sent) or "nothing new to tell"
 
 
-def _failure_text(context: dg.RunFailureSensorContext) -> str:
-    parts = []
-    for event in context.get_step_failure_events():
-        data = event.step_failure_data
-        if data.user_failure_data is not None and data.user_failure_data.description:
-            parts.append(data.user_failure_data.description)
-        if data.error is not None:
-            parts.append(data.error.message)
-    parts.append(context.failure_event.message or "")
-    return "\n".join(part for part in parts if part)
+def run_outcome_sensor(shops: Sequence[Shop]) -> dg.SensorDefinition:
+    """One sensor for the code location: each run that finishes opens (failed) or clears
+    (succeeded) the run-failure alert of every shop it worked for (`Shop.owns`), in the order
+    the runs finished."""
 
-
-def open_run_failure(context: dg.RunFailureSensorContext, shop: Shop, engine: Engine) -> None:
-    if not shop.owns(context.dagster_run):
-        return
-    now = shop.clock()
-    run = context.dagster_run
-    problem = run_failure_problem(run.job_name, run.run_id, _failure_text(context), now)
-    delivery = _book("runs", shop, engine).update(
-        now, lambda open_problems: {**open_problems, problem.key: problem}
+    @dg.sensor(
+        name="alert_on_run_outcomes",
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        required_resource_keys={"sync_database"},
+        description=(
+            "A failed run opens an alert for its shop per job, named by its cause (Exact login "
+            "lost, daily quota spent, Exact, the shop or the sync database unreachable, "
+            "invalid configuration); a later successful run of the job clears it."
+        ),
     )
-    context.log.info(_outcome(delivery))
+    def alert_on_run_outcomes(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+        instance = context.instance
+        if context.cursor is None:
+            context.update_cursor(str(latest_run_outcome(instance)))
+            return dg.SkipReason("watching the runs that finish from now on")
+        outcomes = run_outcomes_after(instance, int(context.cursor))
+        ours = [outcome for outcome in outcomes if _of_this_location(outcome.run, context)]
+        told = [
+            tell_run_outcomes(ours, shop, shop.sync_database(context).engine()) for shop in shops
+        ]
+        if outcomes:
+            context.update_cursor(str(outcomes[-1].storage_id))
+        return dg.SkipReason("; ".join(filter(None, told)) or "no run of the location finished")
+
+    return alert_on_run_outcomes
 
 
-def clear_run_failure(context: dg.RunStatusSensorContext, shop: Shop, engine: Engine) -> None:
-    if not shop.owns(context.dagster_run):
-        return
-    key = f"run_failed:{context.dagster_run.job_name}"
+def _of_this_location(run: dg.DagsterRun, context: dg.SensorEvaluationContext) -> bool:
+    # As Dagster's run-status sensors: a run launched in-process has no origin and counts.
+    origin, job_origin = context.code_location_origin, run.remote_job_origin
+    if origin is None or job_origin is None:
+        return True
+    return job_origin.location_name == origin.location_name
 
-    def clear(open_problems: OpenProblems) -> OpenProblems:
-        return {k: p for k, p in open_problems.items() if k != key}
 
-    delivery = _book("runs", shop, engine).update(shop.clock(), clear)
-    context.log.info(_outcome(delivery))
+def tell_run_outcomes(outcomes: Sequence[RunOutcome], shop: Shop, engine: Engine) -> str | None:
+    """Apply the shop's own `outcomes` in the order the runs finished, in one update of its
+    alert book: a job that failed and then succeeded is told nothing, and a tick replayed
+    after a lost cursor tells nothing twice. What was done, or None when no run was the
+    shop's."""
+    own = [outcome for outcome in outcomes if shop.owns(outcome.run)]
+    if not own:
+        return None
+    now = shop.clock()
+
+    def change(open_problems: OpenProblems) -> OpenProblems:
+        updated = dict(open_problems)
+        for outcome in own:
+            run, failure = outcome.run, outcome.failure
+            key = run_failure_key(run.job_name)
+            if failure is None:
+                updated.pop(key, None)
+            else:
+                updated[key] = run_failure_problem(
+                    run.job_name, run.run_id, failure.cause, failure.text, now
+                )
+        return updated
+
+    delivery = _book("runs", shop, engine).update(now, change)
+    runs = ", ".join(
+        f"{o.run.job_name} " + (f"failed ({o.failure.cause})" if o.failure else "succeeded")
+        for o in own
+    )
+    return f"{shop.settings.label}: {runs}: {_outcome(delivery)}"
 
 
 def alert_on_conditions(context: dg.SensorEvaluationContext, shop: Shop) -> dg.SkipReason:

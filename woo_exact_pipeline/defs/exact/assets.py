@@ -8,11 +8,7 @@ from sqlalchemy import Engine
 
 from woo_exact_pipeline.bookkeeping.model import AccountingEvent
 from woo_exact_pipeline.config import SyncConfig
-from woo_exact_pipeline.defs.errors import (
-    exact_connection_errors,
-    shop_owner_errors,
-    sync_database_errors,
-)
+from woo_exact_pipeline.defs.errors import failures_named_by_cause
 from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact.booking import ExactLoader, InvoicePdf, InvoicePdfSource
 from woo_exact_pipeline.exact.master_data import (
@@ -128,7 +124,7 @@ def exact_assets(shop: Shop) -> list[dg.AssetsDefinition]:
 def read_master_data(context: dg.AssetExecutionContext, shop: Shop) -> dg.MaterializeResult:
     settings = shop.settings
     engine = shop.sync_database(context).engine()
-    with exact_connection_errors(), shop.exact(context).client(settings.exact, engine) as client:
+    with failures_named_by_cause(), shop.exact(context).client(settings.exact, engine) as client:
         data = fetch_master_data(client)
         # This runs nightly: renewing a refresh token close to its 30-day idle expiry here
         # spares the shop owner a login after a quiet month.
@@ -160,7 +156,7 @@ def book_day(context: dg.AssetExecutionContext, shop: Shop) -> dg.MaterializeRes
     settings = shop.settings
     engine = shop.sync_database(context).engine()
     day = date.fromisoformat(context.partition_key)
-    with sync_database_errors(), engine.connect() as connection:
+    with failures_named_by_cause(), engine.connect() as connection:
         events = load_partition_events(connection, shop.key, day)
         problems = partition_problems(connection, shop.key, day)
     ledger = BookingLedger(
@@ -169,9 +165,7 @@ def book_day(context: dg.AssetExecutionContext, shop: Shop) -> dg.MaterializeRes
         is_run_alive=lambda run_id: _run_is_alive(context.instance, run_id),
     )
     with (
-        sync_database_errors(),
-        exact_connection_errors(),
-        shop_owner_errors(),
+        failures_named_by_cause(),
         shop.exact(context).client(settings.exact, engine) as client,
         shop.woocommerce(context).client(notify=context.log.warning) as woocommerce,
     ):

@@ -10,7 +10,7 @@ from woo_exact_pipeline.bookkeeping.reconciliation import (
     reconcile,
     vat_code_table,
 )
-from woo_exact_pipeline.defs.errors import exact_connection_errors
+from woo_exact_pipeline.defs.errors import failures_named_by_cause
 from woo_exact_pipeline.defs.exact.assets import exact_asset_options
 from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact.master_data import current_master_data
@@ -55,7 +55,7 @@ def reconcile_day(context: dg.AssetExecutionContext, shop: Shop) -> dg.Materiali
     with engine.connect() as connection:
         events = load_partition_events(connection, shop.key, day)
     ledger = BookingLedger(engine, run_id=context.run.run_id).rows(shop.key, day).values()
-    with exact_connection_errors(), shop.exact(context).client(settings.exact, engine) as client:
+    with failures_named_by_cause(), shop.exact(context).client(settings.exact, engine) as client:
         master = current_master_data(client, engine, settings.exact.reference_data_max_age_hours)
         documents = read_bookings(
             client,

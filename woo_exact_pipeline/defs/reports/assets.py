@@ -33,7 +33,7 @@ from woo_exact_pipeline.bookkeeping.vat_reports import (
     report_lines,
     report_totals,
 )
-from woo_exact_pipeline.defs.errors import exact_connection_errors
+from woo_exact_pipeline.defs.errors import failures_named_by_cause
 from woo_exact_pipeline.defs.reports.files import file_stem, report_folder, write_report_files
 from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact.master_data import current_master_data
@@ -197,7 +197,7 @@ def _compare_with_exact(
     settings = shop.settings
     engine = shop.sync_database(context).engine()
     booked = [e for e in events_of(events, report) if e.currency == REPORT_CURRENCY]
-    with exact_connection_errors(), shop.exact(context).client(settings.exact, engine) as client:
+    with failures_named_by_cause(), shop.exact(context).client(settings.exact, engine) as client:
         master = current_master_data(client, engine, settings.exact.reference_data_max_age_hours)
         documents = read_bookings(
             client,

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import dagster as dg
 
-from woo_exact_pipeline.defs.errors import shop_owner_errors
+from woo_exact_pipeline.defs.errors import failures_named_by_cause
 from woo_exact_pipeline.defs.shops import DAYS_PER_RUN, Shop
 from woo_exact_pipeline.store import staging
 from woo_exact_pipeline.store.cursors import read_cursor, write_cursor
@@ -114,7 +114,7 @@ def extract_orders(context: dg.AssetExecutionContext, shop: Shop) -> dg.Material
     )
     preview: list[dict] = []
     with (
-        shop_owner_errors(),
+        failures_named_by_cause(),
         shop.woocommerce(context).client(notify=context.log.warning) as client,
     ):
         # One paged read for the whole range: a run of DAYS_PER_RUN days costs about one
@@ -157,7 +157,7 @@ def extract_customers(context: dg.AssetExecutionContext, shop: Shop) -> dg.Mater
         )
     extracted = 0
     with (
-        shop_owner_errors(),
+        failures_named_by_cause(),
         shop.woocommerce(context).client(notify=context.log.warning) as client,
     ):
         for customers in client.customers(customer_ids - current):
@@ -186,7 +186,7 @@ def extract_products(context: dg.AssetExecutionContext, shop: Shop) -> dg.Materi
     extracted = 0
     newest = stored
     with (
-        shop_owner_errors(),
+        failures_named_by_cause(),
         shop.woocommerce(context).client(notify=context.log.warning) as client,
     ):
         for products in client.products_modified_after(since):
@@ -218,7 +218,7 @@ def extract_products(context: dg.AssetExecutionContext, shop: Shop) -> dg.Materi
 
 def extract_tax_rates(context: dg.AssetExecutionContext, shop: Shop) -> dg.MaterializeResult:
     with (
-        shop_owner_errors(),
+        failures_named_by_cause(),
         shop.woocommerce(context).client(notify=context.log.warning) as client,
     ):
         rates = [rate for page in client.tax_rates() for rate in page]

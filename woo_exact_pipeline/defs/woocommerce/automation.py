@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from woo_exact_pipeline.defs.errors import shop_owner_errors
+from woo_exact_pipeline.defs.errors import failures_named_by_cause
 from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.store.staging import parse_gmt
 
@@ -75,7 +75,7 @@ def changed_days(
     newest_change_by_day: dict[str, datetime] = {}
     newest = cursor
     with (
-        shop_owner_errors(),
+        failures_named_by_cause(),
         shop.woocommerce(context).client(notify=context.log.warning) as client,
     ):
         for orders in client.orders_modified_after(since):
