@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
-from woo_exact_pipeline.exact.booking import BookingOutcome
+from woo_exact_pipeline.exact.outcomes import BookingOutcome, BookingStatus
 from woo_exact_pipeline.store.journal import all_problems
 from woo_exact_pipeline.store.ledger import booking_counts, unbooked
 
@@ -84,11 +84,12 @@ class DryRunReport:
     outcomes: list[tuple[str, BookingOutcome]]  # (day, outcome)
     problems: list[dict[str, Any]]  # waiting and quarantined orders with their reasons
 
-    def with_status(self, status: str) -> list[tuple[str, BookingOutcome]]:
+    def with_status(self, status: BookingStatus) -> list[tuple[str, BookingOutcome]]:
         return [(day, outcome) for day, outcome in self.outcomes if outcome.status == status]
 
     def lines(self) -> list[str]:
-        would_book = self.with_status("would_book")
+        would_book = self.with_status(BookingStatus.WOULD_BOOK)
+        changed = self.with_status(BookingStatus.CHANGED_AFTER_BOOKING)
         kinds = Counter(outcome.kind for _, outcome in would_book)
         waiting = [p for p in self.problems if p["outcome"] == "waiting"]
         quarantined = [p for p in self.problems if p["outcome"] == "quarantined"]
@@ -97,9 +98,9 @@ class DryRunReport:
             f"Partitions (days):        {self.partitions}",
             f"Would book:               {len(would_book)} "
             f"({kinds['sale']} sales, {kinds['credit']} credit notes)",
-            f"Already booked:           {len(self.with_status('already_booked'))}",
-            f"Changed after booking:    {len(self.with_status('changed_after_booking'))}",
-            f"Held back:                {len(self.with_status('held_back'))}",
+            f"Already booked:           {len(self.with_status(BookingStatus.ALREADY_BOOKED))}",
+            f"Changed after booking:    {len(changed)}",
+            f"Held back:                {len(self.with_status(BookingStatus.HELD_BACK))}",
             f"Waiting:                  {len(waiting)}",
             f"Quarantined:              {len(quarantined)}",
         ]
@@ -115,14 +116,11 @@ class DryRunReport:
         for title, reasons in (
             (
                 "Held back (Exact would refuse them), with the reason:",
-                [o.message for _, o in self.with_status("held_back")],
+                [o.message for _, o in self.with_status(BookingStatus.HELD_BACK)],
             ),
             (
                 "Changed in WooCommerce after booking (not re-posted):",
-                [
-                    f"{o.reference} (Exact {o.exact_number})"
-                    for _, o in self.with_status("changed_after_booking")
-                ],
+                [f"{o.reference} (Exact {o.exact_number})" for _, o in changed],
             ),
             ("Quarantined, with the reason:", [p["reason"] for p in quarantined]),
             ("Waiting:", [p["reason"] for p in waiting]),

@@ -25,16 +25,13 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from woo_exact_pipeline.config import SyncConfig, shop_environment
-from woo_exact_pipeline.exact.booking import BookingOutcome
-from woo_exact_pipeline.exact.sync_log import COUNTED as SYNC_LOG_STATUSES
+from woo_exact_pipeline.exact.outcomes import LOAD_STATUSES, BookingOutcome, BookingStatus
+from woo_exact_pipeline.exact.sync_log import not_booked_line
 from woo_exact_pipeline.report import DryRunReport, SyncReport, read_report
 
 if TYPE_CHECKING:
     from woo_exact_pipeline.in_process import InProcessPipeline
 
-#: Sync-log statuses that make `woo-exact sync` fail: Exact refused the event, or its answer
-#: was lost. Waiting, quarantined and held-back events wait for a person, not for a retry.
-FAILED_STATUSES = ("failed", "outcome_unknown")
 #: The runs log warnings and errors only: the progress bars and the summary tell the rest,
 #: and every event stays in the Dagster instance.
 QUIET_RUNS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -61,7 +58,7 @@ class SyncResult:
 
     @property
     def succeeded(self) -> bool:
-        failed = sum(self.outcomes[status] for status in FAILED_STATUSES)
+        failed = sum(self.outcomes[status] for status in LOAD_STATUSES if status.fails_the_sync)
         return not failed and not self.not_loaded
 
 
@@ -103,7 +100,7 @@ def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> S
             )
             for event in pipeline.materializations(result, "exact_bookings"):
                 outcomes.update(
-                    {status: int(event.metadata[status].value) for status in SYNC_LOG_STATUSES}
+                    {status.value: int(event.metadata[status].value) for status in LOAD_STATUSES}
                 )
             failed += [f"{request.partition_key}: {line}" for line in _failed_events(result)]
 
@@ -237,17 +234,14 @@ def _prepare_and_transform(pipeline: InProcessPipeline, days: list[str], stage: 
 
 
 def _failed_events(result: Any) -> list[str]:
-    """From the load's every-event-booked check (bullets `<kind> <ref>: <status>: <message>`),
-    the events Exact refused or did not answer for."""
-    from woo_exact_pipeline.defs.exact.assets import ALL_BOOKED
+    """From the load's every-event-booked check, the events Exact refused or did not answer
+    for."""
+    from woo_exact_pipeline.defs.exact.assets import ALL_BOOKED, NOT_BOOKED
 
-    failed_statuses = {status.replace("_", " ") for status in FAILED_STATUSES}
-    failed = []
-    for evaluation in result.get_asset_check_evaluations():
-        if evaluation.check_name != ALL_BOOKED:
-            continue
-        for bullet in str(evaluation.metadata["not booked"].value).splitlines():
-            parts = bullet.removeprefix("- ").split(": ", 2)
-            if len(parts) == 3 and parts[1] in failed_statuses:
-                failed.append(": ".join(parts))
-    return failed
+    return [
+        not_booked_line(entry)
+        for evaluation in result.get_asset_check_evaluations()
+        if evaluation.check_name == ALL_BOOKED
+        for entry in evaluation.metadata[NOT_BOOKED].value
+        if BookingStatus(entry["status"]).fails_the_sync
+    ]

@@ -21,7 +21,7 @@ import base64
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -38,21 +38,10 @@ from woo_exact_pipeline.exact.master_data import (
     remember,
 )
 from woo_exact_pipeline.exact.odata import string_literal
+from woo_exact_pipeline.exact.outcomes import BookingOutcome, BookingStatus
 from woo_exact_pipeline.exact.periods import decide
 from woo_exact_pipeline.store.journal import event_key
 from woo_exact_pipeline.store.ledger import BookingLedger, EventToClaim, LedgerRow
-
-OutcomeStatus = Literal[
-    "booked",  # posted now
-    "recovered",  # an earlier post whose answer was lost turned out to have landed
-    "already_booked",
-    "changed_after_booking",  # booked before, but the order changed since: not re-posted
-    "held_back",  # not posted: Exact would refuse it for a reason we can name (see message)
-    "failed",  # Exact refused it (message has Exact's words); retried on the next run
-    "outcome_unknown",  # sent, no answer; the next run looks it up before posting again
-    "in_progress_elsewhere",  # another live run is posting it right now
-    "would_book",  # dry run: every check passed, the event would be posted now
-]
 
 SALE_TYPES = {"sales_entry": 20, "sales_invoice": 8020, "direct_sales_invoice": 8023}
 CREDIT_TYPES = {"sales_entry": 21, "sales_invoice": 8021, "direct_sales_invoice": 8024}
@@ -65,18 +54,6 @@ LINES_PROPERTY = {
 
 #: The id a dry run uses for a debtor or item it would create (it creates nothing).
 NOT_CREATED_IN_DRY_RUN = "(created when booked)"
-
-
-@dataclass(frozen=True)
-class BookingOutcome:
-    event_key: str
-    kind: str
-    order_number: str
-    reference: str
-    status: OutcomeStatus
-    exact_number: str | None = None
-    exact_id: str | None = None
-    message: str | None = None
 
 
 class _HeldBack(Exception):
@@ -134,11 +111,11 @@ class ExactLoader:
         try:
             self._body(event)
         except _HeldBack as problem:
-            return self._outcome(event, "held_back", message=str(problem))
+            return self._outcome(event, BookingStatus.HELD_BACK, message=str(problem))
         if row is not None and row.status == "pending":
             note = "an earlier answer was lost: Exact is asked by YourRef before posting"
-            return self._outcome(event, "would_book", message=note)
-        return self._outcome(event, "would_book")
+            return self._outcome(event, BookingStatus.WOULD_BOOK, message=note)
+        return self._outcome(event, BookingStatus.WOULD_BOOK)
 
     def book(
         self, event: AccountingEvent, partition_date: date, row: LedgerRow | None
@@ -151,29 +128,31 @@ class ExactLoader:
             assert claim.previous is not None
             if claim.previous.status == "booked":
                 return self._booked_before(event, claim.previous)
-            return self._outcome(event, "in_progress_elsewhere", message="claimed by another run")
+            return self._outcome(
+                event, BookingStatus.IN_PROGRESS_ELSEWHERE, message="claimed by another run"
+            )
         finished = False
         try:
             if claim.answer_was_lost and (found := self._find_in_exact(event)):
                 self._ledger.mark_booked(self._shop, key, found.id, found.number)
                 finished = True
-                return self._outcome(event, "recovered", found.number, found.id)
+                return self._outcome(event, BookingStatus.RECOVERED, found.number, found.id)
             outcome = self._post(event, key)
-            finished = outcome.status != "outcome_unknown"
+            finished = outcome.status != BookingStatus.OUTCOME_UNKNOWN
             return outcome
         except ExactOutcomeUnknown as error:
             # A new debtor, item or document whose answer was lost: the next run looks it up.
-            return self._outcome(event, "outcome_unknown", message=str(error))
+            return self._outcome(event, BookingStatus.OUTCOME_UNKNOWN, message=str(error))
         except ExactApiError as error:
             # Exact refused something done on this event's behalf (a look-up, a new debtor,
             # item or document): this event fails, is retried by the next run, and the run
             # goes on. A lost answer stays pending for the next look-up.
             if claim.answer_was_lost:
-                return self._outcome(event, "outcome_unknown", message=str(error))
+                return self._outcome(event, BookingStatus.OUTCOME_UNKNOWN, message=str(error))
             message = str(error.with_context(order=event.order_number))
             self._ledger.mark_failed(self._shop, key, message)
             finished = True
-            return self._outcome(event, "failed", message=message)
+            return self._outcome(event, BookingStatus.FAILED, message=message)
         finally:
             if not finished:
                 # The answer never came (or the run is ending): the next run looks it up.
@@ -186,21 +165,21 @@ class ExactLoader:
             body = self._body(event)
         except _HeldBack as problem:
             self._ledger.mark_failed(self._shop, key, str(problem))
-            return self._outcome(event, "held_back", message=str(problem))
+            return self._outcome(event, BookingStatus.HELD_BACK, message=str(problem))
         try:
             created = self._client.post(self._target.path, body)
         except ExactOutcomeUnknown as error:
-            return self._outcome(event, "outcome_unknown", message=str(error))
+            return self._outcome(event, BookingStatus.OUTCOME_UNKNOWN, message=str(error))
         except ExactApiError as error:
             message = str(error.with_context(order=event.order_number))
             self._ledger.mark_failed(self._shop, key, message)
-            return self._outcome(event, "failed", message=message)
+            return self._outcome(event, BookingStatus.FAILED, message=message)
         exact_id = str(created[self._target.key])
         number = created.get(self._target.number)
         exact_number = None if number is None else str(number)
         self._ledger.mark_booked(self._shop, key, exact_id, exact_number)
         note = self._process_invoice(event, exact_id)
-        return self._outcome(event, "booked", exact_number, exact_id, message=note)
+        return self._outcome(event, BookingStatus.BOOKED, exact_number, exact_id, message=note)
 
     def _process_invoice(self, event: AccountingEvent, invoice_id: str) -> str | None:
         """Process the invoice (and let Exact e-mail it) when sync.yaml asks for it."""
@@ -457,7 +436,7 @@ class ExactLoader:
         if row.content_hash != event.content_hash:
             return self._outcome(
                 event,
-                "changed_after_booking",
+                BookingStatus.CHANGED_AFTER_BOOKING,
                 row.exact_number,
                 row.exact_id,
                 message=(
@@ -465,7 +444,7 @@ class ExactLoader:
                     "Correct the booking in Exact by hand (or credit and re-book it)."
                 ),
             )
-        return self._outcome(event, "already_booked", row.exact_number, row.exact_id)
+        return self._outcome(event, BookingStatus.ALREADY_BOOKED, row.exact_number, row.exact_id)
 
     def _to_claim(self, event: AccountingEvent, key: str, partition_date: date) -> EventToClaim:
         return EventToClaim(
@@ -483,7 +462,7 @@ class ExactLoader:
     @staticmethod
     def _outcome(
         event: AccountingEvent,
-        status: OutcomeStatus,
+        status: BookingStatus,
         exact_number: str | None = None,
         exact_id: str | None = None,
         *,

@@ -7,18 +7,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from woo_exact_pipeline.exact.booking import BookingOutcome
+from woo_exact_pipeline.exact.outcomes import LOAD_STATUSES, BookingOutcome, BookingStatus
 from woo_exact_pipeline.store.rate_limits import RateLimits
-
-NOT_BOOKED = ("held_back", "failed", "outcome_unknown", "in_progress_elsewhere")
-IN_EXACT = ("booked", "recovered", "already_booked", "changed_after_booking")
-COUNTED = (
-    "booked",
-    "recovered",
-    "already_booked",
-    "changed_after_booking",
-    *NOT_BOOKED,
-)
 
 
 @dataclass(frozen=True)
@@ -29,12 +19,13 @@ class SyncLog:
     bookings_table: str
     problems_table: str
     changed_after_booking: list[str]
-    not_booked: list[str]
+    #: Events the load left out of Exact: {event, order, status, reason} (JSON metadata).
+    not_booked: list[dict[str, str]]
 
     @property
     def in_exact(self) -> int:
         """How many of the day's events are in Exact: the rows of the bookings table."""
-        return sum(self.counts[status] for status in IN_EXACT)
+        return sum(self.counts[status] for status in LOAD_STATUSES if status.in_exact)
 
 
 def sync_log_summary(
@@ -49,7 +40,7 @@ def sync_log_summary(
     Exact, made by `document_url` from Exact's GUID), and every problem with its reason."""
     statuses = Counter(outcome.status for outcome in outcomes)
     held = list(problems)
-    counts = {status: statuses[status] for status in COUNTED}
+    counts = {status.value: statuses[status] for status in LOAD_STATUSES}
     counts["waiting"] = sum(1 for p in held if p["outcome"] == "waiting")
     counts["quarantined"] = sum(1 for p in held if p["outcome"] == "quarantined")
     daily = limits.daily if limits is not None else None
@@ -62,22 +53,32 @@ def sync_log_summary(
         changed_after_booking=[
             f"{o.kind} {o.reference} (Exact {o.exact_number}): {o.message}"
             for o in outcomes
-            if o.status == "changed_after_booking"
+            if o.status == BookingStatus.CHANGED_AFTER_BOOKING
         ],
         not_booked=[
-            f"{o.kind} {o.reference}: {o.status.replace('_', ' ')}: {o.message}"
+            {
+                "event": f"{o.kind} {o.reference}",
+                "order": o.order_number,
+                "status": o.status.value,
+                "reason": o.message or "",
+            }
             for o in outcomes
-            if o.status in NOT_BOOKED
+            if o.status.not_booked
         ],
     )
+
+
+def not_booked_line(entry: Mapping[str, str]) -> str:
+    """One entry of `SyncLog.not_booked` as a line: `sale 1042: failed: <Exact's words>`."""
+    return f"{entry['event']}: {BookingStatus(entry['status']).words}: {entry['reason']}"
 
 
 def _bookings_table(outcomes: Sequence[BookingOutcome], document_url: Callable[[str], str]) -> str:
     rows = [
         f"| {o.order_number} | {o.kind} | {o.reference} | {_exact_link(o, document_url)} | "
-        f"{o.status.replace('_', ' ')} |"
+        f"{o.status.words} |"
         for o in outcomes
-        if o.status in IN_EXACT
+        if o.status.in_exact
     ]
     header = "| order | event | YourRef | Exact number | status |\n|---|---|---|---|---|\n"
     return header + "\n".join(rows)
@@ -91,9 +92,9 @@ def _exact_link(outcome: BookingOutcome, document_url: Callable[[str], str]) -> 
 
 def _problems_table(outcomes: Sequence[BookingOutcome], held: list[Mapping[str, Any]]) -> str:
     rows = [
-        f"| {o.order_number} | {o.status.replace('_', ' ')} | {_cell(o.message)} |"
+        f"| {o.order_number} | {o.status.words} | {_cell(o.message)} |"
         for o in outcomes
-        if o.status in NOT_BOOKED
+        if o.status.not_booked
     ]
     rows += [f"| {p['order_number']} | {p['outcome']} | {_cell(p['reason'])} |" for p in held]
     return "| order | outcome | reason |\n|---|---|---|\n" + "\n".join(rows)

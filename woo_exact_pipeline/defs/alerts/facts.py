@@ -3,6 +3,7 @@
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
 from dagster._core.scheduler.instigation import TickStatus
@@ -149,14 +150,15 @@ def latest_outcomes(
     return sorted(latest.values(), key=lambda outcome: outcome.at)
 
 
-def bullets(name: str) -> Callable[[Mapping[str, dg.MetadataValue]], tuple[str, ...]]:
-    """The bullet lines of the markdown metadata entry `name`."""
+def listed(
+    name: str, line_of: Callable[[Any], str] = str
+) -> Callable[[Mapping[str, dg.MetadataValue]], tuple[str, ...]]:
+    """The items of the JSON list metadata entry `name`, each made a line by `line_of`."""
 
     def lines_of(metadata: Mapping[str, dg.MetadataValue]) -> tuple[str, ...]:
         entry = metadata.get(name)
-        text = str(entry.value) if entry is not None else ""
-        stripped = (line.strip() for line in text.splitlines())
-        return tuple(line[2:] for line in stripped if line.startswith("- "))
+        items = entry.value if entry is not None else None
+        return tuple(line_of(item) for item in items) if isinstance(items, list) else ()
 
     return lines_of
 

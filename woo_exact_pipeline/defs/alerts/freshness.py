@@ -90,6 +90,6 @@ def check_booked_by_deadline(
             "booked": ledger.booked,
             "refused": ledger.failed,
             "quarantined": ledger.quarantined,
-            "reasons": dg.MetadataValue.md("\n".join(f"- {r}" for r in reasons) or "none"),
+            "reasons": dg.MetadataValue.json(reasons),
         },
     )

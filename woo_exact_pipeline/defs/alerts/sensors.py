@@ -28,16 +28,17 @@ from woo_exact_pipeline.alerts.sources import day_ledger, quarantined_orders, re
 from woo_exact_pipeline.defs.alerts.facts import (
     RunOutcome,
     api_calls_for_day,
-    bullets,
     latest_outcomes,
     latest_run_outcome,
+    listed,
     run_outcomes_after,
     tick_history,
 )
 from woo_exact_pipeline.defs.alerts.freshness import BOOKED_BY_DEADLINE
-from woo_exact_pipeline.defs.exact.assets import ALL_BOOKED
+from woo_exact_pipeline.defs.exact.assets import ALL_BOOKED, NOT_BOOKED
 from woo_exact_pipeline.defs.exact.reconciliation import AGREE
 from woo_exact_pipeline.defs.shops import Shop
+from woo_exact_pipeline.exact.sync_log import not_booked_line
 
 INTERVAL_SECONDS = 60
 #: The partitioned assets that spend Exact API calls on a day.
@@ -241,7 +242,9 @@ def alert_on_check_results(context: dg.SensorEvaluationContext, shop: Shop) -> d
     sources: list[tuple[list[CheckOutcome], Callable[[CheckOutcome, OpenProblems], Problem]]] = [
         (
             latest_outcomes(
-                instance, _check(shop, "exact_bookings", ALL_BOOKED), bullets("not booked")
+                instance,
+                _check(shop, "exact_bookings", ALL_BOOKED),
+                listed(NOT_BOOKED, not_booked_line),
             ),
             lambda outcome, open_problems: unbooked_day_problem(
                 outcome, open_problems, alerts.order_problem_hours
@@ -255,7 +258,7 @@ def alert_on_check_results(context: dg.SensorEvaluationContext, shop: Shop) -> d
             latest_outcomes(
                 instance,
                 _check(shop, "exact_bookings", BOOKED_BY_DEADLINE),
-                bullets("reasons"),
+                listed("reasons"),
             ),
             lambda outcome, open_problems: freshness_problem(
                 outcome, open_problems, alerts.bookings_due_by

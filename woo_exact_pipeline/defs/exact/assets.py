@@ -26,6 +26,8 @@ from woo_exact_pipeline.woocommerce.client import WooCommerceClient
 
 SETTINGS_MATCH = "settings_match_exact"
 NO_CHANGES_AFTER_BOOKING = "no_orders_changed_after_booking"
+#: The every-event-booked check's entry listing each event not booked, with its reason.
+NOT_BOOKED = "not booked"
 ALL_BOOKED = "every_event_booked"
 
 
@@ -207,13 +209,13 @@ def book_day(context: dg.AssetExecutionContext, shop: Shop) -> dg.MaterializeRes
                 check_name=NO_CHANGES_AFTER_BOOKING,
                 passed=not log.changed_after_booking,
                 severity=dg.AssetCheckSeverity.WARN,
-                metadata={"changed": dg.MetadataValue.md(_bullets(log.changed_after_booking))},
+                metadata={"changed": dg.MetadataValue.json(log.changed_after_booking)},
             ),
             dg.AssetCheckResult(
                 check_name=ALL_BOOKED,
                 passed=not log.not_booked,
                 severity=dg.AssetCheckSeverity.WARN,
-                metadata={"not booked": dg.MetadataValue.md(_bullets(log.not_booked))},
+                metadata={NOT_BOOKED: dg.MetadataValue.json(log.not_booked)},
             ),
         ],
     )

@@ -1,0 +1,70 @@
+"""What a load did with one accounting event: the one list of booking statuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class BookingStatus(StrEnum):
+    BOOKED = "booked"  # posted now
+    RECOVERED = "recovered"  # an earlier post whose answer was lost turned out to have landed
+    ALREADY_BOOKED = "already_booked"
+    CHANGED_AFTER_BOOKING = "changed_after_booking"  # booked before, changed since: not re-posted
+    HELD_BACK = "held_back"  # not posted: Exact would refuse it for a reason we can name
+    FAILED = "failed"  # Exact refused it (message has Exact's words); retried on the next run
+    OUTCOME_UNKNOWN = "outcome_unknown"  # sent, no answer; the next run looks it up first
+    IN_PROGRESS_ELSEWHERE = "in_progress_elsewhere"  # another live run is posting it right now
+    WOULD_BOOK = "would_book"  # dry run: every check passed, the event would be posted now
+
+    @property
+    def in_exact(self) -> bool:
+        """The event is in Exact after this load (a row of the sync log's bookings table)."""
+        return self in _IN_EXACT
+
+    @property
+    def not_booked(self) -> bool:
+        """A real load left the event out of Exact (a row of the sync log's problems table)."""
+        return self in _NOT_BOOKED
+
+    @property
+    def fails_the_sync(self) -> bool:
+        """Exact refused the event or its answer was lost: `woo-exact sync` fails. Waiting,
+        quarantined and held-back events wait for a person, not for a retry."""
+        return self in (BookingStatus.FAILED, BookingStatus.OUTCOME_UNKNOWN)
+
+    @property
+    def words(self) -> str:
+        return self.value.replace("_", " ")
+
+
+_IN_EXACT = frozenset(
+    {
+        BookingStatus.BOOKED,
+        BookingStatus.RECOVERED,
+        BookingStatus.ALREADY_BOOKED,
+        BookingStatus.CHANGED_AFTER_BOOKING,
+    }
+)
+_NOT_BOOKED = frozenset(
+    {
+        BookingStatus.HELD_BACK,
+        BookingStatus.FAILED,
+        BookingStatus.OUTCOME_UNKNOWN,
+        BookingStatus.IN_PROGRESS_ELSEWHERE,
+    }
+)
+#: The statuses a real load's sync log counts (a dry run's `would_book` is not one).
+LOAD_STATUSES = tuple(status for status in BookingStatus if status != BookingStatus.WOULD_BOOK)
+
+
+@dataclass(frozen=True)
+class BookingOutcome:
+    event_key: str
+    kind: str
+    order_number: str
+    reference: str
+    status: BookingStatus
+    exact_number: str | None = None
+    exact_id: str | None = None
+    message: str | None = None
