@@ -329,7 +329,7 @@ def status(
 ) -> None:
     """Per day: orders extracted, events booked, to book, pending, failed, waiting and
     quarantined, and the last sync, from the sync database."""
-    from woo_exact_pipeline.store.status import day_statuses
+    from woo_exact_pipeline.store.day_summary import day_summaries
 
     settings = settings_from(config_path, shop_name)
     shop = settings.shop_key
@@ -341,7 +341,7 @@ def status(
     engine = sync_database()
     try:
         with engine.connect() as connection:
-            rows = day_statuses(connection, shop, days)
+            rows = day_summaries(connection, shop, days)
     finally:
         engine.dispose()
     if not rows:

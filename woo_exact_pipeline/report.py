@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from woo_exact_pipeline.exact.outcomes import BookingOutcome, BookingStatus
+from woo_exact_pipeline.store.day_summary import day_summaries
 from woo_exact_pipeline.store.journal import all_problems
-from woo_exact_pipeline.store.ledger import booking_counts, unbooked
+from woo_exact_pipeline.store.ledger import unbooked
 
 if TYPE_CHECKING:
     from woo_exact_pipeline.defs.exact.reconciliation import ReconciliationSummary
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class SyncReport:
     partitions: int
-    bookings: Counter[tuple[str, str]]  # (kind, ledger status) -> events
+    sales_booked: int
+    credits_booked: int
     problems: list[dict[str, Any]]  # waiting and quarantined orders with their reasons
     not_booked: list[dict[str, Any]]  # failed or unknown bookings with Exact's reasons
     api_calls: int
@@ -30,18 +32,16 @@ class SyncReport:
 
     @property
     def booked(self) -> int:
-        return sum(n for (_, status), n in self.bookings.items() if status == "booked")
+        return self.sales_booked + self.credits_booked
 
     def lines(self) -> list[str]:
-        sales = self.bookings[("sale", "booked")]
-        credits = self.bookings[("credit", "booked")]
         waiting = [p for p in self.problems if p["outcome"] == "waiting"]
         quarantined = [p for p in self.problems if p["outcome"] == "quarantined"]
         per_order = self.api_calls / self.booked if self.booked else 0.0
         lines = [
             f"Partitions (days):        {self.partitions}",
-            f"Orders booked (sales):    {sales}",
-            f"Credit notes booked:      {credits}",
+            f"Orders booked (sales):    {self.sales_booked}",
+            f"Credit notes booked:      {self.credits_booked}",
             f"Waiting:                  {len(waiting)}",
             f"Quarantined:              {len(quarantined)}",
             f"Not booked, with reason:  {len(self.not_booked)}",
@@ -144,9 +144,11 @@ def read_report(
 ) -> SyncReport:
     """The report from the sync database: over every day, or the days given (inclusive)."""
     with engine.connect() as connection:
+        summaries = day_summaries(connection, shop, days)
         return SyncReport(
             partitions=partitions,
-            bookings=booking_counts(connection, shop, days),
+            sales_booked=sum(summary.sales_booked for summary in summaries),
+            credits_booked=sum(summary.credits_booked for summary in summaries),
             problems=all_problems(connection, shop, days),
             not_booked=unbooked(connection, shop, days),
             api_calls=api_calls,

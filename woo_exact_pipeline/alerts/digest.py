@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from woo_exact_pipeline.alerts.model import Notice
-from woo_exact_pipeline.alerts.sources import DayLedger
+from woo_exact_pipeline.store.day_summary import DaySummary
 
 
-def digest_notice(ledger: DayLedger, reconciliation: str, api_calls: int) -> Notice:
+def digest_notice(ledger: DaySummary, reconciliation: str, api_calls: int) -> Notice:
     figures = {
         "day": ledger.day.isoformat(),
         "orders": ledger.orders,

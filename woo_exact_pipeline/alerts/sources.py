@@ -1,20 +1,14 @@
-"""The sync database's side of alerts: quarantined orders, the login's expiry, a day's ledger."""
+"""The sync database's side of alerts: quarantined orders and the login's expiry (a day's
+figures: store/day_summary.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from woo_exact_pipeline.alerts.rules import QuarantinedOrder
-from woo_exact_pipeline.store.schema import (
-    accounting_events,
-    bookings,
-    exact_tokens,
-    order_problems,
-    woo_orders,
-)
+from woo_exact_pipeline.store.schema import exact_tokens, order_problems
 from woo_exact_pipeline.store.tokens import as_utc
 
 
@@ -44,48 +38,3 @@ def refresh_expires_at(connection: Connection, client_id: str, division: int) ->
         )
     ).scalar()
     return as_utc(value) if value is not None else None
-
-
-@dataclass(frozen=True)
-class DayLedger:
-    """One day in the sync database: orders read, events made, and their fate in Exact."""
-
-    day: date
-    orders: int
-    events: int
-    sales_booked: int
-    credits_booked: int
-    failed: int
-    waiting: int
-    quarantined: int
-
-    @property
-    def booked(self) -> int:
-        return self.sales_booked + self.credits_booked
-
-
-def day_ledger(connection: Connection, shop: str, day: date) -> DayLedger:
-    def count(table: object, *conditions: object) -> int:
-        query = select(func.count()).select_from(table).where(*conditions)  # type: ignore[arg-type]
-        return int(connection.execute(query).scalar() or 0)
-
-    in_day = (bookings.c.shop == shop, bookings.c.partition_date == day)
-    problems = (order_problems.c.shop == shop, order_problems.c.partition_date == day)
-    return DayLedger(
-        day=day,
-        orders=count(woo_orders, woo_orders.c.shop == shop, woo_orders.c.partition_date == day),
-        events=count(
-            accounting_events,
-            accounting_events.c.shop == shop,
-            accounting_events.c.partition_date == day,
-        ),
-        sales_booked=count(
-            bookings, *in_day, bookings.c.status == "booked", bookings.c.kind == "sale"
-        ),
-        credits_booked=count(
-            bookings, *in_day, bookings.c.status == "booked", bookings.c.kind == "credit"
-        ),
-        failed=count(bookings, *in_day, bookings.c.status == "failed"),
-        waiting=count(order_problems, *problems, order_problems.c.outcome == "waiting"),
-        quarantined=count(order_problems, *problems, order_problems.c.outcome == "quarantined"),
-    )

@@ -9,13 +9,12 @@ that is still alive is respected, so two runs never post the same event.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from woo_exact_pipeline.store.locks import lock_for_transaction
 from woo_exact_pipeline.store.schema import bookings
@@ -204,23 +203,6 @@ def booked_content(connection: Connection, shop: str, partition_date: date) -> f
                 bookings.c.status == "booked",
             )
         ).scalars()
-    )
-
-
-def booking_counts(
-    connection: Connection, shop: str, days: tuple[date, date] | None = None
-) -> Counter[tuple[str, str]]:
-    """Events per (kind, status): the ledger's totals, over every day or the days given
-    (first and last, inclusive)."""
-    return Counter(
-        {
-            (kind, status): count
-            for kind, status, count in connection.execute(
-                select(bookings.c.kind, bookings.c.status, func.count())
-                .where(bookings.c.shop == shop, *_within(days))
-                .group_by(bookings.c.kind, bookings.c.status)
-            )
-        }
     )
 
 

@@ -11,8 +11,8 @@ from dagster_shared.error import SerializableErrorInfo
 
 from woo_exact_pipeline.alerts.model import CAUSE, FailureCause
 from woo_exact_pipeline.alerts.rules import CheckOutcome, DayProgress
-from woo_exact_pipeline.alerts.sources import DayLedger
 from woo_exact_pipeline.defs.shops import Shop
+from woo_exact_pipeline.store.day_summary import DaySummary
 
 #: How many recent evaluations per check a tick looks at (days beyond keep their state).
 CHECK_HISTORY = 200
@@ -183,7 +183,7 @@ def latest_materialization(
     return records[0] if records else None
 
 
-def day_progress(instance: dg.DagsterInstance, shop: Shop, ledger: DayLedger) -> DayProgress:
+def day_progress(instance: dg.DagsterInstance, shop: Shop, ledger: DaySummary) -> DayProgress:
     day = ledger.day.isoformat()
     extracted = latest_materialization(instance, shop.asset_key("woo_orders"), day)
     transformed = latest_materialization(instance, shop.asset_key("exact_journal_lines"), day)

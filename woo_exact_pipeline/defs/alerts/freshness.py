@@ -13,10 +13,10 @@ import dagster as dg
 from pydantic import Field
 
 from woo_exact_pipeline.alerts.rules import freshness_verdict
-from woo_exact_pipeline.alerts.sources import day_ledger
 from woo_exact_pipeline.defs.alerts.facts import day_progress
 from woo_exact_pipeline.defs.errors import failures_named_by_cause
 from woo_exact_pipeline.defs.shops import Shop
+from woo_exact_pipeline.store.day_summary import day_summary
 
 BOOKED_BY_DEADLINE = "yesterday_booked_by_deadline"
 
@@ -78,7 +78,7 @@ def check_booked_by_deadline(
         else shop.clock().astimezone(shop.time_zone).date() - timedelta(days=1)
     )
     with failures_named_by_cause(), shop.sync_database(context).engine().connect() as connection:
-        ledger = day_ledger(connection, shop.key, day)
+        ledger = day_summary(connection, shop.key, day)
     reasons = freshness_verdict(
         day_progress(context.instance, shop, ledger), shop.settings.woocommerce.time_zone
     )

@@ -24,7 +24,7 @@ from woo_exact_pipeline.alerts.rules import (
     run_failure_problem,
     unbooked_day_problem,
 )
-from woo_exact_pipeline.alerts.sources import day_ledger, quarantined_orders, refresh_expires_at
+from woo_exact_pipeline.alerts.sources import quarantined_orders, refresh_expires_at
 from woo_exact_pipeline.defs.alerts.facts import (
     RunOutcome,
     api_calls_for_day,
@@ -39,6 +39,7 @@ from woo_exact_pipeline.defs.exact.assets import ALL_BOOKED, NOT_BOOKED
 from woo_exact_pipeline.defs.exact.reconciliation import AGREE
 from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact.sync_log import not_booked_line
+from woo_exact_pipeline.store.day_summary import day_summary
 
 INTERVAL_SECONDS = 60
 #: The partitioned assets that spend Exact API calls on a day.
@@ -296,7 +297,7 @@ def send_daily_digest(context: dg.SensorEvaluationContext, shop: Shop) -> dg.Ski
         return dg.SkipReason(f"the digest goes out at {alerts.daily_digest_time:%H:%M}")
     yesterday = local.date() - timedelta(days=1)
     with shop.sync_database(context).engine().connect() as connection:
-        ledger = day_ledger(connection, shop.key, yesterday)
+        ledger = day_summary(connection, shop.key, yesterday)
     outcomes = [
         outcome
         for outcome in latest_outcomes(
