@@ -121,6 +121,55 @@ def test_a_version_1_database_gets_tokens_per_division_and_loses_its_old_login(
     engine.dispose()
 
 
+def test_a_version_2_database_keys_problems_as_their_events_and_keeps_what_alerts_told(
+    database_url: str,
+) -> None:
+    engine = create_sync_engine(database_url)
+    seen = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
+    told = (
+        '{"open": {"quarantined:order:1002": {"key": "quarantined:order:1002"}, '
+        '"quarantined:refund:77": {"key": "quarantined:refund:77"}}}'
+    )
+    with engine.begin() as connection:
+        schema.metadata.create_all(connection)
+        connection.execute(
+            insert(schema.order_problems),
+            [
+                {
+                    "shop": "shop.example.nl",
+                    "problem_key": key,
+                    "partition_date": date(2026, 11, 17),
+                    "order_id": 1002,
+                    "refund_id": refund,
+                    "order_number": "1002",
+                    "outcome": "quarantined",
+                    "category": "invalid_data",
+                    "reason": "the order's total is not a number",
+                    "details": {},
+                    "first_seen_at": seen,
+                    "last_seen_at": seen,
+                }
+                for key, refund in (("order:1002", None), ("refund:77", 77))
+            ],
+        )
+        write_cursor(connection, "alerts:shop.example.nl:conditions", told)
+        write_cursor(connection, "woo_orders:shop.example.nl", '"order:1"')  # not an alert book
+        connection.execute(insert(schema.schema_version).values(version=2))
+
+    assert migrate(engine) == 2
+    with engine.connect() as connection:
+        keys = connection.execute(
+            select(schema.order_problems.c.problem_key).order_by(schema.order_problems.c.refund_id)
+        ).scalars()
+        assert sorted(keys) == ["credit:77", "sale:1002"]
+        assert read_cursor(connection, "alerts:shop.example.nl:conditions") == (
+            '{"open": {"quarantined:sale:1002": {"key": "quarantined:sale:1002"}, '
+            '"quarantined:credit:77": {"key": "quarantined:credit:77"}}}'
+        )
+        assert read_cursor(connection, "woo_orders:shop.example.nl") == '"order:1"'
+    engine.dispose()
+
+
 def test_amounts_come_back_exactly_as_stored(sync_engine: Engine) -> None:
     # 0.1 + 0.2 is the classic float trap; 12.345678 needs every stored digit.
     now = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)

@@ -104,9 +104,9 @@ def test_a_rerun_replaces_the_partition_and_keeps_when_a_problem_was_first_seen(
     with sync_engine.connect() as connection:
         assert load_partition_events(connection, "shop", DAY) == []
         [still] = partition_problems(connection, "shop", DAY)
-    assert set(first) == {"order:1002", "order:1003"}
-    assert still["problem_key"] == "order:1003"
+    assert set(first) == {"sale:1002", "sale:1003"}
+    assert still["problem_key"] == "sale:1003"
     assert still["outcome"] == "quarantined"
     assert still["details"] == {"country": "DE", "rate": "19"}
-    assert still["first_seen_at"] == first["order:1003"]["first_seen_at"]
+    assert still["first_seen_at"] == first["sale:1003"]["first_seen_at"]
     assert still["last_seen_at"] >= still["first_seen_at"]

@@ -12,7 +12,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.engine import make_url
 
 from woo_exact_pipeline.store import schema
@@ -38,10 +48,35 @@ def _version_2_tokens_per_division(connection: Connection) -> None:
     schema.exact_tokens.create(connection)
 
 
+def _version_3_one_key_per_event(connection: Connection) -> None:
+    """A problem is keyed as the event it holds back: `credit:<refund id>` (was `refund:`)
+    and `sale:<order id>` (was `order:`). The alert books' announced problems follow, so an
+    open problem is neither cleared nor announced again by the change."""
+    problems, cursors = schema.order_problems, schema.cursors
+    renamed = (("refund:", "credit:"), ("order:", "sale:"))
+    for old, new in renamed:
+        key = problems.c.problem_key
+        connection.execute(
+            update(problems)
+            .where(key.startswith(old))
+            .values(problem_key=literal(new) + func.substr(key, len(old) + 1))
+        )
+    alert_books = select(cursors.c.name, cursors.c.value).where(
+        cursors.c.name.startswith("alerts:")
+    )
+    for name, value in connection.execute(alert_books).all():
+        renewed = value
+        for old, new in renamed:
+            renewed = renewed.replace(f'"quarantined:{old}', f'"quarantined:{new}')
+        if renewed != value:
+            connection.execute(update(cursors).where(cursors.c.name == name).values(value=renewed))
+
+
 #: Forward migrations; index n upgrades version n to n + 1. Append, never edit released ones.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_version_1,
     _version_2_tokens_per_division,
+    _version_3_one_key_per_event,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -22,15 +22,31 @@ from woo_exact_pipeline.bookkeeping.model import (
 from woo_exact_pipeline.store.schema import accounting_events, journal_lines, order_problems
 
 
+def sale_key(order_id: int) -> str:
+    """The one key of an order's sale, in every table (events, journal lines, ledger,
+    problems)."""
+    return f"sale:{order_id}"
+
+
+def credit_key(refund_id: int) -> str:
+    """The one key of a refund's credit note, in every table."""
+    return f"credit:{refund_id}"
+
+
 def event_key(event: AccountingEvent) -> str:
-    return f"credit:{event.refund_id}" if event.kind == "credit" else f"sale:{event.order_id}"
+    if event.kind == "credit":
+        assert event.refund_id is not None, "a credit note is always of a refund"
+        return credit_key(event.refund_id)
+    return sale_key(event.order_id)
 
 
 def problem_key(problem: Waiting | Quarantined, position: int) -> str:
+    """The key of the event a problem holds back: the refund's credit note, else the order's
+    sale."""
     if problem.refund_id is not None:
-        return f"refund:{problem.refund_id}"
+        return credit_key(problem.refund_id)
     if problem.order_id is not None:
-        return f"order:{problem.order_id}"
+        return sale_key(problem.order_id)
     # An order too broken to have an id: keyed by its place in the day's list.
     return f"unreadable:{problem.order_number or position}"
 

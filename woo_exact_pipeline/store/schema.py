@@ -273,7 +273,9 @@ order_problems = Table(
     "order_problems",
     metadata,
     Column("shop", String(100), primary_key=True),
-    Column("problem_key", String(60), primary_key=True, comment="order:<id> or refund:<id>"),
+    Column(
+        "problem_key", String(60), primary_key=True, comment="sale:<order id> or credit:<refund id>"
+    ),
     Column("partition_date", Date, nullable=False),
     Column("order_id", BigInteger),
     Column("refund_id", BigInteger),
