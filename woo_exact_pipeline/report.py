@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from woo_exact_pipeline.exact.outcomes import BookingOutcome, BookingStatus
 from woo_exact_pipeline.store.day_summary import day_summaries
-from woo_exact_pipeline.store.journal import all_problems
+from woo_exact_pipeline.store.journal import OrderProblem, ProblemOutcome, all_problems
 from woo_exact_pipeline.store.ledger import unbooked
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ class SyncReport:
     partitions: int
     sales_booked: int
     credits_booked: int
-    problems: list[dict[str, Any]]  # waiting and quarantined orders with their reasons
+    problems: list[OrderProblem]  # waiting and quarantined orders with their reasons
     not_booked: list[dict[str, Any]]  # failed or unknown bookings with Exact's reasons
     api_calls: int
     exact_url: str
@@ -35,8 +35,8 @@ class SyncReport:
         return self.sales_booked + self.credits_booked
 
     def lines(self) -> list[str]:
-        waiting = [p for p in self.problems if p["outcome"] == "waiting"]
-        quarantined = [p for p in self.problems if p["outcome"] == "quarantined"]
+        waiting = [p.reason for p in self.problems if p.outcome == ProblemOutcome.WAITING]
+        quarantined = [p.reason for p in self.problems if p.outcome == ProblemOutcome.QUARANTINED]
         per_order = self.api_calls / self.booked if self.booked else 0.0
         lines = [
             f"Partitions (days):        {self.partitions}",
@@ -56,18 +56,17 @@ class SyncReport:
             lines += [
                 f"  {day}: {difference}" for day, difference in list(agree.differences.items())[:5]
             ]
-        for title, rows, reason in (
-            ("Quarantined, with the reason a bookkeeper acts on:", quarantined, "reason"),
-            ("Waiting:", waiting, "reason"),
+        for title, reasons in (
+            ("Quarantined, with the reason a bookkeeper acts on:", quarantined),
+            ("Waiting:", waiting),
             (
                 "Not booked (held back before posting, or refused by Exact):",
-                self.not_booked,
-                "error",
+                [row["error"] for row in self.not_booked],
             ),
         ):
-            if rows:
+            if reasons:
                 lines.append(title)
-                counts = Counter(str(row[reason]) for row in rows)
+                counts = Counter(str(reason) for reason in reasons)
                 lines += [f"  {n} x {text}" for text, n in counts.most_common(8)]
         return lines
 
@@ -82,7 +81,7 @@ class DryRunReport:
 
     partitions: int
     outcomes: list[tuple[str, BookingOutcome]]  # (day, outcome)
-    problems: list[dict[str, Any]]  # waiting and quarantined orders with their reasons
+    problems: list[OrderProblem]  # waiting and quarantined orders with their reasons
 
     def with_status(self, status: BookingStatus) -> list[tuple[str, BookingOutcome]]:
         return [(day, outcome) for day, outcome in self.outcomes if outcome.status == status]
@@ -91,8 +90,8 @@ class DryRunReport:
         would_book = self.with_status(BookingStatus.WOULD_BOOK)
         changed = self.with_status(BookingStatus.CHANGED_AFTER_BOOKING)
         kinds = Counter(outcome.kind for _, outcome in would_book)
-        waiting = [p for p in self.problems if p["outcome"] == "waiting"]
-        quarantined = [p for p in self.problems if p["outcome"] == "quarantined"]
+        waiting = [p.reason for p in self.problems if p.outcome == ProblemOutcome.WAITING]
+        quarantined = [p.reason for p in self.problems if p.outcome == ProblemOutcome.QUARANTINED]
         lines = [
             "Dry run: nothing was posted to Exact.",
             f"Partitions (days):        {self.partitions}",
@@ -122,8 +121,8 @@ class DryRunReport:
                 "Changed in WooCommerce after booking (not re-posted):",
                 [f"{o.reference} (Exact {o.exact_number})" for _, o in changed],
             ),
-            ("Quarantined, with the reason:", [p["reason"] for p in quarantined]),
-            ("Waiting:", [p["reason"] for p in waiting]),
+            ("Quarantined, with the reason:", quarantined),
+            ("Waiting:", waiting),
         ):
             if reasons:
                 lines.append(title)

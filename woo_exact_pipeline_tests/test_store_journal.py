@@ -15,6 +15,7 @@ from woo_exact_pipeline.bookkeeping.model import (
     Waiting,
 )
 from woo_exact_pipeline.store.journal import (
+    ProblemOutcome,
     load_partition_events,
     partition_problems,
     replace_partition_journal,
@@ -97,7 +98,7 @@ def test_a_rerun_replaces_the_partition_and_keeps_when_a_problem_was_first_seen(
             TransformResult((sale_of_order_1001(),), (waiting,), (quarantined,)),
         )
     with sync_engine.connect() as connection:
-        first = {p["problem_key"]: p for p in partition_problems(connection, "shop", DAY)}
+        first = {p.problem_key: p for p in partition_problems(connection, "shop", DAY)}
     # The next run: 1002 got its invoice number, 1003 is still quarantined.
     with sync_engine.begin() as connection:
         replace_partition_journal(connection, "shop", DAY, TransformResult((), (), (quarantined,)))
@@ -105,8 +106,8 @@ def test_a_rerun_replaces_the_partition_and_keeps_when_a_problem_was_first_seen(
         assert load_partition_events(connection, "shop", DAY) == []
         [still] = partition_problems(connection, "shop", DAY)
     assert set(first) == {"sale:1002", "sale:1003"}
-    assert still["problem_key"] == "sale:1003"
-    assert still["outcome"] == "quarantined"
-    assert still["details"] == {"country": "DE", "rate": "19"}
-    assert still["first_seen_at"] == first["sale:1003"]["first_seen_at"]
-    assert still["last_seen_at"] >= still["first_seen_at"]
+    assert still.problem_key == "sale:1003"
+    assert still.outcome == ProblemOutcome.QUARANTINED
+    assert still.details == {"country": "DE", "rate": "19"}
+    assert still.first_seen_at == first["sale:1003"].first_seen_at
+    assert still.last_seen_at >= still.first_seen_at

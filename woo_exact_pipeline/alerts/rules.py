@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from woo_exact_pipeline.alerts.model import FailureCause, Problem
+from woo_exact_pipeline.store.journal import OrderProblem, ProblemOutcome
 
 LOGIN_FIX = "run `woo-exact exact login` (then the next run books what waited)"
 
@@ -108,17 +109,8 @@ def exact_login_problem(
     return None
 
 
-@dataclass(frozen=True)
-class QuarantinedOrder:
-    order_number: str
-    day: date
-    reason: str
-    first_seen_at: datetime
-    problem_key: str
-
-
 def quarantined_order_problems(
-    orders: Iterable[QuarantinedOrder], after_hours: float
+    problems: Iterable[OrderProblem], after_hours: float
 ) -> list[Problem]:
     """Each quarantined order, announced once it has been left alone for `after_hours`."""
     return [
@@ -126,12 +118,16 @@ def quarantined_order_problems(
             key=f"quarantined:{order.problem_key}",
             kind="order_stuck",
             stage="quarantined",
-            summary=f"order {order.order_number} ({order.day}) is quarantined: {order.reason}",
+            summary=(
+                f"order {order.order_number} ({order.partition_date}) is quarantined: "
+                f"{order.reason}"
+            ),
             since=order.first_seen_at,
             fix="fix the cause named in the reason; the next run of its day books it",
             after_seconds=after_hours * 3600,
         )
-        for order in orders
+        for order in problems
+        if order.outcome == ProblemOutcome.QUARANTINED
     ]
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from woo_exact_pipeline.exact.outcomes import LOAD_STATUSES, BookingOutcome, BookingStatus
+from woo_exact_pipeline.store.journal import OrderProblem, ProblemOutcome
 from woo_exact_pipeline.store.rate_limits import RateLimits
 
 
@@ -30,7 +30,7 @@ class SyncLog:
 
 def sync_log_summary(
     outcomes: Sequence[BookingOutcome],
-    problems: Iterable[Mapping[str, Any]],
+    problems: Iterable[OrderProblem],
     *,
     api_calls: int,
     limits: RateLimits | None,
@@ -41,8 +41,8 @@ def sync_log_summary(
     statuses = Counter(outcome.status for outcome in outcomes)
     held = list(problems)
     counts = {status.value: statuses[status] for status in LOAD_STATUSES}
-    counts["waiting"] = sum(1 for p in held if p["outcome"] == "waiting")
-    counts["quarantined"] = sum(1 for p in held if p["outcome"] == "quarantined")
+    for outcome in ProblemOutcome:
+        counts[outcome.value] = sum(1 for p in held if p.outcome == outcome)
     daily = limits.daily if limits is not None else None
     return SyncLog(
         counts=counts,
@@ -90,13 +90,13 @@ def _exact_link(outcome: BookingOutcome, document_url: Callable[[str], str]) -> 
     return f"[{outcome.exact_number or 'open'}]({document_url(outcome.exact_id)})"
 
 
-def _problems_table(outcomes: Sequence[BookingOutcome], held: list[Mapping[str, Any]]) -> str:
+def _problems_table(outcomes: Sequence[BookingOutcome], held: list[OrderProblem]) -> str:
     rows = [
         f"| {o.order_number} | {o.status.words} | {_cell(o.message)} |"
         for o in outcomes
         if o.status.not_booked
     ]
-    rows += [f"| {p['order_number']} | {p['outcome']} | {_cell(p['reason'])} |" for p in held]
+    rows += [f"| {p.order_number} | {p.outcome} | {_cell(p.reason)} |" for p in held]
     return "| order | outcome | reason |\n|---|---|---|\n" + "\n".join(rows)
 
 

@@ -4,8 +4,9 @@ orders that wait or are quarantined (with when the problem was first seen, for a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
@@ -20,6 +21,7 @@ from woo_exact_pipeline.bookkeeping.model import (
     Waiting,
 )
 from woo_exact_pipeline.store.schema import accounting_events, journal_lines, order_problems
+from woo_exact_pipeline.store.tokens import as_utc
 
 
 def sale_key(order_id: int) -> str:
@@ -135,32 +137,68 @@ def load_partition_events(
     ]
 
 
+class ProblemOutcome(StrEnum):
+    WAITING = "waiting"  # not bookable yet (unpaid, a status to come); booked when it is
+    QUARANTINED = "quarantined"  # cannot be booked as it is; the reason says what to fix
+
+
+@dataclass(frozen=True)
+class OrderProblem:
+    """An order (or one refund of it) the transform could not turn into an event, as stored."""
+
+    problem_key: str
+    partition_date: date
+    order_id: int | None
+    refund_id: int | None
+    order_number: str
+    outcome: ProblemOutcome
+    category: str
+    reason: str
+    details: dict[str, Any]
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
 def partition_problems(
     connection: Connection, shop: str, partition_date: date
-) -> list[dict[str, Any]]:
-    return [
-        dict(row)
-        for row in connection.execute(
-            select(order_problems)
-            .where(order_problems.c.shop == shop, order_problems.c.partition_date == partition_date)
-            .order_by(order_problems.c.problem_key)
-        ).mappings()
-    ]
+) -> list[OrderProblem]:
+    return _problems(
+        connection,
+        order_problems.c.shop == shop,
+        order_problems.c.partition_date == partition_date,
+    )
 
 
 def all_problems(
     connection: Connection, shop: str, days: tuple[date, date] | None = None
-) -> list[dict[str, Any]]:
+) -> list[OrderProblem]:
     """Every waiting and quarantined order of the shop, oldest day first (over every day or
     the days given, first and last inclusive)."""
     within = [] if days is None else [order_problems.c.partition_date.between(*days)]
+    return _problems(connection, order_problems.c.shop == shop, *within)
+
+
+def _problems(connection: Connection, *conditions: Any) -> list[OrderProblem]:
+    rows = connection.execute(
+        select(order_problems)
+        .where(*conditions)
+        .order_by(order_problems.c.partition_date, order_problems.c.problem_key)
+    )
     return [
-        dict(row)
-        for row in connection.execute(
-            select(order_problems)
-            .where(order_problems.c.shop == shop, *within)
-            .order_by(order_problems.c.partition_date, order_problems.c.problem_key)
-        ).mappings()
+        OrderProblem(
+            problem_key=row.problem_key,
+            partition_date=row.partition_date,
+            order_id=row.order_id,
+            refund_id=row.refund_id,
+            order_number=row.order_number,
+            outcome=ProblemOutcome(row.outcome),
+            category=row.category,
+            reason=row.reason,
+            details=dict(row.details or {}),
+            first_seen_at=as_utc(row.first_seen_at),
+            last_seen_at=as_utc(row.last_seen_at),
+        )
+        for row in rows
     ]
 
 
@@ -195,7 +233,7 @@ def _replace_problems(
                 "order_id": problem.order_id,
                 "refund_id": problem.refund_id,
                 "order_number": problem.order_number,
-                "outcome": "quarantined" if quarantined else "waiting",
+                "outcome": ProblemOutcome.QUARANTINED if quarantined else ProblemOutcome.WAITING,
                 "category": problem.category if quarantined else "waiting",
                 "reason": problem.reason,
                 "details": dict(problem.details) if quarantined else {},

@@ -24,7 +24,7 @@ from woo_exact_pipeline.alerts.rules import (
     run_failure_problem,
     unbooked_day_problem,
 )
-from woo_exact_pipeline.alerts.sources import quarantined_orders, refresh_expires_at
+from woo_exact_pipeline.alerts.sources import refresh_expires_at
 from woo_exact_pipeline.defs.alerts.facts import (
     RunOutcome,
     api_calls_for_day,
@@ -40,6 +40,7 @@ from woo_exact_pipeline.defs.exact.reconciliation import AGREE
 from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact.sync_log import not_booked_line
 from woo_exact_pipeline.store.day_summary import day_summary
+from woo_exact_pipeline.store.journal import all_problems
 
 INTERVAL_SECONDS = 60
 #: The partitioned assets that spend Exact API calls on a day.
@@ -197,10 +198,10 @@ def alert_on_conditions(context: dg.SensorEvaluationContext, shop: Shop) -> dg.S
         expires = refresh_expires_at(
             connection, shop.exact(context).client_id, settings.exact.division
         )
-        quarantined = quarantined_orders(connection, shop.key)
+        problems = all_problems(connection, shop.key)
     problems = [
         exact_login_problem(expires, now, alerts.exact_login_warning_days),
-        *quarantined_order_problems(quarantined, alerts.order_problem_hours),
+        *quarantined_order_problems(problems, alerts.order_problem_hours),
         *_silent_automation(context, shop, now),
     ]
     current = {problem.key: problem for problem in problems if problem is not None}
