@@ -24,7 +24,7 @@ import httpx
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine, delete
 
-from woo_exact_pipeline.config import ExactSettings
+from woo_exact_pipeline.config import ExactSecrets, ExactSettings, Secret
 from woo_exact_pipeline.exact import reference
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.sandbox.exact import start_exact_sandbox
@@ -73,12 +73,12 @@ def main() -> None:
                 "rounding_gl": "8900",
             }
         )
-        environ = {
-            "EXACT_CLIENT_ID": sandbox.client_id,
-            "EXACT_CLIENT_SECRET": sandbox.client_secret,
-            "WOO_EXACT_SECRET_KEY": secret_key,
-        }
-        with ExactClient.from_settings(settings, engine, environ=environ) as client:
+        secrets = ExactSecrets(
+            Secret("EXACT_CLIENT_ID", sandbox.client_id),
+            Secret("EXACT_CLIENT_SECRET", sandbox.client_secret),
+            Secret("WOO_EXACT_SECRET_KEY", secret_key),
+        )
+        with ExactClient.from_settings(settings, engine, secrets=secrets) as client:
             client.get("financial/Journals", select=["Code"])  # warm up the connection
             started = time.perf_counter()
             for _ in range(options.calls):

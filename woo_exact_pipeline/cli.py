@@ -21,10 +21,10 @@ from woo_exact_pipeline.config import (
     ConfigError,
     SyncConfig,
     config_reference_markdown,
+    credentials_for,
     default_config_path,
     load_config,
     load_shops,
-    shop_environment,
 )
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ def exact_login(config_path: Path | None, shop_name: str | None, no_browser: boo
         result = login(
             settings.exact,
             engine,
-            environ=shop_environment(settings),
+            secrets=credentials_for(settings).exact,
             show_consent_url=lambda url: click.echo(
                 f"Sign in to Exact Online and allow access at:\n\n  {url}\n\n"
                 f"Waiting for Exact to call back on {settings.exact.redirect_uri} ..."
@@ -254,7 +254,7 @@ def doctor(config_path: Path | None, shop_name: str | None, test_alerts: bool) -
     settings = settings_from(config_path, shop_name)
     engine = sync_database()
     try:
-        findings = diagnose(settings, engine)
+        findings = diagnose(settings, engine, credentials_for(settings))
     finally:
         engine.dispose()
     system = None
@@ -302,11 +302,10 @@ def mappings_suggest(config_path: Path | None, shop_name: str | None) -> None:
     settings = settings_from(config_path, shop_name)
     engine = sync_database()
     try:
-        with WooCommerceClient.from_settings(settings) as woocommerce:
+        secrets = credentials_for(settings)
+        with WooCommerceClient.from_settings(settings, secrets.woocommerce) as woocommerce:
             tax_rates = [rate for page in woocommerce.tax_rates() for rate in page]
-        with ExactClient.from_settings(
-            settings.exact, engine, environ=shop_environment(settings)
-        ) as exact:
+        with ExactClient.from_settings(settings.exact, engine, secrets=secrets.exact) as exact:
             vat_codes, gl_accounts = read_exact_codes(exact)
     except (WooCommerceError, ExactError) as error:
         raise click.ClickException(

@@ -128,7 +128,7 @@ def prepare_environment(
 
 def sign_in_to_exact(echo: Callable[[str], None]) -> None:
     """The real authorization-code flow; the sandbox's consent page approves at once."""
-    from woo_exact_pipeline.config import load_config
+    from woo_exact_pipeline.config import credentials_for, load_config
     from woo_exact_pipeline.exact.login import login
     from woo_exact_pipeline.store.database import open_sync_database
 
@@ -140,9 +140,11 @@ def sign_in_to_exact(echo: Callable[[str], None]) -> None:
 
     engine = open_sync_database()
     try:
+        settings = load_config()
         result = login(
-            load_config().exact,
+            settings.exact,
             engine,
+            secrets=credentials_for(settings).exact,
             show_consent_url=lambda url: echo("Signing in to the Exact sandbox (consent page)"),
             open_browser=approve,
         )

@@ -9,9 +9,7 @@ VAT code, item and debtor present in Exact). It reads, never writes, and never s
 
 from __future__ import annotations
 
-import os
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,7 +19,7 @@ import httpx
 from sqlalchemy import Engine, select
 
 from woo_exact_pipeline.bookkeeping.summary import unmapped_shop_tax_rates
-from woo_exact_pipeline.config import SyncConfig, shop_environment
+from woo_exact_pipeline.config import ExactSecrets, ShopSecrets, SyncConfig, WooCommerceSecrets
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.exact.errors import (
     ExactAuthenticationError,
@@ -82,12 +80,9 @@ class _ExactFacts:
     master: MasterData | None  # None: Exact could not be read
 
 
-def diagnose(
-    settings: SyncConfig, engine: Engine, environ: Mapping[str, str] | None = None
-) -> list[Finding]:
-    source = os.environ if environ is None else environ
-    shop = _check_woocommerce(settings, source)
-    exact = _check_exact(settings, engine, shop_environment(settings, source))
+def diagnose(settings: SyncConfig, engine: Engine, secrets: ShopSecrets) -> list[Finding]:
+    shop = _check_woocommerce(settings, secrets.woocommerce)
+    exact = _check_exact(settings, engine, secrets.exact)
     return [
         *shop.findings,
         *exact.findings,
@@ -99,13 +94,12 @@ def diagnose(
 # --- WooCommerce ------------------------------------------------------------------------------
 
 
-def _check_woocommerce(settings: SyncConfig, environ: Mapping[str, str]) -> _ShopFacts:
+def _check_woocommerce(settings: SyncConfig, secrets: WooCommerceSecrets) -> _ShopFacts:
     shop = settings.woocommerce
-    credentials = settings.credentials
     missing = [
-        variable
-        for variable in (credentials.woo_consumer_key, credentials.woo_consumer_secret)
-        if not environ.get(variable, "").strip()
+        secret.variable
+        for secret in (secrets.consumer_key, secrets.consumer_secret)
+        if secret.missing
     ]
     if missing:
         return _ShopFacts(
@@ -121,7 +115,7 @@ def _check_woocommerce(settings: SyncConfig, environ: Mapping[str, str]) -> _Sho
             None,
         )
     notes: list[str] = []
-    client = WooCommerceClient.from_settings(settings, environ, max_attempts=2, notify=notes.append)
+    client = WooCommerceClient.from_settings(settings, secrets, max_attempts=2, notify=notes.append)
     with client:
         try:
             client.get_json("orders", {"per_page": "1", "status": "any"})
@@ -229,12 +223,12 @@ def _offset_hours(zone: str) -> float:
 # --- Exact Online -----------------------------------------------------------------------------
 
 
-def _check_exact(settings: SyncConfig, engine: Engine, environ: Mapping[str, str]) -> _ExactFacts:
+def _check_exact(settings: SyncConfig, engine: Engine, secrets: ExactSecrets) -> _ExactFacts:
     exact = settings.exact
     try:
-        client = ExactClient.from_settings(exact, engine, environ=environ)
+        client = ExactClient.from_settings(exact, engine, secrets=secrets)
     except ExactConfigurationError as error:
-        fix = "set EXACT_CLIENT_ID, EXACT_CLIENT_SECRET and WOO_EXACT_SECRET_KEY (.env.example)"
+        fix = "set the variable the error names (.env.example says what each one holds)"
         return _ExactFacts([Finding(EXACT, "app credentials", False, str(error), fix)], None)
     except ExactTokenStoreError as error:
         fix = "set WOO_EXACT_SECRET_KEY to the key the tokens were stored with, or " + _login(
@@ -268,7 +262,7 @@ def _check_exact(settings: SyncConfig, engine: Engine, environ: Mapping[str, str
             )
         ]
         try:
-            division = _check_division(settings, engine, environ, int(me["CurrentDivision"]))
+            division = _check_division(settings, engine, secrets, int(me["CurrentDivision"]))
             findings.append(division)
             if not division.passed:
                 return _ExactFacts(findings, None)
@@ -281,12 +275,12 @@ def _check_exact(settings: SyncConfig, engine: Engine, environ: Mapping[str, str
 
 
 def _check_division(
-    settings: SyncConfig, engine: Engine, environ: Mapping[str, str], current: int
+    settings: SyncConfig, engine: Engine, secrets: ExactSecrets, current: int
 ) -> Finding:
     """The configured administration is one the signed-in user may use."""
     configured = settings.exact.division
     with ExactClient.from_settings(
-        settings.exact, engine, environ=environ, division=current, login_division=configured
+        settings.exact, engine, secrets=secrets, division=current, login_division=configured
     ) as client:
         records = client.get("system/Divisions", select=("Code", "Description"))
     names = {int(record["Code"]): record.get("Description") or "" for record in records}

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from woo_exact_pipeline.config import SyncConfig, shop_environment
+from woo_exact_pipeline.config import SyncConfig, credentials_for
 from woo_exact_pipeline.exact.outcomes import LOAD_STATUSES, BookingOutcome, BookingStatus
 from woo_exact_pipeline.exact.sync_log import not_booked_line
 from woo_exact_pipeline.report import DryRunReport, SyncReport, read_report
@@ -139,7 +139,7 @@ def dry_run_range(settings: SyncConfig, first: date, last: date, stage: Stage) -
     outcomes: list[tuple[str, BookingOutcome]] = []
     try:
         with ExactClient.from_settings(
-            settings.exact, engine, environ=shop_environment(settings)
+            settings.exact, engine, secrets=credentials_for(settings).exact
         ) as client:
             master = current_master_data(
                 client, engine, settings.exact.reference_data_max_age_hours

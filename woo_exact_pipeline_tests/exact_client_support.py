@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
-from woo_exact_pipeline.config import ExactSettings
+from woo_exact_pipeline.config import ExactSecrets, ExactSettings, Secret
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.sandbox.exact import ExactSandbox, SandboxClock
 from woo_exact_pipeline.store.database import open_sync_database
@@ -60,11 +60,25 @@ def running_sandbox(**options: object) -> Iterator[ExactSandbox]:
 
 
 def environment(sandbox: ExactSandbox, secret_key: str = SECRET_KEY) -> dict[str, str]:
+    """The sandbox app's variables, for a command that reads them from its environment."""
     return {
         "EXACT_CLIENT_ID": sandbox.client_id,
         "EXACT_CLIENT_SECRET": sandbox.client_secret,
         "WOO_EXACT_SECRET_KEY": secret_key,
     }
+
+
+def app_secrets(
+    sandbox: ExactSandbox, secret_key: str = SECRET_KEY, client_secret: str | None = None
+) -> ExactSecrets:
+    """The sandbox app's secrets, as the clients take them."""
+    return ExactSecrets(
+        Secret("EXACT_CLIENT_ID", sandbox.client_id),
+        Secret(
+            "EXACT_CLIENT_SECRET", sandbox.client_secret if client_secret is None else client_secret
+        ),
+        Secret("WOO_EXACT_SECRET_KEY", secret_key),
+    )
 
 
 def exact_settings(sandbox: ExactSandbox) -> ExactSettings:
@@ -106,7 +120,7 @@ def connected_client(
     return ExactClient.from_settings(
         exact_settings(sandbox),
         engine,
-        environ=environment(sandbox),
+        secrets=app_secrets(sandbox),
         clock=sandbox.clock.now,
         sleep=sleep or SleepRecorder(sandbox.clock),
         http_client=http_client,
@@ -139,17 +153,17 @@ def refresh_in_child_process(
             "rounding_gl": "8900",
         }
     )
-    environ = {
-        "EXACT_CLIENT_ID": sandbox_facts["client_id"],
-        "EXACT_CLIENT_SECRET": sandbox_facts["client_secret"],
-        "WOO_EXACT_SECRET_KEY": SECRET_KEY,
-    }
+    secrets = ExactSecrets(
+        Secret("EXACT_CLIENT_ID", sandbox_facts["client_id"]),
+        Secret("EXACT_CLIENT_SECRET", sandbox_facts["client_secret"]),
+        Secret("WOO_EXACT_SECRET_KEY", SECRET_KEY),
+    )
 
     def clock() -> datetime:
         return datetime.now(UTC) + timedelta(seconds=clock_offset_seconds.value)
 
     try:
-        with ExactClient.from_settings(settings, engine, environ=environ, clock=clock) as client:
+        with ExactClient.from_settings(settings, engine, secrets=secrets, clock=clock) as client:
             for _ in range(rounds):
                 start.wait()
                 try:

@@ -10,10 +10,13 @@ from click.testing import CliRunner
 from woo_exact_pipeline.cli import main
 from woo_exact_pipeline.config import (
     ConfigError,
+    ExactSecrets,
+    Secret,
+    WooCommerceSecrets,
+    credentials_for,
     load_config,
     load_shops,
     parse_shops,
-    shop_environment,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -145,9 +148,9 @@ def test_shops_share_an_administration_only_in_journals_of_their_own() -> None:
     assert len(parse_shops(yaml.safe_dump(agency(boeken={"exact": {"division": 3102026}})))) == 2
 
 
-def test_a_shops_own_variables_stand_in_for_the_names_the_clients_read() -> None:
+def test_a_shops_secrets_are_read_from_the_variables_it_names_and_no_other() -> None:
     boeken = load_config(AGENCY_EXAMPLE, shop="boeken")
-    environment = shop_environment(
+    secrets = credentials_for(
         boeken,
         {
             "WOO_CONSUMER_KEY": "ck_of_another_shop",
@@ -158,14 +161,18 @@ def test_a_shops_own_variables_stand_in_for_the_names_the_clients_read() -> None
             "WOO_EXACT_SECRET_KEY": "shared key",
         },
     )
-    standard = ("WOO_CONSUMER_KEY", "WOO_CONSUMER_SECRET", "EXACT_CLIENT_ID", "EXACT_CLIENT_SECRET")
-    assert {name: environment[name] for name in standard if name in environment} == {
-        "WOO_CONSUMER_KEY": "ck_boeken",
-        "WOO_CONSUMER_SECRET": "cs_boeken",
-        "EXACT_CLIENT_ID": "boeken-app",
+    assert secrets.woocommerce == WooCommerceSecrets(
+        Secret("BOEKEN_WOO_CONSUMER_KEY", "ck_boeken"),
+        Secret("BOEKEN_WOO_CONSUMER_SECRET", "cs_boeken"),
+    )
+    assert secrets.exact == ExactSecrets(
+        Secret("BOEKEN_EXACT_CLIENT_ID", "boeken-app"),
         # BOEKEN_EXACT_CLIENT_SECRET is not set: the default app's secret is not used instead.
-    }
-    assert environment["WOO_EXACT_SECRET_KEY"] == "shared key"
+        Secret("BOEKEN_EXACT_CLIENT_SECRET", ""),
+        Secret("WOO_EXACT_SECRET_KEY", "shared key"),
+    )
+    assert secrets.exact.client_secret.missing
+    assert "ck_boeken" not in repr(secrets) and "shared key" not in repr(secrets)
 
 
 def test_config_check_lists_every_shop_and_commands_ask_which_shop() -> None:

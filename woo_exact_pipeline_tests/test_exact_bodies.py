@@ -30,7 +30,7 @@ from woo_exact_pipeline.exact.read_back import read_bookings
 from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.exact.model import reference_model
 from woo_exact_pipeline.store.ledger import BookingLedger
-from woo_exact_pipeline_tests.exact_client_support import environment
+from woo_exact_pipeline_tests.exact_client_support import app_secrets
 from woo_exact_pipeline_tests.support.sandbox_pipeline import settings_for
 
 DAY = date(2026, 10, 20)
@@ -160,7 +160,7 @@ def test_every_body_and_selection_the_loader_sends_exists_in_exacts_reference(
     wire = Wire()
     http = httpx.Client(timeout=30, event_hooks={"request": [wire.record]})
     with ExactClient.from_settings(
-        settings.exact, engine, environ=environment(exact), http_client=http
+        settings.exact, engine, secrets=app_secrets(exact), http_client=http
     ) as client:
         master = refresh_master_data(client, engine, MasterData(division=exact.division))
         loader = ExactLoader(

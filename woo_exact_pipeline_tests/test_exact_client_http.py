@@ -23,8 +23,8 @@ from woo_exact_pipeline.exact.oauth import consent_url
 from woo_exact_pipeline.exact.odata import account_code, parse_date, same_code, vat_code
 from woo_exact_pipeline.sandbox.exact import DropMode, ExactSandbox
 from woo_exact_pipeline_tests.exact_client_support import (
+    app_secrets,
     connected_client,
-    environment,
     exact_settings,
     store_sandbox_tokens,
 )
@@ -196,7 +196,7 @@ def test_each_country_site_has_its_own_address(
         update={"base_url": None, "country": country}
     )
     with ExactClient.from_settings(
-        settings, sync_engine, environ=environment(exact_sandbox)
+        settings, sync_engine, secrets=app_secrets(exact_sandbox)
     ) as client:
         assert client.division_url("financial/Journals", select=["Code"]) == (
             f"https://start.exactonline.{country}/api/v1/{exact_sandbox.division}"

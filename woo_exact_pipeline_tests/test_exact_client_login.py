@@ -30,6 +30,7 @@ from woo_exact_pipeline.sandbox.exact import (
 from woo_exact_pipeline.store.tokens import TokenStore
 from woo_exact_pipeline_tests.exact_client_support import (
     SECRET_KEY,
+    app_secrets,
     environment,
     exact_settings,
     free_port,
@@ -80,7 +81,7 @@ def test_login_stores_the_tokens_and_lists_the_divisions(
     result = login(
         exact_settings(sandbox),
         sync_engine,
-        environ=environment(sandbox),
+        secrets=app_secrets(sandbox),
         show_consent_url=shown.append,
         open_browser=browser,  # type: ignore[arg-type]
         timeout_seconds=30,
@@ -110,7 +111,7 @@ def test_a_callback_with_another_state_is_refused_and_nothing_is_stored(
         login(
             exact_settings(sandbox),
             sync_engine,
-            environ=environment(sandbox),
+            secrets=app_secrets(sandbox),
             show_consent_url=lambda url: None,
             open_browser=forged_callback,
             timeout_seconds=30,
@@ -127,7 +128,7 @@ def test_a_refused_consent_says_so(sandbox: ExactSandbox, sync_engine: Engine) -
         login(
             exact_settings(sandbox),
             sync_engine,
-            environ=environment(sandbox),
+            secrets=app_secrets(sandbox),
             show_consent_url=lambda url: None,
             open_browser=refuse,
             timeout_seconds=30,

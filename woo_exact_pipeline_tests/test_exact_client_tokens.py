@@ -33,8 +33,8 @@ from woo_exact_pipeline.store.tokens import ExactTokens, TokenStore, TokenStoreE
 from woo_exact_pipeline_tests.exact_client_support import (
     SECRET_KEY,
     SleepRecorder,
+    app_secrets,
     connected_client,
-    environment,
     exact_settings,
     refresh_in_child_process,
     running_sandbox,
@@ -266,7 +266,7 @@ def test_tokens_are_unreadable_without_the_key(
         ExactClient.from_settings(
             exact_settings(exact_sandbox),
             sync_engine,
-            environ=environment(exact_sandbox, secret_key=other_key),
+            secrets=app_secrets(exact_sandbox, secret_key=other_key),
             clock=exact_sandbox.clock.now,
         ) as client,
         pytest.raises(ExactTokenStoreError, match="cannot be decrypted"),
@@ -314,7 +314,7 @@ def test_two_divisions_of_one_app_keep_their_own_pair(
     with ExactClient.from_settings(
         exact_settings(exact_sandbox),
         sync_engine,
-        environ=environment(exact_sandbox),
+        secrets=app_secrets(exact_sandbox),
         clock=exact_sandbox.clock.now,
         division=other_division,
     ) as other:
@@ -364,7 +364,7 @@ def test_secrets_show_in_no_repr_no_error_and_no_log(
 ) -> None:
     caplog.set_level(logging.DEBUG)  # httpx and httpcore included
     login = store_sandbox_tokens(exact_sandbox, sync_engine)
-    credentials = ExactCredentials.from_environment(environment(exact_sandbox))
+    credentials = ExactCredentials.of(app_secrets(exact_sandbox))
     with connected_client(exact_sandbox, sync_engine) as client:
         read_journals(client)
         exact_sandbox.clock.advance(seconds=580)
@@ -405,10 +405,9 @@ def test_secrets_show_in_no_repr_no_error_and_no_log(
 def test_a_missing_secret_names_the_environment_variable(
     exact_sandbox: ExactSandbox, sync_engine: Engine
 ) -> None:
-    incomplete = environment(exact_sandbox)
-    del incomplete["WOO_EXACT_SECRET_KEY"]
+    incomplete = app_secrets(exact_sandbox, secret_key="")
     with pytest.raises(ExactConfigurationError, match="WOO_EXACT_SECRET_KEY is not set"):
-        ExactClient.from_settings(exact_settings(exact_sandbox), sync_engine, environ=incomplete)
+        ExactClient.from_settings(exact_settings(exact_sandbox), sync_engine, secrets=incomplete)
 
 
 def test_a_request_overtaken_by_another_processs_refresh_retries_with_the_new_token(
@@ -473,22 +472,22 @@ def test_three_real_processes_refreshing_at_once_keep_the_connection(
 def test_a_malformed_key_is_explained_with_how_to_make_one(
     exact_sandbox: ExactSandbox, sync_engine: Engine
 ) -> None:
-    environ = environment(exact_sandbox, secret_key="not-a-fernet-key")
-    with pytest.raises(ExactTokenStoreError, match="not a valid Fernet key; generate one with"):
-        ExactClient.from_settings(exact_settings(exact_sandbox), sync_engine, environ=environ)
+    secrets = app_secrets(exact_sandbox, secret_key="not-a-fernet-key")
+    with pytest.raises(ExactConfigurationError, match="not a valid Fernet key; generate one with"):
+        ExactClient.from_settings(exact_settings(exact_sandbox), sync_engine, secrets=secrets)
 
 
 def test_a_wrong_client_secret_points_at_the_app_credentials_not_at_login(
     exact_sandbox: ExactSandbox, sync_engine: Engine
 ) -> None:
     store_sandbox_tokens(exact_sandbox, sync_engine)
-    environ = {**environment(exact_sandbox), "EXACT_CLIENT_SECRET": "a-mistyped-secret"}
+    secrets = app_secrets(exact_sandbox, client_secret="a-mistyped-secret")
     exact_sandbox.clock.advance(seconds=580)
     with (
         ExactClient.from_settings(
             exact_settings(exact_sandbox),
             sync_engine,
-            environ=environ,
+            secrets=secrets,
             clock=exact_sandbox.clock.now,
         ) as client,
         pytest.raises(ExactAuthenticationError) as raised,

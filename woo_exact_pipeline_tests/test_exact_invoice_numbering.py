@@ -18,7 +18,7 @@ from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
 from woo_exact_pipeline.sandbox.exact.division import default_administration_file
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.ledger import BookingLedger
-from woo_exact_pipeline_tests.exact_client_support import environment, store_sandbox_tokens
+from woo_exact_pipeline_tests.exact_client_support import app_secrets, store_sandbox_tokens
 from woo_exact_pipeline_tests.support.sandbox_pipeline import settings_for
 from woo_exact_pipeline_tests.test_exact_bodies import CREDIT, DAY, SALE
 
@@ -53,7 +53,7 @@ def test_numbered_at_entry_the_draft_has_its_number_and_printing_keeps_it(
         invoice_status=invoice_status,
         create_missing_items=True,
     )
-    with ExactClient.from_settings(settings.exact, engine, environ=environment(exact)) as client:
+    with ExactClient.from_settings(settings.exact, engine, secrets=app_secrets(exact)) as client:
         master = refresh_master_data(client, engine, MasterData(division=exact.division))
         loader = ExactLoader(
             client, engine, settings, BookingLedger(engine, run_id="numbers"), master, shop="n"

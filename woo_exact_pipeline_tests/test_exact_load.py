@@ -23,7 +23,7 @@ from woo_exact_pipeline.store.journal import load_partition_events
 from woo_exact_pipeline.store.ledger import BookingLedger
 from woo_exact_pipeline.store.schema import bookings
 from woo_exact_pipeline_tests.exact_client_support import (
-    environment,
+    app_secrets,
 )
 from woo_exact_pipeline_tests.pipeline_support import assets_of, definitions_of
 from woo_exact_pipeline_tests.support.sandbox_pipeline import (
@@ -139,7 +139,7 @@ def test_two_loads_of_the_same_day_at_once_book_each_event_once(
     def load(run_id: str) -> None:
         worker_engine = open_sync_database(database_url)
         with ExactClient.from_settings(
-            settings.exact, worker_engine, environ=environment(exact)
+            settings.exact, worker_engine, secrets=app_secrets(exact)
         ) as client:
             loader = ExactLoader(
                 client,

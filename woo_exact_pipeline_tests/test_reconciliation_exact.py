@@ -25,7 +25,7 @@ from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
 from woo_exact_pipeline.store.journal import load_partition_events
 from woo_exact_pipeline.store.staging import load_partition
 from woo_exact_pipeline_tests.exact_client_support import (
-    environment,
+    app_secrets,
     store_sandbox_tokens,
 )
 from woo_exact_pipeline_tests.pipeline_support import assets_of
@@ -105,7 +105,7 @@ def test_a_booked_day_agrees_and_a_duplicate_posted_in_exact_fails_the_check(
     # Someone books the first sale a second time in Exact, by hand or by another connector.
     first_sale = next(event for event in events if event.kind == "sale")
     with ExactClient.from_settings(
-        settings_for(exact).exact, engine, environ=environment(exact)
+        settings_for(exact).exact, engine, secrets=app_secrets(exact)
     ) as client:
         duplicate = client.post(
             "salesentry/SalesEntries",
@@ -219,7 +219,7 @@ def test_many_references_are_read_in_chunks_that_lose_none(
     booked = {event.reference for event in day_events(engine, DAY)}
     # References nobody booked, sorted around the real ones: five pages of references.
     unbooked = {f"{prefix}-{n:026d}" for prefix in ("0000", "9999") for n in range(150)}
-    with ExactClient.from_settings(settings.exact, engine, environ=environment(exact)) as client:
+    with ExactClient.from_settings(settings.exact, engine, secrets=app_secrets(exact)) as client:
         master = load_master_data(engine, exact.division)
         once = read_bookings(client, master, "sales_entry", "70", booked)
         calls_for_the_day = client.calls_made
@@ -237,7 +237,7 @@ def test_many_references_are_read_in_chunks_that_lose_none(
         event_hooks={"request": [lambda request: urls.append(str(request.url))]}
     )
     with ExactClient.from_settings(
-        settings.exact, engine, environ=environment(exact), http_client=recording
+        settings.exact, engine, secrets=app_secrets(exact), http_client=recording
     ) as client:
         shorter = read_bookings(client, master, "sales_entry", "70", booked | unbooked)
     header_calls = [url for url in urls if "/salesentry/SalesEntries?" in url]
@@ -335,7 +335,7 @@ def _an_item_on_its_own_revenue_account(exact: ExactSandbox, engine: Engine) -> 
         if item["sku"] and item["tax_class"] == "" and order["billing"]["country"] == "NL"
     )
     with ExactClient.from_settings(
-        settings_for(exact).exact, engine, environ=environment(exact)
+        settings_for(exact).exact, engine, secrets=app_secrets(exact)
     ) as client:
         client.post(
             "logistics/Items",

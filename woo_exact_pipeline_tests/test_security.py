@@ -29,7 +29,7 @@ from woo_exact_pipeline.woocommerce.client import (
     refuse_secret_in_the_clear,
 )
 from woo_exact_pipeline_tests.chaos_support import deployment
-from woo_exact_pipeline_tests.exact_client_support import SECRET_KEY, environment, exact_settings
+from woo_exact_pipeline_tests.exact_client_support import SECRET_KEY, app_secrets, exact_settings
 
 
 def test_no_secret_is_left_in_plain_text_by_a_demo_run(tmp_path: Path) -> None:
@@ -156,7 +156,7 @@ def test_tls_certificates_are_verified_by_default(
             ExactClient.from_settings(
                 exact_settings(sandbox),
                 sync_engine,
-                environ=environment(sandbox),
+                secrets=app_secrets(sandbox),
                 sleep=lambda seconds: None,
             ) as exact,
             pytest.raises(ExactUnavailableError, match="could not be reached"),

@@ -24,7 +24,7 @@ from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox, start_woocommerce_sandbox
 from woo_exact_pipeline.store.vat_periods import load_period_events
-from woo_exact_pipeline_tests.exact_client_support import environment
+from woo_exact_pipeline_tests.exact_client_support import app_secrets
 from woo_exact_pipeline_tests.pipeline_support import assets_of
 from woo_exact_pipeline_tests.support.sandbox_pipeline import (
     SHOP_KEY,
@@ -131,7 +131,7 @@ def test_each_quarters_reports_equal_the_journal_and_exact_until_exact_changes(
 
     # Someone books a Dutch sale of October a second time in Exact, by hand.
     sale = next(e for e in q4 if e.kind == "sale" and e.vat_treatment == "domestic")
-    with ExactClient.from_settings(settings.exact, engine, environ=environment(exact)) as client:
+    with ExactClient.from_settings(settings.exact, engine, secrets=app_secrets(exact)) as client:
         client.post(
             "salesentry/SalesEntries",
             {

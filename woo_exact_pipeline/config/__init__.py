@@ -3,7 +3,7 @@
 - `values`: the environment variables, the choices a setting allows, single-value checks;
 - `model`: the settings, one `SyncConfig` per shop (`SeveralShops` for a `shops:` file);
 - `load`: reading a file, every problem at once (`ConfigError`);
-- `credentials`: where a shop's secrets come from;
+- `credentials`: a shop's secrets as values, read by `credentials_for` (the CLI's resolver);
 - `reference`: the settings reference of the README.
 
 Secrets never live in the file; they come from the environment variables listed in
@@ -11,7 +11,12 @@ Secrets never live in the file; they come from the environment variables listed 
 """
 
 from woo_exact_pipeline.config.credentials import (
-    shop_environment,
+    SECRET_KEY_VARIABLE,
+    ExactSecrets,
+    Secret,
+    ShopSecrets,
+    WooCommerceSecrets,
+    credentials_for,
 )
 from woo_exact_pipeline.config.load import (
     ConfigError,
@@ -64,6 +69,7 @@ from woo_exact_pipeline.config.values import (
 __all__ = [
     "DEFAULT_VAT_NUMBER_META_KEYS",
     "ENVIRONMENT_VARIABLES",
+    "SECRET_KEY_VARIABLE",
     "AlertSettings",
     "AutomationSettings",
     "ClosedPeriodPolicy",
@@ -76,6 +82,7 @@ __all__ = [
     "EuConsumerVatRegime",
     "ExactCountry",
     "ExactItems",
+    "ExactSecrets",
     "ExactSettings",
     "GlMapping",
     "InsertionType",
@@ -84,22 +91,25 @@ __all__ = [
     "Percentage",
     "ReportPeriod",
     "ReportSettings",
+    "Secret",
     "SeveralShops",
     "ShopCredentials",
     "ShopEntry",
     "ShopName",
+    "ShopSecrets",
     "SlackAlerts",
     "SyncConfig",
     "TimeZoneName",
     "VatMapping",
     "WebhookAlerts",
+    "WooCommerceSecrets",
     "WooCommerceSettings",
     "choose_shop",
     "config_reference_markdown",
+    "credentials_for",
     "default_config_path",
     "load_config",
     "load_shops",
     "parse_config",
     "parse_shops",
-    "shop_environment",
 ]

@@ -7,7 +7,7 @@ import dagster as dg
 from pydantic import Field
 from sqlalchemy import Engine
 
-from woo_exact_pipeline.config import ExactSettings
+from woo_exact_pipeline.config import SECRET_KEY_VARIABLE, ExactSecrets, ExactSettings, Secret
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.store.database import default_database_url, open_sync_database
 from woo_exact_pipeline.woocommerce.client import WooCommerceClient
@@ -32,8 +32,8 @@ class WooCommerceApi(dg.ConfigurableResource):
     def client(self, notify: Callable[[str], None] | None = None) -> WooCommerceClient:
         return WooCommerceClient(
             self.shop_url,
-            self.consumer_key,
-            self.consumer_secret,
+            self.consumer_key.strip(),
+            self.consumer_secret.strip(),
             timeout_seconds=self.timeout_seconds,
             backoff_seconds=self.retry_backoff_seconds,
             verify=self.ca_bundle or self.verify_tls,
@@ -48,16 +48,19 @@ class ExactOnline(dg.ConfigurableResource):
     client_id: str
     client_secret: str = Field(repr=False, json_schema_extra=_SECRET)
     token_encryption_key: str = Field(repr=False, json_schema_extra=_SECRET)
+    #: The environment variables the app's id and secret come from (named in error advice).
+    client_id_variable: str = "EXACT_CLIENT_ID"
+    client_secret_variable: str = "EXACT_CLIENT_SECRET"
 
     def client(self, settings: ExactSettings, engine: Engine) -> ExactClient:
-        return ExactClient.from_settings(
-            settings,
-            engine,
-            environ={
-                "EXACT_CLIENT_ID": self.client_id,
-                "EXACT_CLIENT_SECRET": self.client_secret,
-                "WOO_EXACT_SECRET_KEY": self.token_encryption_key,
-            },
+        return ExactClient.from_settings(settings, engine, secrets=self.secrets)
+
+    @property
+    def secrets(self) -> ExactSecrets:
+        return ExactSecrets(
+            Secret(self.client_id_variable, self.client_id),
+            Secret(self.client_secret_variable, self.client_secret),
+            Secret(SECRET_KEY_VARIABLE, self.token_encryption_key),
         )
 
 

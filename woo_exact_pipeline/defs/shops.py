@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from woo_exact_pipeline.config import SyncConfig
+from woo_exact_pipeline.config import SECRET_KEY_VARIABLE, SyncConfig
 from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooCommerceApi
 from woo_exact_pipeline.store.staging import shop_day
 
@@ -148,6 +148,8 @@ class Shop:
             self.qualified("exact"): ExactOnline(
                 client_id=dg.EnvVar(credentials.exact_client_id),
                 client_secret=dg.EnvVar(credentials.exact_client_secret),
-                token_encryption_key=dg.EnvVar("WOO_EXACT_SECRET_KEY"),
+                token_encryption_key=dg.EnvVar(SECRET_KEY_VARIABLE),
+                client_id_variable=credentials.exact_client_id,
+                client_secret_variable=credentials.exact_client_secret,
             ),
         }

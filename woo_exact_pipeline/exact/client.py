@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 from sqlalchemy import Engine
 
-from woo_exact_pipeline.config import ExactSettings
+from woo_exact_pipeline.config import ExactSecrets, ExactSettings
 from woo_exact_pipeline.exact.errors import (
     LOGIN_AGAIN,
     ExactApiError,
@@ -39,7 +38,7 @@ from woo_exact_pipeline.exact.oauth import (
     Clock,
     ExactCredentials,
     TokenKeeper,
-    required_environment,
+    required,
     utc_now,
 )
 from woo_exact_pipeline.exact.odata import guid_literal, wire_value
@@ -105,7 +104,7 @@ class ExactClient:
         settings: ExactSettings,
         engine: Engine,
         *,
-        environ: Mapping[str, str] | None = None,
+        secrets: ExactSecrets,
         timeout_seconds: float = 60.0,
         clock: Clock = utc_now,
         sleep: Callable[[float], None] = time.sleep,
@@ -113,7 +112,7 @@ class ExactClient:
         login_division: int | None = None,
         http_client: httpx.Client | None = None,
     ) -> ExactClient:
-        """The client of sync.yaml's administration, with secrets from the environment.
+        """The client of sync.yaml's administration, signed in with `secrets`.
 
         `division` overrides the configured one. Each division has its own login (token
         pair), the target's unless `login_division` names another: listing the user's
@@ -121,9 +120,8 @@ class ExactClient:
         `http_client` (closed with the client) is for proxies, custom transports or request
         instrumentation.
         """
-        source = os.environ if environ is None else environ
-        credentials = ExactCredentials.from_environment(source)
-        secret_key = required_environment(source, "WOO_EXACT_SECRET_KEY")
+        credentials = ExactCredentials.of(secrets)
+        secret_key = required(secrets.token_encryption_key)
         target = division or settings.division
         http = http_client or new_http_client(timeout_seconds)
         try:

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import html
 import queue
-import secrets
 import threading
 import webbrowser
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from secrets import compare_digest, token_urlsafe
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import Engine
 
-from woo_exact_pipeline.config import ExactSettings
+from woo_exact_pipeline.config import ExactSecrets, ExactSettings
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.exact.errors import ExactConfigurationError, ExactLoginFailed
 from woo_exact_pipeline.exact.oauth import Clock, consent_url, utc_now
@@ -60,7 +60,7 @@ def login(
     settings: ExactSettings,
     engine: Engine,
     *,
-    environ: Mapping[str, str] | None = None,
+    secrets: ExactSecrets,
     show_consent_url: Callable[[str], None] = print,
     open_browser: Callable[[str], object] | None = webbrowser.open,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
@@ -68,9 +68,9 @@ def login(
 ) -> LoginResult:
     """Run the consent flow, store the tokens for the configured administration (each has its
     own login) and list the administrations to choose from."""
-    client = ExactClient.from_settings(settings, engine, environ=environ, clock=clock)
+    client = ExactClient.from_settings(settings, engine, secrets=secrets, clock=clock)
     try:
-        state = secrets.token_urlsafe(24)
+        state = token_urlsafe(24)
         url = consent_url(
             settings.api_base_url,
             client.tokens.client_id,
@@ -84,7 +84,7 @@ def login(
         )
         if callback.error is not None:
             raise ExactLoginFailed(f"Exact did not grant access: {callback.error}")
-        if callback.state is None or not secrets.compare_digest(callback.state, state):
+        if callback.state is None or not compare_digest(callback.state, state):
             raise ExactLoginFailed(
                 "the login callback carried a different state than the one sent: it did not "
                 "come from this login attempt, so nothing was stored; try again"
@@ -101,7 +101,7 @@ def login(
     with ExactClient.from_settings(
         settings,
         engine,
-        environ=environ,
+        secrets=secrets,
         clock=clock,
         division=current,
         login_division=settings.division,

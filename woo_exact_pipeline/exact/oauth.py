@@ -11,9 +11,8 @@ uses it instead of burning the connection with a dead refresh token.
 from __future__ import annotations
 
 import logging
-import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -21,6 +20,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from woo_exact_pipeline.config import ExactSecrets, Secret
 from woo_exact_pipeline.exact.errors import (
     LOGIN_AGAIN,
     ExactAuthenticationError,
@@ -62,21 +62,17 @@ class ExactCredentials:
     client_secret: str = field(repr=False)
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> ExactCredentials:
-        source = os.environ if environ is None else environ
-        return cls(
-            client_id=required_environment(source, "EXACT_CLIENT_ID"),
-            client_secret=required_environment(source, "EXACT_CLIENT_SECRET"),
-        )
+    def of(cls, secrets: ExactSecrets) -> ExactCredentials:
+        return cls(required(secrets.client_id), required(secrets.client_secret))
 
 
-def required_environment(environ: Mapping[str, str], name: str) -> str:
-    value = environ.get(name, "").strip()
-    if not value:
+def required(secret: Secret) -> str:
+    """The secret's value; naming the variable to set when it is empty."""
+    if secret.missing:
         raise ExactConfigurationError(
-            f"environment variable {name} is not set; see .env.example for what it holds"
+            f"environment variable {secret.variable} is not set; see .env.example for what it holds"
         )
-    return value
+    return secret.value.strip()
 
 
 def consent_url(base_url: str, client_id: str, redirect_uri: str, state: str) -> str:

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import random
 import ssl
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -27,7 +26,7 @@ from woo_exact_pipeline.tls import verification
 from woo_exact_pipeline.woocommerce.oauth import signed_params
 
 if TYPE_CHECKING:
-    from woo_exact_pipeline.config import SyncConfig
+    from woo_exact_pipeline.config import SyncConfig, WooCommerceSecrets
 
 API_NAMESPACE = "/wc/v3"
 PAGE_SIZE = 100
@@ -82,19 +81,19 @@ def gmt_parameter(moment: datetime) -> str:
 class WooCommerceClient:
     @classmethod
     def from_settings(
-        cls, settings: SyncConfig, environ: Mapping[str, str] | None = None, **options: Any
+        cls, settings: SyncConfig, secrets: WooCommerceSecrets, **options: Any
     ) -> WooCommerceClient:
-        """The shop's client, with the key and secret from the variables its settings name."""
-        source = os.environ if environ is None else environ
-        shop, credentials = settings.woocommerce, settings.credentials
+        """The shop's client, with its key and secret."""
+        shop = settings.woocommerce
+        key, secret = secrets.consumer_key, secrets.consumer_secret
         return cls(
             shop.shop_url,
-            source.get(credentials.woo_consumer_key, "").strip(),
-            source.get(credentials.woo_consumer_secret, "").strip(),
+            key.value.strip(),
+            secret.value.strip(),
             timeout_seconds=shop.request_timeout_seconds,
             backoff_seconds=shop.retry_backoff_seconds,
             verify=shop.ca_bundle or shop.verify_tls,
-            credential_variables=(credentials.woo_consumer_key, credentials.woo_consumer_secret),
+            credential_variables=(key.variable, secret.variable),
             **options,
         )
 

@@ -239,7 +239,7 @@ def tear_down(profile: Profile) -> None:
 
 SIGN_IN = """
 import sys, httpx
-from woo_exact_pipeline.config import load_config, shop_environment
+from woo_exact_pipeline.config import credentials_for, load_config
 from woo_exact_pipeline.exact.login import login
 from woo_exact_pipeline.store.database import open_sync_database
 settings = load_config(shop=sys.argv[1])
@@ -248,7 +248,7 @@ def approve(url):
     with httpx.Client(timeout=10) as browser:
         consent = browser.get(url + "&auto_approve=true")
         browser.get(consent.headers["location"])
-login(settings.exact, open_sync_database(), environ=shop_environment(settings),
+login(settings.exact, open_sync_database(), secrets=credentials_for(settings).exact,
       show_consent_url=lambda url: None, open_browser=approve)
 """
 
