@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 
 from woo_exact_pipeline.bookkeeping import TransformResult
@@ -12,7 +11,6 @@ from woo_exact_pipeline.bookkeeping.summary import (
     journal_line_rows,
     outcome_counts,
     reason_counts,
-    unbalanced_events,
     unmapped_shop_tax_rates,
     unmapped_tax_rates,
     vat_totals,
@@ -63,13 +61,6 @@ def test_counts_reasons_and_unmapped_rates() -> None:
     assert category_counts(quarantined) == {"unbalanced": 1, "unmapped_vat_rate": 1}
     assert list(reason_counts(quarantined).values()) == [1, 1]
     assert unmapped_tax_rates(quarantined) == [("DE", "16")]
-
-
-def test_unbalanced_events_finds_a_broken_event() -> None:
-    events = book([coffee_order()]).events
-    assert unbalanced_events(events) == []
-    broken = replace(events[0], total_incl_vat=D("1.00"))
-    assert unbalanced_events([broken]) == [broken]
 
 
 def test_journal_line_rows_flatten_events_with_their_header() -> None:

@@ -115,11 +115,6 @@ def unmapped_shop_tax_rates(
     return sorted(gaps)
 
 
-def unbalanced_events(events: Iterable[AccountingEvent]) -> list[AccountingEvent]:
-    """Events whose lines miss WooCommerce's total: always a bug here, never the data's."""
-    return [event for event in events if not event.is_balanced]
-
-
 def journal_line_rows(
     events: Iterable[AccountingEvent], limit: int | None = None
 ) -> list[dict[str, object]]:

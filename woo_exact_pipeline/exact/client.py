@@ -41,7 +41,7 @@ from woo_exact_pipeline.exact.oauth import (
     required,
     utc_now,
 )
-from woo_exact_pipeline.exact.odata import guid_literal, wire_value
+from woo_exact_pipeline.exact.odata import wire_value
 from woo_exact_pipeline.store.rate_limits import RateLimits, RateLimitStore, Window
 from woo_exact_pipeline.store.tokens import InvalidSecretKey, TokenStore, TokenStoreError
 from woo_exact_pipeline.tls import tls_context
@@ -205,16 +205,6 @@ class ExactClient:
     ) -> Iterator[list[Record]]:
         """Pages of a bulk endpoint (`path` without "bulk/", e.g. "Financial/GLAccounts")."""
         return self.pages(f"bulk/{path}", select=select, filter=filter)
-
-    def get_by_key(self, path: str, key: str, *, select: Sequence[str]) -> Record | None:
-        """One record by its GUID (`path(guid'key')`), or None when Exact has no such record."""
-        url = self.division_url(f"{path}({guid_literal(key)})", select=select)
-        try:
-            return self._single(self._send("GET", url, endpoint_of(path)))
-        except ExactApiError as error:
-            if error.status == 404:
-                return None
-            raise
 
     def current_me(self, select: Sequence[str]) -> Record:
         """`current/Me`: the logged-in user and their current division (not rate limited)."""
@@ -429,14 +419,6 @@ class ExactClient:
         if isinstance(data, dict) and isinstance(data.get("results"), list):
             return Page(records=data["results"], next_url=data.get("__next"))
         raise ExactResponseError("Exact answered a list request with a single record")
-
-    def _single(self, response: httpx.Response) -> Record:
-        data = self._payload(response)
-        if isinstance(data, dict) and "results" not in data:
-            return data
-        if isinstance(data, dict) and len(data["results"]) == 1:
-            return dict(data["results"][0])
-        raise ExactResponseError("Exact answered with a list where one record was expected")
 
 
 def new_http_client(timeout_seconds: float = 60.0) -> httpx.Client:

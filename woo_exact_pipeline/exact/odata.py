@@ -1,9 +1,8 @@
 """Exact's OData dialect: literals in `$filter`, padded codes, dates and amounts on the wire.
 
 Exact stores some codes fixed-width: account codes are right-aligned in 18 characters (left-
-padded with spaces), VAT codes left-aligned in 3 (right-padded). They are compared trimmed on
-our side, sent padded where Exact matches the stored value, and filtered with `trim()` where
-the padding is not ours to guess.
+padded with spaces), VAT codes left-aligned in 3 (right-padded). We read them trimmed and send
+VAT codes padded, where Exact matches the stored value.
 """
 
 from __future__ import annotations
@@ -13,19 +12,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-ACCOUNT_CODE_WIDTH = 18
 VAT_CODE_WIDTH = 3
 
 _EXACT_DATE = re.compile(r"^/Date\((-?\d+)\)/$")
 _EPOCH = datetime(1970, 1, 1)
-
-
-def account_code(code: str | int) -> str:
-    """An account (debtor) code as Exact stores it: right-aligned in 18 characters."""
-    text = str(code).strip()
-    if len(text) > ACCOUNT_CODE_WIDTH:
-        raise ValueError(f"account code {text!r} is longer than {ACCOUNT_CODE_WIDTH} characters")
-    return text.rjust(ACCOUNT_CODE_WIDTH)
 
 
 def vat_code(code: str | int) -> str:
@@ -36,13 +26,6 @@ def vat_code(code: str | int) -> str:
     return text.ljust(VAT_CODE_WIDTH)
 
 
-def same_code(left: str | int | None, right: str | int | None) -> bool:
-    """Codes compared as people read them, whatever padding either side carries."""
-    if left is None or right is None:
-        return left is right
-    return str(left).strip() == str(right).strip()
-
-
 def string_literal(value: str) -> str:
     """A `$filter` string literal; a quote inside is doubled."""
     return "'" + value.replace("'", "''") + "'"
@@ -50,11 +33,6 @@ def string_literal(value: str) -> str:
 
 def guid_literal(value: str) -> str:
     return f"guid'{value}'"
-
-
-def trimmed_equals(field: str, code: str | int) -> str:
-    """`trim(Field) eq 'code'`: matches whatever padding Exact stored."""
-    return f"trim({field}) eq {string_literal(str(code).strip())}"
 
 
 def parse_date(value: str | None) -> datetime | None:

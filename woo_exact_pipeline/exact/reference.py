@@ -2,7 +2,7 @@
 
 GL accounts, items and debtors come from the bulk endpoints (1,000 records a call); journals
 and VAT codes have none and are few. Codes are handed out trimmed: Exact's padding is a storage
-detail, `odata.account_code` and `odata.vat_code` put it back where Exact needs it.
+detail, `odata.vat_code` puts it back where Exact needs it.
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ from typing import Any
 from woo_exact_pipeline.config import InsertionType
 from woo_exact_pipeline.exact.client import ExactClient, Record
 from woo_exact_pipeline.exact.odata import (
-    account_code,
     string_literal,
-    trimmed_equals,
 )
 
 
@@ -181,23 +179,6 @@ def debtors(client: ExactClient) -> list[Debtor]:
         for page in client.bulk("CRM/Accounts", select=DEBTOR_FIELDS, filter="Status eq 'C'")
         for record in page
     ]
-
-
-def find_debtor(client: ExactClient, code: str | int) -> Debtor | None:
-    """The account with this code; the filter carries Exact's 18-character padding."""
-    records = client.get(
-        "crm/Accounts",
-        select=DEBTOR_FIELDS,
-        filter=f"Code eq {string_literal(account_code(code))}",
-    )
-    return debtor_from_record(records[0]) if records else None
-
-
-def find_vat_code(client: ExactClient, code: str | int) -> VatCode | None:
-    records = client.get(
-        "vat/VATCodes", select=VAT_CODE_FIELDS, filter=trimmed_equals("Code", code)
-    )
-    return _vat_code(records[0]) if records else None
 
 
 def find_by_your_ref(
