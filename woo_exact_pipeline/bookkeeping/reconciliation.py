@@ -30,6 +30,7 @@ from typing import Literal
 
 from woo_exact_pipeline.bookkeeping.model import AccountingEvent, EventKind, LineKind
 from woo_exact_pipeline.bookkeeping.money import CENT, ZERO
+from woo_exact_pipeline.markdown import markdown_table
 
 #: Where a line's VAT code is left to Exact (a rounding line without rounding_vat_code): Exact
 #: takes the GL account's default, which both sides are tabulated under this label.
@@ -355,24 +356,37 @@ def vat_code_table(reconciliation: Reconciliation) -> str:
     if not reconciliation.by_vat_code:
         return "No sales or refunds on this day, and nothing in Exact under its references."
     header = (
-        "| Currency | VAT code | WooCommerce excl. VAT | Exact excl. VAT | Difference "
-        "| WooCommerce VAT | Exact VAT | Difference | Shipping (W / E) | Discounts (W / E) "
-        "| Credits (W / E) | Documents (W / E) |\n"
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+        "Currency",
+        "VAT code",
+        "WooCommerce excl. VAT",
+        "Exact excl. VAT",
+        "Difference",
+        "WooCommerce VAT",
+        "Exact VAT",
+        "Difference",
+        "Shipping (W / E)",
+        "Discounts (W / E)",
+        "Credits (W / E)",
+        "Documents (W / E)",
     )
     rows = [
-        f"| {row.currency} | {row.vat_code} "
-        f"| {_text(row.woocommerce.amount_excl_vat)} | {_text(row.exact.amount_excl_vat)} "
-        f"| {_signed(row.exact.amount_excl_vat - row.woocommerce.amount_excl_vat)} "
-        f"| {_text(row.woocommerce.vat_amount)} | {_text(row.exact.vat_amount)} "
-        f"| {_signed(row.exact.vat_amount - row.woocommerce.vat_amount)} "
-        f"| {_text(row.woocommerce.shipping)} / {_text(row.exact.shipping)} "
-        f"| {_text(row.woocommerce.discounts)} / {_text(row.exact.discounts)} "
-        f"| {_text(row.woocommerce.credits)} / {_text(row.exact.credits)} "
-        f"| {row.woocommerce.documents} / {row.exact.documents} |"
+        (
+            row.currency,
+            row.vat_code,
+            _text(row.woocommerce.amount_excl_vat),
+            _text(row.exact.amount_excl_vat),
+            _signed(row.exact.amount_excl_vat - row.woocommerce.amount_excl_vat),
+            _text(row.woocommerce.vat_amount),
+            _text(row.exact.vat_amount),
+            _signed(row.exact.vat_amount - row.woocommerce.vat_amount),
+            f"{_text(row.woocommerce.shipping)} / {_text(row.exact.shipping)}",
+            f"{_text(row.woocommerce.discounts)} / {_text(row.exact.discounts)}",
+            f"{_text(row.woocommerce.credits)} / {_text(row.exact.credits)}",
+            f"{row.woocommerce.documents} / {row.exact.documents}",
+        )
         for row in reconciliation.by_vat_code
     ]
-    return "\n".join([header, *rows])
+    return markdown_table(header, rows, right=range(2, 12))
 
 
 def differences_table(differences: Sequence[BookingDifference]) -> str:
@@ -380,16 +394,27 @@ def differences_table(differences: Sequence[BookingDifference]) -> str:
     if not differences:
         return "none"
     header = (
-        "| Reference | Exact number | WooCommerce excl. VAT | WooCommerce VAT "
-        "| Exact excl. VAT | Exact VAT | Why |\n|---|---|--:|--:|--:|--:|---|"
+        "Reference",
+        "Exact number",
+        "WooCommerce excl. VAT",
+        "WooCommerce VAT",
+        "Exact excl. VAT",
+        "Exact VAT",
+        "Why",
     )
     rows = [
-        f"| {item.reference} | {item.exact_number or ''} | {_amount(item.woocommerce_excl_vat)} "
-        f"| {_amount(item.woocommerce_vat)} | {_amount(item.exact_excl_vat)} "
-        f"| {_amount(item.exact_vat)} | {item.reason.replace('|', '/')} |"
+        (
+            item.reference,
+            item.exact_number,
+            _amount(item.woocommerce_excl_vat),
+            _amount(item.woocommerce_vat),
+            _amount(item.exact_excl_vat),
+            _amount(item.exact_vat),
+            item.reason,
+        )
         for item in differences
     ]
-    return "\n".join([header, *rows])
+    return markdown_table(header, rows, right=range(2, 6))
 
 
 def _amount(value: Decimal | None) -> str:

@@ -20,16 +20,18 @@ from woo_exact_pipeline.config.values import (
     _shop_name,
     _time_zone,
 )
+from woo_exact_pipeline.markdown import markdown_table
 
 
 def config_reference_markdown() -> str:
     """The settings table of the README, generated from the model so the two cannot drift."""
-    rows = ["| setting | type | default | meaning |", "| --- | --- | --- | --- |"]
-    rows += [
-        f"| `{path}` | {kind} | {default} | {meaning} |"
-        for path, kind, default, meaning in _reference_rows(SyncConfig, "")
-    ]
-    return "\n".join(rows)
+    return markdown_table(
+        ("setting", "type", "default", "meaning"),
+        (
+            (f"`{path}`", kind, default, meaning)
+            for path, kind, default, meaning in _reference_rows(SyncConfig, "")
+        ),
+    )
 
 
 def _reference_rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str, str]]:

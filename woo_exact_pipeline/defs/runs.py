@@ -19,7 +19,6 @@ import socket
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.launcher import DefaultRunLauncher
 
 #: "<host>:<pid>" of the process executing the run in-process.
 PROCESS_TAG = "woo_exact/process"
@@ -76,15 +75,16 @@ def _local_process(instance: dg.DagsterInstance, run: dg.DagsterRun) -> int | No
     host, _, pid = run.tags.get(PROCESS_TAG, "").rpartition(":")
     if host:
         return int(pid) if host == socket.gethostname() and pid.isdigit() else None
-    if not isinstance(instance.run_launcher, DefaultRunLauncher):
+    if not isinstance(instance.run_launcher, dg.DefaultRunLauncher):
         return None
-    # The code server records "Started process for run (pid: N)" when it starts the run.
+    # The code server records the run process's pid in the run's first engine event that
+    # carries one ("Started process for run"), before any step can start a process of its own.
     for record in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
         event = record.dagster_event
         data = event.engine_event_data if event is not None else None
-        if data is not None and record.message.startswith("Started process for run"):
-            started = data.metadata.get("pid")
-            return int(str(started.value)) if started is not None else None
+        started = data.metadata.get("pid") if data is not None else None
+        if started is not None:
+            return int(str(started.value))
     return None
 
 

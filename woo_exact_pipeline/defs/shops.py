@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypedDict
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -29,6 +29,22 @@ SHOP_TAG = "woo_exact/shop"
 #: Days of orders per extract-and-transform run: the assets' backfill policy, and how `sync`,
 #: the chaos tests and the benchmarks cut a range (in_process.py).
 DAYS_PER_RUN = 31
+
+
+class AssetOptions(TypedDict, total=False):
+    """Options that several of a shop's assets share, typed as `dg.asset` takes them, so a
+    misspelt option is a type error instead of a keyword Dagster rejects at load."""
+
+    key_prefix: list[str]
+    group_name: str
+    kinds: set[str]
+    pool: str
+    owners: list[str]
+    tags: dict[str, str]
+    retry_policy: dg.RetryPolicy
+    required_resource_keys: set[str]
+    partitions_def: dg.PartitionsDefinition
+    backfill_policy: dg.BackfillPolicy
 
 
 class _WithResources(Protocol):

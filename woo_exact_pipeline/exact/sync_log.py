@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from woo_exact_pipeline.exact.outcomes import LOAD_STATUSES, BookingOutcome, BookingStatus
+from woo_exact_pipeline.markdown import markdown_table
 from woo_exact_pipeline.store.journal import OrderProblem, ProblemOutcome
 from woo_exact_pipeline.store.rate_limits import RateLimits
 
@@ -75,13 +76,11 @@ def not_booked_line(entry: Mapping[str, str]) -> str:
 
 def _bookings_table(outcomes: Sequence[BookingOutcome], document_url: Callable[[str], str]) -> str:
     rows = [
-        f"| {o.order_number} | {o.kind} | {o.reference} | {_exact_link(o, document_url)} | "
-        f"{o.status.words} |"
+        (o.order_number, o.kind, o.reference, _exact_link(o, document_url), o.status.words)
         for o in outcomes
         if o.status.in_exact
     ]
-    header = "| order | event | YourRef | Exact number | status |\n|---|---|---|---|---|\n"
-    return header + "\n".join(rows)
+    return markdown_table(("order", "event", "YourRef", "Exact number", "status"), rows)
 
 
 def _exact_link(outcome: BookingOutcome, document_url: Callable[[str], str]) -> str:
@@ -91,14 +90,6 @@ def _exact_link(outcome: BookingOutcome, document_url: Callable[[str], str]) -> 
 
 
 def _problems_table(outcomes: Sequence[BookingOutcome], held: list[OrderProblem]) -> str:
-    rows = [
-        f"| {o.order_number} | {o.status.words} | {_cell(o.message)} |"
-        for o in outcomes
-        if o.status.not_booked
-    ]
-    rows += [f"| {p.order_number} | {p.outcome} | {_cell(p.reason)} |" for p in held]
-    return "| order | outcome | reason |\n|---|---|---|\n" + "\n".join(rows)
-
-
-def _cell(text: str | None) -> str:
-    return (text or "").replace("|", "\\|").replace("\n", " ")
+    rows = [(o.order_number, o.status.words, o.message) for o in outcomes if o.status.not_booked]
+    rows += [(p.order_number, p.outcome.value, p.reason) for p in held]
+    return markdown_table(("order", "outcome", "reason"), rows)

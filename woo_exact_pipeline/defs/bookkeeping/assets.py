@@ -17,6 +17,7 @@ from woo_exact_pipeline.bookkeeping.summary import (
 )
 from woo_exact_pipeline.defs.shops import DAYS_PER_RUN, Shop
 from woo_exact_pipeline.exact.master_data import load_master_data
+from woo_exact_pipeline.markdown import markdown_table
 from woo_exact_pipeline.store.journal import replace_partition_journal
 from woo_exact_pipeline.store.ledger import booked_content
 from woo_exact_pipeline.store.staging import load_partition
@@ -172,21 +173,31 @@ def transform_orders(context: dg.AssetExecutionContext, shop: Shop) -> dg.Materi
 
 def _vat_table(result: TransformResult) -> str:
     rows = [
-        f"| {t.currency} | {t.vat_treatment} | {t.vat_code or '(rounding)'} | "
-        f"{t.amount_excl_vat:.2f} | {t.vat_amount:.2f} | {t.lines} |"
+        (
+            t.currency,
+            t.vat_treatment,
+            t.vat_code or "(rounding)",
+            f"{t.amount_excl_vat:.2f}",
+            f"{t.vat_amount:.2f}",
+            t.lines,
+        )
         for t in vat_totals(result.events)
     ]
-    header = (
-        "| currency | treatment | VAT code | excl. VAT | VAT | lines |\n|---|---|---|---|---|---|\n"
-    )
-    return header + "\n".join(rows)
+    header = ("currency", "treatment", "VAT code", "excl. VAT", "VAT", "lines")
+    return markdown_table(header, rows)
 
 
 def _line_preview(result: TransformResult) -> str:
     rows = [
-        f"| {row['reference']} | {row['line_kind']} | {row['gl_account']} | {row['vat_code']} | "
-        f"{row['amount_excl_vat']:.2f} | {row['vat_amount']:.2f} |"
+        (
+            row["reference"],
+            row["line_kind"],
+            row["gl_account"],
+            row["vat_code"],
+            f"{row['amount_excl_vat']:.2f}",
+            f"{row['vat_amount']:.2f}",
+        )
         for row in journal_line_rows(result.events)[:PREVIEW_LINES]
     ]
-    header = "| reference | line | GL | VAT code | excl. VAT | VAT |\n|---|---|---|---|---|---|\n"
-    return header + "\n".join(rows)
+    header = ("reference", "line", "GL", "VAT code", "excl. VAT", "VAT")
+    return markdown_table(header, rows)

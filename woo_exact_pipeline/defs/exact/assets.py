@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from woo_exact_pipeline.bookkeeping.model import AccountingEvent
 from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.defs.errors import failures_named_by_cause
-from woo_exact_pipeline.defs.shops import Shop
+from woo_exact_pipeline.defs.shops import AssetOptions, Shop
 from woo_exact_pipeline.exact.booking import ExactLoader, InvoicePdf, InvoicePdfSource
 from woo_exact_pipeline.exact.master_data import (
     current_master_data,
@@ -33,7 +33,7 @@ ALL_BOOKED = "every_event_booked"
 
 def exact_asset_options(
     shop: Shop, connections: tuple[Literal["woocommerce", "exact"], ...] = ("exact",)
-) -> dict:
+) -> AssetOptions:
     """What every Exact asset of the shop has in common."""
     return {
         "key_prefix": shop.key_prefix,

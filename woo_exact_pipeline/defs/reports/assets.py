@@ -38,6 +38,7 @@ from woo_exact_pipeline.defs.reports.files import file_stem, report_folder, writ
 from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact.master_data import current_master_data
 from woo_exact_pipeline.exact.read_back import read_bookings
+from woo_exact_pipeline.markdown import markdown_table
 from woo_exact_pipeline.store.vat_periods import journal_sums, period_figures
 
 EQUALS_JOURNAL = "totals_equal_the_journal"
@@ -247,11 +248,16 @@ def _preview(table: pd.DataFrame) -> dg.MetadataValue:
 def _differing_table(differing: pd.DataFrame) -> str:
     if differing.empty:
         return "none"
-    header = "| key | rate | net | net in Exact | VAT | VAT in Exact |\n|---|---|--:|--:|--:|--:|"
     rows = [
-        f"| {row.key} | {row.rate} | {cents_text(row.net_cents)} "
-        f"| {cents_text(row.net_cents_exact)} | {cents_text(row.vat_cents)} "
-        f"| {cents_text(row.vat_cents_exact)} |"
+        (
+            row.key,
+            row.rate,
+            cents_text(row.net_cents),
+            cents_text(row.net_cents_exact),
+            cents_text(row.vat_cents),
+            cents_text(row.vat_cents_exact),
+        )
         for row in differing.itertuples(index=False)
     ]
-    return "\n".join([header, *rows])
+    header = ("key", "rate", "net", "net in Exact", "VAT", "VAT in Exact")
+    return markdown_table(header, rows, right=range(2, 6))

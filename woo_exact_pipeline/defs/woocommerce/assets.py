@@ -7,7 +7,8 @@ from decimal import Decimal
 import dagster as dg
 
 from woo_exact_pipeline.defs.errors import failures_named_by_cause
-from woo_exact_pipeline.defs.shops import DAYS_PER_RUN, Shop
+from woo_exact_pipeline.defs.shops import DAYS_PER_RUN, AssetOptions, Shop
+from woo_exact_pipeline.markdown import markdown_table
 from woo_exact_pipeline.store import staging
 from woo_exact_pipeline.store.cursors import read_cursor, write_cursor
 
@@ -19,7 +20,7 @@ CUSTOMERS_CURRENT_FOR = timedelta(days=1)
 
 
 def woocommerce_assets(shop: Shop) -> list[dg.AssetsDefinition]:
-    extraction = {
+    extraction: AssetOptions = {
         "key_prefix": shop.key_prefix,
         "group_name": shop.qualified("woocommerce"),
         "kinds": {"woocommerce", "sql"},
@@ -30,7 +31,7 @@ def woocommerce_assets(shop: Shop) -> list[dg.AssetsDefinition]:
         # Extraction never needs Exact's app or tokens.
         "required_resource_keys": shop.resource_keys("woocommerce"),
     }
-    days = {
+    days: AssetOptions = {
         "partitions_def": shop.order_days,
         "backfill_policy": dg.BackfillPolicy.multi_run(max_partitions_per_run=DAYS_PER_RUN),
     }
@@ -226,26 +227,31 @@ def extract_tax_rates(context: dg.AssetExecutionContext, shop: Shop) -> dg.Mater
         requests = client.request_count
     with shop.sync_database(context).engine().begin() as connection:
         staging.replace_tax_rates(connection, shop.key, rates)
-    table = "\n".join(
-        f"| {rate.get('country') or '*'} | {rate.get('class') or 'standard'} "
-        f"| {rate.get('rate')} | {rate.get('name')} |"
-        for rate in rates
+    table = markdown_table(
+        ("country", "class", "rate %", "name"),
+        (
+            (
+                rate.get("country") or "*",
+                rate.get("class") or "standard",
+                rate.get("rate"),
+                rate.get("name"),
+            )
+            for rate in rates
+        ),
     )
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(rates),
             "tax classes": ", ".join(c.get("slug", "") for c in classes),
             "api_requests": requests,
-            "rates": dg.MetadataValue.md(
-                "| country | class | rate % | name |\n|---|---|---|---|\n" + table
-            ),
+            "rates": dg.MetadataValue.md(table),
         }
     )
 
 
 def _status_table(counts: list[staging.StatusCount]) -> str:
-    rows = [f"| {c.status} | {c.currency} | {c.orders} | {c.total:.2f} |" for c in counts]
-    return "| status | currency | orders | total |\n|---|---|---|---|\n" + "\n".join(rows)
+    rows = [(c.status, c.currency, c.orders, f"{c.total:.2f}") for c in counts]
+    return markdown_table(("status", "currency", "orders", "total"), rows)
 
 
 def _revenue_text(counts: list[staging.StatusCount]) -> str:
@@ -257,15 +263,19 @@ def _revenue_text(counts: list[staging.StatusCount]) -> str:
 
 def _order_preview(orders: list[dict]) -> str:
     rows = [
-        f"| {order.get('number')} | {order.get('status')} | {order.get('date_created')} "
-        f"| {order.get('currency')} {order.get('total')} | {_customer_name(order)} |"
+        (
+            order.get("number"),
+            order.get("status"),
+            order.get("date_created"),
+            f"{order.get('currency')} {order.get('total')}",
+            _customer_name(order),
+        )
         for order in orders
     ]
-    header = "| order | status | created (shop time) | total | customer |\n|---|---|---|---|---|\n"
-    return header + "\n".join(rows)
+    return markdown_table(("order", "status", "created (shop time)", "total", "customer"), rows)
 
 
 def _customer_name(order: dict) -> str:
     billing = order.get("billing") or {}
     name = " ".join(filter(None, (billing.get("first_name"), billing.get("last_name"))))
-    return name.replace("|", "\\|").replace("\n", " ")[:60]
+    return name[:60]

@@ -1,0 +1,30 @@
+"""Markdown tables for Dagster metadata, reports and the README, one way: every cell escaped."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Sequence
+
+_LINE_BREAKS_AND_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def markdown_table(
+    header: Sequence[str], rows: Iterable[Sequence[object]], *, right: Collection[int] = ()
+) -> str:
+    """A markdown table with every cell escaped: a `|`, a line break or a backslash in a
+    customer's name or Exact's message can never break a row. Columns in `right` (by index)
+    are right-aligned, for amounts."""
+    rule = ["--:" if index in right else "---" for index in range(len(header))]
+    lines = [_row(header), _row(rule, escape=False)]
+    lines += [_row(["" if cell is None else str(cell) for cell in row]) for row in rows]
+    return "\n".join(lines)
+
+
+def _row(cells: Iterable[str], *, escape: bool = True) -> str:
+    return "| " + " | ".join(_cell(cell) if escape else cell for cell in cells) + " |"
+
+
+def _cell(text: str) -> str:
+    # A backslash first, so the escapes added after it stay escapes.
+    escaped = text.replace("\\", "\\\\").replace("|", "\\|")
+    return _LINE_BREAKS_AND_SPACE.sub(" ", escaped).strip()
