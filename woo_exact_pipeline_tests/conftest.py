@@ -10,4 +10,5 @@ pytest_plugins = [
     "woo_exact_pipeline_tests.fixtures.databases",
     "woo_exact_pipeline_tests.fixtures.exact_sandbox",
     "woo_exact_pipeline_tests.fixtures.woocommerce_sandbox",
+    "woo_exact_pipeline_tests.support.alert_receivers",
 ]

@@ -70,9 +70,7 @@ from woo_exact_pipeline.store.schema import exact_rate_limits
 from woo_exact_pipeline.woocommerce.client import WooAuthenticationError, WooUnavailableError
 from woo_exact_pipeline_tests.exact_client_support import SECRET_KEY, store_sandbox_tokens
 from woo_exact_pipeline_tests.pipeline_support import assets_of, definitions_of
-from woo_exact_pipeline_tests.test_alerts_receivers import SECRETS, Receivers, receivers
-
-__all__ = ["receivers"]  # the fixture, shared with the channel tests
+from woo_exact_pipeline_tests.support.alert_receivers import SECRETS, Receivers
 
 DAY = "2026-10-16"  # euros only: everything can be booked
 MIXED_DAY = "2026-10-20"  # also an order in dollars, which the administration does not book

@@ -10,8 +10,9 @@ import pytest
 
 from woo_exact_pipeline.bookkeeping import TransformResult, build_accounting_events, events
 from woo_exact_pipeline.bookkeeping.model import DESCRIPTION_LENGTH, NAME_LENGTH
-from woo_exact_pipeline_tests.fixtures.bookkeeping import address, book, settings, wc_order
-from woo_exact_pipeline_tests.test_bookkeeping_treatments import (
+from woo_exact_pipeline_tests.fixtures.bookkeeping import address, book, settings
+from woo_exact_pipeline_tests.support.bad_orders import hundred_percent_coupon, simple_order
+from woo_exact_pipeline_tests.support.orders import (
     DE_TAX_LINES,
     NL_TAX_LINES,
     business_order,
@@ -20,29 +21,6 @@ from woo_exact_pipeline_tests.test_bookkeeping_treatments import (
 )
 
 D = Decimal
-
-
-def simple_order(order_id: int = 3001, **fields: Any) -> dict[str, Any]:
-    """One mug at 12.10 incl. 21% (10.00 + 2.10)."""
-    order = wc_order(
-        order_id,
-        cart_tax="2.10",
-        total="12.10",
-        total_tax="2.10",
-        line_items=[
-            {"id": 1, "name": "Mok", "product_id": 5, "quantity": 1, "tax_class": "",
-             "subtotal": "10.00", "subtotal_tax": "2.10", "total": "10.00", "total_tax": "2.10",
-             "taxes": [{"id": 1, "total": "2.1", "subtotal": "2.1"}], "meta_data": [],
-             "sku": "MOK", "price": 10},
-        ],
-    )  # fmt: skip
-    order.update(fields)
-    if "tax_lines" not in fields:
-        # As in WooCommerce, the 21% tax line states the order's cart tax.
-        order["tax_lines"] = [
-            {**NL_TAX_LINES[0], "tax_total": order["cart_tax"], "shipping_tax_total": "0.00"}
-        ]
-    return order
 
 
 def held_alone(order: dict[str, Any], **kwargs: Any) -> str:
@@ -205,20 +183,6 @@ def test_zero_total_order_books_one_zero_line() -> None:
     (sale,) = book([order]).events
     assert sale.total_incl_vat == 0 and len(sale.lines) == 1
     assert sale.lines[0].vat_code == "2" and sale.lines[0].amount_incl_vat == 0
-
-
-def hundred_percent_coupon() -> dict[str, Any]:
-    order = simple_order(
-        total="0.00", total_tax="0.00", cart_tax="0.00", discount_total="10.00",
-        discount_tax="2.10",
-        coupon_lines=[{"id": 7, "code": "gratis", "discount": "10.00", "discount_tax": "2.10",
-                       "discount_type": "percent", "nominal_amount": 100, "free_shipping": False,
-                       "meta_data": []}],
-    )  # fmt: skip
-    order["line_items"][0].update(
-        total="0.00", total_tax="0.00", price=0, taxes=[{"id": 1, "total": "0", "subtotal": "2.1"}]
-    )
-    return order
 
 
 def test_hundred_percent_coupon_nets_to_zero_or_shows_the_discount() -> None:

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 
 from woo_exact_pipeline.bookkeeping import TransformResult, VatTreatment, build_accounting_events
-from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.sandbox.woocommerce.generator import generate_demo_shop
 from woo_exact_pipeline.sandbox.woocommerce.shop import ShopSettings
-from woo_exact_pipeline_tests.fixtures.bookkeeping import settings
+from woo_exact_pipeline_tests.support.demo_shop import demo_settings
 
 Shop = tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]]], list[dict[str, Any]]]
 
@@ -26,18 +25,6 @@ def demo_shop() -> Shop:
     for record in shop.refunds.values():
         refunds[record.order_id].append(record.document())
     return [record.document() for record in shop.orders.values()], refunds, shop.taxes
-
-
-def demo_settings(taxes: list[dict[str, Any]], **exact: Any) -> SyncConfig:
-    """OSS codes for every foreign rate the demo shop has, named like "DE19"."""
-    oss: dict[str, dict[Decimal, str]] = defaultdict(dict)
-    for rate in taxes:
-        if rate["country"] != "NL":
-            percent = Decimal(rate["rate"]).normalize()
-            oss[rate["country"]][percent] = f"{rate['country']}{percent}"
-    mapping = {"domestic": {21: "2", 9: "1", 0: "0"}, "oss": oss, "reverse_charge": "6",
-               "export": "5"}  # fmt: skip
-    return settings(exact={"vat_mapping": mapping, **exact})
 
 
 def check_bookings(orders: list[dict[str, Any]], refunds: Any, result: TransformResult) -> None:

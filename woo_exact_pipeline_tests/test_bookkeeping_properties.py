@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from woo_exact_pipeline.bookkeeping.money import CENT, split_proportionally
 from woo_exact_pipeline_tests.fixtures.bookkeeping import address, book, settings, wc_order
-from woo_exact_pipeline_tests.test_bookkeeping_treatments import (
+from woo_exact_pipeline_tests.support.orders import (
     coffee_order,
     moka_and_shipping_refund,
 )

@@ -16,7 +16,7 @@ from woo_exact_pipeline.bookkeeping.summary import (
     vat_totals,
 )
 from woo_exact_pipeline_tests.fixtures.bookkeeping import book, settings
-from woo_exact_pipeline_tests.test_bookkeeping_treatments import (
+from woo_exact_pipeline_tests.support.orders import (
     DE_TAX_LINES,
     coffee_order,
     german_order,

@@ -23,11 +23,11 @@ from sqlalchemy import select
 from woo_exact_pipeline.store.schema import bookings, order_problems
 from woo_exact_pipeline_tests.chaos_support import deployment
 from woo_exact_pipeline_tests.fixtures.bookkeeping import address
-from woo_exact_pipeline_tests.test_bookkeeping_bad_input import (
+from woo_exact_pipeline_tests.support.bad_orders import (
     hundred_percent_coupon,
     simple_order,
 )
-from woo_exact_pipeline_tests.test_bookkeeping_treatments import (
+from woo_exact_pipeline_tests.support.orders import (
     DE_TAX_LINES,
     NL_TAX_LINES,
     business_order,

@@ -86,3 +86,23 @@ def test_runs_in_containers_are_left_to_dagsters_run_monitoring(gone_pid: int) -
         elsewhere = launched_run(instance, gone_pid)
         assert fail_runs_of_dead_processes(instance) == []
         assert status(instance, elsewhere) == dg.DagsterRunStatus.STARTED
+
+
+def test_a_finished_step_process_is_not_taken_for_the_runs_process(
+    instance: dg.DagsterInstance, gone_pid: int
+) -> None:
+    # With the multiprocess executor each step runs in a process of its own that ends with it.
+    alive = launched_run(instance, os.getpid())
+    not_yet_started = launched_run(instance, None)
+    for run_id in (alive, not_yet_started):
+        instance.report_engine_event(
+            f'Executing step "exact_bookings" in subprocess (pid: {gone_pid}).',
+            instance.get_run_by_id(run_id),
+            EngineEventData.in_process(gone_pid),
+            step_key="exact_bookings",
+        )
+
+    assert fail_runs_of_dead_processes(instance) == []
+    assert (
+        status(instance, alive) == status(instance, not_yet_started) == dg.DagsterRunStatus.STARTED
+    )

@@ -17,7 +17,7 @@ from datetime import date
 import pytest
 
 from woo_exact_pipeline.sandbox.woocommerce import start_woocommerce_sandbox
-from woo_exact_pipeline_tests.test_recorded_shops_end_to_end import (
+from woo_exact_pipeline_tests.support.recorded_shops import (
     Entry,
     Synced,
     as_booked,

@@ -6,8 +6,6 @@ request the client sends is recorded on the wire."""
 from __future__ import annotations
 
 import json
-from datetime import date
-from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,14 +13,6 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from woo_exact_pipeline.bookkeeping.model import (
-    AccountingEvent,
-    Debtor,
-    EventKind,
-    JournalLine,
-    LineKind,
-    VatTreatment,
-)
 from woo_exact_pipeline.exact.booking import ExactLoader, InvoicePdf
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.exact.master_data import MasterData, refresh_master_data
@@ -31,10 +21,9 @@ from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.exact.model import reference_model
 from woo_exact_pipeline.store.ledger import BookingLedger
 from woo_exact_pipeline_tests.exact_client_support import app_secrets
+from woo_exact_pipeline_tests.support.exact_bodies import CREDIT, DAY, SALE
 from woo_exact_pipeline_tests.support.sandbox_pipeline import settings_for
 
-DAY = date(2026, 10, 20)
-D = Decimal
 ENTITIES = reference_model()["entities"]
 #: What the table's page calls GET-only but production integrations post (reasons there).
 POSTED_ANYWAY = reference_model()["sandbox_divergences"]["writable_although_get_only"]
@@ -44,62 +33,6 @@ LINES = {
     "SalesInvoiceLines": "salesinvoice/SalesInvoiceLines",
     "SalesOrderLines": "salesorder/SalesOrderLines",
 }
-
-
-def line(kind: LineKind, gl: str, vat: str, item: str, excl: str, tax: str) -> JournalLine:
-    return JournalLine(
-        kind=kind,
-        gl_account=gl,
-        vat_code=vat,
-        vat_rate=D(21),
-        item_code=item,
-        description=f"{kind} {item}",
-        quantity=D(1),
-        unit_price=D(excl),
-        amount_excl_vat=D(excl),
-        vat_amount=D(tax),
-    )
-
-
-def event(kind: EventKind, reference: str, *lines: JournalLine) -> AccountingEvent:
-    return AccountingEvent(
-        kind=kind,
-        reference=reference,
-        order_id=5001,
-        order_number="5001",
-        refund_id=7 if kind == "credit" else None,
-        event_date=DAY,
-        currency="EUR",
-        description=f"Order {reference}",
-        # Nobody Exact knows: the loader creates the debtor.
-        debtor=Debtor(
-            source="customer",
-            code=None,
-            email="nieuw@klant.example",
-            name="Nieuwe Klant",
-            address_line_1="Dorpsstraat 1",
-            postcode="1234 AB",
-            city="Ergens",
-            country="NL",
-        ),
-        vat_treatment=VatTreatment.DOMESTIC,
-        vat_explanation="",
-        flags=(),
-        lines=lines,
-        total_incl_vat=sum((li.amount_incl_vat for li in lines), D(0)),
-    )
-
-
-SALE = event(
-    "sale",
-    "5001",
-    # An item Exact does not have yet: created on the way.
-    line("revenue", "8000", "2", "NIEUW-ARTIKEL", "20.00", "4.20"),
-    line("shipping", "8300", "2", "VERZENDKOSTEN", "4.95", "1.04"),
-)
-CREDIT = event(
-    "credit", "5001-R7", line("revenue", "8000", "2", "NIEUW-ARTIKEL", "-20.00", "-4.20")
-)
 
 
 class Wire:

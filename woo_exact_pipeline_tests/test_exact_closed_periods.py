@@ -13,8 +13,13 @@ from woo_exact_pipeline.exact.periods import FinancialPeriod, decide
 from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
 from woo_exact_pipeline_tests.cli_support import Cli, cli_fixture  # noqa: F401
+from woo_exact_pipeline_tests.support.exact_load import (
+    day_events,
+    load_day,
+    sync_log,
+    transform_day,
+)
 from woo_exact_pipeline_tests.support.sandbox_pipeline import settings_for
-from woo_exact_pipeline_tests.test_exact_load import day_events, load_day, sync_log, transform_day
 
 
 def month(year: int, number: int, *closed_in: str) -> FinancialPeriod:

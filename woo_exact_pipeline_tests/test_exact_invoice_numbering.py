@@ -19,8 +19,8 @@ from woo_exact_pipeline.sandbox.exact.division import default_administration_fil
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.ledger import BookingLedger
 from woo_exact_pipeline_tests.exact_client_support import app_secrets, store_sandbox_tokens
+from woo_exact_pipeline_tests.support.exact_bodies import CREDIT, DAY, SALE
 from woo_exact_pipeline_tests.support.sandbox_pipeline import settings_for
-from woo_exact_pipeline_tests.test_exact_bodies import CREDIT, DAY, SALE
 
 
 @pytest.fixture

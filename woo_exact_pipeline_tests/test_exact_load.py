@@ -5,12 +5,10 @@ import threading
 from collections import Counter
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import dagster as dg
 from sqlalchemy import Engine, select
 
-from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.defs.bookkeeping.assets import BALANCED
 from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact.booking import ExactLoader
@@ -19,54 +17,24 @@ from woo_exact_pipeline.exact.master_data import load_master_data
 from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
 from woo_exact_pipeline.store.database import open_sync_database
-from woo_exact_pipeline.store.journal import load_partition_events
 from woo_exact_pipeline.store.ledger import BookingLedger
 from woo_exact_pipeline.store.schema import bookings
 from woo_exact_pipeline_tests.exact_client_support import (
     app_secrets,
 )
 from woo_exact_pipeline_tests.pipeline_support import assets_of, definitions_of
+from woo_exact_pipeline_tests.support.exact_load import (
+    DAY,
+    day_events,
+    load_day,
+    sync_log,
+    transform_day,
+)
 from woo_exact_pipeline_tests.support.sandbox_pipeline import (
-    SHOP_KEY,
     STAGE,
     resources,
     settings_for,
 )
-
-DAY = "2026-10-20"
-
-
-def transform_day(woo: WooSandbox, exact: ExactSandbox, url: str, settings: SyncConfig) -> None:
-    """Extract and transform the day with the assets of a shop with these settings."""
-    assets = assets_of(settings)
-    result = dg.materialize(
-        [assets[name] for name in STAGE],
-        partition_key=DAY,
-        resources=resources(woo, exact, url),
-    )
-    assert result.success
-
-
-def load_day(
-    woo: WooSandbox, exact: ExactSandbox, url: str, settings: SyncConfig
-) -> dg.ExecuteInProcessResult:
-    assets = assets_of(settings)
-    return dg.materialize(
-        [assets["exact_reference_data"], assets["exact_bookings"]],
-        partition_key=DAY,
-        resources=resources(woo, exact, url),
-        selection=[assets["exact_bookings"]],
-    )
-
-
-def sync_log(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
-    event = result.asset_materializations_for_node("exact_bookings")[0]
-    return {key: value.value for key, value in event.metadata.items()}
-
-
-def day_events(engine: Engine) -> list:
-    with engine.connect() as connection:
-        return load_partition_events(connection, SHOP_KEY, date.fromisoformat(DAY))
 
 
 def test_a_day_is_booked_as_sales_entries_once_and_a_rerun_books_nothing(

@@ -16,19 +16,16 @@ import pytest
 
 from woo_exact_pipeline.sandbox.woocommerce import start_woocommerce_sandbox
 from woo_exact_pipeline.sandbox.woocommerce.recorded import write_recorded_shop
-from woo_exact_pipeline_tests.test_recorded_shops_end_to_end import (
+from woo_exact_pipeline_tests.support.recorded_orders import RECORDED, skip_without_recordings
+from woo_exact_pipeline_tests.support.recorded_shops import (
     FIRST_SHOP_ENTRIES,
-    RECORDED,
     Synced,
     cli_for,
 )
 
 FIRST, LAST = date(2026, 10, 20), date(2026, 12, 1)
 
-pytestmark = pytest.mark.skipif(
-    not (RECORDED / "orders_catalogue.json").is_file(),
-    reason=f"the recorded WooCommerce answers are not at {RECORDED}",
-)
+pytestmark = skip_without_recordings
 
 
 @pytest.fixture(

@@ -20,8 +20,8 @@ from woo_exact_pipeline.store.journal import replace_partition_journal
 from woo_exact_pipeline.store.staging import save_orders
 from woo_exact_pipeline.store.vat_periods import journal_sums, period_figures
 from woo_exact_pipeline_tests.fixtures.bookkeeping import BASE_SETTINGS, book
-from woo_exact_pipeline_tests.test_bookkeeping_treatments import moka_and_shipping_refund
-from woo_exact_pipeline_tests.test_vat_reports import book_returned_in_april, the_quarters_orders
+from woo_exact_pipeline_tests.support.orders import moka_and_shipping_refund
+from woo_exact_pipeline_tests.support.vat_quarter import book_returned_in_april, the_quarters_orders
 
 SHOP = "shop.example.nl"  # BASE_SETTINGS' shop_url without its scheme
 ORDER_DAY = date(2026, 3, 2)

@@ -21,7 +21,7 @@ from woo_exact_pipeline.bookkeeping.vat_reports import (
     report_lines,
 )
 from woo_exact_pipeline.sandbox.woocommerce.generator import generate_demo_shop
-from woo_exact_pipeline_tests.test_bookkeeping_demo_shop import demo_settings
+from woo_exact_pipeline_tests.support.demo_shop import demo_settings
 
 _MEMBER_STATES = "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK"
 EU = frozenset(_MEMBER_STATES.split())

@@ -26,14 +26,16 @@ from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.staging import parse_gmt, save_orders, save_refunds, shop_day
 from woo_exact_pipeline_tests.exact_client_support import store_sandbox_tokens
 from woo_exact_pipeline_tests.pipeline_support import assets_of
-from woo_exact_pipeline_tests.support.sandbox_pipeline import SHOP_KEY, resources, settings_for
-from woo_exact_pipeline_tests.test_bookkeeping_recorded_shops import (
+from woo_exact_pipeline_tests.support.recorded_orders import (
     FIRST_SHOP,
     SETTINGS,
     booked,
-    pytestmark,  # noqa: F401 - skipped, like the recorded shop's bookkeeping, without the files
     recorded_shop,
+    skip_without_recordings,
 )
+from woo_exact_pipeline_tests.support.sandbox_pipeline import SHOP_KEY, resources, settings_for
+
+pytestmark = skip_without_recordings
 
 Q4 = Period(date(2026, 10, 1), date(2026, 12, 31), "2026-Q4")
 

@@ -280,7 +280,7 @@ class EmailAlerts(_Settings):
         default=[],
         description=(
             "Addresses alerts are e-mailed to (empty: no e-mail); the SMTP server comes from "
-            "WOO_EXACT_SMTP_*"
+            "`WOO_EXACT_SMTP_*`"
         ),
     )
     sender: str | None = Field(
@@ -322,7 +322,7 @@ class WebhookAlerts(_Settings):
         default=None,
         description=(
             "Address alerts are POSTed to as JSON, signed with WOO_EXACT_WEBHOOK_SECRET "
-            "(header X-Woo-Exact-Signature: sha256=<HMAC of the body>; empty: no webhook)"
+            "(header `X-Woo-Exact-Signature: sha256=<HMAC of the body>`; empty: no webhook)"
         ),
     )
 

@@ -77,14 +77,14 @@ def _local_process(instance: dg.DagsterInstance, run: dg.DagsterRun) -> int | No
         return int(pid) if host == socket.gethostname() and pid.isdigit() else None
     if not isinstance(instance.run_launcher, dg.DefaultRunLauncher):
         return None
-    # The code server records the run process's pid in the run's first engine event that
-    # carries one ("Started process for run"), before any step can start a process of its own.
+    # The process the code server starts for the run records its pid in the metadata of the
+    # run's first engine event that has one (a step's own process puts its step key on its).
     for record in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
         event = record.dagster_event
-        data = event.engine_event_data if event is not None else None
-        started = data.metadata.get("pid") if data is not None else None
-        if started is not None:
-            return int(str(started.value))
+        if event is not None and event.step_key is None:
+            started = event.engine_event_data.metadata.get("pid")
+            if started is not None:
+                return int(str(started.value))
     return None
 
 

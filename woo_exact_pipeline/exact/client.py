@@ -420,6 +420,14 @@ class ExactClient:
             return Page(records=data["results"], next_url=data.get("__next"))
         raise ExactResponseError("Exact answered a list request with a single record")
 
+    def _single(self, response: httpx.Response) -> Record:
+        data = self._payload(response)
+        if isinstance(data, dict) and "results" not in data:
+            return data
+        if isinstance(data, dict) and len(data["results"]) == 1:
+            return dict(data["results"][0])
+        raise ExactResponseError("Exact answered with a list where one record was expected")
+
 
 def new_http_client(timeout_seconds: float = 60.0) -> httpx.Client:
     return httpx.Client(
