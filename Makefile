@@ -53,4 +53,4 @@ bench: $(INSTALLED)
 
 # The README's screenshots of the Dagster UI (needs Debian's chromium), written to docs/.
 screenshots: $(INSTALLED)
-	WOO_EXACT_SCREENSHOTS=docs $(BIN)/pytest woo_exact_pipeline_tests/test_analyst_view.py
+	WOO_EXACT_SCREENSHOTS=docs $(BIN)/pytest woo_exact_pipeline_tests/pipeline/test_analyst_view.py

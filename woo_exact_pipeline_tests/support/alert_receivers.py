@@ -23,7 +23,7 @@ from woo_exact_pipeline.alerts.channels import (
 )
 from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.sandbox.server import BackgroundServer
-from woo_exact_pipeline_tests.cli_support import (  # noqa: F401  (cli_fixture: the fixture)
+from woo_exact_pipeline_tests.support.cli import (  # noqa: F401  (cli_fixture: the fixture)
     Cli,
     cli_fixture,
 )

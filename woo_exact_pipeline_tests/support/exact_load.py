@@ -10,7 +10,7 @@ from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
 from woo_exact_pipeline.store.journal import load_partition_events
-from woo_exact_pipeline_tests.pipeline_support import assets_of
+from woo_exact_pipeline_tests.support.pipeline import assets_of
 from woo_exact_pipeline_tests.support.sandbox_pipeline import (
     SHOP_KEY,
     STAGE,

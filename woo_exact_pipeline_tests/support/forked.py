@@ -32,7 +32,7 @@ PRELOADED = [
     "woo_exact_pipeline.in_process",
     "woo_exact_pipeline.sync",
     "woo_exact_pipeline.doctor",
-    "woo_exact_pipeline_tests.chaos_pipeline",
+    "woo_exact_pipeline_tests.support.chaos_pipeline",
 ]
 
 _CONTEXT = multiprocessing.get_context("forkserver")

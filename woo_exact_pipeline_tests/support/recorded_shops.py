@@ -17,8 +17,8 @@ from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.schema import order_problems
-from woo_exact_pipeline_tests.cli_support import Cli
-from woo_exact_pipeline_tests.exact_client_support import SECRET_KEY, store_sandbox_tokens
+from woo_exact_pipeline_tests.support.cli import Cli
+from woo_exact_pipeline_tests.support.exact_client import SECRET_KEY, store_sandbox_tokens
 
 D = Decimal
 

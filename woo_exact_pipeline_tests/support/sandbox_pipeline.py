@@ -8,7 +8,7 @@ from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooComm
 from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
-from woo_exact_pipeline_tests.exact_client_support import SECRET_KEY
+from woo_exact_pipeline_tests.support.exact_client import SECRET_KEY
 
 #: The suite's shop (sync.test.yaml): settings_for changes its administration, never its address.
 SHOP_KEY = Shop(load_config()).key
