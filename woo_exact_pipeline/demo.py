@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ import httpx
 import yaml
 from cryptography.fernet import Fernet
 
+from woo_exact_pipeline.bookkeeping.calendar import shop_day
 from woo_exact_pipeline.report import SyncReport
 from woo_exact_pipeline.sandbox.both import Sandboxes, SandboxOptions, start_sandboxes
 from woo_exact_pipeline.sync import Stage
@@ -161,7 +162,8 @@ def run_pipeline(echo: Callable[[str], None]) -> SyncReport:
 
     settings = load_config()
     woocommerce = settings.woocommerce
-    last = woocommerce.export_orders_until or datetime.now(ZoneInfo(woocommerce.time_zone)).date()
+    today = shop_day(datetime.now(UTC), ZoneInfo(woocommerce.time_zone))
+    last = woocommerce.export_orders_until or today
     return sync_range(settings, woocommerce.export_orders_from, last, _echo_stage(echo)).report
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from woo_exact_pipeline.bookkeeping.calendar import shop_day
 from woo_exact_pipeline.bookkeeping.money import MAX_AMOUNT_DIGITS, InvalidAmount, parse_amount
 from woo_exact_pipeline.bookkeeping.problems import BookingProblem
 from woo_exact_pipeline.bookkeeping.text import clean_text
@@ -113,10 +114,7 @@ def local_date(parent: Mapping[str, Any], key: str, where: str, zone: ZoneInfo) 
     try:
         gmt = parent.get(f"{key}_gmt")
         if isinstance(gmt, str) and gmt:
-            moment = datetime.fromisoformat(gmt)
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            return moment.astimezone(zone).date()
+            return shop_day(datetime.fromisoformat(gmt), zone)
         local = parent.get(key)
         if isinstance(local, str) and local:
             return datetime.fromisoformat(local).date()
@@ -132,7 +130,7 @@ def unix_date(value: object, where: str, zone: ZoneInfo) -> date | None:
     if value is None or value == "":
         return None
     try:
-        return datetime.fromtimestamp(int(str(value).strip()), tz=zone).date()
+        return shop_day(datetime.fromtimestamp(int(str(value).strip()), tz=UTC), zone)
     except (ValueError, OverflowError, OSError):
         raise BookingProblem(
             "invalid_data", f"{where} is {value!r}, not a Unix timestamp"

@@ -13,16 +13,16 @@ Exact pool, token pair and rate limits.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import Any, Literal, Protocol, TypedDict
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from woo_exact_pipeline.bookkeeping.calendar import day_bounds_gmt, shop_day
 from woo_exact_pipeline.config import SECRET_KEY_VARIABLE, SyncConfig
 from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooCommerceApi
-from woo_exact_pipeline.store.staging import shop_day
 
 #: Tag of the runs of a shop's jobs (filter on it in the UI's run list).
 SHOP_TAG = "woo_exact/shop"
@@ -121,13 +121,11 @@ class Shop:
         )
 
     def day_bounds_gmt(self, partition_key: str) -> tuple[datetime, datetime]:
-        """GMT start (inclusive) and end (exclusive) of a shop-local day; 23 or 25 h on DST
-        days."""
-        window = self.order_days.time_window_for_partition_key(partition_key)
-        return window.start.astimezone(UTC), window.end.astimezone(UTC)
+        """GMT bounds of the day a partition key names (`calendar.day_bounds_gmt`)."""
+        return day_bounds_gmt(date.fromisoformat(partition_key), self.time_zone)
 
     def partition_key_of(self, created_gmt: datetime) -> str:
-        """The partition (shop-local creation day) owning an order created at this GMT time."""
+        """The partition owning an order created at this moment (`calendar.shop_day`)."""
         return shop_day(created_gmt, self.time_zone).isoformat()
 
     # --- the shop's resources, as asset and sensor bodies reach them ----------------------

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from woo_exact_pipeline.bookkeeping.calendar import shop_day
 from woo_exact_pipeline.store.schema import (
     woo_customers,
     woo_orders,
@@ -26,12 +27,6 @@ Record = dict[str, Any]
 def parse_gmt(value: str) -> datetime:
     """WooCommerce's `date_*_gmt` strings are naive ISO times in GMT; kept naive here."""
     return datetime.fromisoformat(value.rstrip("Z")).replace(tzinfo=None)
-
-
-def shop_day(created_gmt: datetime, time_zone: ZoneInfo) -> date:
-    """The shop-local day of a GMT moment: the partition that owns an order created then."""
-    moment = created_gmt if created_gmt.tzinfo else created_gmt.replace(tzinfo=UTC)
-    return moment.astimezone(time_zone).date()
 
 
 class RangeStaging:

@@ -63,6 +63,17 @@ def test_every_moment_lies_in_exactly_one_day_and_the_days_touch(moment: datetim
     assert previous_end == start and next_start == end
 
 
+def test_the_days_the_extraction_fetches_are_dagsters_partitions() -> None:
+    # The extraction asks WooCommerce for calendar.day_bounds_gmt; Dagster cuts the
+    # partitions itself. Over three years with six DST changes they must agree.
+    for key in SHOP.order_days.get_partition_keys(current_time=datetime(2027, 12, 31, tzinfo=UTC)):
+        window = SHOP.order_days.time_window_for_partition_key(key)
+        assert SHOP.day_bounds_gmt(key) == (
+            window.start.astimezone(UTC),
+            window.end.astimezone(UTC),
+        )
+
+
 def test_a_shop_exported_until_a_day_has_no_partitions_after_it_whatever_day_it_is() -> None:
     woocommerce = SHOP.settings.woocommerce.model_copy(
         update={"export_orders_from": date(2026, 11, 16), "export_orders_until": date(2026, 11, 18)}

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from woo_exact_pipeline.bookkeeping.calendar import shop_day
 from woo_exact_pipeline.defs.errors import failures_named_by_cause
 from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.store.staging import parse_gmt
@@ -26,7 +27,8 @@ def woocommerce_automation(shop: Shop) -> dg.Definitions:
         ),
     )
     def daily_sweep_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        yesterday = context.scheduled_execution_time.date() - timedelta(days=1)
+        today = shop_day(context.scheduled_execution_time, shop.time_zone)
+        yesterday = today - timedelta(days=1)
         return dg.RunRequest(partition_key=yesterday.isoformat())
 
     shop_catalogue_schedule = dg.ScheduleDefinition(
