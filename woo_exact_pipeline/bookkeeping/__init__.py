@@ -4,11 +4,7 @@ No Dagster, HTTP or database here; money is `Decimal` end to end. The rules the 
 applies where WooCommerce leaves a choice are documented in `events`.
 """
 
-from woo_exact_pipeline.bookkeeping.events import (
-    ExactReferenceData,
-    build_accounting_events,
-    normalise_email,
-)
+from woo_exact_pipeline.bookkeeping.events import ExactReferenceData, build_accounting_events
 from woo_exact_pipeline.bookkeeping.model import (
     AccountingEvent,
     Debtor,
@@ -18,6 +14,7 @@ from woo_exact_pipeline.bookkeeping.model import (
     VatTreatment,
     Waiting,
 )
+from woo_exact_pipeline.bookkeeping.order import normalise_email
 
 __all__ = [
     "AccountingEvent",

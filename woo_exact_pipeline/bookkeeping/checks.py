@@ -1,17 +1,21 @@
 """Independent checks of the transform's output against WooCommerce's own figures.
 
-They recompute from the raw orders rather than trusting the events, so a bug in the
-transform shows here instead of in Exact.
+They compare with WooCommerce's own totals (read by `order`, as every reader reads them)
+rather than trusting the events, so a bug in the transform shows here instead of in Exact.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
 
 from woo_exact_pipeline.bookkeeping.model import AccountingEvent
+from woo_exact_pipeline.bookkeeping.order import Readable, read_order, read_refund
+from woo_exact_pipeline.bookkeeping.problems import BookingProblem
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +32,13 @@ def imbalances_against_woocommerce(
     refunds_by_order: Mapping[int, Sequence[Mapping[str, Any]]],
 ) -> list[Imbalance]:
     """Events whose lines do not add up to WooCommerce's order total (sale) or refund amount
-    (credit, negative) to the cent."""
-    order_totals = {order.get("id"): _amount(order.get("total")) for order in orders}
+    (credit, negative) to the cent. An event whose figure WooCommerce does not state readably
+    is reported with none."""
+    order_totals = {order.order_id: _stated(order.total) for order in _readable(read_order, orders)}
     refund_amounts = {
-        refund.get("id"): _amount(refund.get("amount"))
+        refund.refund_id: _stated(refund.amount)
         for refunds in refunds_by_order.values()
-        for refund in refunds
+        for refund in _readable(read_refund, refunds)
     }
     found = []
     for event in events:
@@ -49,8 +54,15 @@ def imbalances_against_woocommerce(
     return found
 
 
-def _amount(value: object) -> Decimal | None:
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
+def _readable(read: Callable[[Mapping[str, Any]], T], records: Iterable[object]) -> Iterator[T]:
+    """The headers of the records that have one; the others have no event to check."""
+    for record in records:
+        if isinstance(record, Mapping):
+            try:
+                yield read(record)
+            except BookingProblem:
+                continue
+
+
+def _stated(value: Readable[Decimal]) -> Decimal | None:
+    return value if isinstance(value, Decimal) else None

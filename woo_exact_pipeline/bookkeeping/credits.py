@@ -20,6 +20,7 @@ from woo_exact_pipeline.bookkeeping.model import (
     Waiting,
 )
 from woo_exact_pipeline.bookkeeping.money import ZERO, split_proportionally, to_cents
+from woo_exact_pipeline.bookkeeping.order import RefundHeader, known, read_refund
 from woo_exact_pipeline.bookkeeping.parts import (
     GROUP_LABELS,
     ONE,
@@ -66,10 +67,8 @@ def book_credits(
                 f"{unreadable} refund(s) of order {order.number} are not JSON objects with an id",
             )
         )
-    listed = order.raw.get("refunds")
-    for summary in listed if isinstance(listed, list) else ():
-        refund_id = summary.get("id") if isinstance(summary, Mapping) else None
-        if isinstance(refund_id, int) and refund_id not in by_id:
+    for refund_id in order.header.refund_ids:
+        if refund_id not in by_id:
             waiting.append(
                 Waiting(
                     order.order_id,
@@ -83,7 +82,7 @@ def book_credits(
     remaining = _add_to_groups({}, sale.lines)
     for refund_id in sorted(by_id):
         try:
-            credit = _credit_event(order, remaining, by_id[refund_id], refund_id, rules)
+            credit = _credit_event(order, remaining, read_refund(by_id[refund_id]), rules)
             if credit is None:
                 continue
             if credited - credit.total_incl_vat > sale.total_incl_vat:
@@ -119,12 +118,12 @@ def book_credits(
 def _credit_event(
     order: Order,
     remaining: dict[_GroupKey, _Group],
-    refund: Mapping[str, Any],
-    refund_id: int,
+    header: RefundHeader,
     rules: Rules,
 ) -> AccountingEvent | None:
+    refund, refund_id = header.raw, header.refund_id
     where = f"refund {refund_id}"
-    refund_amount = parse.amount(refund, "amount", where)
+    refund_amount = known(header.amount)
     if refund_amount < 0:
         raise BookingProblem(
             "invalid_data",
@@ -152,7 +151,7 @@ def _credit_event(
     if remainder < 0 and -remainder > rules.tolerance:
         parts.extend(_amount_only_parts(order, remaining, remainder, rules, reason))
     lines = balanced(journal_lines(parts, order, rules), target, order, rules, where)
-    event_date = parse.local_date(refund, "date_created", where, rules.zone)
+    event_date = header.created.day(rules.zone)
     if event_date is None:
         raise BookingProblem("invalid_data", f"{where} has no date_created")
     description = f"Refund {refund_id} of order {order.number}" + (f": {reason}" if reason else "")

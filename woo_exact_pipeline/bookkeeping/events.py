@@ -39,6 +39,7 @@ Rules where WooCommerce leaves room for a choice (README-worthy, tested):
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
@@ -62,6 +63,12 @@ from woo_exact_pipeline.bookkeeping.model import (
     Waiting,
 )
 from woo_exact_pipeline.bookkeeping.money import ZERO
+from woo_exact_pipeline.bookkeeping.order import (
+    OrderHeader,
+    known,
+    order_number,
+    read_order,
+)
 from woo_exact_pipeline.bookkeeping.parts import (
     INVOICE_DATE_META_KEY,
     INVOICE_NUMBER_META_KEY,
@@ -75,7 +82,6 @@ from woo_exact_pipeline.bookkeeping.parts import (
     balanced,
     checked_vat,
     journal_lines,
-    normalise_email,
     product_item,
     unexpected_error,
 )
@@ -134,47 +140,64 @@ def build_accounting_events(
     credits, credits by refund id.
     """
     rules = Rules(settings, reference or ExactReferenceData())
-    latest: dict[object, Mapping[str, Any]] = {}
+    latest: dict[object, OrderHeader | Quarantined] = {}
     malformed: list[Quarantined] = []
-    for order in orders:
-        if not isinstance(order, Mapping) or isinstance(order.get("id"), bool):
+    for raw in orders:
+        if not isinstance(raw, Mapping) or isinstance(raw.get("id"), bool):
             malformed.append(
                 Quarantined(None, "", "invalid_data", "an order is not a JSON object with an id")
             )
             continue
-        # A non-integer id cannot be deduplicated; _book_order quarantines it on its own.
-        key = order.get("id") if isinstance(order.get("id"), int) else object()
-        previous = latest.get(key)
-        if previous is None or str(order.get("date_modified_gmt") or "") >= str(
-            previous.get("date_modified_gmt") or ""
-        ):
-            latest[key] = order
+        try:
+            order = read_order(raw)
+        except BookingProblem as problem:
+            # An order without a number for an id cannot be deduplicated: it is held alone.
+            latest[object()] = Quarantined(
+                None,
+                order_number(raw),
+                problem.category,
+                problem.reason,
+                MappingProxyType(problem.details),
+            )
+            continue
+        except Exception as error:  # a shape no rule foresaw must not stop the other orders
+            order_id = raw.get("id") if isinstance(raw.get("id"), int) else None
+            latest[object()] = unexpected_error(order_id, order_number(raw), None, error)
+            continue
+        previous = latest.get(order.order_id)
+        if not isinstance(previous, OrderHeader) or _modified(order) >= _modified(previous):
+            latest[order.order_id] = order
     events: list[AccountingEvent] = []
     waiting: list[Waiting] = []
     quarantined = malformed
     for order in latest.values():
-        order_id = order.get("id")
-        refunds = refunds_by_order.get(order_id, ()) if isinstance(order_id, int) else ()
+        if isinstance(order, Quarantined):
+            quarantined.append(order)
+            continue
+        refunds = refunds_by_order.get(order.order_id, ())
         _book_order(order, refunds, rules, events, waiting, quarantined)
     return TransformResult(tuple(events), tuple(waiting), tuple(quarantined))
 
 
+def _modified(order: OrderHeader) -> datetime:
+    """The version of an order that extraction pages overlapping saw twice; unreadable: oldest."""
+    modified = order.modified_gmt
+    return modified if isinstance(modified, datetime) else datetime.min
+
+
 def _book_order(
-    raw: Mapping[str, Any],
+    header: OrderHeader,
     refunds: Sequence[Mapping[str, Any]],
     rules: Rules,
     events: list[AccountingEvent],
     waiting: list[Waiting],
     quarantined: list[Quarantined],
 ) -> None:
-    number = clean_text(raw.get("number")) or str(raw.get("id"))
-    order_id = raw.get("id") if isinstance(raw.get("id"), int) else None
+    order_id, number = header.order_id, header.number
     try:
-        if order_id is None:
-            raise BookingProblem("invalid_data", f"the order id {raw.get('id')!r} is not a number")
-        if not rules.reached_booking_status(raw):
+        if not rules.reached_booking_status(header):
             return
-        order, sale_parts = _read_order(raw, order_id, number, rules, bool(refunds))
+        order, sale_parts = _read_order(header, rules, bool(refunds))
         if order is None:
             waiting.append(
                 Waiting(
@@ -206,9 +229,10 @@ def _book_order(
 
 
 def _read_order(
-    raw: Mapping[str, Any], order_id: int, number: str, rules: Rules, has_refunds: bool
+    header: OrderHeader, rules: Rules, has_refunds: bool
 ) -> tuple[Order | None, list[Part]]:
     """The order's identity, VAT decision and sale parts; None while it waits for a number."""
+    raw = header.raw
     meta = parse.meta_values(raw, rules.order_meta_keys)
     if rules.uses_invoice_numbers:
         reference = clean_text(meta.get(INVOICE_NUMBER_META_KEY)) or clean_text(
@@ -217,7 +241,7 @@ def _read_order(
         if not reference:
             return None, []
     else:
-        reference = number
+        reference = header.number
     if len(reference) > REFERENCE_LENGTH:
         raise BookingProblem(
             "too_long",
@@ -225,32 +249,25 @@ def _read_order(
             "for YourRef; shorten the order or invoice number format",
             reference=reference,
         )
-    currency = clean_text(raw.get("currency")).upper()
-    if len(currency) != 3 or not currency.isalpha():
-        raise BookingProblem(
-            "invalid_data", f"currency {raw.get('currency')!r} is not a three-letter ISO code"
-        )
-    total_tax = parse.amount(raw, "total_tax", "order")
+    known(header.currency)  # an order in no currency is held here, before its VAT is decided
+    total_tax = known(header.total_tax)
     decision = rules.vat.decide(raw, meta, vat_charged=total_tax != 0)
     rules.vat.check_charged_countries(decision, taxes.charged_countries(raw))
     rates = taxes.order_rates(raw)
     order = Order(
-        raw=raw,
+        header=header,
         meta=meta,
-        order_id=order_id,
-        number=number,
         reference=reference,
-        currency=currency,
         decision=decision,
         rates=rates,
-        debtor=_debtor(raw, decision, rules),
+        debtor=_debtor(header, decision, rules),
         keeps_items=has_refunds,
     )
     parts = _sale_parts(order, rules)
     stated = taxes.stated_vat_by_rate(raw, "order")
-    total = parse.amount(raw, "total", "order")
+    total = known(header.total)
     if stated is not None and not taxes.align_vat_with_tax_lines(
-        parts, stated, total, f"order {number}"
+        parts, stated, total, f"order {header.number}"
     ):
         order.flags = (taxes.FLAG_TAX_LINES_NOT_RECALCULATED,)
     return order, parts
@@ -384,8 +401,7 @@ def _discount_lines(order: Order, discounts: list[Part]) -> list[Part]:
 
 
 def _sale_event(order: Order, parts: list[Part], rules: Rules) -> AccountingEvent:
-    raw = order.raw
-    total = parse.amount(raw, "total", "order")
+    total = known(order.header.total)
     if total < 0:
         raise BookingProblem(
             "invalid_data",
@@ -400,7 +416,7 @@ def _sale_event(order: Order, parts: list[Part], rules: Rules) -> AccountingEven
         event_date = parse.unix_date(
             order.meta.get(INVOICE_DATE_META_KEY), INVOICE_DATE_META_KEY, rules.zone
         )
-    event_date = event_date or parse.local_date(raw, "date_created", "order", rules.zone)
+    event_date = event_date or order.header.created.day(rules.zone)
     if event_date is None:
         raise BookingProblem("invalid_data", "the order has no date_created")
     customer = order.debtor.company or order.debtor.name
@@ -423,16 +439,14 @@ def _sale_event(order: Order, parts: list[Part], rules: Rules) -> AccountingEven
     )
 
 
-def _debtor(raw: Mapping[str, Any], decision: VatDecision, rules: Rules) -> Debtor:
+def _debtor(header: OrderHeader, decision: VatDecision, rules: Rules) -> Debtor:
     """POS debtor for till orders, else the default debtor, else the customer by e-mail."""
     if decision.treatment is VatTreatment.POS and rules.pos_debtor is not None:
         return Debtor("pos", rules.pos_debtor)
     if rules.default_debtor is not None:
         return Debtor("default", rules.default_debtor)
-    billing = raw.get("billing")
-    billing = billing if isinstance(billing, Mapping) else {}
     # The customer by e-mail: the loader finds their debtor in Exact, or creates it.
-    email = normalise_email(billing.get("email"))
+    billing, email = header.billing, header.email
     person = " ".join(
         part
         for part in (parse.text(billing, "first_name"), parse.text(billing, "last_name"))

@@ -105,24 +105,13 @@ def text(parent: Mapping[str, Any], key: str) -> str:
     return clean_text(value)
 
 
-def local_date(parent: Mapping[str, Any], key: str, where: str, zone: ZoneInfo) -> date | None:
-    """The day in the shop's time zone of a WooCommerce date field.
+def parse_gmt(value: str) -> datetime:
+    """A WooCommerce `*_gmt` date as a naive GMT moment (an offset, if one is sent, applied).
 
-    The `_gmt` twin is used when present (UTC, converted); else the local field, which
-    WooCommerce writes in the site's time zone, the one the settings name.
+    Raises ValueError when it is no ISO date and time (OverflowError at the ends of time).
     """
-    try:
-        gmt = parent.get(f"{key}_gmt")
-        if isinstance(gmt, str) and gmt:
-            return shop_day(datetime.fromisoformat(gmt), zone)
-        local = parent.get(key)
-        if isinstance(local, str) and local:
-            return datetime.fromisoformat(local).date()
-    except ValueError:
-        raise BookingProblem(
-            "invalid_data", f"{where}.{key} is not a date", value=parent.get(key)
-        ) from None
-    return None
+    moment = datetime.fromisoformat(value)
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def unix_date(value: object, where: str, zone: ZoneInfo) -> date | None:

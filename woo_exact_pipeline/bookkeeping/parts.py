@@ -20,6 +20,7 @@ from woo_exact_pipeline.bookkeeping.model import (
     VatTreatment,
 )
 from woo_exact_pipeline.bookkeeping.money import ZERO
+from woo_exact_pipeline.bookkeeping.order import OrderHeader, known
 from woo_exact_pipeline.bookkeeping.problems import BookingProblem
 from woo_exact_pipeline.bookkeeping.text import cut_text
 from woo_exact_pipeline.bookkeeping.vat import (
@@ -36,14 +37,6 @@ INVOICE_DATE_META_KEY = "_wcpdf_invoice_date"
 #: A checkout the shopper never placed, and an order the shop owner deleted (to the trash):
 #: neither is a sale, whatever dates an earlier life left on it.
 NEVER_BOOKED_STATUSES = frozenset({"checkout-draft", "trash"})
-
-
-def normalise_email(value: object) -> str | None:
-    """The key a customer is recognised by: trimmed, lower case; None when it is no address."""
-    if not isinstance(value, str):
-        return None
-    email = value.strip().lower()
-    return email if "@" in email else None
 
 
 @dataclass(frozen=True)
@@ -98,17 +91,13 @@ class Rules:
         self.default_debtor = exact.default_debtor
         self.pos_debtor = exact.pos_debtor
 
-    def reached_booking_status(self, order: Mapping[str, Any]) -> bool:
-        status = order.get("status")
-        if isinstance(status, str) and status in NEVER_BOOKED_STATUSES:
+    def reached_booking_status(self, order: OrderHeader) -> bool:
+        if order.status in NEVER_BOOKED_STATUSES:
             return False
-        if isinstance(status, str) and status in self.booking_statuses:
+        if order.status in self.booking_statuses:
             return True
-        if self.paid_date_counts and (order.get("date_paid") or order.get("date_paid_gmt")):
-            return True
-        return bool(
-            self.completed_date_counts
-            and (order.get("date_completed") or order.get("date_completed_gmt"))
+        return (self.paid_date_counts and order.paid) or (
+            self.completed_date_counts and order.completed
         )
 
     def item(self, configured: str | None, setting: str, what: str) -> str | None:
@@ -158,18 +147,31 @@ class OrderItem:
 class Order:
     """The parts of one order shared by its sale and its credits."""
 
-    raw: Mapping[str, Any]
+    header: OrderHeader
     meta: dict[str, object]  # the meta_data keys the bookkeeping reads
-    order_id: int
-    number: str
     reference: str
-    currency: str
     decision: VatDecision
     rates: dict[int, Decimal | None]
     debtor: Debtor
     keeps_items: bool  # only credits look items up; an order without refunds skips the work
     items: dict[int, OrderItem] = field(default_factory=dict)
     flags: tuple[str, ...] = ()  # besides the VAT decision's, e.g. stale tax lines
+
+    @property
+    def raw(self) -> Mapping[str, Any]:
+        return self.header.raw
+
+    @property
+    def order_id(self) -> int:
+        return self.header.order_id
+
+    @property
+    def number(self) -> str:
+        return self.header.number
+
+    @property
+    def currency(self) -> str:
+        return known(self.header.currency)  # read before the order is built
 
 
 def unexpected_error(

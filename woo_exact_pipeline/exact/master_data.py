@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select
 
-from woo_exact_pipeline.bookkeeping.events import ExactReferenceData, normalise_email
+from woo_exact_pipeline.bookkeeping import ExactReferenceData, normalise_email
 from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.exact import reference
 from woo_exact_pipeline.exact.client import ExactClient

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,15 @@ from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from woo_exact_pipeline.bookkeeping.calendar import shop_day
+from woo_exact_pipeline.bookkeeping.money import ZERO
+from woo_exact_pipeline.bookkeeping.order import (
+    OrderHeader,
+    Record,
+    RefundHeader,
+    read_order,
+    read_refund,
+)
+from woo_exact_pipeline.bookkeeping.parse import parse_gmt
 from woo_exact_pipeline.store.schema import (
     woo_customers,
     woo_orders,
@@ -20,13 +29,6 @@ from woo_exact_pipeline.store.schema import (
     woo_refunds,
     woo_tax_rates,
 )
-
-Record = dict[str, Any]
-
-
-def parse_gmt(value: str) -> datetime:
-    """WooCommerce's `date_*_gmt` strings are naive ISO times in GMT; kept naive here."""
-    return datetime.fromisoformat(value.rstrip("Z")).replace(tzinfo=None)
 
 
 class RangeStaging:
@@ -47,24 +49,26 @@ class RangeStaging:
         self.refunded_orders: list[Record] = []
 
     def save_orders(self, orders: Sequence[Record]) -> None:
-        by_day: dict[date, list[Record]] = {}
-        for order in orders:
-            day = shop_day(parse_gmt(order["date_created_gmt"]), self._zone)
+        by_day: dict[date, list[OrderHeader]] = {}
+        for order in map(read_order, orders):
+            day = shop_day(order.created_gmt(), self._zone)
             by_day.setdefault(day, []).append(order)
-            if order.get("refunds"):
-                self._day_of_refunded_order[order["id"]] = day
-                self.refunded_orders.append({"id": order["id"], "refunds": order["refunds"]})
+            if order.refund_ids:
+                self._day_of_refunded_order[order.order_id] = day
+                self.refunded_orders.append(
+                    {"id": order.order_id, "refunds": [{"id": i} for i in order.refund_ids]}
+                )
         with self._engine.begin() as connection:
             for day, day_orders in by_day.items():
-                save_orders(connection, self._shop, day, day_orders)
-                self._order_ids[day] += [order["id"] for order in day_orders]
+                _save_orders(connection, self._shop, day, day_orders)
+                self._order_ids[day] += [order.order_id for order in day_orders]
 
     def save_refunds(self, refunds: Sequence[Record]) -> None:
         with self._engine.begin() as connection:
-            for refund in refunds:
-                day = self._day_of_refunded_order[refund["parent_id"]]
-                save_refunds(connection, self._shop, day, [refund])
-                self._refund_ids[day].append(refund["id"])
+            for refund in map(read_refund, refunds):
+                day = self._day_of_refunded_order[refund.order_id]
+                _save_refunds(connection, self._shop, day, [refund])
+                self._refund_ids[day].append(refund.refund_id)
 
     def finish(self) -> StagedRange:
         removed = 0
@@ -125,23 +129,30 @@ def forget_unseen(
 def save_orders(
     connection: Connection, shop: str, partition_date: date, orders: Sequence[Record]
 ) -> None:
+    _save_orders(connection, shop, partition_date, [read_order(order) for order in orders])
+
+
+def _save_orders(
+    connection: Connection, shop: str, partition_date: date, orders: Sequence[OrderHeader]
+) -> None:
+    # A column the shop sent no readable value for gets a neutral one (no currency, a zero
+    # total): the raw order keeps what was sent, and the transform quarantines the order with
+    # the reason. One bad order must not fail its whole day's extraction.
     now = datetime.now(UTC)
     rows = [
         {
             "shop": shop,
-            "id": order["id"],
+            "id": order.order_id,
             "partition_date": partition_date,
-            "number": str(order.get("number") or order["id"]),
-            "status": order["status"],
-            "currency": _column_currency(order.get("currency")),
-            "total": _column_amount(order.get("total")),
-            "customer_id": int(order.get("customer_id") or 0),
-            "created_via": order.get("created_via"),
-            "date_created_gmt": parse_gmt(order["date_created_gmt"]),
-            "date_modified_gmt": parse_gmt(
-                order.get("date_modified_gmt") or order["date_created_gmt"]
-            ),
-            "raw": order,
+            "number": order.number,
+            "status": order.status,
+            "currency": order.currency if isinstance(order.currency, str) else "",
+            "total": order.total if isinstance(order.total, Decimal) else ZERO,
+            "customer_id": order.customer_id,
+            "created_via": order.created_via,
+            "date_created_gmt": order.created_gmt(),
+            "date_modified_gmt": order.last_change_gmt(),
+            "raw": order.raw,
             "extracted_at": now,
         }
         for order in orders
@@ -149,35 +160,24 @@ def save_orders(
     _upsert(connection, woo_orders, rows)
 
 
-def _column_currency(value: Any) -> str:
-    """The currency column: the shop's code, or empty when it is not one (the raw order keeps
-    it, and the transform quarantines the order with the reason)."""
-    return value if isinstance(value, str) and len(value) <= 3 else ""
-
-
-def _column_amount(value: Any) -> Decimal:
-    """The total column: 0 when the shop sent no readable amount (or one beyond the column's
-    NUMERIC(20, 6)); the raw order keeps it, and the transform quarantines the order with the
-    reason. One bad order must not fail its whole day's extraction."""
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        return Decimal(0)
-    return amount if amount.is_finite() and abs(amount) < 10**14 else Decimal(0)
-
-
 def save_refunds(
     connection: Connection, shop: str, partition_date: date, refunds: Sequence[Record]
+) -> None:
+    _save_refunds(connection, shop, partition_date, [read_refund(refund) for refund in refunds])
+
+
+def _save_refunds(
+    connection: Connection, shop: str, partition_date: date, refunds: Sequence[RefundHeader]
 ) -> None:
     rows = [
         {
             "shop": shop,
-            "id": refund["id"],
-            "order_id": refund["parent_id"],
+            "id": refund.refund_id,
+            "order_id": refund.order_id,
             "partition_date": partition_date,
-            "amount": Decimal(str(refund.get("amount") or "0")),
-            "date_created_gmt": parse_gmt(refund["date_created_gmt"]),
-            "raw": refund,
+            "amount": refund.amount if isinstance(refund.amount, Decimal) else ZERO,
+            "date_created_gmt": refund.created_gmt(),
+            "raw": refund.raw,
         }
         for refund in refunds
     ]

@@ -26,6 +26,7 @@ from woo_exact_pipeline.tls import verification
 from woo_exact_pipeline.woocommerce.oauth import signed_params
 
 if TYPE_CHECKING:
+    from woo_exact_pipeline.bookkeeping.order import Record
     from woo_exact_pipeline.config import SyncConfig, WooCommerceSecrets
 
 API_NAMESPACE = "/wc/v3"
@@ -34,8 +35,6 @@ USER_AGENT = "woo-exact-pipeline (+https://github.com/woo-exact-pipeline)"
 WRONG_SECRET = "Consumer secret is invalid."
 WRONG_SIGNATURE = "Invalid signature - provided signature does not match."
 RETRYABLE_STATUSES = {429, 500, 502, 503, 504, 520, 521, 522, 524}
-
-Record = dict[str, Any]
 
 
 class WooCommerceError(Exception):

@@ -9,6 +9,7 @@ import dagster as dg
 import pytest
 from sqlalchemy import Engine, func, select
 
+from woo_exact_pipeline.bookkeeping.parse import parse_gmt
 from woo_exact_pipeline.config import load_config
 from woo_exact_pipeline.definitions import defs
 from woo_exact_pipeline.defs.resources import SyncDatabase, WooCommerceApi
@@ -20,7 +21,6 @@ from woo_exact_pipeline.store.schema import woo_orders as orders_table
 from woo_exact_pipeline.store.schema import woo_products as products_table
 from woo_exact_pipeline.store.schema import woo_refunds as refunds_table
 from woo_exact_pipeline.store.schema import woo_tax_rates as tax_rates_table
-from woo_exact_pipeline.store.staging import parse_gmt
 from woo_exact_pipeline_tests.fixtures.woocommerce_sandbox import SANDBOX_END_DATE, oauth_client
 from woo_exact_pipeline_tests.support.pipeline import assets_of
 

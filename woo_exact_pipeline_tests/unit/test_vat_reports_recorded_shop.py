@@ -13,6 +13,7 @@ import dagster as dg
 import pytest
 
 from woo_exact_pipeline.bookkeeping.calendar import shop_day
+from woo_exact_pipeline.bookkeeping.parse import parse_gmt
 from woo_exact_pipeline.bookkeeping.vat_reports import (
     Period,
     figures,
@@ -24,7 +25,7 @@ from woo_exact_pipeline.config import ReportSettings
 from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
 from woo_exact_pipeline.sandbox.woocommerce import start_woocommerce_sandbox
 from woo_exact_pipeline.store.database import open_sync_database
-from woo_exact_pipeline.store.staging import parse_gmt, save_orders, save_refunds
+from woo_exact_pipeline.store.staging import save_orders, save_refunds
 from woo_exact_pipeline_tests.support.exact_client import store_sandbox_tokens
 from woo_exact_pipeline_tests.support.pipeline import assets_of
 from woo_exact_pipeline_tests.support.recorded_orders import (

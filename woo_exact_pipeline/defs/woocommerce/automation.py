@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from woo_exact_pipeline.bookkeeping.calendar import shop_day
+from woo_exact_pipeline.bookkeeping.order import read_order
 from woo_exact_pipeline.defs.errors import failures_named_by_cause
 from woo_exact_pipeline.defs.shops import Shop
-from woo_exact_pipeline.store.staging import parse_gmt
 
 
 def woocommerce_automation(shop: Shop) -> dg.Definitions:
@@ -81,9 +81,9 @@ def changed_days(
         shop.woocommerce(context).client(notify=context.log.warning) as client,
     ):
         for orders in client.orders_modified_after(since):
-            for order in orders:
-                modified = parse_gmt(order["date_modified_gmt"])
-                day = shop.partition_key_of(parse_gmt(order["date_created_gmt"]))
+            for order in map(read_order, orders):
+                modified = order.last_change_gmt()
+                day = shop.partition_key_of(order.created_gmt())
                 newest = max(newest, modified)
                 if shop.order_days.has_partition_key(day):
                     newest_change_by_day[day] = max(
