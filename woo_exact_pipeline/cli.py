@@ -20,6 +20,7 @@ from woo_exact_pipeline.cli_environments import demo, deploy, sandbox
 from woo_exact_pipeline.config import (
     ConfigError,
     SyncConfig,
+    alert_secrets_for,
     config_reference_markdown,
     credentials_for,
     default_config_path,
@@ -267,10 +268,11 @@ def doctor(config_path: Path | None, shop_name: str | None, test_alerts: bool) -
             click.echo(f"        fix: {finding.fix}")
     failures = sum(1 for finding in findings if not finding.passed)
     click.echo("Alerts")
-    click.echo("\n".join(f"  {line}" for line in describe_alert_channels(settings)))
-    for channel in configured_channels(settings) if test_alerts else []:
+    alert_secrets = alert_secrets_for()
+    click.echo("\n".join(f"  {line}" for line in describe_alert_channels(settings, alert_secrets)))
+    for channel in configured_channels(settings, alert_secrets) if test_alerts else []:
         try:
-            send_test_message(settings, channel.name)
+            send_test_message(settings, channel.name, alert_secrets)
         except AlertDeliveryError as error:
             failures += 1
             click.echo(f"  FAIL  test message: {error}")

@@ -15,7 +15,7 @@ from woo_exact_pipeline.defs.exact.reconciliation import reconciliation_assets
 from woo_exact_pipeline.defs.exact.sensors import exact_automation
 from woo_exact_pipeline.defs.jobs import shop_jobs
 from woo_exact_pipeline.defs.reports.assets import report_assets
-from woo_exact_pipeline.defs.resources import SyncDatabase
+from woo_exact_pipeline.defs.resources import AlertChannels, SyncDatabase
 from woo_exact_pipeline.defs.runs import dead_runs_sensor
 from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.defs.woocommerce.assets import woocommerce_assets
@@ -45,10 +45,15 @@ def shop_definitions(shop: Shop) -> dg.Definitions:
     )
 
 
-def location_definitions(shops: Sequence[Shop], sync_database: SyncDatabase) -> dg.Definitions:
+def location_definitions(
+    shops: Sequence[Shop], sync_database: SyncDatabase, alert_channels: AlertChannels
+) -> dg.Definitions:
     """Every shop's definitions and resources, and what they share: the sync database, the
-    alerts on finished runs and the release of runs whose process died."""
-    resources: dict[str, object] = {"sync_database": sync_database}
+    alert channels, the alerts on finished runs and the release of runs whose process died."""
+    resources: dict[str, object] = {
+        "sync_database": sync_database,
+        "alert_channels": alert_channels,
+    }
     for shop in shops:
         resources |= shop.resources()
     return dg.Definitions.merge(
@@ -61,4 +66,5 @@ def location_definitions(shops: Sequence[Shop], sync_database: SyncDatabase) -> 
 def defs() -> dg.Definitions:
     """The shops of sync.yaml ($WOO_EXACT_CONFIG), read when Dagster loads the code location,
     never when a module is imported."""
-    return location_definitions([Shop(settings) for settings in load_shops()], SyncDatabase())
+    shops = [Shop(settings) for settings in load_shops()]
+    return location_definitions(shops, SyncDatabase(), AlertChannels.from_environment())

@@ -17,7 +17,7 @@ import dagster as dg
 
 from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.definitions import location_definitions
-from woo_exact_pipeline.defs.resources import SyncDatabase
+from woo_exact_pipeline.defs.resources import AlertChannels, SyncDatabase
 from woo_exact_pipeline.defs.runs import in_process_tags
 from woo_exact_pipeline.defs.shops import DAYS_PER_RUN, Shop
 
@@ -39,7 +39,7 @@ class InProcessPipeline:
     ) -> InProcessPipeline:
         """The pipeline of one shop, with the sync database of $WOO_EXACT_DATABASE_URL."""
         shop = Shop(settings)
-        definitions = location_definitions([shop], SyncDatabase())
+        definitions = location_definitions([shop], SyncDatabase(), AlertChannels.from_environment())
         return cls(definitions, shop, instance, run_config or {})
 
     def execute(

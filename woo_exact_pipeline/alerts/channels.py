@@ -1,9 +1,10 @@
 """Delivering notices: e-mail (SMTP), Slack (dagster-slack) and a signed JSON webhook.
 
-Which channels are on is set in sync.yaml (`alerts:`); their secrets come from the
-environment and never appear in a message, a log line or an error: errors name the channel
-and what failed (an SMTP code, Slack's error name, an HTTP status), never a credential or a
-webhook's path, which often is a credential itself.
+Which channels are on is set in sync.yaml (`alerts:`); their secrets arrive as values
+(`config.AlertSecrets`, from the `AlertChannels` resource or the CLI's resolver) and never
+appear in a message, a log line or an error: errors name the channel and what failed (an SMTP
+code, Slack's error name, an HTTP status), never a credential or a webhook's path, which often
+is a credential itself.
 """
 
 from __future__ import annotations
@@ -11,11 +12,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import smtplib
 import ssl
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Protocol
@@ -26,7 +25,7 @@ from dagster_slack import SlackResource
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from woo_exact_pipeline.alerts.model import Notice
-from woo_exact_pipeline.config import SyncConfig
+from woo_exact_pipeline.config import AlertSecrets, Secret, SyncConfig
 
 SIGNATURE_HEADER = "X-Woo-Exact-Signature"
 EVENT_HEADER = "X-Woo-Exact-Event"
@@ -46,11 +45,10 @@ class Channel(Protocol):
     def send(self, notice: Notice, *, shop: str, now: datetime) -> None: ...
 
 
-def _required(environ: Mapping[str, str], name: str, channel: str) -> str:
-    value = environ.get(name, "")
-    if not value:
-        raise AlertDeliveryError(f"{channel}: environment variable {name} is not set")
-    return value
+def _required(secret: Secret, channel: str) -> str:
+    if secret.missing:
+        raise AlertDeliveryError(f"{channel}: environment variable {secret.variable} is not set")
+    return secret.value
 
 
 @dataclass(frozen=True)
@@ -58,14 +56,16 @@ class EmailChannel:
     to: tuple[str, ...]
     sender: str
     starttls: bool
-    environ: Mapping[str, str] = field(repr=False)
+    secrets: AlertSecrets
     name: str = "email"
 
     def _server(self) -> tuple[str, int]:
-        host = _required(self.environ, "WOO_EXACT_SMTP_HOST", "e-mail")
-        port = self.environ.get("WOO_EXACT_SMTP_PORT") or str(DEFAULT_SMTP_PORT)
+        host = _required(self.secrets.smtp_host, "e-mail")
+        port = self.secrets.smtp_port.value or str(DEFAULT_SMTP_PORT)
         if not port.isdigit():
-            raise AlertDeliveryError(f"e-mail: WOO_EXACT_SMTP_PORT {port!r} is not a port number")
+            raise AlertDeliveryError(
+                f"e-mail: {self.secrets.smtp_port.variable} {port!r} is not a port number"
+            )
         return host, int(port)
 
     def describe(self) -> str:
@@ -74,7 +74,7 @@ class EmailChannel:
             host, port = self._server()
         except AlertDeliveryError as error:
             return f"e-mail to {recipients}: not usable, {error}"
-        user = self.environ.get("WOO_EXACT_SMTP_USER")
+        user = self.secrets.smtp_user.value
         login = f", login as {user}" if user else ", no login"
         tls = "STARTTLS" if self.starttls else "no TLS"
         return f"e-mail to {recipients} from {self.sender} via {host}:{port} ({tls}{login})"
@@ -86,13 +86,13 @@ class EmailChannel:
         message["From"] = self.sender
         message["To"] = ", ".join(self.to)
         message.set_content(notice.text)
-        user = self.environ.get("WOO_EXACT_SMTP_USER")
+        user = self.secrets.smtp_user.value
         try:
             with smtplib.SMTP(host, port, timeout=TIMEOUT_SECONDS) as smtp:
                 if self.starttls:
                     smtp.starttls(context=ssl.create_default_context())
                 if user:
-                    smtp.login(user, self.environ.get("WOO_EXACT_SMTP_PASSWORD", ""))
+                    smtp.login(user, self.secrets.smtp_password.value)
                 smtp.send_message(message)
         except smtplib.SMTPResponseException as error:
             raise AlertDeliveryError(
@@ -109,16 +109,16 @@ class EmailChannel:
 class SlackChannel:
     channel: str
     api_url: str
-    environ: Mapping[str, str] = field(repr=False)
+    token: Secret
     name: str = "slack"
 
     def describe(self) -> str:
-        if not self.environ.get("WOO_EXACT_SLACK_TOKEN"):
-            return f"Slack {self.channel}: not usable, WOO_EXACT_SLACK_TOKEN is not set"
+        if self.token.missing:
+            return f"Slack {self.channel}: not usable, {self.token.variable} is not set"
         return f"Slack {self.channel} via {_origin(self.api_url)}"
 
     def send(self, notice: Notice, *, shop: str, now: datetime) -> None:
-        token = _required(self.environ, "WOO_EXACT_SLACK_TOKEN", "Slack")
+        token = _required(self.token, "Slack")
         client = SlackResource(token=token).get_client()
         # dagster-slack builds slack_sdk's WebClient; its address is Slack's unless set.
         client.base_url = self.api_url if self.api_url.endswith("/") else f"{self.api_url}/"
@@ -139,18 +139,16 @@ class SlackChannel:
 @dataclass(frozen=True)
 class WebhookChannel:
     url: str
-    environ: Mapping[str, str] = field(repr=False)
+    secret: Secret
     name: str = "webhook"
 
     def describe(self) -> str:
-        if not self.environ.get("WOO_EXACT_WEBHOOK_SECRET"):
-            return (
-                f"webhook to {_origin(self.url)}: not usable, WOO_EXACT_WEBHOOK_SECRET is not set"
-            )
+        if self.secret.missing:
+            return f"webhook to {_origin(self.url)}: not usable, {self.secret.variable} is not set"
         return f"webhook to {_origin(self.url)} (JSON, signed with HMAC-SHA256)"
 
     def send(self, notice: Notice, *, shop: str, now: datetime) -> None:
-        secret = _required(self.environ, "WOO_EXACT_WEBHOOK_SECRET", "webhook")
+        secret = _required(self.secret, "webhook")
         body = json.dumps(notice.to_json(shop, now), sort_keys=True).encode("utf-8")
         headers = {
             "Content-Type": "application/json",
@@ -179,41 +177,38 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
-def configured_channels(
-    settings: SyncConfig, environ: Mapping[str, str] | None = None
-) -> list[Channel]:
-    """The channels sync.yaml switches on, reading their secrets from `environ`."""
-    source = os.environ if environ is None else environ
+def configured_channels(settings: SyncConfig, secrets: AlertSecrets) -> list[Channel]:
+    """The channels sync.yaml switches on, with their secrets."""
     alerts = settings.alerts
     channels: list[Channel] = []
     if alerts.email.to and alerts.email.sender:
         channels.append(
-            EmailChannel(tuple(alerts.email.to), alerts.email.sender, alerts.email.starttls, source)
+            EmailChannel(
+                tuple(alerts.email.to), alerts.email.sender, alerts.email.starttls, secrets
+            )
         )
     if alerts.slack.channel:
-        channels.append(SlackChannel(alerts.slack.channel, alerts.slack.api_url, source))
+        channels.append(
+            SlackChannel(alerts.slack.channel, alerts.slack.api_url, secrets.slack_token)
+        )
     if alerts.webhook.url:
-        channels.append(WebhookChannel(alerts.webhook.url, source))
+        channels.append(WebhookChannel(alerts.webhook.url, secrets.webhook_secret))
     return channels
 
 
-def describe_alert_channels(
-    settings: SyncConfig, environ: Mapping[str, str] | None = None
-) -> list[str]:
+def describe_alert_channels(settings: SyncConfig, secrets: AlertSecrets) -> list[str]:
     """One line per configured channel (for `woo-exact doctor`), without any secret."""
-    return [channel.describe() for channel in configured_channels(settings, environ)] or [
+    return [channel.describe() for channel in configured_channels(settings, secrets)] or [
         "no alert channel configured (alerts: email, slack or webhook in sync.yaml)"
     ]
 
 
-def send_test_message(
-    settings: SyncConfig, channel: str, environ: Mapping[str, str] | None = None
-) -> None:
+def send_test_message(settings: SyncConfig, channel: str, secrets: AlertSecrets) -> None:
     """Send a test message through one channel (`email`, `slack` or `webhook`).
 
     Raises AlertDeliveryError with the reason when the channel is not configured or fails.
     """
-    found = {c.name: c for c in configured_channels(settings, environ)}
+    found = {c.name: c for c in configured_channels(settings, secrets)}
     if channel not in found:
         raise AlertDeliveryError(
             f"{channel}: not configured in sync.yaml; configured: {', '.join(found) or 'none'}"

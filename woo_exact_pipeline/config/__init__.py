@@ -11,11 +11,14 @@ Secrets never live in the file; they come from the environment variables listed 
 """
 
 from woo_exact_pipeline.config.credentials import (
+    ALERT_VARIABLES,
     SECRET_KEY_VARIABLE,
+    AlertSecrets,
     ExactSecrets,
     Secret,
     ShopSecrets,
     WooCommerceSecrets,
+    alert_secrets_for,
     credentials_for,
 )
 from woo_exact_pipeline.config.load import (
@@ -67,9 +70,11 @@ from woo_exact_pipeline.config.values import (
 )
 
 __all__ = [
+    "ALERT_VARIABLES",
     "DEFAULT_VAT_NUMBER_META_KEYS",
     "ENVIRONMENT_VARIABLES",
     "SECRET_KEY_VARIABLE",
+    "AlertSecrets",
     "AlertSettings",
     "AutomationSettings",
     "ClosedPeriodPolicy",
@@ -104,6 +109,7 @@ __all__ = [
     "WebhookAlerts",
     "WooCommerceSecrets",
     "WooCommerceSettings",
+    "alert_secrets_for",
     "choose_shop",
     "config_reference_markdown",
     "credentials_for",

@@ -1,8 +1,10 @@
-"""Where a shop's secrets come from, as values: the environment variables its `credentials:`
-names (and WOO_EXACT_SECRET_KEY, shared by every shop of a deployment).
+"""Where the secrets come from, as values: the environment variables a shop's `credentials:`
+names, WOO_EXACT_SECRET_KEY and the alert channels' WOO_EXACT_SMTP_*, _SLACK_TOKEN and
+_WEBHOOK_SECRET (these shared by every shop of a deployment).
 
 Two resolvers, and only two: Dagster resources read them through `dg.EnvVar`
-(`defs/shops.py`), the CLI through `credentials_for`. The clients take the values, never an
+(`defs/shops.py`, `defs/resources.py`), the CLI through `credentials_for` and
+`alert_secrets_for`. The clients take the values, never an
 environment; each value keeps the name of its variable, so a client can say which one to set.
 """
 
@@ -70,3 +72,44 @@ def credentials_for(settings: SyncConfig, environ: Mapping[str, str] | None = No
             secret(SECRET_KEY_VARIABLE),
         ),
     )
+
+
+#: The alert channels' secrets, one set per deployment (`alerts:` in sync.yaml says which
+#: channels are on). Port, user and password are optional: an SMTP relay may need no login.
+SMTP_HOST_VARIABLE = "WOO_EXACT_SMTP_HOST"
+SMTP_PORT_VARIABLE = "WOO_EXACT_SMTP_PORT"
+SMTP_USER_VARIABLE = "WOO_EXACT_SMTP_USER"
+SMTP_PASSWORD_VARIABLE = "WOO_EXACT_SMTP_PASSWORD"
+SLACK_TOKEN_VARIABLE = "WOO_EXACT_SLACK_TOKEN"
+WEBHOOK_SECRET_VARIABLE = "WOO_EXACT_WEBHOOK_SECRET"
+ALERT_VARIABLES = (
+    SMTP_HOST_VARIABLE,
+    SMTP_PORT_VARIABLE,
+    SMTP_USER_VARIABLE,
+    SMTP_PASSWORD_VARIABLE,
+    SLACK_TOKEN_VARIABLE,
+    WEBHOOK_SECRET_VARIABLE,
+)
+
+
+@dataclass(frozen=True)
+class AlertSecrets:
+    """What the alert channels log in with; an empty value means its variable is not set."""
+
+    smtp_host: Secret
+    smtp_port: Secret
+    smtp_user: Secret
+    smtp_password: Secret
+    slack_token: Secret
+    webhook_secret: Secret
+
+    @classmethod
+    def of(cls, values: Mapping[str, str]) -> AlertSecrets:
+        """From values by variable name (a missing one is empty)."""
+        secrets = [Secret(name, values.get(name, "").strip()) for name in ALERT_VARIABLES]
+        return cls(*secrets)
+
+
+def alert_secrets_for(environ: Mapping[str, str] | None = None) -> AlertSecrets:
+    """The alert channels' secrets for the CLI, from the environment."""
+    return AlertSecrets.of(os.environ if environ is None else environ)

@@ -1,13 +1,25 @@
-"""Resources: a shop's WooCommerce and Exact Online connections, and the sync database."""
+"""Resources: a shop's WooCommerce and Exact Online connections, the sync database and the
+alert channels."""
 
-from collections.abc import Callable
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
 from functools import cache
 
 import dagster as dg
 from pydantic import Field
 from sqlalchemy import Engine
 
-from woo_exact_pipeline.config import SECRET_KEY_VARIABLE, ExactSecrets, ExactSettings, Secret
+from woo_exact_pipeline.alerts.channels import Channel, configured_channels
+from woo_exact_pipeline.config import (
+    ALERT_VARIABLES,
+    SECRET_KEY_VARIABLE,
+    AlertSecrets,
+    ExactSecrets,
+    ExactSettings,
+    Secret,
+    SyncConfig,
+)
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.store.database import default_database_url, open_sync_database
 from woo_exact_pipeline.woocommerce.client import WooCommerceClient
@@ -62,6 +74,42 @@ class ExactOnline(dg.ConfigurableResource):
             Secret(self.client_secret_variable, self.client_secret),
             Secret(SECRET_KEY_VARIABLE, self.token_encryption_key),
         )
+
+
+#: AlertSecrets' fields, in the order of their variables (ALERT_VARIABLES).
+_ALERT_FIELDS = tuple(f.name for f in dataclasses.fields(AlertSecrets))
+
+
+class AlertChannels(dg.ConfigurableResource):
+    """The secrets of the alert channels sync.yaml switches on (e-mail, Slack, webhook), one
+    set for the deployment; each field holds its variable's value, empty when it is not set."""
+
+    smtp_host: str = ""
+    smtp_port: str = ""
+    smtp_user: str = ""
+    smtp_password: str = Field(default="", repr=False, json_schema_extra=_SECRET)
+    slack_token: str = Field(default="", repr=False, json_schema_extra=_SECRET)
+    webhook_secret: str = Field(default="", repr=False, json_schema_extra=_SECRET)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> "AlertChannels":
+        """Each variable that is set, as a `dg.EnvVar` (its value stays out of run config and
+        the UI); Dagster requires an EnvVar to be set, and port, login and an unused channel's
+        secret are optional, so an unset one stays empty and the channel that needs it says
+        which variable to set."""
+        present = os.environ if environ is None else environ
+        variables = dict(zip(_ALERT_FIELDS, ALERT_VARIABLES, strict=True))
+        return cls(**{f: dg.EnvVar(name) for f, name in variables.items() if name in present})
+
+    @property
+    def secrets(self) -> AlertSecrets:
+        values = {
+            name: getattr(self, f) for f, name in zip(_ALERT_FIELDS, ALERT_VARIABLES, strict=True)
+        }
+        return AlertSecrets.of(values)
+
+    def channels(self, settings: SyncConfig) -> list[Channel]:
+        return configured_channels(settings, self.secrets)
 
 
 class SyncDatabase(dg.ConfigurableResource):

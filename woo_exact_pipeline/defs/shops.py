@@ -22,7 +22,12 @@ import dagster as dg
 
 from woo_exact_pipeline.bookkeeping.calendar import day_bounds_gmt, shop_day
 from woo_exact_pipeline.config import SECRET_KEY_VARIABLE, SyncConfig
-from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooCommerceApi
+from woo_exact_pipeline.defs.resources import (
+    AlertChannels,
+    ExactOnline,
+    SyncDatabase,
+    WooCommerceApi,
+)
 
 #: Tag of the runs of a shop's jobs (filter on it in the UI's run list).
 SHOP_TAG = "woo_exact/shop"
@@ -143,6 +148,11 @@ class Shop:
     @staticmethod
     def sync_database(context: _WithResources) -> SyncDatabase:
         return context.resources.sync_database
+
+    @staticmethod
+    def alert_channels(context: _WithResources) -> AlertChannels:
+        """The deployment's alert channels, one resource shared by every shop."""
+        return context.resources.alert_channels
 
     def resources(self) -> dict[str, dg.ConfigurableResource]:
         """This shop's connections, with the secrets read from the variables it names."""

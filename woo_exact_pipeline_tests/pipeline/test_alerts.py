@@ -52,7 +52,12 @@ from woo_exact_pipeline.defs.alerts.facts import latest_run_outcome
 from woo_exact_pipeline.defs.alerts.freshness import BOOKED_BY_DEADLINE
 from woo_exact_pipeline.defs.alerts.sensors import run_outcome_sensor
 from woo_exact_pipeline.defs.errors import cause_of, failures_named_by_cause
-from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooCommerceApi
+from woo_exact_pipeline.defs.resources import (
+    AlertChannels,
+    ExactOnline,
+    SyncDatabase,
+    WooCommerceApi,
+)
 from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact.errors import (
     ExactApiError,
@@ -137,6 +142,8 @@ class Pipeline:
                 token_encryption_key=self.token_encryption_key,
             ),
             "sync_database": SyncDatabase(url=self.url),
+            # As the code location: the channels' secrets are those of the environment.
+            "alert_channels": AlertChannels.from_environment(),
         }
 
     def assets(self, exact: ExactSandbox | None = None) -> dict[str, dg.AssetsDefinition]:

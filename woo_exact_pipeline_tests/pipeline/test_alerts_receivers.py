@@ -1,6 +1,7 @@
 """Local receivers for the alert channels (an SMTP server, a webhook, Slack's Web API) and the
 channels' own tests: delivery, the webhook signature, and no secret in any message."""
 
+import dagster as dg
 import pytest
 import yaml
 
@@ -11,7 +12,8 @@ from woo_exact_pipeline.alerts.channels import (
     send_test_message,
     sign,
 )
-from woo_exact_pipeline.config import SyncConfig, load_config
+from woo_exact_pipeline.config import AlertSecrets, SyncConfig, load_config
+from woo_exact_pipeline.defs.resources import AlertChannels
 from woo_exact_pipeline_tests.support.alert_receivers import (
     SECRETS,
     SLACK_TOKEN,
@@ -30,7 +32,7 @@ def test_a_test_message_reaches_every_channel_signed_and_without_a_secret(
 ) -> None:
     settings = receivers.settings(load_config())
     for channel in ("email", "slack", "webhook"):
-        send_test_message(settings, channel, receivers.environ)
+        send_test_message(settings, channel, receivers.secrets)
 
     [mail] = receivers.smtp.messages
     assert mail["To"] == "owner@shop.example.nl"
@@ -47,7 +49,7 @@ def test_a_test_message_reaches_every_channel_signed_and_without_a_secret(
 
 def test_a_forged_or_altered_webhook_fails_the_signature_check(receivers: Receivers) -> None:
     settings = receivers.settings(load_config())
-    send_test_message(settings, "webhook", receivers.environ)
+    send_test_message(settings, "webhook", receivers.secrets)
     [(headers, body)] = receivers.webhook_calls
     assert headers[SIGNATURE_HEADER.lower()] != f"sha256={sign('another secret', body)}"
     altered = body.replace(b"Test message", b"Test massage")
@@ -56,7 +58,7 @@ def test_a_forged_or_altered_webhook_fails_the_signature_check(receivers: Receiv
 
 def test_doctor_lines_describe_each_channel_without_secrets(receivers: Receivers) -> None:
     settings = receivers.settings(load_config())
-    lines = describe_alert_channels(settings, receivers.environ)
+    lines = describe_alert_channels(settings, receivers.secrets)
     assert len(lines) == 3
     assert lines[0].startswith("e-mail to owner@shop.example.nl from woo-exact@shop.example.nl")
     assert lines[1].startswith("Slack #webshop via http://127.0.0.1:")
@@ -64,11 +66,11 @@ def test_doctor_lines_describe_each_channel_without_secrets(receivers: Receivers
     text = "\n".join(lines)
     assert "secret-path" not in text
     assert not [secret for secret in SECRETS if secret in text]
-    missing = describe_alert_channels(settings, {})
+    missing = describe_alert_channels(settings, AlertSecrets.of({}))
     assert "WOO_EXACT_SMTP_HOST is not set" in missing[0]
     assert "WOO_EXACT_SLACK_TOKEN is not set" in missing[1]
     assert "WOO_EXACT_WEBHOOK_SECRET is not set" in missing[2]
-    assert describe_alert_channels(load_config(), {}) == [
+    assert describe_alert_channels(load_config(), AlertSecrets.of({})) == [
         "no alert channel configured (alerts: email, slack or webhook in sync.yaml)"
     ]
 
@@ -79,15 +81,15 @@ def test_a_channel_that_fails_says_which_and_why_without_its_secret(
     settings = receivers.settings(load_config())
     broken = {**receivers.environ, "WOO_EXACT_SMTP_PORT": "1"}  # nothing listens there
     with pytest.raises(AlertDeliveryError, match=r"e-mail via 127\.0\.0\.1:1 failed") as error:
-        send_test_message(settings, "email", broken)
+        send_test_message(settings, "email", AlertSecrets.of(broken))
     assert SMTP_PASSWORD not in str(error.value)
     with pytest.raises(AlertDeliveryError, match="not configured"):
-        send_test_message(load_config(), "slack", receivers.environ)
+        send_test_message(load_config(), "slack", receivers.secrets)
     unreachable = receivers.settings(
         load_config(), webhook={"url": "http://127.0.0.1:1/hooks/secret-path"}
     )
     with pytest.raises(AlertDeliveryError, match="could not be reached") as error:
-        send_test_message(unreachable, "webhook", receivers.environ)
+        send_test_message(unreachable, "webhook", receivers.secrets)
     assert "secret-path" not in str(error.value)
 
 
@@ -95,7 +97,7 @@ def test_the_slack_channel_sends_what_dagster_slack_would_with_the_shop_named(
     receivers: Receivers,
 ) -> None:
     settings = receivers.settings(load_config())
-    send_test_message(settings, "slack", receivers.environ)
+    send_test_message(settings, "slack", receivers.secrets)
     [(_, body)] = receivers.slack_calls
     assert body["text"].startswith("*shop.example.nl* Test message")
 
@@ -123,3 +125,33 @@ def test_doctor_lists_the_alert_channels_and_sends_each_a_test_message(
     failed = cli.run("doctor", "--config", str(cli.config), "--test-alerts", **broken)
     assert failed.returncode == 1
     assert "  FAIL  test message: e-mail via 127.0.0.1:1 failed" in failed.stdout
+
+
+def test_the_alert_channels_resource_reads_each_set_variable_as_an_env_var(
+    receivers: Receivers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An SMTP relay without a login: user and password are not set at all.
+    for name, value in receivers.environ.items():
+        if name not in ("WOO_EXACT_SMTP_USER", "WOO_EXACT_SMTP_PASSWORD"):
+            monkeypatch.setenv(name, value)
+    for name in ("WOO_EXACT_SMTP_USER", "WOO_EXACT_SMTP_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    resource = AlertChannels.from_environment()
+    # What Dagster keeps of the resource (run config, the UI) names variables, not values.
+    assert resource.smtp_host == dg.EnvVar("WOO_EXACT_SMTP_HOST")
+    assert resource.webhook_secret == dg.EnvVar("WOO_EXACT_WEBHOOK_SECRET")
+
+    @dg.op
+    def tell(alert_channels: AlertChannels) -> list[str]:
+        settings = receivers.settings(load_config())
+        return [channel.describe() for channel in alert_channels.channels(settings)]
+
+    @dg.job(resource_defs={"alert_channels": resource})
+    def describe_channels() -> None:
+        tell()
+
+    lines = describe_channels.execute_in_process().output_for_node("tell")
+    assert lines[0].endswith(f"via 127.0.0.1:{receivers.smtp.server_address[1]} (no TLS, no login)")
+    assert lines[1].startswith("Slack #webshop via http://127.0.0.1:")
+    assert lines[2].endswith("(JSON, signed with HMAC-SHA256)")
+    assert not [secret for secret in SECRETS if secret in "\n".join(lines)]

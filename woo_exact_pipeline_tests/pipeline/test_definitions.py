@@ -13,7 +13,12 @@ import yaml
 from woo_exact_pipeline.alerts.book import AlertBook
 from woo_exact_pipeline.config import load_shops
 from woo_exact_pipeline.definitions import defs, location_definitions
-from woo_exact_pipeline.defs.resources import ExactOnline, SyncDatabase, WooCommerceApi
+from woo_exact_pipeline.defs.resources import (
+    AlertChannels,
+    ExactOnline,
+    SyncDatabase,
+    WooCommerceApi,
+)
 from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline_tests.support.settings import SUITE_SETTINGS
@@ -98,7 +103,9 @@ def location_of(path: Path, sync_database_url: str) -> tuple[list[Shop], dg.Defi
     """What `definitions.defs()` builds, for the shops of this file instead of
     $WOO_EXACT_CONFIG's."""
     shops = [Shop(settings) for settings in load_shops(path)]
-    return shops, location_definitions(shops, SyncDatabase(url=sync_database_url))
+    return shops, location_definitions(
+        shops, SyncDatabase(url=sync_database_url), AlertChannels.from_environment()
+    )
 
 
 @pytest.fixture
@@ -238,6 +245,7 @@ def test_each_shops_connections_read_the_variables_it_names(
     _, location = two_shops
     assert set(location.resources) == {
         "sync_database",
+        "alert_channels",
         "fietsen__woocommerce",
         "fietsen__exact",
         "lampen__woocommerce",
@@ -331,7 +339,10 @@ def test_a_shops_run_failure_alert_is_about_its_own_runs_only(
         for variable in shop.settings.credentials.model_dump().values():
             monkeypatch.setenv(variable, "not-a-secret")
     monkeypatch.setenv("WOO_EXACT_SECRET_KEY", "not-a-secret")
-    database = {"sync_database": SyncDatabase(url=sync_database_url)}
+    database = {
+        "sync_database": SyncDatabase(url=sync_database_url),
+        "alert_channels": AlertChannels(),
+    }
     sensor = location.resolve_sensor_def("alert_on_run_outcomes")
 
     def open_run_failures(shop: Shop) -> set[str]:

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 
 from woo_exact_pipeline.config import ShopCredentials, SyncConfig, load_config
 from woo_exact_pipeline.definitions import location_definitions
-from woo_exact_pipeline.defs.resources import SyncDatabase
+from woo_exact_pipeline.defs.resources import AlertChannels, SyncDatabase
 from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox, start_woocommerce_sandbox
@@ -92,7 +92,9 @@ def shops(
 
 def definitions_of(database_url: str, *shops: ShopUnderTest) -> dg.Definitions:
     """As the code location builds them for these shops."""
-    return location_definitions([shop.shop for shop in shops], SyncDatabase(url=database_url))
+    return location_definitions(
+        [shop.shop for shop in shops], SyncDatabase(url=database_url), AlertChannels()
+    )
 
 
 def book_day(

@@ -21,7 +21,7 @@ from woo_exact_pipeline.alerts.channels import (
     SIGNATURE_HEADER,
     sign,
 )
-from woo_exact_pipeline.config import SyncConfig
+from woo_exact_pipeline.config import AlertSecrets, SyncConfig
 from woo_exact_pipeline.sandbox.server import BackgroundServer
 from woo_exact_pipeline_tests.support.cli import (  # noqa: F401  (cli_fixture: the fixture)
     Cli,
@@ -105,6 +105,10 @@ class Receivers:
             "WOO_EXACT_SLACK_TOKEN": SLACK_TOKEN,
             "WOO_EXACT_WEBHOOK_SECRET": WEBHOOK_SECRET,
         }
+
+    @property
+    def secrets(self) -> AlertSecrets:
+        return AlertSecrets.of(self.environ)
 
     def settings(self, base: SyncConfig, **alerts: Any) -> SyncConfig:
         """`base` with every channel pointed at these receivers."""

@@ -11,6 +11,7 @@ import dagster as dg
 
 from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.definitions import shop_assets, shop_definitions
+from woo_exact_pipeline.defs.resources import AlertChannels
 from woo_exact_pipeline.defs.shops import Shop
 
 
@@ -26,6 +27,10 @@ def definitions_of(
     clock: Callable[[], datetime] | None = None,
 ) -> dg.Definitions:
     """Everything of one shop (jobs, sensors, schedules, checks) with these resources; its
-    sensors and checks read `clock` (default: the wall clock)."""
+    sensors and checks read `clock` (default: the wall clock). The alert channels are the
+    environment's, as the code location's, unless `resources` holds them."""
     shop = Shop(settings, clock=clock) if clock else Shop(settings)
-    return dg.Definitions.merge(shop_definitions(shop), dg.Definitions(resources=resources))
+    return dg.Definitions.merge(
+        shop_definitions(shop),
+        dg.Definitions(resources={"alert_channels": AlertChannels.from_environment(), **resources}),
+    )

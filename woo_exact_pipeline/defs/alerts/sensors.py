@@ -6,10 +6,9 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import dagster as dg
-from sqlalchemy import Engine
 
 from woo_exact_pipeline.alerts.book import AlertBook, Delivery, OpenProblems
-from woo_exact_pipeline.alerts.channels import AlertDeliveryError, configured_channels
+from woo_exact_pipeline.alerts.channels import AlertDeliveryError
 from woo_exact_pipeline.alerts.digest import digest_notice
 from woo_exact_pipeline.alerts.model import Problem
 from woo_exact_pipeline.alerts.rules import (
@@ -54,7 +53,7 @@ def alert_sensors(shop: Shop) -> dg.Definitions:
         name=shop.qualified("alert_conditions_sensor"),
         minimum_interval_seconds=INTERVAL_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        required_resource_keys=shop.resource_keys("exact"),
+        required_resource_keys=shop.resource_keys("exact") | {"alert_channels"},
         description=(
             "From the sync database and the instance: the Exact login close to (or past) its "
             "30-day idle expiry, orders quarantined longer than alerts.order_problem_hours, and "
@@ -68,7 +67,7 @@ def alert_sensors(shop: Shop) -> dg.Definitions:
         name=shop.qualified("alert_check_results_sensor"),
         minimum_interval_seconds=INTERVAL_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        required_resource_keys=shop.resource_keys(),
+        required_resource_keys=shop.resource_keys() | {"alert_channels"},
         description=(
             "From asset-check results: a day whose events stay unbooked (every_event_booked) "
             "longer than alerts.order_problem_hours, a day whose reconciliation shows a "
@@ -83,7 +82,7 @@ def alert_sensors(shop: Shop) -> dg.Definitions:
         name=shop.qualified("daily_digest_sensor"),
         minimum_interval_seconds=300,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        required_resource_keys=shop.resource_keys(),
+        required_resource_keys=shop.resource_keys() | {"alert_channels"},
         description=(
             "With alerts.daily_digest on: once a day from alerts.daily_digest_time, one message "
             "with yesterday's figures (booked, credits, waiting, quarantined, reconciliation, "
@@ -102,8 +101,9 @@ def alert_sensors(shop: Shop) -> dg.Definitions:
     )
 
 
-def _book(source: str, shop: Shop, engine: Engine) -> AlertBook:
-    return AlertBook(engine, source, configured_channels(shop.settings), shop=shop.key)
+def _book(source: str, shop: Shop, context: dg.SensorEvaluationContext) -> AlertBook:
+    channels = shop.alert_channels(context).channels(shop.settings)
+    return AlertBook(shop.sync_database(context).engine(), source, channels, shop=shop.key)
 
 
 def _check(shop: Shop, asset: str, check: str) -> dg.AssetCheckKey:
@@ -127,7 +127,7 @@ def run_outcome_sensor(shops: Sequence[Shop]) -> dg.SensorDefinition:
         name="alert_on_run_outcomes",
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        required_resource_keys={"sync_database"},
+        required_resource_keys={"sync_database", "alert_channels"},
         description=(
             "A failed run opens an alert for its shop per job, named by its cause (Exact login "
             "lost, daily quota spent, Exact, the shop or the sync database unreachable, "
@@ -141,9 +141,7 @@ def run_outcome_sensor(shops: Sequence[Shop]) -> dg.SensorDefinition:
             return dg.SkipReason("watching the runs that finish from now on")
         outcomes = run_outcomes_after(instance, int(context.cursor))
         ours = [outcome for outcome in outcomes if _of_this_location(outcome.run, context)]
-        told = [
-            tell_run_outcomes(ours, shop, shop.sync_database(context).engine()) for shop in shops
-        ]
+        told = [tell_run_outcomes(ours, shop, _book("runs", shop, context)) for shop in shops]
         if outcomes:
             context.update_cursor(str(outcomes[-1].storage_id))
         return dg.SkipReason("; ".join(filter(None, told)) or "no run of the location finished")
@@ -159,7 +157,7 @@ def _of_this_location(run: dg.DagsterRun, context: dg.SensorEvaluationContext) -
     return job_origin.location_name == origin.location_name
 
 
-def tell_run_outcomes(outcomes: Sequence[RunOutcome], shop: Shop, engine: Engine) -> str | None:
+def tell_run_outcomes(outcomes: Sequence[RunOutcome], shop: Shop, book: AlertBook) -> str | None:
     """Apply the shop's own `outcomes` in the order the runs finished, in one update of its
     alert book: a job that failed and then succeeded is told nothing, and a tick replayed
     after a lost cursor tells nothing twice. What was done, or None when no run was the
@@ -182,7 +180,7 @@ def tell_run_outcomes(outcomes: Sequence[RunOutcome], shop: Shop, engine: Engine
                 )
         return updated
 
-    delivery = _book("runs", shop, engine).update(now, change)
+    delivery = book.update(now, change)
     runs = ", ".join(
         f"{o.run.job_name} " + (f"failed ({o.failure.cause})" if o.failure else "succeeded")
         for o in own
@@ -205,9 +203,7 @@ def alert_on_conditions(context: dg.SensorEvaluationContext, shop: Shop) -> dg.S
         *_silent_automation(context, shop, now),
     ]
     current = {problem.key: problem for problem in problems if problem is not None}
-    delivery = _book("conditions", shop, shop.sync_database(context).engine()).update(
-        now, lambda _: current
-    )
+    delivery = _book("conditions", shop, context).update(now, lambda _: current)
     return dg.SkipReason(_outcome(delivery))
 
 
@@ -273,9 +269,7 @@ def alert_on_check_results(context: dg.SensorEvaluationContext, shop: Shop) -> d
             open_problems = apply_check_outcomes(open_problems, outcomes, problem_of)
         return open_problems
 
-    delivery = _book("checks", shop, shop.sync_database(context).engine()).update(
-        shop.clock(), change
-    )
+    delivery = _book("checks", shop, context).update(shop.clock(), change)
     return dg.SkipReason(_outcome(delivery))
 
 
@@ -317,7 +311,5 @@ def send_daily_digest(context: dg.SensorEvaluationContext, shop: Shop) -> dg.Ski
         context.instance, [shop.asset_key(asset) for asset in DAY_ASSETS], yesterday.isoformat()
     )
     notice = digest_notice(ledger, reconciliation, calls)
-    delivery = _book("digest", shop, shop.sync_database(context).engine()).send_digest(
-        yesterday, notice, now
-    )
+    delivery = _book("digest", shop, context).send_digest(yesterday, notice, now)
     return dg.SkipReason(_outcome(delivery))
