@@ -22,6 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from woo_exact_pipeline.config import ShopCredentials, SyncConfig
+from woo_exact_pipeline.config.credentials import (
+    SLACK_TOKEN_VARIABLE,
+    SMTP_HOST_VARIABLE,
+    SMTP_PASSWORD_VARIABLE,
+    SMTP_PORT_VARIABLE,
+    SMTP_USER_VARIABLE,
+    WEBHOOK_SECRET_VARIABLE,
+)
 
 #: Dagster's own storage (PostgreSQL), which every Dagster process reads.
 DAGSTER_STORAGE = ("DAGSTER_PG_HOST", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB")
@@ -37,7 +45,7 @@ FIXED_VALUES = {
     "WOO_EXACT_DATABASE_URL": "postgresql://dagster:${POSTGRES_PASSWORD}@postgres:5432/woo_exact",
 }
 #: Secrets that may be empty (a mail relay without a login, the default SMTP port).
-OPTIONAL = {"WOO_EXACT_SMTP_PORT", "WOO_EXACT_SMTP_USER", "WOO_EXACT_SMTP_PASSWORD"}
+OPTIONAL = {SMTP_PORT_VARIABLE, SMTP_USER_VARIABLE, SMTP_PASSWORD_VARIABLE}
 
 
 @dataclass(frozen=True)
@@ -72,15 +80,15 @@ def alert_secret_variables(shops: Iterable[SyncConfig]) -> list[str]:
         alerts = shop.alerts
         if alerts.email.to:
             names += [
-                "WOO_EXACT_SMTP_HOST",
-                "WOO_EXACT_SMTP_PORT",
-                "WOO_EXACT_SMTP_USER",
-                "WOO_EXACT_SMTP_PASSWORD",
+                SMTP_HOST_VARIABLE,
+                SMTP_PORT_VARIABLE,
+                SMTP_USER_VARIABLE,
+                SMTP_PASSWORD_VARIABLE,
             ]
         if alerts.slack.channel:
-            names.append("WOO_EXACT_SLACK_TOKEN")
+            names.append(SLACK_TOKEN_VARIABLE)
         if alerts.webhook.url:
-            names.append("WOO_EXACT_WEBHOOK_SECRET")
+            names.append(WEBHOOK_SECRET_VARIABLE)
     return _unique(names)
 
 
