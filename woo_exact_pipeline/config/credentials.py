@@ -82,14 +82,15 @@ SMTP_USER_VARIABLE = "WOO_EXACT_SMTP_USER"
 SMTP_PASSWORD_VARIABLE = "WOO_EXACT_SMTP_PASSWORD"
 SLACK_TOKEN_VARIABLE = "WOO_EXACT_SLACK_TOKEN"
 WEBHOOK_SECRET_VARIABLE = "WOO_EXACT_WEBHOOK_SECRET"
-ALERT_VARIABLES = (
-    SMTP_HOST_VARIABLE,
-    SMTP_PORT_VARIABLE,
-    SMTP_USER_VARIABLE,
-    SMTP_PASSWORD_VARIABLE,
-    SLACK_TOKEN_VARIABLE,
-    WEBHOOK_SECRET_VARIABLE,
-)
+#: AlertSecrets' fields and the variable each comes from.
+ALERT_VARIABLES = {
+    "smtp_host": SMTP_HOST_VARIABLE,
+    "smtp_port": SMTP_PORT_VARIABLE,
+    "smtp_user": SMTP_USER_VARIABLE,
+    "smtp_password": SMTP_PASSWORD_VARIABLE,
+    "slack_token": SLACK_TOKEN_VARIABLE,
+    "webhook_secret": WEBHOOK_SECRET_VARIABLE,
+}
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,9 @@ class AlertSecrets:
     @classmethod
     def of(cls, values: Mapping[str, str]) -> AlertSecrets:
         """From values by variable name (a missing one is empty)."""
-        secrets = [Secret(name, values.get(name, "").strip()) for name in ALERT_VARIABLES]
-        return cls(*secrets)
+        return cls(
+            **{f: Secret(name, values.get(name, "").strip()) for f, name in ALERT_VARIABLES.items()}
+        )
 
 
 def alert_secrets_for(environ: Mapping[str, str] | None = None) -> AlertSecrets:

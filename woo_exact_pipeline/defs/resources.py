@@ -1,7 +1,6 @@
 """Resources: a shop's WooCommerce and Exact Online connections, the sync database and the
 alert channels."""
 
-import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -76,10 +75,6 @@ class ExactOnline(dg.ConfigurableResource):
         )
 
 
-#: AlertSecrets' fields, in the order of their variables (ALERT_VARIABLES).
-_ALERT_FIELDS = tuple(f.name for f in dataclasses.fields(AlertSecrets))
-
-
 class AlertChannels(dg.ConfigurableResource):
     """The secrets of the alert channels sync.yaml switches on (e-mail, Slack, webhook), one
     set for the deployment; each field holds its variable's value, empty when it is not set."""
@@ -98,15 +93,11 @@ class AlertChannels(dg.ConfigurableResource):
         secret are optional, so an unset one stays empty and the channel that needs it says
         which variable to set."""
         present = os.environ if environ is None else environ
-        variables = dict(zip(_ALERT_FIELDS, ALERT_VARIABLES, strict=True))
-        return cls(**{f: dg.EnvVar(name) for f, name in variables.items() if name in present})
+        return cls(**{f: dg.EnvVar(name) for f, name in ALERT_VARIABLES.items() if name in present})
 
     @property
     def secrets(self) -> AlertSecrets:
-        values = {
-            name: getattr(self, f) for f, name in zip(_ALERT_FIELDS, ALERT_VARIABLES, strict=True)
-        }
-        return AlertSecrets.of(values)
+        return AlertSecrets.of({name: getattr(self, f) for f, name in ALERT_VARIABLES.items()})
 
     def channels(self, settings: SyncConfig) -> list[Channel]:
         return configured_channels(settings, self.secrets)
