@@ -1,4 +1,5 @@
-"""Markdown tables for Dagster metadata, reports and the README, one way: every cell escaped."""
+"""Markdown tables and lists for Dagster metadata, reports and the README, one way: every cell
+and item escaped."""
 
 from __future__ import annotations
 
@@ -28,3 +29,9 @@ def _cell(text: str) -> str:
     # A backslash first, so the escapes added after it stay escapes.
     escaped = text.replace("\\", "\\\\").replace("|", "\\|")
     return _LINE_BREAKS_AND_SPACE.sub(" ", escaped).strip()
+
+
+def markdown_list(items: Iterable[object]) -> str:
+    """A bullet list, one line an item whatever the item holds (a line break in Exact's
+    message must not start a heading or a new item); "none" when there are no items."""
+    return "\n".join(f"- {_cell(str(item))}" for item in items) or "none"

@@ -4,7 +4,7 @@ No Dagster, HTTP or database here; money is `Decimal` end to end. The rules the 
 applies where WooCommerce leaves a choice are documented in `events`.
 """
 
-from woo_exact_pipeline.bookkeeping.events import ExactReferenceData, build_accounting_events
+from woo_exact_pipeline.bookkeeping.events import build_accounting_events
 from woo_exact_pipeline.bookkeeping.model import (
     AccountingEvent,
     Debtor,
@@ -15,6 +15,7 @@ from woo_exact_pipeline.bookkeeping.model import (
     Waiting,
 )
 from woo_exact_pipeline.bookkeeping.order import normalise_email
+from woo_exact_pipeline.bookkeeping.parts import ExactReferenceData
 
 __all__ = [
     "AccountingEvent",

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from types import MappingProxyType
 from typing import Any
 
 from woo_exact_pipeline.bookkeeping import parse, taxes
@@ -17,6 +16,7 @@ from woo_exact_pipeline.bookkeeping.model import (
     JournalLine,
     LineKind,
     Quarantined,
+    TransformResult,
     Waiting,
 )
 from woo_exact_pipeline.bookkeeping.money import ZERO, split_proportionally, to_cents
@@ -45,11 +45,11 @@ def book_credits(
     sale: AccountingEvent,
     refunds: Sequence[Mapping[str, Any]],
     rules: Rules,
-    events: list[AccountingEvent],
-    waiting: list[Waiting],
-    quarantined: list[Quarantined],
-) -> None:
+) -> TransformResult:
     """One credit per refund, oldest first, never more in total than the sale."""
+    events: list[AccountingEvent] = []
+    waiting: list[Waiting] = []
+    quarantined: list[Quarantined] = []
     by_id: dict[int, Mapping[str, Any]] = {}
     unreadable = 0
     for refund in refunds:
@@ -96,16 +96,7 @@ def book_credits(
                     sale_total=sale.total_incl_vat,
                 )
         except BookingProblem as problem:
-            quarantined.append(
-                Quarantined(
-                    order.order_id,
-                    order.number,
-                    problem.category,
-                    problem.reason,
-                    MappingProxyType(problem.details),
-                    refund_id,
-                )
-            )
+            quarantined.append(problem.quarantined(order.order_id, order.number, refund_id))
             continue
         except Exception as error:  # one odd refund must not stop the others
             quarantined.append(unexpected_error(order.order_id, order.number, refund_id, error))
@@ -113,6 +104,7 @@ def book_credits(
         credited -= credit.total_incl_vat
         _add_to_groups(remaining, credit.lines)
         events.append(credit)
+    return TransformResult(tuple(events), tuple(waiting), tuple(quarantined))
 
 
 def _credit_event(
@@ -148,7 +140,7 @@ def _credit_event(
     reason = parse.text(refund, "reason")
     itemised = sum((p.amount + p.vat for p in parts), ZERO)
     remainder = target - itemised
-    if remainder < 0 and -remainder > rules.tolerance:
+    if remainder < 0 and -remainder > rules.exact.rounding_tolerance:
         parts.extend(_amount_only_parts(order, remaining, remainder, rules, reason))
     lines = balanced(journal_lines(parts, order, rules), target, order, rules, where)
     event_date = header.created.day(rules.zone)
@@ -218,11 +210,11 @@ def _refund_parts(order: Order, refund: Mapping[str, Any], rules: Rules, where: 
             elif kind == "revenue":
                 item_code = product_item(parse.text(line, "sku"), rules, name)
             elif kind == "shipping":
-                item_code = rules.item(rules.shipping_item, "shipping", "shipping costs")
+                item_code = rules.item("shipping", "shipping costs")
             else:
-                item_code = rules.item(rules.costs_item, "other_costs", "fees")
+                item_code = rules.item("other_costs", "fees")
             checked_vat(order, rate, total_tax, line_where)
-            explicit_gl = rules.shipping_gl if kind == "shipping" else None
+            explicit_gl = rules.exact.shipping_costs_gl if kind == "shipping" else None
             gl, vat_code = account(order, rules, rate, item_code, explicit_gl)
             quantity = abs(parse.amount(line, "quantity", line_where)) if kind == "revenue" else ONE
             parts.append(
@@ -261,7 +253,7 @@ def _fee_share_parts(
     where: str,
 ) -> list[Part]:
     name = parse.text(line, "name") or GROUP_LABELS["fee"]
-    item_code = rules.item(rules.costs_item, "other_costs", "fees")
+    item_code = rules.item("other_costs", "fees")
     parts = []
     for share in shares:
         checked_vat(order, share.rate, share.vat, where)
@@ -318,7 +310,7 @@ def _amount_only_parts(
             f"order {order.number} has nothing left to refund an amount of {-remainder} against",
         )
     shares = split_proportionally(remainder, [group.gross for _, group in left])
-    item_code = rules.item(rules.fallback_item, "fallback", "refunds not tied to a product")
+    item_code = rules.item("fallback", "refunds not tied to a product")
     label = f"Refund: {reason}" if reason else "Refund"
     parts: list[Part] = []
     for ((gl, vat_code, rate), group), share in zip(left, shares, strict=True):

@@ -9,7 +9,7 @@ gives what the shop kept. Quantities are always positive counts.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -209,6 +209,20 @@ class Quarantined:
 
 @dataclass(frozen=True, slots=True)
 class TransformResult:
-    events: tuple[AccountingEvent, ...]
-    waiting: tuple[Waiting, ...]
-    quarantined: tuple[Quarantined, ...]
+    """What the transform made of some orders: the events to book, and what is held back."""
+
+    events: tuple[AccountingEvent, ...] = ()
+    waiting: tuple[Waiting, ...] = ()
+    quarantined: tuple[Quarantined, ...] = ()
+
+    @staticmethod
+    def combine(results: Iterable[TransformResult]) -> TransformResult:
+        """The results one after the other, in their order."""
+        events: list[AccountingEvent] = []
+        waiting: list[Waiting] = []
+        quarantined: list[Quarantined] = []
+        for result in results:
+            events += result.events
+            waiting += result.waiting
+            quarantined += result.quarantined
+        return TransformResult(tuple(events), tuple(waiting), tuple(quarantined))

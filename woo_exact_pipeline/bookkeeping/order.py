@@ -143,6 +143,12 @@ class OrderHeader(NamedTuple):
         return billing if isinstance(billing, Mapping) else _EMPTY
 
     @property
+    def shipping(self) -> Mapping[str, Any]:
+        """The shipping address; empty when missing."""
+        shipping = self.raw.get("shipping")
+        return shipping if isinstance(shipping, Mapping) else _EMPTY
+
+    @property
     def email(self) -> str | None:
         """The billing e-mail, normalised (`normalise_email`)."""
         return normalise_email(self.billing.get("email"))

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from woo_exact_pipeline.bookkeeping.model import (
@@ -37,6 +37,8 @@ INVOICE_DATE_META_KEY = "_wcpdf_invoice_date"
 #: A checkout the shopper never placed, and an order the shop owner deleted (to the trash):
 #: neither is a sale, whatever dates an earlier life left on it.
 NEVER_BOOKED_STATUSES = frozenset({"checkout-draft", "trash"})
+#: The `exact.items` settings that name the item of a non-product line.
+ItemSetting = Literal["shipping", "other_costs", "discount", "fallback"]
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,9 @@ class Rules:
     """All settings the transform reads, resolved once per run rather than once per order."""
 
     def __init__(self, settings: SyncConfig, reference: ExactReferenceData) -> None:
-        woo, exact = settings.woocommerce, settings.exact
+        # The settings themselves are read from the frozen config; only what is derived from
+        # them is kept here.
+        self.woo, self.exact = woo, exact = settings.woocommerce, settings.exact
         self.vat = VatRules(settings)
         self.order_meta_keys = frozenset(
             (
@@ -70,26 +74,11 @@ class Rules:
         )
         self.reference = reference
         self.zone = ZoneInfo(woo.time_zone)
-        statuses = set(woo.booking_statuses)
-        self.booking_statuses = frozenset(statuses)
-        self.paid_date_counts = "processing" in statuses
-        self.completed_date_counts = "completed" in statuses
+        self.booking_statuses = frozenset(woo.booking_statuses)
+        self.paid_date_counts = "processing" in self.booking_statuses
+        self.completed_date_counts = "completed" in self.booking_statuses
         self.uses_invoice_numbers = woo.document_number_source != "order_number"
-        self.document_number_source = woo.document_number_source
         self.item_lines = exact.insertion_type != "sales_entry"
-        self.insertion_type = exact.insertion_type
-        self.shipping_item = exact.items.shipping
-        self.costs_item = exact.items.other_costs
-        self.discount_item = exact.items.discount
-        self.fallback_item = exact.items.fallback
-        self.shipping_gl = exact.shipping_costs_gl
-        self.rounding_gl = exact.rounding_gl
-        self.rounding_vat_code = exact.rounding_vat_code
-        self.tolerance = exact.rounding_tolerance
-        self.use_item_gl = exact.use_item_gl_accounts
-        self.create_missing_items = exact.create_missing_items
-        self.default_debtor = exact.default_debtor
-        self.pos_debtor = exact.pos_debtor
 
     def reached_booking_status(self, order: OrderHeader) -> bool:
         if order.status in NEVER_BOOKED_STATUSES:
@@ -100,21 +89,23 @@ class Rules:
             self.completed_date_counts and order.completed
         )
 
-    def item(self, configured: str | None, setting: str, what: str) -> str | None:
-        """The item for a non-product line; required only by the invoice and order types."""
+    def item(self, setting: ItemSetting, what: str) -> str | None:
+        """The item `exact.items.<setting>` for a non-product line; required only by the
+        invoice and order types."""
         if not self.item_lines:
             return None
+        configured: str | None = getattr(self.exact.items, setting)
         if configured is None:
             raise BookingProblem(
                 "missing_setting",
-                f"exact.items.{setting} is empty, but insertion type {self.insertion_type} "
+                f"exact.items.{setting} is empty, but insertion type {self.exact.insertion_type} "
                 f"needs an item for {what}; set it",
                 setting=f"exact.items.{setting}",
             )
         return configured
 
     def item_gl(self, item_code: str | None) -> str | None:
-        if self.use_item_gl and item_code is not None:
+        if self.exact.use_item_gl_accounts and item_code is not None:
             return self.reference.item_revenue_gl.get(item_code)
         return None
 
@@ -192,14 +183,14 @@ def product_item(sku: str, rules: Rules, name: str) -> str | None:
     if not rules.item_lines:
         return sku or None
     if not sku:
-        if rules.fallback_item is None:
+        if rules.exact.items.fallback is None:
             raise BookingProblem(
                 "missing_setting",
                 f"product {name!r} has no SKU and exact.items.fallback is empty; give the "
                 "product a SKU or set a fallback item",
                 setting="exact.items.fallback",
             )
-        return rules.fallback_item
+        return rules.exact.items.fallback
     if len(sku) > ITEM_CODE_LENGTH:
         raise BookingProblem(
             "too_long",
@@ -311,20 +302,20 @@ def balanced(
     difference = target - lines_total
     if not difference:
         return lines
-    if abs(difference) > rules.tolerance:
+    if abs(difference) > rules.exact.rounding_tolerance:
         raise BookingProblem(
             "unbalanced",
             f"the lines of {what} add up to {lines_total} {order.currency} but WooCommerce's "
             f"total is {target}; the difference {difference} is more than the rounding "
-            f"tolerance {rules.tolerance}",
+            f"tolerance {rules.exact.rounding_tolerance}",
             lines_total=lines_total,
             woocommerce_total=target,
         )
-    item_code = rules.item(rules.costs_item, "other_costs", "rounding differences")
+    item_code = rules.item("other_costs", "rounding differences")
     rounding = JournalLine(
         kind="rounding",
-        gl_account=rules.rounding_gl,
-        vat_code=rules.rounding_vat_code,
+        gl_account=rules.exact.rounding_gl,
+        vat_code=rules.exact.rounding_vat_code,
         vat_rate=ZERO,
         item_code=item_code,
         description=GROUP_LABELS["rounding"],

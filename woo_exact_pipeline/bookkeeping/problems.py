@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from woo_exact_pipeline.bookkeeping.model import QuarantineCategory
+from types import MappingProxyType
+
+from woo_exact_pipeline.bookkeeping.model import QuarantineCategory, Quarantined
 
 
 class BookingProblem(Exception):
@@ -13,3 +15,16 @@ class BookingProblem(Exception):
         self.category: QuarantineCategory = category
         self.reason = reason
         self.details = {key: str(value) for key, value in details.items()}
+
+    def quarantined(
+        self, order_id: int | None, order_number: str, refund_id: int | None = None
+    ) -> Quarantined:
+        """The order (or only its refund `refund_id`) held back for this problem."""
+        return Quarantined(
+            order_id,
+            order_number,
+            self.category,
+            self.reason,
+            MappingProxyType(self.details),
+            refund_id,
+        )

@@ -98,8 +98,8 @@ def unmapped_shop_tax_rates(
         except InvalidAmount:
             gaps.add(f"tax rate {tax_rate.get('id')} has no readable percentage")
             continue
-        if country == rules.shop_country or (
-            country in EU_COUNTRIES and rules.regime == "shop_country_vat"
+        if country == rules.woo.shop_country or (
+            country in EU_COUNTRIES and rules.exact.eu_consumer_vat_regime == "shop_country_vat"
         ):
             treatment = VatTreatment.DOMESTIC
         elif country in EU_COUNTRIES:

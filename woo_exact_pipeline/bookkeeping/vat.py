@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from woo_exact_pipeline.bookkeeping.model import VatTreatment
+from woo_exact_pipeline.bookkeeping.order import OrderHeader
 from woo_exact_pipeline.bookkeeping.problems import BookingProblem
 from woo_exact_pipeline.bookkeeping.text import clean_text
 from woo_exact_pipeline.config import SyncConfig
@@ -64,37 +65,25 @@ class VatDecision:
 
 
 class VatRules:
-    """The VAT and revenue-account settings, read once per run for speed."""
+    """How the VAT settings decide an order's treatment, its VAT codes and revenue accounts."""
 
     def __init__(self, settings: SyncConfig) -> None:
-        woo, exact = settings.woocommerce, settings.exact
-        self.shop_country = woo.shop_country
-        self.vat_number_meta_keys = tuple(woo.vat_number_meta_keys)
-        self.pos_created_via = frozenset(woo.pos_created_via)
-        self.regime = exact.eu_consumer_vat_regime
-        self.domestic_codes: Mapping[Decimal, str] = exact.vat_mapping.domestic
-        self.oss_codes: Mapping[str, Mapping[Decimal, str]] = exact.vat_mapping.oss
-        self.reverse_charge_code = exact.vat_mapping.reverse_charge
-        self.export_code = exact.vat_mapping.export
-        self.domestic_gl: Mapping[Decimal, str] = exact.gl_mapping.domestic
-        self.reverse_charge_gl = exact.gl_mapping.reverse_charge
-        self.export_gl = exact.gl_mapping.export
-        self.oss_gl = exact.oss_revenue_gl
-        self.pos_gl = exact.pos_revenue_gl
+        self.woo, self.exact = settings.woocommerce, settings.exact
+        self.pos_created_via = frozenset(self.woo.pos_created_via)
 
     def vat_number(self, meta: Mapping[str, object]) -> str | None:
-        for key in self.vat_number_meta_keys:
+        for key in self.woo.vat_number_meta_keys:
             value = meta.get(key)
             if isinstance(value, str) and (number := normalise_vat_number(value)):
                 return number
         return None
 
     def decide(
-        self, order: Mapping[str, object], meta: Mapping[str, object], vat_charged: bool
+        self, order: OrderHeader, meta: Mapping[str, object], vat_charged: bool
     ) -> VatDecision:
         vat_number = self.vat_number(meta)
-        created_via = order.get("created_via")
-        if isinstance(created_via, str) and created_via in self.pos_created_via:
+        created_via = order.created_via
+        if created_via in self.pos_created_via:
             # Sold over the counter: the address (often empty or the shop's) decides nothing.
             try:
                 pos_country = _destination_country(order)
@@ -105,7 +94,7 @@ class VatRules:
                 pos_country,
                 vat_number,
                 f"Point-of-sale order (created via {created_via}): sold in the shop, "
-                f"{self.shop_country} VAT on the point-of-sale revenue account.",
+                f"{self.woo.shop_country} VAT on the point-of-sale revenue account.",
             )
         country = _destination_country(order)
         if country is None:
@@ -114,7 +103,7 @@ class VatRules:
                 "the order has no country on its shipping or billing address, so its VAT "
                 "treatment cannot be decided; add the country to the order in WooCommerce",
             )
-        if country == self.shop_country:
+        if country == self.woo.shop_country:
             return VatDecision(
                 VatTreatment.DOMESTIC,
                 country,
@@ -129,7 +118,8 @@ class VatRules:
                 country,
                 vat_number,
                 f"Delivered to {country}, outside the EU, but WooCommerce charged VAT: booked "
-                f"as charged with {self.shop_country} VAT codes; check the shop's tax settings.",
+                f"as charged with {self.woo.shop_country} VAT codes; check the shop's tax "
+                "settings.",
                 (FLAG_VAT_CHARGED_ON_EXPORT,),
             )
         return VatDecision(
@@ -160,12 +150,12 @@ class VatRules:
                     (FLAG_VAT_NUMBER_MARKED_INVALID,),
                 )
             return VatDecision(VatTreatment.REVERSE_CHARGE, country, vat_number, explanation)
-        if self.regime == "oss":
+        if self.exact.eu_consumer_vat_regime == "oss":
             treatment = VatTreatment.OSS
             how = f"{country} VAT through the One Stop Shop, on the OSS revenue account"
         else:
             treatment = VatTreatment.EU_CONSUMER_SHOP_VAT
-            how = f"{self.shop_country} VAT (eu_consumer_vat_regime is shop_country_vat)"
+            how = f"{self.woo.shop_country} VAT (eu_consumer_vat_regime is shop_country_vat)"
         if vat_number:
             return VatDecision(
                 treatment,
@@ -218,30 +208,32 @@ class VatRules:
         if treatment is VatTreatment.OSS:
             return decision.country
         if treatment in (VatTreatment.EU_CONSUMER_SHOP_VAT, VatTreatment.POS):
-            return self.shop_country
-        if treatment is VatTreatment.DOMESTIC and decision.country == self.shop_country:
-            return self.shop_country
+            return self.woo.shop_country
+        if treatment is VatTreatment.DOMESTIC and decision.country == self.woo.shop_country:
+            return self.woo.shop_country
         return None
 
     def vat_code(self, decision: VatDecision, rate: Decimal) -> str:
         treatment = decision.treatment
         if treatment is VatTreatment.REVERSE_CHARGE:
             return _required(
-                self.reverse_charge_code,
+                self.exact.vat_mapping.reverse_charge,
                 "exact.vat_mapping.reverse_charge",
                 "the VAT code for intra-community supplies",
             )
         if treatment is VatTreatment.EXPORT:
             return _required(
-                self.export_code, "exact.vat_mapping.export", "the VAT code for exports"
+                self.exact.vat_mapping.export,
+                "exact.vat_mapping.export",
+                "the VAT code for exports",
             )
         if treatment is VatTreatment.OSS:
             country = decision.country or ""
-            code = self.oss_codes.get(country, {}).get(rate)
+            code = self.exact.vat_mapping.oss.get(country, {}).get(rate)
             if code is None and rate == 0:
                 # An untaxed line (a gift voucher, a zero-rated class without a rate for that
                 # country) owes VAT nowhere: the shop's 0% code books it unless OSS maps 0%.
-                code = self.domestic_codes.get(rate)
+                code = self.exact.vat_mapping.domestic.get(rate)
             if code is None:
                 raise BookingProblem(
                     "unmapped_vat_rate",
@@ -251,14 +243,14 @@ class VatRules:
                     country=country,
                 )
             return code
-        code = self.domestic_codes.get(rate)
+        code = self.exact.vat_mapping.domestic.get(rate)
         if code is None:
             raise BookingProblem(
                 "unmapped_vat_rate",
                 f"tax rate {rate}%{_charged_to(decision)} has no VAT code in the mapping; "
                 "add one under exact.vat_mapping.domestic",
                 rate=rate,
-                country=decision.country or self.shop_country,
+                country=decision.country or self.woo.shop_country,
             )
         return code
 
@@ -266,28 +258,32 @@ class VatRules:
         treatment = decision.treatment
         if treatment is VatTreatment.REVERSE_CHARGE:
             return _required(
-                self.reverse_charge_gl,
+                self.exact.gl_mapping.reverse_charge,
                 "exact.gl_mapping.reverse_charge",
                 "the revenue account for intra-community supplies",
             )
         if treatment is VatTreatment.EXPORT:
             return _required(
-                self.export_gl, "exact.gl_mapping.export", "the revenue account for exports"
+                self.exact.gl_mapping.export,
+                "exact.gl_mapping.export",
+                "the revenue account for exports",
             )
         if treatment is VatTreatment.OSS:
             return _required(
-                self.oss_gl, "exact.oss_revenue_gl", "the revenue account for OSS sales"
+                self.exact.oss_revenue_gl,
+                "exact.oss_revenue_gl",
+                "the revenue account for OSS sales",
             )
-        if treatment is VatTreatment.POS and self.pos_gl is not None:
-            return self.pos_gl
-        gl = self.domestic_gl.get(rate)
+        if treatment is VatTreatment.POS and self.exact.pos_revenue_gl is not None:
+            return self.exact.pos_revenue_gl
+        gl = self.exact.gl_mapping.domestic.get(rate)
         if gl is None:
             raise BookingProblem(
                 "unmapped_vat_rate",
                 f"tax rate {rate}%{_charged_to(decision)} has no revenue account in the "
                 "mapping; add one under exact.gl_mapping.domestic",
                 rate=rate,
-                country=decision.country or self.shop_country,
+                country=decision.country or self.woo.shop_country,
             )
         return gl
 
@@ -304,12 +300,9 @@ def _required(value: str | None, setting: str, what: str) -> str:
     return value
 
 
-def _destination_country(order: Mapping[str, object]) -> str | None:
+def _destination_country(order: OrderHeader) -> str | None:
     """Country of the shipping address, else of the billing address; None when neither has one."""
-    for address_key in ("shipping", "billing"):
-        address = order.get(address_key)
-        if not isinstance(address, Mapping):
-            continue
+    for address_key, address in (("shipping", order.shipping), ("billing", order.billing)):
         raw = address.get("country")
         if raw is None or raw == "":
             continue

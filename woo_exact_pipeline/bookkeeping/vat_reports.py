@@ -43,6 +43,7 @@ import pandas as pd
 from woo_exact_pipeline.bookkeeping import parse
 from woo_exact_pipeline.bookkeeping.model import AccountingEvent, JournalLine, VatTreatment
 from woo_exact_pipeline.bookkeeping.money import CENT
+from woo_exact_pipeline.bookkeeping.order import read_order
 from woo_exact_pipeline.bookkeeping.problems import BookingProblem
 from woo_exact_pipeline.bookkeeping.reconciliation import ExactDocument
 from woo_exact_pipeline.bookkeeping.vat import VatRules, normalise_rate
@@ -117,11 +118,11 @@ def order_facts(
     rules = VatRules(settings)
     facts: dict[int, OrderFacts] = {}
     for order_id, raw in raw_orders.items():
-        meta = parse.meta_values(raw, rules.vat_number_meta_keys)
+        meta = parse.meta_values(raw, rules.woo.vat_number_meta_keys)
         try:
             # Whether VAT was charged decides the treatment, which the event already holds;
             # the country and the VAT number do not depend on it.
-            decision = rules.decide(raw, meta, vat_charged=True)
+            decision = rules.decide(read_order(raw), meta, vat_charged=True)
         except BookingProblem:
             facts[order_id] = OrderFacts(None, rules.vat_number(meta))
             continue

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from woo_exact_pipeline.bookkeeping import TransformResult, build_accounting_events, events
+from woo_exact_pipeline.bookkeeping import TransformResult, build_accounting_events, sales
 from woo_exact_pipeline.bookkeeping.model import DESCRIPTION_LENGTH, NAME_LENGTH
 from woo_exact_pipeline_tests.fixtures.bookkeeping import address, book, settings
 from woo_exact_pipeline_tests.support.bad_orders import hundred_percent_coupon, simple_order
@@ -286,7 +286,7 @@ def test_an_unforeseen_error_is_quarantined_not_raised(monkeypatch: pytest.Monke
     def broken(*_: object) -> None:
         raise RuntimeError("something nobody foresaw")
 
-    monkeypatch.setattr(events, "_debtor", broken)
+    monkeypatch.setattr(sales, "debtor_of", broken)
     result: TransformResult = book([simple_order()])
     (held,) = result.quarantined
     assert held.category == "unexpected_error"

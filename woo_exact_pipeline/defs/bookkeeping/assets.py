@@ -17,7 +17,7 @@ from woo_exact_pipeline.bookkeeping.summary import (
 )
 from woo_exact_pipeline.defs.shops import DAYS_PER_RUN, Shop
 from woo_exact_pipeline.exact.master_data import load_master_data
-from woo_exact_pipeline.markdown import markdown_table
+from woo_exact_pipeline.markdown import markdown_list, markdown_table
 from woo_exact_pipeline.store.journal import replace_partition_journal
 from woo_exact_pipeline.store.ledger import booked_content
 from woo_exact_pipeline.store.staging import load_partition
@@ -110,11 +110,7 @@ def transform_orders(context: dg.AssetExecutionContext, shop: Shop) -> dg.Materi
         with engine.begin() as connection:
             replace_partition_journal(connection, shop.key, day, result)
         results.append(result)
-    combined = TransformResult(
-        events=tuple(event for result in results for event in result.events),
-        waiting=tuple(item for result in results for item in result.waiting),
-        quarantined=tuple(item for result in results for item in result.quarantined),
-    )
+    combined = TransformResult.combine(results)
     unmapped = unmapped_tax_rates(combined.quarantined)
     return dg.MaterializeResult(
         metadata={
@@ -133,12 +129,11 @@ def transform_orders(context: dg.AssetExecutionContext, shop: Shop) -> dg.Materi
                 metadata={
                     "events checked": len(combined.events),
                     "unbalanced": dg.MetadataValue.md(
-                        "\n".join(
-                            f"- {i.reference}: WooCommerce {i.woocommerce_total}, "
+                        markdown_list(
+                            f"{i.reference}: WooCommerce {i.woocommerce_total}, "
                             f"event {i.event_total}, lines {i.lines_total}"
                             for i in imbalances
                         )
-                        or "none"
                     ),
                 },
             ),
@@ -150,10 +145,9 @@ def transform_orders(context: dg.AssetExecutionContext, shop: Shop) -> dg.Materi
                     "quarantined": len(combined.quarantined),
                     "by category": dg.MetadataValue.json(category_counts(combined.quarantined)),
                     "orders": dg.MetadataValue.md(
-                        "\n".join(
-                            f"- order {q.order_number}: {q.reason}" for q in combined.quarantined
+                        markdown_list(
+                            f"order {q.order_number}: {q.reason}" for q in combined.quarantined
                         )
-                        or "none"
                     ),
                 },
             ),

@@ -19,6 +19,7 @@ from woo_exact_pipeline.exact.master_data import (
 )
 from woo_exact_pipeline.exact.sync_log import sync_log_summary
 from woo_exact_pipeline.exact.web_links import document_url
+from woo_exact_pipeline.markdown import markdown_list
 from woo_exact_pipeline.store.journal import load_partition_events, partition_problems
 from woo_exact_pipeline.store.ledger import BookingLedger
 from woo_exact_pipeline.store.staging import load_partition
@@ -148,7 +149,7 @@ def read_master_data(context: dg.AssetExecutionContext, shop: Shop) -> dg.Materi
             dg.AssetCheckResult(
                 check_name=SETTINGS_MATCH,
                 passed=not problems,
-                metadata={"problems": dg.MetadataValue.md(_bullets(problems))},
+                metadata={"problems": dg.MetadataValue.md(markdown_list(problems))},
             )
         ],
     )
@@ -246,7 +247,3 @@ def _invoice_pdfs(
 def _run_is_alive(instance: dg.DagsterInstance, run_id: str) -> bool:
     run = instance.get_run_by_id(run_id)
     return run is not None and not run.is_finished
-
-
-def _bullets(lines: list[str]) -> str:
-    return "\n".join(f"- {line}" for line in lines) or "none"
