@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from woo_exact_pipeline.bookkeeping import parse, taxes
+from woo_exact_pipeline.bookkeeping.currency import RATE_META_KEYS, recorded_rate
 from woo_exact_pipeline.bookkeeping.model import (
     DESCRIPTION_LENGTH,
     REFERENCE_LENGTH,
@@ -147,6 +148,9 @@ def _credit_event(
     if event_date is None:
         raise BookingProblem("invalid_data", f"{where} has no date_created")
     description = f"Refund {refund_id} of order {order.number}" + (f": {reason}" if reason else "")
+    # The sale's rate, unless the plugin recorded one on the refund itself.
+    meta = parse.meta_values(refund, RATE_META_KEYS)
+    recorded = recorded_rate(meta, order.currency, rules.administration_currency)
     return AccountingEvent(
         kind="credit",
         reference=reference,
@@ -162,6 +166,7 @@ def _credit_event(
         flags=order.decision.flags,
         lines=tuple(lines),
         total_incl_vat=target,
+        exchange_rate=order.exchange_rate if recorded is None else recorded.rate,
     )
 
 

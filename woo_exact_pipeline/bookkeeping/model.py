@@ -103,6 +103,9 @@ class AccountingEvent:
     flags: tuple[str, ...]
     lines: tuple[JournalLine, ...]
     total_incl_vat: Decimal  # WooCommerce's figure: order total, or minus the refund amount
+    # The shop's rate for an order in another currency than the administration's (1 unit of
+    # the administration's currency = rate units of `currency`); None: Exact's rate applies.
+    exchange_rate: Decimal | None = None
     content_hash: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -123,6 +126,8 @@ class AccountingEvent:
                 self.flags,
                 tuple(_line_fingerprint(line) for line in self.lines),
                 _amount_text(self.total_incl_vat),
+                # Only when set, so events booked before rates were read keep their hashes.
+                *(() if self.exchange_rate is None else (_amount_text(self.exchange_rate),)),
             )
         )
         digest = hashlib.blake2b(fingerprint.encode(), digest_size=16).hexdigest()

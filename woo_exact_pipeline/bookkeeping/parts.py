@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from woo_exact_pipeline.bookkeeping.currency import RATE_META_KEYS
 from woo_exact_pipeline.bookkeeping.model import (
     DESCRIPTION_LENGTH,
     ITEM_CODE_LENGTH,
@@ -70,6 +71,7 @@ class Rules:
                 VAT_NUMBER_VALIDITY_META_KEY,
                 INVOICE_NUMBER_META_KEY,
                 INVOICE_DATE_META_KEY,
+                *RATE_META_KEYS,
             )
         )
         self.reference = reference
@@ -79,6 +81,7 @@ class Rules:
         self.completed_date_counts = "completed" in self.booking_statuses
         self.uses_invoice_numbers = woo.document_number_source != "order_number"
         self.item_lines = exact.insertion_type != "sales_entry"
+        self.administration_currency = exact.currencies[0]
 
     def reached_booking_status(self, order: OrderHeader) -> bool:
         if order.status in NEVER_BOOKED_STATUSES:
@@ -147,6 +150,7 @@ class Order:
     keeps_items: bool  # only credits look items up; an order without refunds skips the work
     items: dict[int, OrderItem] = field(default_factory=dict)
     flags: tuple[str, ...] = ()  # besides the VAT decision's, e.g. stale tax lines
+    exchange_rate: Decimal | None = None  # the shop's recorded rate (`currency`)
 
     @property
     def raw(self) -> Mapping[str, Any]:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from woo_exact_pipeline.bookkeeping import parse, taxes
+from woo_exact_pipeline.bookkeeping.currency import recorded_rate
 from woo_exact_pipeline.bookkeeping.debtors import debtor_of
 from woo_exact_pipeline.bookkeeping.model import (
     DESCRIPTION_LENGTH,
@@ -65,7 +66,9 @@ def _read(header: OrderHeader, rules: Rules, has_refunds: bool) -> tuple[Order |
             "for YourRef; shorten the order or invoice number format",
             reference=reference,
         )
-    known(header.currency)  # an order in no currency is held here, before its VAT is decided
+    # An order in no currency is held here, before its VAT is decided.
+    currency = known(header.currency)
+    recorded = recorded_rate(meta, currency, rules.administration_currency)
     total_tax = known(header.total_tax)
     decision = rules.vat.decide(header, meta, vat_charged=total_tax != 0)
     rules.vat.check_charged_countries(decision, taxes.charged_countries(raw))
@@ -78,6 +81,7 @@ def _read(header: OrderHeader, rules: Rules, has_refunds: bool) -> tuple[Order |
         rates=rates,
         debtor=debtor_of(header, decision, rules),
         keeps_items=has_refunds,
+        exchange_rate=None if recorded is None else recorded.rate,
     )
     parts = _sale_parts(order, rules)
     stated = taxes.stated_vat_by_rate(raw, "order")
@@ -252,4 +256,5 @@ def _sale_event(order: Order, parts: list[Part], rules: Rules) -> AccountingEven
         flags=(*order.decision.flags, *order.flags),
         lines=tuple(lines),
         total_incl_vat=total,
+        exchange_rate=order.exchange_rate,
     )

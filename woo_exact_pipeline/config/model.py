@@ -176,8 +176,9 @@ class ExactSettings(_Settings):
         default=["EUR"],
         min_length=1,
         description=(
-            "Currencies the administration books in (with exchange rates set up in Exact); "
-            "orders in other currencies are held back with the reason"
+            "Currencies the administration books in, its own currency first (the others "
+            "with exchange rates set up in Exact); orders in other currencies are held back "
+            "with the reason"
         ),
     )
     insertion_type: InsertionType = Field(

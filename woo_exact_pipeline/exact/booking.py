@@ -21,10 +21,12 @@ import base64
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine
 
+from woo_exact_pipeline.bookkeeping.currency import rate_on
 from woo_exact_pipeline.bookkeeping.model import AccountingEvent, JournalLine
 from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.exact import reference
@@ -94,6 +96,8 @@ class ExactLoader:
         self._dry_run = dry_run
         self._master_refreshed = False
         self._target = reference.BOOKING_ENDPOINTS[self._exact.insertion_type]
+        # Exact's rates per foreign currency, read once a run when an event needs one.
+        self._exchange_rates: dict[str, list[tuple[date, Decimal]]] = {}
 
     def book_partition(
         self, partition_date: date, events: Iterable[AccountingEvent]
@@ -209,6 +213,7 @@ class ExactLoader:
             )
         if insertion != "sales_order" and journal not in self._known("journals", journal):
             raise _HeldBack(f"sales journal {journal} does not exist in Exact")
+        rate = self._rate(event)
         customer = self._customer_id(event)
         lines = [self._line(event, line) for line in event.lines]
         body: dict[str, Any] = {
@@ -220,6 +225,8 @@ class ExactLoader:
         if insertion == "sales_entry":
             body |= {"Journal": journal, "Customer": customer, "EntryDate": event.event_date}
             body |= self._reporting_period(event)
+            if rate is not None:
+                body["Rate"] = rate
         elif insertion == "sales_order":
             body |= {"OrderedBy": customer, "OrderDate": event.event_date}
         else:
@@ -232,6 +239,26 @@ class ExactLoader:
             if (document := self._attached_invoice(event, customer)) is not None:
                 body["Document"] = document
         return body
+
+    def _rate(self, event: AccountingEvent) -> Decimal | None:
+        """The rate of an event in a foreign currency: the one the shop recorded, else Exact's
+        for the event's date; None in the administration's own currency. Only sales entries
+        take a rate: invoices and orders are converted at Exact's own, which must exist."""
+        if event.currency == self._exact.currencies[0]:
+            return None
+        if event.exchange_rate is not None and self._exact.insertion_type == "sales_entry":
+            return event.exchange_rate
+        if event.currency not in self._exchange_rates:
+            self._exchange_rates[event.currency] = reference.exchange_rates(
+                self._client, event.currency
+            )
+        rate = rate_on(self._exchange_rates[event.currency], event.event_date)
+        if rate is None:
+            raise _HeldBack(
+                f"no {event.currency} rate for {event.event_date} in Exact: add one under "
+                "Financial > Exchange rates"
+            )
+        return rate
 
     def _reporting_period(self, event: AccountingEvent) -> dict[str, Any]:
         """Nothing when the entry's own period is open (Exact takes it from the date), a later

@@ -8,14 +8,13 @@ detail, `odata.vat_code` puts it back where Exact needs it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from woo_exact_pipeline.config import InsertionType
 from woo_exact_pipeline.exact.client import ExactClient, Record
-from woo_exact_pipeline.exact.odata import (
-    string_literal,
-)
+from woo_exact_pipeline.exact.odata import parse_date, string_literal
 
 
 @dataclass(frozen=True)
@@ -178,6 +177,22 @@ def debtors(client: ExactClient) -> list[Debtor]:
         debtor_from_record(record)
         for page in client.bulk("CRM/Accounts", select=DEBTOR_FIELDS, filter="Status eq 'C'")
         for record in page
+    ]
+
+
+def exchange_rates(client: ExactClient, currency: str) -> list[tuple[date, Decimal]]:
+    """Exact's rates for `currency` as (start date, rate): 1 unit of the administration's
+    currency = rate units of `currency`, valid from the start date until the next one."""
+    records = client.get(
+        "financial/ExchangeRates",
+        select=("SourceCurrency", "Rate", "StartDate"),
+        filter=f"SourceCurrency eq {string_literal(currency)}",
+    )
+    return [
+        (start.date(), Decimal(str(record["Rate"])))
+        for record in records
+        if (start := parse_date(record.get("StartDate"))) is not None
+        and record.get("Rate") is not None
     ]
 
 

@@ -19,8 +19,10 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     literal,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -72,11 +74,22 @@ def _version_3_one_key_per_event(connection: Connection) -> None:
             connection.execute(update(cursors).where(cursors.c.name == name).values(value=renewed))
 
 
+def _version_4_exchange_rates(connection: Connection) -> None:
+    """accounting_events.exchange_rate: the rate the shop recorded for an event in another
+    currency than the administration's (a fresh database has it from version 1)."""
+    columns = {column["name"] for column in inspect(connection).get_columns("accounting_events")}
+    if "exchange_rate" not in columns:
+        connection.execute(
+            text("ALTER TABLE accounting_events ADD COLUMN exchange_rate VARCHAR(40)")
+        )
+
+
 #: Forward migrations; index n upgrades version n to n + 1. Append, never edit released ones.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_version_1,
     _version_2_tokens_per_division,
     _version_3_one_key_per_event,
+    _version_4_exchange_rates,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -125,6 +125,7 @@ def load_partition_events(
             flags=tuple(row["flags"]),
             lines=tuple(lines.get(row["event_key"], ())),
             total_incl_vat=row["total_incl_vat"],
+            exchange_rate=row["exchange_rate"],
         )
         for row in connection.execute(
             select(accounting_events)
@@ -266,6 +267,7 @@ def _event_row(
         "vat_explanation": event.vat_explanation,
         "flags": list(event.flags),
         "total_incl_vat": event.total_incl_vat,
+        "exchange_rate": event.exchange_rate,
         "content_hash": event.content_hash,
         "transformed_at": now,
     }

@@ -246,6 +246,13 @@ accounting_events = Table(
     Column("total_incl_vat", Amount, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("transformed_at", DateTime(timezone=True), nullable=False),
+    # Decimal text on every database: a rate keeps all its digits (an inverse has 28), so the
+    # event read back hashes as it was made.
+    Column(
+        "exchange_rate",
+        _DecimalText(),
+        comment="The shop's recorded rate: 1 unit of the administration's currency = rate",
+    ),
     Index("ix_accounting_events_partition", "shop", "partition_date"),
 )
 

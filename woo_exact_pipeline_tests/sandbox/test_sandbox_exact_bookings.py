@@ -154,7 +154,7 @@ def test_entry_reads_back_with_lines_deferred_or_expanded(
         ({"Customer": None}, "Mandatory: Customer"),
         ({"Customer": "00000000-0000-0000-0000-000000000009"}, "Invalid reference: Customer"),
         ({"Type": 30}, "Invalid: Type"),
-        ({"Currency": "USD"}, "Invalid reference: Currency"),
+        ({"Currency": "XXX"}, "Invalid reference: Currency"),
         ({"SalesEntryLines": []}, "Mandatory: SalesEntryLines"),
         ({"Document": "00000000-0000-0000-0000-000000000009"}, "Invalid reference: Document"),
         # Undocumented lengths: the sandbox holds clients to the conservative 30 and 60.

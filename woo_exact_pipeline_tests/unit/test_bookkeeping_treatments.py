@@ -636,6 +636,7 @@ def test_content_hash_covers_every_booked_field_and_ignores_decimal_notation() -
         "event_date": date(2026, 1, 1), "currency": "USD", "description": "X",
         "debtor": Debtor("default", "1"), "vat_treatment": VatTreatment.EXPORT,
         "flags": ("x",), "lines": sale.lines[1:], "total_incl_vat": D(1),
+        "exchange_rate": D("1.08"),
     }  # fmt: skip
     not_hashed = {"content_hash", "vat_explanation", "order_number"}
     assert set(event_changes) == {f.name for f in fields(AccountingEvent)} - not_hashed

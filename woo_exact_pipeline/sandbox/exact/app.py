@@ -94,6 +94,8 @@ ENDPOINTS = {
         Endpoint("financial/FinancialPeriods", "financial/FinancialPeriods"),
         Endpoint("read/financial/JournalStatusList", "journal_statuses", read_service=True),
         Endpoint("vat/VATCodes", "vat/VATCodes"),
+        Endpoint("general/Currencies", "general/Currencies"),
+        Endpoint("financial/ExchangeRates", "financial/ExchangeRates"),
         Endpoint(
             "crm/Accounts",
             "crm/Accounts",

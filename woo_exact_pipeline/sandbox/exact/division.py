@@ -207,6 +207,8 @@ class Division:
             "salesorder/SalesOrders": EntityStore(model.SALES_ORDER, indexed=["YourRef"]),
             "documents/Documents": EntityStore(model.DOCUMENT),
             "financial/FinancialPeriods": EntityStore(model.FINANCIAL_PERIOD),
+            "general/Currencies": EntityStore(model.CURRENCY),
+            "financial/ExchangeRates": EntityStore(model.EXCHANGE_RATE, indexed=["SourceCurrency"]),
             "documents/DocumentAttachments": EntityStore(
                 model.DOCUMENT_ATTACHMENT, indexed=["Document"]
             ),
@@ -330,6 +332,39 @@ class Division:
             )
         for period in self.calendar.records(self.code, self._id, created):
             self.stores["financial/FinancialPeriods"].add(period)
+        own = self.currency
+        for currency in [{"Code": own, "Description": own}, *administration.get("currencies", [])]:
+            self.stores["general/Currencies"].add(
+                {"AmountPrecision": CENT, "PricePrecision": CENT, **currency, **stamp}
+            )
+        for rate in administration.get("exchange_rates", []):
+            start = datetime.fromisoformat(rate["StartDate"])
+            self.stores["financial/ExchangeRates"].add(
+                {
+                    "ID": self._id("rate", f"{rate['SourceCurrency']}:{rate['StartDate']}"),
+                    "SourceCurrency": rate["SourceCurrency"],
+                    "TargetCurrency": own,
+                    "Rate": Decimal(rate["Rate"]),
+                    "StartDate": start,
+                    **stamp,
+                }
+            )
+
+    @property
+    def currency(self) -> str:
+        """The division's own (default) currency."""
+        return str(self.facts.get("Currency", "EUR"))
+
+    def exchange_rate(self, currency: str, day: datetime) -> Decimal | None:
+        """Exact's rate for `currency` on `day`: the latest one starting on or before it."""
+        if currency == self.currency:
+            return Decimal(1)
+        valid = [
+            rate
+            for rate in self.stores["financial/ExchangeRates"].find("SourceCurrency", currency)
+            if rate["StartDate"].date() <= day.date()
+        ]
+        return max(valid, key=lambda rate: rate["StartDate"])["Rate"] if valid else None
 
     def now(self) -> datetime:
         return local_wall_clock(self.clock.now())
@@ -418,13 +453,40 @@ class Division:
         return vat
 
     def _check_common_header(self, record: Record, errors: list[str]) -> None:
-        currency = record.setdefault("Currency", self.facts.get("Currency", "EUR"))
-        # The sandbox keeps no exchange rates, so foreign currency is refused outright.
-        if currency != self.facts.get("Currency", "EUR"):
+        currency = record.setdefault("Currency", self.currency)
+        if self.stores["general/Currencies"].get(currency) is None:
             errors.append("Invalid reference: Currency")
         document = record.get("Document")
         if document is not None and self.stores["documents/Documents"].get(document) is None:
             errors.append("Invalid reference: Document")
+
+    def _rate(self, record: Record, day: datetime, errors: list[str]) -> Decimal:
+        """The record's rate (1 division currency = rate foreign): a sales entry's posted Rate,
+        else Exact's own for the day; refused when there is none. The wording is the
+        sandbox's: Exact's message for a missing rate is unverified."""
+        currency = record["Currency"]
+        posted = record.get("Rate")
+        if posted is not None and currency != self.currency:
+            if posted <= 0:
+                errors.append("Invalid: Rate")
+            return Decimal(posted) if posted > 0 else Decimal(1)
+        rate = self.exchange_rate(currency, day)
+        if rate is None:
+            if self.stores["general/Currencies"].get(currency) is not None:
+                errors.append(f"No exchange rate for {currency} on {day:%Y-%m-%d}.")
+            return Decimal(1)
+        record["Rate"] = rate
+        return rate
+
+    @staticmethod
+    def _in_division_currency(lines: list[Record], rate: Decimal, vat_amount: str) -> None:
+        """Each line's amounts converted and rounded half-up to the cent, line by line; the
+        header's are the sums of the lines' ("for the header lines ... SUM(AmountDC) of all
+        lines", SalesEntries page), so an entry balances in both currencies."""
+        for line in lines:
+            line["AmountDC"] = money(line["AmountFC"] / rate)
+            if vat_amount in line:
+                line["VATAmountDC"] = money(line[vat_amount] / rate)
 
     def _line_vat(self, line: Record, vat: Record | None, name: str = "VATAmountFC") -> None:
         if name in line:
@@ -486,6 +548,7 @@ class Division:
         for line in lines:
             self._check_entry_line(line, entry_type, errors)
         entry_date = entry.setdefault("EntryDate", self.today())
+        rate = self._rate(entry, entry_date, errors)
         if journal is not None:
             self._check_period(entry, journal["Code"], entry_date, errors)
         if errors:
@@ -505,6 +568,11 @@ class Division:
                 (li["AmountFC"] + li["VATAmountFC"] for li in lines), Decimal(0)
             )
             entry["VATAmountFC"] = sum((li["VATAmountFC"] for li in lines), Decimal(0))
+            self._in_division_currency(lines, rate, "VATAmountFC")
+            entry["AmountDC"] = sum(
+                (li["AmountDC"] + li["VATAmountDC"] for li in lines), Decimal(0)
+            )
+            entry["VATAmountDC"] = sum((li["VATAmountDC"] for li in lines), Decimal(0))
             self._stamp(entry)
             self.stores["salesentry/SalesEntries"].add(entry)
             self._register_posting(entry)
@@ -585,12 +653,16 @@ class Division:
             line[key] = header[key]
             line["LineNumber"] = number
 
-    def _totals(self, header: Record, lines: list[Record], vat_amount: str) -> None:
+    def _totals(self, header: Record, lines: list[Record], vat_amount: str, rate: Decimal) -> None:
         excl = sum((line["AmountFC"] for line in lines), Decimal(0))
         vat = sum((line[vat_amount] for line in lines), Decimal(0))
         header["AmountFCExclVat"] = excl
         header["VATAmountFC"] = vat
         header["AmountFC"] = excl + vat
+        self._in_division_currency(lines, rate, vat_amount)
+        vat_dc = sum((money(line[vat_amount] / rate) for line in lines), Decimal(0))
+        header["VATAmountDC"] = vat_dc
+        header["AmountDC"] = sum((line["AmountDC"] for line in lines), Decimal(0)) + vat_dc
 
     def create_sales_invoice(self, raw: Any) -> Record:
         invoice = parse_body(model.SALES_INVOICE, raw)
@@ -621,19 +693,20 @@ class Division:
         if not lines:
             errors.append("Mandatory: SalesInvoiceLines")
         self._check_item_lines(lines, errors, vat_amount="VATAmountFC", has_gl=True)
+        # Invoices take no Rate: Exact's own rate for the order date applies.
+        rate = self._rate(invoice, invoice.setdefault("OrderDate", self.today()), errors)
         if errors:
             raise ValidationFailed(errors)
         with self.lock:
             invoice["InvoiceID"] = new_booking_id()
             invoice["Status"] = STATUS_OPEN
-            invoice.setdefault("OrderDate", self.today())
             if self.numbers_invoices_at_entry:
                 # "Assigned at entry or at printing depending on setting" (SalesInvoices page).
                 year = (self.calendar.period_of(invoice["OrderDate"]) or (self.today().year,))[0]
                 invoice["InvoiceNumber"] = self._next_entry_number(invoice["Journal"], year)
             self._number_lines(invoice, "InvoiceID", lines)
             invoice["SalesInvoiceLines"] = lines
-            self._totals(invoice, lines, "VATAmountFC")
+            self._totals(invoice, lines, "VATAmountFC", rate)
             self._stamp(invoice)
             self.stores["salesinvoice/SalesInvoices"].add(invoice)
         return invoice
@@ -723,6 +796,7 @@ class Division:
         if not lines:
             errors.append("Mandatory: SalesOrderLines")
         self._check_item_lines(lines, errors, vat_amount="VATAmount", has_gl=False)
+        rate = self._rate(order, order.setdefault("OrderDate", self.today()), errors)
         if errors:
             raise ValidationFailed(errors)
         with self.lock:
@@ -731,10 +805,9 @@ class Division:
             order["OrderNumber"] = self._order_counter
             order["Status"] = SALES_ORDER_OPEN
             order["ApprovalStatus"] = 1  # automatically approved
-            order.setdefault("OrderDate", self.today())
             self._number_lines(order, "OrderID", lines)
             order["SalesOrderLines"] = lines
-            self._totals(order, lines, "VATAmount")
+            self._totals(order, lines, "VATAmount", rate)
             self._stamp(order)
             self.stores["salesorder/SalesOrders"].add(order)
         return order
@@ -959,7 +1032,9 @@ class Division:
         gl_store = self.stores["financial/GLAccounts"]
         sequence = iter(range(TRANSACTION_LINE_BASE, TRANSACTION_LINE_BASE + 0x7FFF))
 
-        def ledger_line(gl_id: str | None, amount: Decimal, **extra: Any) -> Record:
+        def ledger_line(
+            gl_id: str | None, amount: Decimal, amount_dc: Decimal, **extra: Any
+        ) -> Record:
             gl_account = gl_store.get(gl_id) or {}
             return {
                 **common,
@@ -968,7 +1043,7 @@ class Division:
                 "GLAccountCode": gl_account.get("Code"),
                 "GLAccountDescription": gl_account.get("Description"),
                 "AmountFC": amount,
-                "AmountDC": amount,
+                "AmountDC": amount_dc,
                 **extra,
             }
 
@@ -976,19 +1051,20 @@ class Division:
         yield ledger_line(
             journal.get("GLAccount"),
             header["AmountFC"],
+            header["AmountDC"],
             LineNumber=0,
             LineType=1,
             Description=header.get("Description"),
         )
-        vat_totals: dict[str, Decimal] = {}
+        vat_totals: dict[str, tuple[Decimal, Decimal]] = {}
         for line in lines:
             vat = self.vat_code(line["VATCode"]) or {}
-            vat_totals[line["VATCode"]] = (
-                vat_totals.get(line["VATCode"], Decimal(0)) + line["VATAmountFC"]
-            )
+            fc, dc = vat_totals.get(line["VATCode"], (Decimal(0), Decimal(0)))
+            vat_totals[line["VATCode"]] = (fc + line["VATAmountFC"], dc + line["VATAmountDC"])
             yield ledger_line(
                 line["GLAccount"],
                 -line["AmountFC"],
+                -line["AmountDC"],
                 LineNumber=line["LineNumber"],
                 LineType=0,
                 Description=line.get("Description"),
@@ -1001,12 +1077,13 @@ class Division:
                 Quantity=line.get("Quantity"),
                 ItemCode=(self.stores["logistics/Items"].get(line.get("Item")) or {}).get("Code"),
             )
-        for code, amount in vat_totals.items():
+        for code, (amount, amount_dc) in vat_totals.items():
             vat = self.vat_code(code) or {}
             if amount:
                 yield ledger_line(
                     vat.get("GLToPay"),
                     -amount,
+                    -amount_dc,
                     LineNumber=0,
                     LineType=2,
                     Description=vat.get("Description"),

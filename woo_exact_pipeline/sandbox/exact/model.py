@@ -148,7 +148,6 @@ def _master_field(entity_set: str, reference: str, name: str) -> Compute:
 
 
 def _same_as(name: str) -> Compute:
-    # The sandbox administration books in euro only, so DC (division currency) equals FC.
     return lambda record, lookups: record.get(name)
 
 
@@ -369,12 +368,12 @@ SALES_ENTRY_LINE = EntityType(
         ),
         Field("Description", writable=True, max_length=60),
         Field("AmountFC", Kind.DOUBLE, writable=True),
-        Field("AmountDC", Kind.DOUBLE, compute=_same_as("AmountFC")),
+        Field("AmountDC", Kind.DOUBLE),
         Field("VATCode", writable=True, width=-3),
         Field("VATCodeDescription", compute=_vat_field("Description")),
         Field("VATPercentage", Kind.DOUBLE, compute=_vat_field("Percentage")),
         Field("VATAmountFC", Kind.DOUBLE, writable=True),
-        Field("VATAmountDC", Kind.DOUBLE, compute=_same_as("VATAmountFC")),
+        Field("VATAmountDC", Kind.DOUBLE),
         Field("VATBaseAmountFC", Kind.DOUBLE, compute=_same_as("AmountFC")),
         Field("Quantity", Kind.DOUBLE, writable=True),
         Field("CostCenter", writable=True),
@@ -407,12 +406,14 @@ SALES_ENTRY = EntityType(
         Field("YourRef", writable=True, max_length=30),
         Field("Description", writable=True, max_length=60),
         Field("Currency", writable=True),
+        # 1 unit of the division's currency = Rate units of Currency (as financial/ExchangeRates).
+        Field("Rate", Kind.DOUBLE, writable=True),
         Field("Type", Kind.INT, writable=True),
         Field("Status", Kind.INT16),
         Field("AmountFC", Kind.DOUBLE),
-        Field("AmountDC", Kind.DOUBLE, compute=_same_as("AmountFC")),
+        Field("AmountDC", Kind.DOUBLE),
         Field("VATAmountFC", Kind.DOUBLE),
-        Field("VATAmountDC", Kind.DOUBLE, compute=_same_as("VATAmountFC")),
+        Field("VATAmountDC", Kind.DOUBLE),
         Field("PaymentCondition", writable=True),
         Field("PaymentReference", writable=True),
         Field("Document", Kind.GUID, writable=True),
@@ -443,7 +444,7 @@ def _item_line_fields(vat_amount: str) -> tuple[Field, ...]:
         Field("NetPrice", Kind.DOUBLE),
         Field("Discount", Kind.DOUBLE, writable=True),
         Field("AmountFC", Kind.DOUBLE),
-        Field("AmountDC", Kind.DOUBLE, compute=_same_as("AmountFC")),
+        Field("AmountDC", Kind.DOUBLE),
         Field("VATCode", writable=True, width=-3),
         Field("VATPercentage", Kind.DOUBLE, compute=_vat_field("Percentage")),
         Field(vat_amount, Kind.DOUBLE, writable=True),
@@ -462,7 +463,7 @@ SALES_INVOICE_LINE = EntityType(
         Field("ID", Kind.GUID),
         Field("InvoiceID", Kind.GUID),
         *_item_line_fields("VATAmountFC"),
-        Field("VATAmountDC", Kind.DOUBLE, compute=_same_as("VATAmountFC")),
+        Field("VATAmountDC", Kind.DOUBLE),
         Field("GLAccount", Kind.GUID, writable=True),
         Field(
             "GLAccountDescription",
@@ -499,10 +500,10 @@ SALES_INVOICE = EntityType(
         Field("InvoiceDate", Kind.DATETIME),
         Field("DueDate", Kind.DATETIME, writable=True),
         Field("AmountFC", Kind.DOUBLE),
-        Field("AmountDC", Kind.DOUBLE, compute=_same_as("AmountFC")),
+        Field("AmountDC", Kind.DOUBLE),
         Field("AmountFCExclVat", Kind.DOUBLE),
         Field("VATAmountFC", Kind.DOUBLE),
-        Field("VATAmountDC", Kind.DOUBLE, compute=_same_as("VATAmountFC")),
+        Field("VATAmountDC", Kind.DOUBLE),
         Field("PaymentCondition", writable=True),
         Field("PaymentReference", writable=True),
         Field("Warehouse", Kind.GUID, writable=True),
@@ -542,7 +543,7 @@ SALES_ORDER = EntityType(
         Field("Status", Kind.INT16),
         Field("ApprovalStatus", Kind.INT16),
         Field("AmountFC", Kind.DOUBLE),
-        Field("AmountDC", Kind.DOUBLE, compute=_same_as("AmountFC")),
+        Field("AmountDC", Kind.DOUBLE),
         Field("AmountFCExclVat", Kind.DOUBLE),
         Field("PaymentCondition", writable=True),
         Field("SalesOrderLines", "lines", writable=True),
@@ -551,6 +552,37 @@ SALES_ORDER = EntityType(
     lines_property="SalesOrderLines",
     line_type=SALES_ORDER_LINE,
     reference="salesorder/SalesOrders",
+)
+
+CURRENCY = EntityType(
+    "Currency",
+    "Code",
+    (
+        Field("Code"),
+        Field("Description"),
+        Field("AmountPrecision", Kind.DOUBLE),
+        Field("PricePrecision", Kind.DOUBLE),
+        Field("Created", Kind.DATETIME),
+        Field("Modified", Kind.DATETIME),
+    ),
+    reference="general/Currencies",
+)
+
+# "The exchange rate is stored as 1 TARGET CURRENCY = x SOURCE CURRENCY"; "The date as of which
+# the rate is valid. The rate is valid until a next rate is defined" (picqer ExchangeRate.php,
+# from Exact's FinancialExchangeRates page).
+EXCHANGE_RATE = EntityType(
+    "ExchangeRate",
+    "ID",
+    (
+        Field("ID", Kind.GUID),
+        Field("SourceCurrency"),
+        Field("TargetCurrency"),
+        Field("Rate", Kind.DOUBLE),
+        Field("StartDate", Kind.DATETIME),
+        *_stamp_fields(),
+    ),
+    reference="financial/ExchangeRates",
 )
 
 FINANCIAL_PERIOD = EntityType(
