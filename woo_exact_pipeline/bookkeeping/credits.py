@@ -150,7 +150,7 @@ def _credit_event(
     description = f"Refund {refund_id} of order {order.number}" + (f": {reason}" if reason else "")
     # The sale's rate, unless the plugin recorded one on the refund itself.
     meta = parse.meta_values(refund, RATE_META_KEYS)
-    recorded = recorded_rate(meta, order.currency, rules.administration_currency)
+    recorded = recorded_rate(meta, order.currency, rules.exact.administration_currency)
     return AccountingEvent(
         kind="credit",
         reference=reference,

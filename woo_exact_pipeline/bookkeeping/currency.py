@@ -129,4 +129,3 @@ def rate_on(rates: Iterable[tuple[date, Decimal]], day: date) -> Decimal | None:
     it ("The rate is valid until a next rate is defined")."""
     valid = [(start, rate) for start, rate in rates if start <= day]
     return max(valid)[1] if valid else None
-

@@ -81,7 +81,6 @@ class Rules:
         self.completed_date_counts = "completed" in self.booking_statuses
         self.uses_invoice_numbers = woo.document_number_source != "order_number"
         self.item_lines = exact.insertion_type != "sales_entry"
-        self.administration_currency = exact.currencies[0]
 
     def reached_booking_status(self, order: OrderHeader) -> bool:
         if order.status in NEVER_BOOKED_STATUSES:

@@ -68,7 +68,7 @@ def _read(header: OrderHeader, rules: Rules, has_refunds: bool) -> tuple[Order |
         )
     # An order in no currency is held here, before its VAT is decided.
     currency = known(header.currency)
-    recorded = recorded_rate(meta, currency, rules.administration_currency)
+    recorded = recorded_rate(meta, currency, rules.exact.administration_currency)
     total_tax = known(header.total_tax)
     decision = rules.vat.decide(header, meta, vat_charged=total_tax != 0)
     rules.vat.check_charged_countries(decision, taxes.charged_countries(raw))

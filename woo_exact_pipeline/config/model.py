@@ -261,6 +261,11 @@ class ExactSettings(_Settings):
     def api_base_url(self) -> str:
         return self.base_url or f"https://start.exactonline.{self.country}"
 
+    @property
+    def administration_currency(self) -> str:
+        """The administration's own currency: the first of `currencies`."""
+        return self.currencies[0]
+
 
 class AutomationSettings(_Settings):
     change_sensor_interval_seconds: int = Field(

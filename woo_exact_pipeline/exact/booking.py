@@ -244,7 +244,7 @@ class ExactLoader:
         """The rate of an event in a foreign currency: the one the shop recorded, else Exact's
         for the event's date; None in the administration's own currency. Only sales entries
         take a rate: invoices and orders are converted at Exact's own, which must exist."""
-        if event.currency == self._exact.currencies[0]:
+        if event.currency == self._exact.administration_currency:
             return None
         if event.exchange_rate is not None and self._exact.insertion_type == "sales_entry":
             return event.exchange_rate

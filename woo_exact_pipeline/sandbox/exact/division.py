@@ -660,7 +660,7 @@ class Division:
         header["VATAmountFC"] = vat
         header["AmountFC"] = excl + vat
         self._in_division_currency(lines, rate, vat_amount)
-        vat_dc = sum((money(line[vat_amount] / rate) for line in lines), Decimal(0))
+        vat_dc = sum((line["VATAmountDC"] for line in lines), Decimal(0))
         header["VATAmountDC"] = vat_dc
         header["AmountDC"] = sum((line["AmountDC"] for line in lines), Decimal(0)) + vat_dc
 
