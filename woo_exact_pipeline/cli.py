@@ -7,6 +7,7 @@ never a traceback.
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -292,7 +293,8 @@ def mappings() -> None:
 @mappings.command("suggest")
 @config_option
 def mappings_suggest(config_path: Path | None, shop_name: str | None) -> None:
-    """Propose vat_mapping and gl_mapping from the shop's tax rates and Exact's codes.
+    """Propose currencies, vat_mapping and gl_mapping from the shop's orders and tax rates
+    and Exact's codes.
 
     Prints YAML to check and paste under `exact:`; what matches nothing is listed at the end.
     """
@@ -307,6 +309,9 @@ def mappings_suggest(config_path: Path | None, shop_name: str | None) -> None:
         secrets = credentials_for(settings)
         with WooCommerceClient.from_settings(settings, secrets.woocommerce) as woocommerce:
             tax_rates = [rate for page in woocommerce.tax_rates() for rate in page]
+            order_currencies = Counter(
+                str(order.get("currency") or "").upper() for order in woocommerce.latest_orders()
+            )
         with ExactClient.from_settings(settings.exact, engine, secrets=secrets.exact) as exact:
             vat_codes, gl_accounts = read_exact_codes(exact)
     except (WooCommerceError, ExactError) as error:
@@ -315,7 +320,7 @@ def mappings_suggest(config_path: Path | None, shop_name: str | None) -> None:
         ) from None
     finally:
         engine.dispose()
-    click.echo(suggest_mappings(settings, tax_rates, vat_codes, gl_accounts))
+    click.echo(suggest_mappings(settings, tax_rates, vat_codes, gl_accounts, order_currencies))
 
 
 @main.command()

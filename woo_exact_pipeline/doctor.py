@@ -2,7 +2,8 @@
 what to do about it.
 
 It checks the WooCommerce connection (key, secret, Read permission, permalinks, time zone),
-the Exact Online connection (login, administration, the refresh token's idle expiry) and
+the Exact Online connection (login, administration, the refresh token's idle expiry, the
+currencies of exact.currencies with their exchange rates) and
 sync.yaml against both systems (every shop tax rate mapped; every configured journal, ledger,
 VAT code, item and debtor present in Exact). It reads, never writes, and never shows a secret.
 """
@@ -20,6 +21,7 @@ from sqlalchemy import Engine, select
 
 from woo_exact_pipeline.bookkeeping.summary import unmapped_shop_tax_rates
 from woo_exact_pipeline.config import ExactSecrets, ShopSecrets, SyncConfig, WooCommerceSecrets
+from woo_exact_pipeline.exact import reference
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.exact.errors import (
     ExactAuthenticationError,
@@ -267,6 +269,7 @@ def _check_exact(settings: SyncConfig, engine: Engine, secrets: ExactSecrets) ->
             if not division.passed:
                 return _ExactFacts(findings, None)
             master = fetch_master_data(client)
+            findings.append(_check_currencies(settings, client))
         except ExactError as error:
             fix = f"make sure {user} may read administration {exact.division}'s financial data"
             findings.append(Finding(EXACT, "administration", False, str(error), fix))
@@ -296,6 +299,49 @@ def _check_division(
         f"exact.division {configured} is not an administration of the signed-in user",
         f"set exact.division to one of: {choices}",
     )
+
+
+def _check_currencies(settings: SyncConfig, client: ExactClient) -> Finding:
+    """Every currency of exact.currencies is one the administration has, the first its own,
+    and each other one has an exchange rate for the orders whose plugin recorded none."""
+    exact = settings.exact
+    division = client.get(
+        "system/Divisions", select=("Code", "Currency"), filter=f"Code eq {exact.division}"
+    )
+    own = str(division[0].get("Currency") or "").strip() if division else ""
+    if own and own != exact.administration_currency:
+        return Finding(
+            EXACT,
+            "currencies",
+            False,
+            f"administration {exact.division} keeps its books in {own}, but exact.currencies "
+            f"starts with {exact.administration_currency}",
+            f"put {own} first under exact.currencies in sync.yaml",
+        )
+    known = reference.currencies(client)
+    foreign = exact.currencies[1:]
+    if absent := [code for code in foreign if code not in known]:
+        return Finding(
+            EXACT,
+            "currencies",
+            False,
+            f"exact.currencies names {', '.join(absent)}, which administration "
+            f"{exact.division} does not have",
+            "add it in Exact under Master data > Currencies, or remove it from exact.currencies",
+        )
+    if unrated := [code for code in foreign if not reference.exchange_rates(client, code)]:
+        return Finding(
+            EXACT,
+            "currencies",
+            False,
+            f"Exact has no exchange rate for {', '.join(unrated)}: an order in it whose "
+            "multi-currency plugin recorded no rate is held back",
+            "add rates under Financial > Exchange rates in Exact",
+        )
+    detail = f"the administration books in {exact.administration_currency}"
+    if foreign:
+        detail += f" and has {', '.join(foreign)} with exchange rates"
+    return Finding(EXACT, "currencies", True, detail)
 
 
 # --- sync.yaml against both -------------------------------------------------------------------

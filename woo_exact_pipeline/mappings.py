@@ -13,6 +13,7 @@ the end, for a person to decide.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -103,8 +104,10 @@ def suggest_mappings(
     tax_rates: Iterable[Mapping[str, Any]],
     vat_codes: list[ExactVatCode],
     gl_accounts: list[ExactGlAccount],
+    order_currencies: Counter[str],
 ) -> str:
-    """The proposed block, as YAML with a comment on every line and the unmatched at the end."""
+    """The proposed block, as YAML with a comment on every line and the unmatched at the end.
+    `order_currencies` counts the currencies of the shop's latest orders."""
     domestic, oss, unmatched = _shop_rates(settings, tax_rates)
     sales = sorted((v for v in vat_codes if v.for_sales), key=lambda v: v.code)
     national = [v for v in sales if v.oss_country is None and v.eu_sales_listing in (None, "N")]
@@ -154,6 +157,7 @@ def suggest_mappings(
         "# Proposed by `woo-exact mappings suggest` from the shop's tax rates and Exact",
         f"# administration {settings.exact.division}'s VAT codes and revenue accounts.",
         "# Check every line, then put the block under exact: in sync.yaml.",
+        *_currencies_line(settings, order_currencies),
         "vat_mapping:",
         *_rates_block("  domestic", vat_domestic),
         "  oss:" if vat_oss else "  oss: {}",
@@ -172,6 +176,18 @@ def suggest_mappings(
         lines.append("# NOT MATCHED, for you to decide:")
         lines += [f"#   {text}" for text in unmatched]
     return "\n".join(lines)
+
+
+def _currencies_line(settings: SyncConfig, order_currencies: Counter[str]) -> list[str]:
+    """exact.currencies: the administration's own first, then those the shop's orders use."""
+    own = settings.exact.administration_currency
+    by_use = sorted(order_currencies.items(), key=lambda item: (-item[1], item[0]))
+    codes = [own, *(code for code, _ in by_use if code != own)]
+    counted = ", ".join(f"{code} {count}" for code, count in by_use)
+    comment = f"the latest {order_currencies.total()} orders: {counted or 'none'}"
+    if len(codes) > 1:
+        comment += "; each other currency needs exchange rates in Exact"
+    return [f"currencies: {json.dumps(codes)}  # {comment}"]
 
 
 def _shop_rates(

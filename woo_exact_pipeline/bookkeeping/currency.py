@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from woo_exact_pipeline.bookkeeping.money import to_cents
 from woo_exact_pipeline.bookkeeping.problems import BookingProblem
 
 WOOPAYMENTS_RATE = "_wcpay_multi_currency_order_exchange_rate"
@@ -122,6 +123,12 @@ def _other_base(plugin: str, base: str, administration_currency: str) -> Booking
         "booking",
         plugin=plugin,
     )
+
+
+def in_administration_currency(amount: Decimal, rate: Decimal) -> Decimal:
+    """An amount of the order's currency in the administration's, as Exact derives it for a
+    line (AmountDC): divided by the rate, rounded half-up to the cent."""
+    return to_cents(amount / rate)
 
 
 def rate_on(rates: Iterable[tuple[date, Decimal]], day: date) -> Decimal | None:

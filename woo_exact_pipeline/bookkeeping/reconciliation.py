@@ -11,7 +11,9 @@ Documents are matched to events by YourRef (the reference the loader books them 
   else the first, counts as the booking), or a document whose reference no event of the day
   has (e.g. the order was trashed in WooCommerce after it was booked);
 - **different**: the booking's type (sale or credit), currency or lines differ, line by line
-  in booking order: GL account, VAT code, amount excluding VAT, VAT amount. Sales orders have
+  in booking order: GL account, VAT code, amount excluding VAT, VAT amount, and in a foreign
+  currency both amounts in the administration's currency as Exact derived them (each line
+  divided by the booking's rate, to the cent) where Exact shows them. Sales orders have
   no GL account on their lines (the invoice made from an order takes the item's revenue
   account), so their lines are compared by item instead.
 
@@ -28,7 +30,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from woo_exact_pipeline.bookkeeping.model import AccountingEvent, EventKind, LineKind
+from woo_exact_pipeline.bookkeeping.currency import in_administration_currency
+from woo_exact_pipeline.bookkeeping.model import AccountingEvent, EventKind, JournalLine, LineKind
 from woo_exact_pipeline.bookkeeping.money import CENT, ZERO
 from woo_exact_pipeline.markdown import markdown_table
 
@@ -46,6 +49,9 @@ class ExactLine:
     amount_excl_vat: Decimal
     vat_amount: Decimal
     item_code: str | None = None
+    # In the administration's currency (AmountDC, VATAmountDC); None where Exact shows none.
+    amount_excl_vat_dc: Decimal | None = None
+    vat_amount_dc: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +82,9 @@ class Figures:
 
     amount_excl_vat: Decimal = ZERO
     vat_amount: Decimal = ZERO
+    # Both in the administration's currency: the same as the above in its own currency.
+    amount_excl_vat_dc: Decimal = ZERO
+    vat_amount_dc: Decimal = ZERO
     shipping: Decimal = ZERO  # excluding VAT, part of amount_excl_vat
     discounts: Decimal = ZERO  # excluding VAT, part of amount_excl_vat
     credits: Decimal = ZERO  # excluding VAT of credit notes, part of amount_excl_vat
@@ -126,36 +135,51 @@ class Reconciliation:
         return not self.differences and all(row.agrees for row in self.by_vat_code)
 
 
+@dataclass(frozen=True, slots=True)
+class _LineFigures:
+    """One line's amounts as they count in the totals."""
+
+    kind: LineKind
+    excl_vat: Decimal
+    vat: Decimal
+    excl_vat_dc: Decimal | None  # None: the rate is unknown (the event cannot be booked)
+    vat_dc: Decimal | None
+
+
 @dataclass
 class _Totals:
     amount_excl_vat: Decimal = ZERO
     vat_amount: Decimal = ZERO
+    amount_excl_vat_dc: Decimal = ZERO
+    vat_amount_dc: Decimal = ZERO
     shipping: Decimal = ZERO
     discounts: Decimal = ZERO
     credits: Decimal = ZERO
     references: set[str] = field(default_factory=set)
 
-    def add(
-        self, reference: str, kind: LineKind, is_credit: bool, excl_vat: Decimal, vat: Decimal
-    ) -> None:
-        self.amount_excl_vat += excl_vat
-        self.vat_amount += vat
-        if kind == "shipping":
-            self.shipping += excl_vat
-        elif kind == "discount":
-            self.discounts += excl_vat
+    def add(self, reference: str, is_credit: bool, line: _LineFigures) -> None:
+        self.amount_excl_vat += line.excl_vat
+        self.vat_amount += line.vat
+        self.amount_excl_vat_dc += line.excl_vat_dc or ZERO
+        self.vat_amount_dc += line.vat_dc or ZERO
+        if line.kind == "shipping":
+            self.shipping += line.excl_vat
+        elif line.kind == "discount":
+            self.discounts += line.excl_vat
         if is_credit:
-            self.credits += excl_vat
+            self.credits += line.excl_vat
         self.references.add(reference)
 
     def figures(self) -> Figures:
         return Figures(
-            self.amount_excl_vat,
-            self.vat_amount,
-            self.shipping,
-            self.discounts,
-            self.credits,
-            len(self.references),
+            amount_excl_vat=self.amount_excl_vat,
+            vat_amount=self.vat_amount,
+            amount_excl_vat_dc=self.amount_excl_vat_dc,
+            vat_amount_dc=self.vat_amount_dc,
+            shipping=self.shipping,
+            discounts=self.discounts,
+            credits=self.credits,
+            documents=len(self.references),
         )
 
 
@@ -165,16 +189,20 @@ def reconcile(
     *,
     rounding_vat_code: str | None = None,
     ledger_notes: Mapping[str, str] | None = None,
+    rates: Mapping[str, Decimal | None] | None = None,
 ) -> Reconciliation:
     """Compare a day's events with the documents Exact holds under their references.
 
     `rounding_vat_code` is what the loader sends for lines without a VAT code (sync.yaml's
     exact.rounding_vat_code); `ledger_notes` (reference -> what the booking ledger knows
-    of it) says why a missing booking is missing.
+    of it) says why a missing booking is missing; `rates` (reference -> the rate it is booked
+    at, None when there is none) covers every event in a foreign currency: the others are in
+    the administration's own.
     """
     events = list(events)
     documents = list(documents)
     notes = ledger_notes or {}
+    booking_rates = rates or {}
     by_reference: dict[str, list[ExactDocument]] = defaultdict(list)
     for document in documents:
         by_reference[document.your_ref].append(document)
@@ -188,32 +216,28 @@ def reconcile(
     for event in events:
         known_references.add(event.reference)
         expected = _expected_lines(event, rounding_vat_code)
-        for line, vat_code in zip(event.lines, expected, strict=True):
+        rate = booking_rates.get(event.reference, Decimal(1))
+        figures = [_expected_figures(line, rate) for line in event.lines]
+        for line, vat_code in zip(figures, expected, strict=True):
             key = (event.currency, vat_code or EXACTS_DEFAULT_VAT_CODE)
-            woocommerce_side[key].add(
-                event.reference,
-                line.kind,
-                event.kind == "credit",
-                line.amount_excl_vat,
-                line.vat_amount,
-            )
+            woocommerce_side[key].add(event.reference, event.kind == "credit", line)
         candidates = by_reference.get(event.reference, [])
         if not candidates:
             reason = notes.get(event.reference) or "not booked in Exact"
             missing.append(_difference("missing", event, None, f"{event.kind}: {reason}"))
             continue
-        problems = [_mismatch(event, expected, document) for document in candidates]
+        problems = [_mismatch(event, expected, figures, document) for document in candidates]
         booking_index = next(
             (index for index, problem in enumerate(problems) if problem is None), 0
         )
         booking = candidates[booking_index]
-        _tabulate(exact_side, booking, event, expected)
+        _tabulate(exact_side, booking, event, expected, figures)
         if (problem := problems[booking_index]) is not None:
             different.append(_difference("different", event, booking, problem))
         for index, duplicate in enumerate(candidates):
             if index == booking_index:
                 continue
-            _tabulate(exact_side, duplicate, event, expected)
+            _tabulate(exact_side, duplicate, event, expected, figures)
             extra.append(
                 _difference(
                     "extra",
@@ -228,7 +252,7 @@ def reconcile(
         if reference in known_references:
             continue
         for document in unknown:
-            _tabulate(exact_side, document, None, ())
+            _tabulate(exact_side, document, None, (), ())
             extra.append(
                 _difference(
                     "extra",
@@ -263,8 +287,23 @@ def _expected_lines(event: AccountingEvent, rounding_vat_code: str | None) -> li
     return [line.vat_code or rounding_vat_code for line in event.lines]
 
 
+def _expected_figures(line: JournalLine, rate: Decimal | None) -> _LineFigures:
+    """A line as Exact books it: in the administration's currency each amount divided by the
+    rate and rounded to the cent, line by line."""
+    return _LineFigures(
+        line.kind,
+        line.amount_excl_vat,
+        line.vat_amount,
+        None if rate is None else in_administration_currency(line.amount_excl_vat, rate),
+        None if rate is None else in_administration_currency(line.vat_amount, rate),
+    )
+
+
 def _mismatch(
-    event: AccountingEvent, expected: Sequence[str | None], document: ExactDocument
+    event: AccountingEvent,
+    expected: Sequence[str | None],
+    figures: Sequence[_LineFigures],
+    document: ExactDocument,
 ) -> str | None:
     """The first way the document differs from the event, in words; None when it agrees."""
     if document.kind is not None and document.kind != event.kind:
@@ -273,8 +312,8 @@ def _mismatch(
         return f"currency {event.currency} in WooCommerce, {document.currency} in Exact"
     if len(document.lines) != len(event.lines):
         return f"{len(event.lines)} lines in WooCommerce, {len(document.lines)} in Exact"
-    for number, (line, vat_code, booked) in enumerate(
-        zip(event.lines, expected, document.lines, strict=True), start=1
+    for number, (line, vat_code, ours, booked) in enumerate(
+        zip(event.lines, expected, figures, document.lines, strict=True), start=1
     ):
         if not document.gl_on_lines:
             if booked.item_code != line.item_code:
@@ -299,6 +338,15 @@ def _mismatch(
                 f"line {number}: VAT {_text(line.vat_amount)} in WooCommerce, "
                 f"{_text(booked.vat_amount)} in Exact"
             )
+        for what, woocommerce, exact in (
+            ("excl. VAT", ours.excl_vat_dc, booked.amount_excl_vat_dc),
+            ("VAT", ours.vat_dc, booked.vat_amount_dc),
+        ):
+            if woocommerce is not None and exact is not None and woocommerce != exact:
+                return (
+                    f"line {number}: {what} in the administration's currency "
+                    f"{_text(woocommerce)} at the booking's rate, {_text(exact)} in Exact"
+                )
     return None
 
 
@@ -307,20 +355,30 @@ def _tabulate(
     document: ExactDocument,
     event: AccountingEvent | None,
     expected: Sequence[str | None],
+    figures: Sequence[_LineFigures],
 ) -> None:
+    """Add a document's lines to Exact's side. Where Exact shows no amount in its own
+    currency (a sales order's VAT), the line's expected one stands in, else its own."""
     for position, line in enumerate(document.lines):
-        counterpart = event.lines[position] if event and position < len(event.lines) else None
+        ours = figures[position] if position < len(figures) else None
         vat_code = line.vat_code
-        if counterpart is not None and expected[position] is None:
+        if ours is not None and expected[position] is None:
             vat_code = EXACTS_DEFAULT_VAT_CODE
         is_credit = (document.kind or (event.kind if event else None)) == "credit"
-        totals[(document.currency, vat_code or EXACTS_DEFAULT_VAT_CODE)].add(
-            document.your_ref,
-            counterpart.kind if counterpart is not None else "revenue",
-            is_credit,
+        as_booked = _LineFigures(
+            ours.kind if ours is not None else "revenue",
             line.amount_excl_vat,
             line.vat_amount,
+            _shown_or(line.amount_excl_vat_dc, ours.excl_vat_dc if ours else line.amount_excl_vat),
+            _shown_or(line.vat_amount_dc, ours.vat_dc if ours else line.vat_amount),
         )
+        totals[(document.currency, vat_code or EXACTS_DEFAULT_VAT_CODE)].add(
+            document.your_ref, is_credit, as_booked
+        )
+
+
+def _shown_or(shown: Decimal | None, stand_in: Decimal | None) -> Decimal | None:
+    return shown if shown is not None else stand_in
 
 
 def _figures(totals: _Totals | None) -> Figures:
@@ -351,10 +409,14 @@ def _difference(
 # --- for people: the tables a bookkeeper reads before filing the VAT return -------------------
 
 
-def vat_code_table(reconciliation: Reconciliation) -> str:
-    """Per currency and VAT code: WooCommerce against Exact, excluding VAT and VAT (markdown)."""
+def vat_code_table(reconciliation: Reconciliation, administration_currency: str) -> str:
+    """Per currency and VAT code: WooCommerce against Exact, excluding VAT and VAT (markdown);
+    with foreign currencies on the day, both in the administration's currency as well."""
     if not reconciliation.by_vat_code:
         return "No sales or refunds on this day, and nothing in Exact under its references."
+    rows = reconciliation.by_vat_code
+    in_own = administration_currency
+    foreign = any(row.currency != in_own for row in rows)
     header = (
         "Currency",
         "VAT code",
@@ -364,12 +426,13 @@ def vat_code_table(reconciliation: Reconciliation) -> str:
         "WooCommerce VAT",
         "Exact VAT",
         "Difference",
+        *((f"{in_own} excl. VAT (W / E)", f"{in_own} VAT (W / E)") if foreign else ()),
         "Shipping (W / E)",
         "Discounts (W / E)",
         "Credits (W / E)",
         "Documents (W / E)",
     )
-    rows = [
+    table = [
         (
             row.currency,
             row.vat_code,
@@ -379,14 +442,26 @@ def vat_code_table(reconciliation: Reconciliation) -> str:
             _text(row.woocommerce.vat_amount),
             _text(row.exact.vat_amount),
             _signed(row.exact.vat_amount - row.woocommerce.vat_amount),
-            f"{_text(row.woocommerce.shipping)} / {_text(row.exact.shipping)}",
-            f"{_text(row.woocommerce.discounts)} / {_text(row.exact.discounts)}",
-            f"{_text(row.woocommerce.credits)} / {_text(row.exact.credits)}",
+            *(
+                (
+                    _both(row.woocommerce.amount_excl_vat_dc, row.exact.amount_excl_vat_dc),
+                    _both(row.woocommerce.vat_amount_dc, row.exact.vat_amount_dc),
+                )
+                if foreign
+                else ()
+            ),
+            _both(row.woocommerce.shipping, row.exact.shipping),
+            _both(row.woocommerce.discounts, row.exact.discounts),
+            _both(row.woocommerce.credits, row.exact.credits),
             f"{row.woocommerce.documents} / {row.exact.documents}",
         )
-        for row in reconciliation.by_vat_code
+        for row in rows
     ]
-    return markdown_table(header, rows, right=range(2, 12))
+    return markdown_table(header, table, right=range(2, len(header)))
+
+
+def _both(woocommerce: Decimal, exact: Decimal) -> str:
+    return f"{_text(woocommerce)} / {_text(exact)}"
 
 
 def differences_table(differences: Sequence[BookingDifference]) -> str:

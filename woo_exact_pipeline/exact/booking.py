@@ -26,12 +26,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from woo_exact_pipeline.bookkeeping.currency import rate_on
 from woo_exact_pipeline.bookkeeping.model import AccountingEvent, JournalLine
 from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.exact import reference
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.exact.errors import ExactApiError, ExactOutcomeUnknown
+from woo_exact_pipeline.exact.exchange_rates import BookingRates, MissingExchangeRate
 from woo_exact_pipeline.exact.master_data import (
     MasterData,
     clear_pending_debtor,
@@ -96,8 +96,7 @@ class ExactLoader:
         self._dry_run = dry_run
         self._master_refreshed = False
         self._target = reference.BOOKING_ENDPOINTS[self._exact.insertion_type]
-        # Exact's rates per foreign currency, read once a run when an event needs one.
-        self._exchange_rates: dict[str, list[tuple[date, Decimal]]] = {}
+        self._rates = BookingRates(client, self._exact)
 
     def book_partition(
         self, partition_date: date, events: Iterable[AccountingEvent]
@@ -241,24 +240,10 @@ class ExactLoader:
         return body
 
     def _rate(self, event: AccountingEvent) -> Decimal | None:
-        """The rate of an event in a foreign currency: the one the shop recorded, else Exact's
-        for the event's date; None in the administration's own currency. Only sales entries
-        take a rate: invoices and orders are converted at Exact's own, which must exist."""
-        if event.currency == self._exact.administration_currency:
-            return None
-        if event.exchange_rate is not None and self._exact.insertion_type == "sales_entry":
-            return event.exchange_rate
-        if event.currency not in self._exchange_rates:
-            self._exchange_rates[event.currency] = reference.exchange_rates(
-                self._client, event.currency
-            )
-        rate = rate_on(self._exchange_rates[event.currency], event.event_date)
-        if rate is None:
-            raise _HeldBack(
-                f"no {event.currency} rate for {event.event_date} in Exact: add one under "
-                "Financial > Exchange rates"
-            )
-        return rate
+        try:
+            return self._rates.rate_of(event)
+        except MissingExchangeRate as missing:
+            raise _HeldBack(str(missing)) from None
 
     def _reporting_period(self, event: AccountingEvent) -> dict[str, Any]:
         """Nothing when the entry's own period is open (Exact takes it from the date), a later

@@ -32,10 +32,18 @@ from woo_exact_pipeline.exact.reference import BOOKING_ENDPOINTS
 MAX_URL_LENGTH = 5_500
 #: Records a regular endpoint serves per call: more references per call would need a page more.
 REGULAR_PAGE = 60
-LINE_FIELDS = ("LineNumber", "GLAccount", "VATCode", "AmountFC", "VATAmountFC")
-#: Exact's sales order lines have no GL account (the invoice takes the item's) and name their
-#: VAT amount `VATAmount`.
-ORDER_LINE_FIELDS = ("LineNumber", "ItemCode", "VATCode", "AmountFC", "VATAmount")
+LINE_FIELDS = (
+    "LineNumber",
+    "GLAccount",
+    "VATCode",
+    "AmountFC",
+    "VATAmountFC",
+    "AmountDC",
+    "VATAmountDC",
+)
+#: Exact's sales order lines have no GL account (the invoice takes the item's), name their
+#: VAT amount `VATAmount` and show no VAT in the administration's currency.
+ORDER_LINE_FIELDS = ("LineNumber", "ItemCode", "VATCode", "AmountFC", "VATAmount", "AmountDC")
 
 
 def read_bookings(
@@ -138,9 +146,15 @@ def _line(record: Record, master: MasterData) -> ExactLine:
         amount_excl_vat=_money(record.get("AmountFC")),
         vat_amount=_money(record["VATAmount"] if "VATAmount" in record else record["VATAmountFC"]),
         item_code=None if item_code is None else str(item_code).strip() or None,
+        amount_excl_vat_dc=_money_or_none(record.get("AmountDC")),
+        vat_amount_dc=_money_or_none(record.get("VATAmountDC")),
     )
 
 
 def _money(value: Any) -> Decimal:
     # Exact sends doubles; their shortest text (repr) is the amount as it was booked.
     return Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value or 0))
+
+
+def _money_or_none(value: Any) -> Decimal | None:
+    return None if value is None else _money(value)

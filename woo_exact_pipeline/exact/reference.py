@@ -180,6 +180,15 @@ def debtors(client: ExactClient) -> list[Debtor]:
     ]
 
 
+def currencies(client: ExactClient) -> set[str]:
+    """The codes of the currencies the administration has (general/Currencies)."""
+    return {
+        code
+        for record in client.get("general/Currencies", select=("Code",))
+        if (code := _trimmed(record.get("Code")))
+    }
+
+
 def exchange_rates(client: ExactClient, currency: str) -> list[tuple[date, Decimal]]:
     """Exact's rates for `currency` as (start date, rate): 1 unit of the administration's
     currency = rate units of `currency`, valid from the start date until the next one."""

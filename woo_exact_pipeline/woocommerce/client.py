@@ -162,6 +162,11 @@ class WooCommerceClient:
             },
         )
 
+    def latest_orders(self) -> list[Record]:
+        """The shop's latest orders (one page, any status), newest first: id and currency."""
+        params = {"status": "any", "orderby": "date", "order": "desc", "_fields": "id,currency"}
+        return self.page("orders", params, 1).records
+
     def orders_modified_after(self, since: datetime) -> Iterator[list[Record]]:
         """Pages of (id, creation and modification dates) of orders changed after `since`."""
         return self.pages(

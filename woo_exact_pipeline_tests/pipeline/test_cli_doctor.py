@@ -31,6 +31,7 @@ def test_a_correct_setup_passes_every_check(cli: Cli) -> None:
     assert failures(done.stdout) == []
     for check in ("API key", "permalinks", "time zone", "login", "administration"):
         assert f"  ok    {check}: " in done.stdout
+    assert "  ok    currencies: the administration books in EUR" in done.stdout
     assert re.search(r"refresh token lapses if unused in (29|30) days", done.stdout)
     assert "Everything checks out" in done.stdout
 
@@ -76,6 +77,42 @@ def test_an_unmapped_rate_a_missing_ledger_and_the_wrong_time_zone_each_get_thei
     )
     assert "fix: create it in Exact, or set exact.gl_mapping.export in sync.yaml" in done.stdout
     assert f"{len(found)} problem(s) found." in done.stdout
+
+
+def test_foreign_currencies_pass_with_rates_and_fail_without_or_when_exact_lacks_them(
+    cli: Cli,
+) -> None:
+    cli.write_settings(currencies=["EUR", "USD", "GBP"])
+    done = cli.run("doctor", "--config", str(cli.config))
+    assert done.returncode == 0, done.stdout
+    assert (
+        "  ok    currencies: the administration books in EUR and has USD, GBP with exchange rates"
+        in done.stdout
+    )
+
+    # The administration has yen, but no rate for it.
+    cli.write_settings(currencies=["EUR", "GBP", "JPY"])
+    done = cli.run("doctor", "--config", str(cli.config))
+    assert failures(done.stdout) == [
+        "currencies: Exact has no exchange rate for JPY: an order in it whose multi-currency "
+        "plugin recorded no rate is held back"
+    ]
+    assert "fix: add rates under Financial > Exchange rates in Exact" in done.stdout
+
+    cli.write_settings(currencies=["EUR", "CHF"])
+    done = cli.run("doctor", "--config", str(cli.config))
+    assert failures(done.stdout) == [
+        f"currencies: exact.currencies names CHF, which administration {cli.exact.division} "
+        "does not have"
+    ]
+
+    cli.write_settings(currencies=["USD", "EUR"])
+    done = cli.run("doctor", "--config", str(cli.config))
+    assert failures(done.stdout) == [
+        f"currencies: administration {cli.exact.division} keeps its books in EUR, but "
+        "exact.currencies starts with USD"
+    ]
+    assert "fix: put EUR first under exact.currencies in sync.yaml" in done.stdout
 
 
 def test_no_login_yet_says_to_sign_in(cli: Cli, tmp_path) -> None:

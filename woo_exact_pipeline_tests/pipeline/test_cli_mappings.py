@@ -1,6 +1,7 @@
 """`woo-exact mappings suggest`: the sandbox shop's tax rates matched to the sandbox
 administration's VAT codes and revenue accounts; what matches nothing is listed."""
 
+from collections import Counter
 from decimal import Decimal
 
 import yaml
@@ -27,6 +28,12 @@ def test_the_sandbox_codes_are_proposed_and_the_block_is_valid_settings(cli: Cli
         "export": "8200",
     }
     assert "NOT MATCHED" not in done.stdout
+    # The shop's orders (fewer than a page) by currency, the administration's own first.
+    counted = Counter(order.document()["currency"] for order in cli.woo.shop.orders.values())
+    assert len(counted) > 1 and counted.total() <= 100
+    by_use = sorted(counted, key=lambda code: (-counted[code], code))
+    assert block["currencies"] == ["EUR", *(code for code in by_use if code != "EUR")]
+    assert f"# the latest {counted.total()} orders: EUR {counted['EUR']}, " in done.stdout
     # Pasted under exact:, the block is settings the model accepts.
     settings = yaml.safe_load(cli.config.read_text(encoding="utf-8"))
     settings["exact"] |= block
@@ -57,6 +64,7 @@ def test_rates_without_a_fitting_code_are_listed_not_guessed() -> None:
         tax_rates,
         [vat("2", "21"), vat("2B", "21"), vat("ESH", "21", "ES"), vat("7", "0", listing="L")],
         [ExactGlAccount("8000", "Omzet hoog", "2")],
+        Counter({"EUR": 3}),
     )
     proposed = yaml.safe_load(block)
     assert proposed["vat_mapping"]["domestic"] == {21: "2"}
@@ -69,3 +77,11 @@ def test_rates_without_a_fitting_code_are_listed_not_guessed() -> None:
     assert "#   gl_mapping.reverse_charge: no revenue account has VAT code 7" in block
     # A US rate needs no mapping: exports take the export code whatever the shop charged.
     assert "US" not in block
+
+
+def test_the_currencies_of_the_latest_orders_follow_the_administrations_own() -> None:
+    block = suggest_mappings(load_config(), [], [], [], Counter({"USD": 3, "EUR": 96, "GBP": 1}))
+    assert (
+        'currencies: ["EUR", "USD", "GBP"]  # the latest 100 orders: EUR 96, USD 3, GBP 1; '
+        "each other currency needs exchange rates in Exact"
+    ) in block.splitlines()

@@ -1,10 +1,8 @@
 """The reconciliation end to end: a day of the sandbox shop booked by the loader, read back
 from the Exact sandbox over HTTP and compared; then Exact is tampered with over its API."""
 
-from dataclasses import replace
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from decimal import Decimal
 
 import dagster as dg
 import httpx
@@ -13,19 +11,15 @@ from sqlalchemy import Engine
 
 from woo_exact_pipeline.bookkeeping.model import AccountingEvent, Debtor, JournalLine, VatTreatment
 from woo_exact_pipeline.bookkeeping.reconciliation import ExactDocument, ExactLine, reconcile
-from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.definitions import defs
-from woo_exact_pipeline.defs.exact.reconciliation import AGREE, reconciliation_summary
+from woo_exact_pipeline.defs.exact.reconciliation import reconciliation_summary
 from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact import read_back
-from woo_exact_pipeline.exact.booking import ExactLoader
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.exact.master_data import load_master_data
 from woo_exact_pipeline.exact.read_back import read_bookings
 from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
-from woo_exact_pipeline.store.journal import load_partition_events
-from woo_exact_pipeline.store.ledger import BookingLedger
 from woo_exact_pipeline.store.staging import load_partition
 from woo_exact_pipeline_tests.support.exact_client import (
     app_secrets,
@@ -35,58 +29,17 @@ from woo_exact_pipeline_tests.support.pipeline import assets_of
 from woo_exact_pipeline_tests.support.sandbox_pipeline import (
     SHOP_KEY,
     STAGE,
+    check_of,
+    day_events,
+    metadata_of,
     resources,
     settings_for,
+    stage_and_load,
 )
 from woo_exact_pipeline_tests.support.settings import suite_shop
 
 DAY = "2026-10-16"  # euros only, with refunds: all of it can be booked
 MIXED_DAY = "2026-10-20"  # also an order in dollars, which the administration does not book
-
-
-def check_of(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
-    [evaluation] = [e for e in result.get_asset_check_evaluations() if e.check_name == AGREE]
-    return evaluation
-
-
-def metadata_of(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
-    [event] = result.asset_materializations_for_node("exact_reconciliation")
-    return {key: value.value for key, value in event.metadata.items()}
-
-
-def stage_and_load(
-    day: str,
-    woo: WooSandbox,
-    exact: ExactSandbox,
-    url: str,
-    instance: dg.DagsterInstance,
-    settings: SyncConfig | None = None,
-) -> dg.ExecuteInProcessResult:
-    """Extract and transform a day, then run what exact_load_job runs: the bookings and,
-    right after them, the reconciliation of the same day."""
-    assets = assets_of(settings or settings_for(exact))
-    everything = resources(woo, exact, url)
-    staged = dg.materialize(
-        [assets[name] for name in STAGE],
-        partition_key=day,
-        resources=everything,
-        instance=instance,
-    )
-    assert staged.success
-    loaded = dg.materialize(
-        [assets["exact_reference_data"], assets["exact_bookings"], assets["exact_reconciliation"]],
-        partition_key=day,
-        resources=everything,
-        selection=[assets["exact_bookings"], assets["exact_reconciliation"]],
-        instance=instance,
-    )
-    assert loaded.success
-    return loaded
-
-
-def day_events(engine: Engine, day: str) -> list[AccountingEvent]:
-    with engine.connect() as connection:
-        return load_partition_events(connection, SHOP_KEY, date.fromisoformat(day))
 
 
 def test_a_booked_day_agrees_and_a_duplicate_posted_in_exact_fails_the_check(
@@ -408,83 +361,3 @@ def test_switching_item_accounts_on_after_booking_reports_nothing_as_changed(
     assert bookings.metadata["changed_after_booking"].value == 0
     assert bookings.metadata["already_booked"].value == len(booked)
     assert check_of(again).passed, metadata_of(again)["differences"]
-
-
-IN_THREE_CURRENCIES = ["EUR", "USD", "GBP"]
-
-
-def in_euro(amount: Decimal, rate: Decimal) -> Decimal:
-    return (amount / rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-def test_a_dollar_order_is_booked_at_the_shops_rate_with_its_euro_amounts_and_agrees(
-    woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
-) -> None:
-    settings = settings_for(exact, currencies=IN_THREE_CURRENCIES)
-    loaded = stage_and_load(
-        MIXED_DAY,
-        woocommerce_sandbox,
-        exact,
-        database_url,
-        dg.DagsterInstance.ephemeral(),
-        settings,
-    )
-    assert check_of(loaded).passed, metadata_of(loaded)["differences"]
-    dollars = [e for e in day_events(engine, MIXED_DAY) if e.currency == "USD"]
-    assert dollars
-    for event in dollars:
-        # The demo shop's WOOCS rate (1 EUR = 1.08 USD), not Exact's 1.0720 of October.
-        assert event.exchange_rate == Decimal("1.08")
-        [entry] = exact.sales_entries(event.reference)
-        assert (entry["Currency"], Decimal(str(entry["Rate"]))) == ("USD", Decimal("1.08"))
-        assert Decimal(str(entry["AmountFC"])) == event.total_incl_vat
-        # Exact converts line by line, to the cent, and the header is the sum of the lines.
-        assert Decimal(str(entry["AmountDC"])) == sum(
-            in_euro(line.amount_excl_vat, Decimal("1.08"))
-            + in_euro(line.vat_amount, Decimal("1.08"))
-            for line in event.lines
-        )
-
-
-def test_without_a_recorded_rate_exacts_rate_applies_and_without_either_the_order_waits(
-    woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
-) -> None:
-    settings = settings_for(exact, currencies=IN_THREE_CURRENCIES)
-    staged = dg.materialize(
-        [assets_of(settings)[name] for name in (*STAGE, "exact_reference_data")],
-        partition_key=MIXED_DAY,
-        resources=resources(woocommerce_sandbox, exact, database_url),
-        selection=[*STAGE, "exact_reference_data"],
-    )
-    assert staged.success
-    [sale] = [
-        replace(e, exchange_rate=None)
-        for e in day_events(engine, MIXED_DAY)
-        if e.currency == "USD" and e.kind == "sale"
-    ][:1]
-    with ExactClient.from_settings(settings.exact, engine, secrets=app_secrets(exact)) as client:
-        loader = ExactLoader(
-            client,
-            engine,
-            settings,
-            BookingLedger(engine, run_id="currency"),
-            load_master_data(engine, exact.division),
-            shop=Shop(settings).key,
-        )
-        day = date.fromisoformat(MIXED_DAY)
-        # Exact's USD rates start on 2026-01-01: for a December 2025 sale it has none.
-        [early] = loader.book_partition(day, [replace(sale, event_date=date(2025, 12, 20))])
-        assert early.status == "held_back"
-        assert early.message == (
-            "no USD rate for 2025-12-20 in Exact: add one under Financial > Exchange rates"
-        )
-        assert not exact.sales_entries(sale.reference)
-        [booked] = loader.book_partition(day, [sale])
-    assert booked.status == "booked"
-    [entry] = exact.sales_entries(sale.reference)
-    assert Decimal(str(entry["Rate"])) == Decimal("1.0720")  # from 2026-10-01 in Exact
-    assert Decimal(str(entry["AmountDC"])) == sum(
-        in_euro(line.amount_excl_vat, Decimal("1.0720"))
-        + in_euro(line.vat_amount, Decimal("1.0720"))
-        for line in sale.lines
-    )

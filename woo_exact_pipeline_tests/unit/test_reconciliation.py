@@ -108,18 +108,115 @@ def test_a_faithful_copy_agrees_and_the_table_adds_up_by_hand() -> None:
     assert result.differences == ()
     [low, high] = result.by_vat_code
     assert (low.currency, low.vat_code) == ("EUR", "1")
-    assert low.woocommerce == low.exact == Figures(D("20.00"), D("1.80"), documents=1)
+    # In the administration's own currency the amounts in it are the same.
+    assert (
+        low.woocommerce
+        == low.exact
+        == Figures(D("20.00"), D("1.80"), D("20.00"), D("1.80"), documents=1)
+    )
     # Code 2: 100 - 10 + 5 + 50 - 40 = 105 excl., 21 - 2.10 + 1.05 + 10.50 - 8.40 = 22.05 VAT.
     assert high.woocommerce == Figures(
         amount_excl_vat=D("105.00"),
         vat_amount=D("22.05"),
+        amount_excl_vat_dc=D("105.00"),
+        vat_amount_dc=D("22.05"),
         shipping=D("5.00"),
         discounts=D("-10.00"),
         credits=D("-40.00"),
         documents=3,
     )
     assert high.exact == high.woocommerce
-    assert "| EUR | 2 | 105.00 | 105.00 | 0 | 22.05 | 22.05 | 0 |" in vat_code_table(result)
+    assert "| EUR | 2 | 105.00 | 105.00 | 0 | 22.05 | 22.05 | 0 |" in vat_code_table(result, "EUR")
+
+
+def in_dollars(reference: str) -> AccountingEvent:
+    return replace(
+        event(
+            reference,
+            line("revenue", "8000", "2", "100.00", "21.00"),
+            line("shipping", "8300", "2", "5.00", "1.05"),
+        ),
+        currency="USD",
+        exchange_rate=D("1.08"),
+    )
+
+
+def booked_at(item: AccountingEvent, rate: Decimal) -> ExactDocument:
+    """As Exact holds a foreign-currency entry: each line divided by the rate, to the cent."""
+    document = booked(item, 1)
+    cents = D("0.01")
+    return replace(
+        document,
+        lines=tuple(
+            replace(
+                li,
+                amount_excl_vat_dc=(li.amount_excl_vat / rate).quantize(cents),
+                vat_amount_dc=(li.vat_amount / rate).quantize(cents),
+            )
+            for li in document.lines
+        ),
+    )
+
+
+def test_a_dollar_entry_is_compared_in_dollars_and_in_euros_line_by_line() -> None:
+    order = in_dollars("1003")
+    result = reconcile([order], [booked_at(order, D("1.08"))], rates={"1003": D("1.08")})
+
+    assert result.agrees
+    [row] = result.by_vat_code
+    # 100 / 1.08 = 92.59 and 5 / 1.08 = 4.63; VAT 21 / 1.08 = 19.44 and 1.05 / 1.08 = 0.97:
+    # line by line 20.41 VAT, where the total converted at once would be 20.42.
+    assert (
+        row.woocommerce
+        == row.exact
+        == Figures(
+            amount_excl_vat=D("105.00"),
+            vat_amount=D("22.05"),
+            amount_excl_vat_dc=D("97.22"),
+            vat_amount_dc=D("20.41"),
+            shipping=D("5.00"),
+            documents=1,
+        )
+    )
+    table = vat_code_table(result, "EUR")
+    assert "| EUR excl. VAT (W / E) | EUR VAT (W / E) |" in table
+    assert (
+        "| USD | 2 | 105.00 | 105.00 | 0 | 22.05 | 22.05 | 0 | 97.22 / 97.22 | 20.41 / 20.41 |"
+        in (table)
+    )
+    # A day in the administration's own currency keeps the table as it was.
+    assert "EUR excl. VAT (W / E)" not in vat_code_table(reconcile(a_day(), []), "EUR")
+
+
+def test_a_dollar_entry_converted_at_another_rate_than_the_booking_names_its_line() -> None:
+    order = in_dollars("1003")
+    result = reconcile([order], [booked_at(order, D("1.0720"))], rates={"1003": D("1.08")})
+
+    [difference] = result.different
+    # 100 / 1.0720 = 93.28 in Exact against 92.59 at the shop's 1.08.
+    assert difference.reason == (
+        "line 1: excl. VAT in the administration's currency 92.59 at the booking's rate, "
+        "93.28 in Exact"
+    )
+    # With 5 / 1.0720 = 4.66 against 4.63: 97.94 against 97.22 excluding VAT on the day.
+    [row] = result.by_vat_code
+    assert (row.woocommerce.amount_excl_vat_dc, row.exact.amount_excl_vat_dc) == (
+        D("97.22"),
+        D("97.94"),
+    )
+
+
+def test_a_foreign_event_without_a_rate_counts_nothing_in_euros() -> None:
+    order = in_dollars("1003")
+    result = reconcile([order], [], rates={"1003": None})
+
+    [missing] = result.missing
+    assert missing.reference == "1003"
+    [row] = result.by_vat_code
+    assert (row.woocommerce.amount_excl_vat, row.woocommerce.amount_excl_vat_dc) == (
+        D("105.00"),
+        D(0),
+    )
 
 
 def test_a_missing_booking_is_listed_with_the_ledgers_reason() -> None:

@@ -13,6 +13,7 @@ from woo_exact_pipeline.bookkeeping.reconciliation import (
 from woo_exact_pipeline.defs.errors import failures_named_by_cause
 from woo_exact_pipeline.defs.exact.assets import exact_asset_options
 from woo_exact_pipeline.defs.shops import Shop
+from woo_exact_pipeline.exact.exchange_rates import BookingRates
 from woo_exact_pipeline.exact.master_data import current_master_data
 from woo_exact_pipeline.exact.read_back import read_bookings
 from woo_exact_pipeline.store.journal import load_partition_events
@@ -65,12 +66,14 @@ def reconcile_day(context: dg.AssetExecutionContext, shop: Shop) -> dg.Materiali
             # Booked references whose event is gone since are read too: they are extra now.
             {event.reference for event in events} | {row.reference for row in ledger},
         )
+        rates = BookingRates(client, settings.exact).of_foreign(events)
         calls = client.calls_made
     result = reconcile(
         events,
         documents,
         rounding_vat_code=settings.exact.rounding_vat_code,
         ledger_notes={row.reference: _ledger_note(row) for row in ledger},
+        rates=rates,
     )
     counts = {
         "events": result.events,
@@ -83,7 +86,9 @@ def reconcile_day(context: dg.AssetExecutionContext, shop: Shop) -> dg.Materiali
         metadata={
             **counts,
             "api_calls": calls,
-            "per_vat_code": dg.MetadataValue.md(vat_code_table(result)),
+            "per_vat_code": dg.MetadataValue.md(
+                vat_code_table(result, settings.exact.administration_currency)
+            ),
             "differences": dg.MetadataValue.md(differences_table(result.differences)),
         },
         check_results=[

@@ -25,6 +25,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -176,8 +177,11 @@ def start_woocommerce_sandbox(
     faults: Faults | None = None,
     host: str = "127.0.0.1",
     public_host: str | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> WooSandbox:
     """Build the shop (generated, or loaded from `shop_data`) and serve it on 127.0.0.1.
+
+    Orders and refunds written through the API are dated by `clock` (default: the wall clock).
 
     Raises ShopDataError when `shop_data` is not a usable shop file.
     """
@@ -206,6 +210,7 @@ def start_woocommerce_sandbox(
         faults or Faults(),
         plain_permalinks=plain_permalinks,
         woocommerce_version=woocommerce_version,
+        clock=clock,
     )
     certificate_directory = None
     certificates = None

@@ -212,8 +212,11 @@ class WooCommerceApi:
         *,
         plain_permalinks: bool = False,
         woocommerce_version: str = DEFAULT_WOOCOMMERCE_VERSION,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.shop = shop
+        # When writes happen: the wall clock, or a test's fixed moment.
+        self._clock = clock or (lambda: datetime.now(UTC))
         self.keys = keys
         self.faults = faults
         self.plain_permalinks = plain_permalinks
@@ -752,9 +755,8 @@ class WooCommerceApi:
             return body
         return {key: value for key, value in php_query(raw_body.decode()).items()}
 
-    @staticmethod
-    def _now() -> datetime:
-        return datetime.now(UTC).replace(microsecond=0)
+    def _now(self) -> datetime:
+        return self._clock().astimezone(UTC).replace(microsecond=0)
 
     async def create_order(
         self, request: Request, raw: RawParams, authenticated: bool, endpoint: Endpoint

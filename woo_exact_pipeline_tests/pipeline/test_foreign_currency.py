@@ -1,0 +1,177 @@
+"""Orders in another currency than the administration's, end to end: booked in their own
+currency at the rate the shop recorded (else Exact's), with the euro amounts Exact derives line
+by line, refunds at the sale's rate, and the reconciliation agreeing in both currencies."""
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+import dagster as dg
+from sqlalchemy import Engine
+
+from woo_exact_pipeline.defs.shops import Shop
+from woo_exact_pipeline.exact.booking import ExactLoader
+from woo_exact_pipeline.exact.client import ExactClient
+from woo_exact_pipeline.exact.master_data import load_master_data
+from woo_exact_pipeline.sandbox.exact import ExactSandbox
+from woo_exact_pipeline.sandbox.woocommerce import WooSandbox, start_woocommerce_sandbox
+from woo_exact_pipeline.store.ledger import BookingLedger
+from woo_exact_pipeline_tests.fixtures.woocommerce_sandbox import (
+    SANDBOX_DAYS,
+    SANDBOX_END_DATE,
+    SANDBOX_ORDERS_PER_DAY,
+    SANDBOX_SEED,
+    oauth_client,
+)
+from woo_exact_pipeline_tests.support.exact_client import app_secrets
+from woo_exact_pipeline_tests.support.pipeline import assets_of
+from woo_exact_pipeline_tests.support.sandbox_pipeline import (
+    STAGE,
+    check_of,
+    day_events,
+    metadata_of,
+    resources,
+    settings_for,
+    stage_and_load,
+)
+
+MIXED_DAY = "2026-10-20"  # euro orders and one in dollars
+IN_THREE_CURRENCIES = ["EUR", "USD", "GBP"]
+
+
+def in_euro(amount: Decimal, rate: Decimal) -> Decimal:
+    return (amount / rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def test_a_dollar_order_is_booked_at_the_shops_rate_with_its_euro_amounts_and_agrees(
+    woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
+) -> None:
+    settings = settings_for(exact, currencies=IN_THREE_CURRENCIES)
+    loaded = stage_and_load(
+        MIXED_DAY,
+        woocommerce_sandbox,
+        exact,
+        database_url,
+        dg.DagsterInstance.ephemeral(),
+        settings,
+    )
+    # The check compares the euro amounts Exact derived with the shop's rate line by line too.
+    assert check_of(loaded).passed, metadata_of(loaded)["differences"]
+    assert "| EUR excl. VAT (W / E) | EUR VAT (W / E) |" in metadata_of(loaded)["per_vat_code"]
+    dollars = [e for e in day_events(engine, MIXED_DAY) if e.currency == "USD"]
+    assert dollars
+    for event in dollars:
+        # The demo shop's WOOCS rate (1 EUR = 1.08 USD), not Exact's 1.0720 of October.
+        assert event.exchange_rate == Decimal("1.08")
+        [entry] = exact.sales_entries(event.reference)
+        assert (entry["Currency"], Decimal(str(entry["Rate"]))) == ("USD", Decimal("1.08"))
+        assert Decimal(str(entry["AmountFC"])) == event.total_incl_vat
+        # Exact converts line by line, to the cent, and the header is the sum of the lines.
+        assert Decimal(str(entry["AmountDC"])) == sum(
+            in_euro(line.amount_excl_vat, Decimal("1.08"))
+            + in_euro(line.vat_amount, Decimal("1.08"))
+            for line in event.lines
+        )
+
+
+def test_without_a_recorded_rate_exacts_rate_applies_and_without_either_the_order_waits(
+    woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
+) -> None:
+    settings = settings_for(exact, currencies=IN_THREE_CURRENCIES)
+    staged = dg.materialize(
+        [assets_of(settings)[name] for name in (*STAGE, "exact_reference_data")],
+        partition_key=MIXED_DAY,
+        resources=resources(woocommerce_sandbox, exact, database_url),
+        selection=[*STAGE, "exact_reference_data"],
+    )
+    assert staged.success
+    [sale] = [
+        replace(e, exchange_rate=None)
+        for e in day_events(engine, MIXED_DAY)
+        if e.currency == "USD" and e.kind == "sale"
+    ][:1]
+    with ExactClient.from_settings(settings.exact, engine, secrets=app_secrets(exact)) as client:
+        loader = ExactLoader(
+            client,
+            engine,
+            settings,
+            BookingLedger(engine, run_id="currency"),
+            load_master_data(engine, exact.division),
+            shop=Shop(settings).key,
+        )
+        day = date.fromisoformat(MIXED_DAY)
+        # Exact's USD rates start on 2026-01-01: for a December 2025 sale it has none.
+        [early] = loader.book_partition(day, [replace(sale, event_date=date(2025, 12, 20))])
+        assert early.status == "held_back"
+        assert early.message == (
+            "no USD rate for 2025-12-20 in Exact: add one under Financial > Exchange rates"
+        )
+        assert not exact.sales_entries(sale.reference)
+        [booked] = loader.book_partition(day, [sale])
+    assert booked.status == "booked"
+    [entry] = exact.sales_entries(sale.reference)
+    assert Decimal(str(entry["Rate"])) == Decimal("1.0720")  # from 2026-10-01 in Exact
+    assert Decimal(str(entry["AmountDC"])) == sum(
+        in_euro(line.amount_excl_vat, Decimal("1.0720"))
+        + in_euro(line.vat_amount, Decimal("1.0720"))
+        for line in sale.lines
+    )
+
+
+POUND_DAY = "2026-10-17"
+POUND_ORDER = 1133  # the demo shop's GBP export order of that day, WOOCS rate 0.86
+#: A week later the shop owner refunds one of the two scales; Exact's GBP rate is 0.8450 then.
+REFUNDED_AT = datetime(2026, 10, 24, 9, 30, tzinfo=UTC)
+
+
+def test_a_pound_order_and_its_partial_refund_are_booked_at_the_sales_rate_and_agree(
+    exact: ExactSandbox, database_url: str, engine: Engine
+) -> None:
+    with start_woocommerce_sandbox(
+        seed=SANDBOX_SEED,
+        days=SANDBOX_DAYS,
+        orders_per_day=SANDBOX_ORDERS_PER_DAY,
+        end_date=SANDBOX_END_DATE,
+        clock=lambda: REFUNDED_AT,
+    ) as shop:
+        with oauth_client(shop) as http:
+            order = http.get(f"/wp-json/wc/v3/orders/{POUND_ORDER}").json()
+            assert (order["currency"], order["total"]) == ("GBP", "107.30")
+            [scales] = [item for item in order["line_items"] if item["quantity"] == 2]
+            assert scales["total"] == "56.84"
+            refund = http.post(
+                f"/wp-json/wc/v3/orders/{POUND_ORDER}/refunds",
+                json={
+                    "amount": "28.42",
+                    "reason": "One scale arrived broken",
+                    "api_refund": False,
+                    "line_items": [{"id": scales["id"], "quantity": 1, "refund_total": "28.42"}],
+                },
+            )
+            assert refund.status_code == 201, refund.text
+        loaded = stage_and_load(
+            POUND_DAY,
+            shop,
+            exact,
+            database_url,
+            dg.DagsterInstance.ephemeral(),
+            settings_for(exact, currencies=IN_THREE_CURRENCIES),
+        )
+    assert check_of(loaded).passed, metadata_of(loaded)["differences"]
+
+    [sale, credit] = [e for e in day_events(engine, POUND_DAY) if e.order_id == POUND_ORDER]
+    assert (sale.kind, credit.kind) == ("sale", "credit")
+    assert credit.event_date == date(2026, 10, 24)
+    # The refund records no rate of its own: it takes the sale's, not Exact's 0.8450 that week.
+    assert sale.exchange_rate == credit.exchange_rate == Decimal("0.86")
+    [sale_entry] = exact.sales_entries(sale.reference)
+    [credit_entry] = exact.sales_entries(credit.reference)
+    for entry in (sale_entry, credit_entry):
+        assert (entry["Currency"], Decimal(str(entry["Rate"]))) == ("GBP", Decimal("0.86"))
+    # By hand, line by line at 0.86 (an export: no VAT): 5.33 -> 6.20, 13.02 -> 15.14,
+    # 14.95 -> 17.38, 56.84 -> 66.09, shipping 17.16 -> 19.95; the scale back: -28.42 -> -33.05.
+    assert Decimal(str(sale_entry["AmountFC"])) == Decimal("107.30")
+    assert Decimal(str(sale_entry["AmountDC"])) == Decimal("124.76")
+    assert Decimal(str(credit_entry["AmountFC"])) == Decimal("-28.42")
+    assert Decimal(str(credit_entry["AmountDC"])) == Decimal("-33.05")
+    assert "| GBP |" in metadata_of(loaded)["per_vat_code"]
