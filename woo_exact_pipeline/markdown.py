@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Sequence
+from decimal import Decimal
 
 _LINE_BREAKS_AND_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
@@ -29,6 +30,12 @@ def _cell(text: str) -> str:
     # A backslash first, so the escapes added after it stay escapes.
     escaped = text.replace("\\", "\\\\").replace("|", "\\|")
     return _LINE_BREAKS_AND_SPACE.sub(" ", escaped).strip()
+
+
+def amount_text(value: Decimal) -> str:
+    """Cents as people write them (10.00, not 10.0 or 10.000000); finer amounts in full."""
+    cents = value.quantize(Decimal("0.01"))
+    return str(cents if cents == value else value.normalize())
 
 
 def markdown_list(items: Iterable[object]) -> str:

@@ -32,8 +32,8 @@ from typing import Literal
 
 from woo_exact_pipeline.bookkeeping.currency import in_administration_currency
 from woo_exact_pipeline.bookkeeping.model import AccountingEvent, EventKind, JournalLine, LineKind
-from woo_exact_pipeline.bookkeeping.money import CENT, ZERO
-from woo_exact_pipeline.markdown import markdown_table
+from woo_exact_pipeline.bookkeeping.money import ZERO
+from woo_exact_pipeline.markdown import amount_text, markdown_table
 
 #: Where a line's VAT code is left to Exact (a rounding line without rounding_vat_code): Exact
 #: takes the GL account's default, which both sides are tabulated under this label.
@@ -330,13 +330,13 @@ def _mismatch(
             return f"line {number}: VAT code {vat_code} in WooCommerce, {booked.vat_code} in Exact"
         if booked.amount_excl_vat != line.amount_excl_vat:
             return (
-                f"line {number}: {_text(line.amount_excl_vat)} excl. VAT in WooCommerce, "
-                f"{_text(booked.amount_excl_vat)} in Exact"
+                f"line {number}: {amount_text(line.amount_excl_vat)} excl. VAT in WooCommerce, "
+                f"{amount_text(booked.amount_excl_vat)} in Exact"
             )
         if booked.vat_amount != line.vat_amount:
             return (
-                f"line {number}: VAT {_text(line.vat_amount)} in WooCommerce, "
-                f"{_text(booked.vat_amount)} in Exact"
+                f"line {number}: VAT {amount_text(line.vat_amount)} in WooCommerce, "
+                f"{amount_text(booked.vat_amount)} in Exact"
             )
         for what, woocommerce, exact in (
             ("excl. VAT", ours.excl_vat_dc, booked.amount_excl_vat_dc),
@@ -345,7 +345,8 @@ def _mismatch(
             if woocommerce is not None and exact is not None and woocommerce != exact:
                 return (
                     f"line {number}: {what} in the administration's currency "
-                    f"{_text(woocommerce)} at the booking's rate, {_text(exact)} in Exact"
+                    f"{amount_text(woocommerce)} at the booking's rate, "
+                    f"{amount_text(exact)} in Exact"
                 )
     return None
 
@@ -436,11 +437,11 @@ def vat_code_table(reconciliation: Reconciliation, administration_currency: str)
         (
             row.currency,
             row.vat_code,
-            _text(row.woocommerce.amount_excl_vat),
-            _text(row.exact.amount_excl_vat),
+            amount_text(row.woocommerce.amount_excl_vat),
+            amount_text(row.exact.amount_excl_vat),
             _signed(row.exact.amount_excl_vat - row.woocommerce.amount_excl_vat),
-            _text(row.woocommerce.vat_amount),
-            _text(row.exact.vat_amount),
+            amount_text(row.woocommerce.vat_amount),
+            amount_text(row.exact.vat_amount),
             _signed(row.exact.vat_amount - row.woocommerce.vat_amount),
             *(
                 (
@@ -461,7 +462,7 @@ def vat_code_table(reconciliation: Reconciliation, administration_currency: str)
 
 
 def _both(woocommerce: Decimal, exact: Decimal) -> str:
-    return f"{_text(woocommerce)} / {_text(exact)}"
+    return f"{amount_text(woocommerce)} / {amount_text(exact)}"
 
 
 def differences_table(differences: Sequence[BookingDifference]) -> str:
@@ -493,14 +494,8 @@ def differences_table(differences: Sequence[BookingDifference]) -> str:
 
 
 def _amount(value: Decimal | None) -> str:
-    return "—" if value is None else _text(value)
+    return "—" if value is None else amount_text(value)
 
 
 def _signed(value: Decimal) -> str:
-    return "0" if not value else ("+" if value > 0 else "") + _text(value)
-
-
-def _text(value: Decimal) -> str:
-    """Cents as people write them (10.00, not 10.0 or 10.000000); finer amounts in full."""
-    cents = value.quantize(CENT)
-    return str(cents if cents == value else value.normalize())
+    return "0" if not value else ("+" if value > 0 else "") + amount_text(value)

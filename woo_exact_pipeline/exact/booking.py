@@ -39,7 +39,7 @@ from woo_exact_pipeline.exact.master_data import (
     refresh_master_data,
     remember,
 )
-from woo_exact_pipeline.exact.odata import string_literal
+from woo_exact_pipeline.exact.odata import parse_decimal, string_literal
 from woo_exact_pipeline.exact.outcomes import BookingOutcome, BookingStatus
 from woo_exact_pipeline.exact.periods import decide
 from woo_exact_pipeline.store.journal import event_key
@@ -60,6 +60,15 @@ NOT_CREATED_IN_DRY_RUN = "(created when booked)"
 
 class _HeldBack(Exception):
     """An event Exact would refuse for a reason we can see before posting."""
+
+
+@dataclass(frozen=True)
+class Booked:
+    """What Exact made of a booking in its own currency: the amount its answer gave (None when
+    it gave none) and the rate of a foreign currency (None in its own)."""
+
+    amount_dc: Decimal | None
+    exchange_rate: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -180,9 +189,19 @@ class ExactLoader:
         exact_id = str(created[self._target.key])
         number = created.get(self._target.number)
         exact_number = None if number is None else str(number)
-        self._ledger.mark_booked(self._shop, key, exact_id, exact_number)
+        in_own = Booked(parse_decimal(created.get("AmountDC")), self._rate(event))
+        self._ledger.mark_booked(
+            self._shop,
+            key,
+            exact_id,
+            exact_number,
+            amount_dc=in_own.amount_dc,
+            exchange_rate=in_own.exchange_rate,
+        )
         note = self._process_invoice(event, exact_id)
-        return self._outcome(event, BookingStatus.BOOKED, exact_number, exact_id, message=note)
+        return self._outcome(
+            event, BookingStatus.BOOKED, exact_number, exact_id, message=note, booked=in_own
+        )
 
     def _process_invoice(self, event: AccountingEvent, invoice_id: str) -> str | None:
         """Process the invoice (and let Exact e-mail it) when sync.yaml asks for it."""
@@ -455,8 +474,15 @@ class ExactLoader:
                     "the order changed in WooCommerce after it was booked; not re-posted. "
                     "Correct the booking in Exact by hand (or credit and re-book it)."
                 ),
+                booked=Booked(row.amount_dc, row.exchange_rate),
             )
-        return self._outcome(event, BookingStatus.ALREADY_BOOKED, row.exact_number, row.exact_id)
+        return self._outcome(
+            event,
+            BookingStatus.ALREADY_BOOKED,
+            row.exact_number,
+            row.exact_id,
+            booked=Booked(row.amount_dc, row.exchange_rate),
+        )
 
     def _to_claim(self, event: AccountingEvent, key: str, partition_date: date) -> EventToClaim:
         return EventToClaim(
@@ -479,6 +505,7 @@ class ExactLoader:
         exact_id: str | None = None,
         *,
         message: str | None = None,
+        booked: Booked | None = None,
     ) -> BookingOutcome:
         return BookingOutcome(
             event_key=event_key(event),
@@ -489,4 +516,8 @@ class ExactLoader:
             exact_number=exact_number,
             exact_id=exact_id,
             message=message,
+            amount=event.total_incl_vat,
+            currency=event.currency,
+            amount_dc=booked.amount_dc if booked else None,
+            exchange_rate=booked.exchange_rate if booked else None,
         )

@@ -45,6 +45,14 @@ def parse_date(value: str | None) -> datetime | None:
     return _EPOCH + timedelta(milliseconds=int(match.group(1)))
 
 
+def parse_decimal(value: Any) -> Decimal | None:
+    """A number from Exact, exactly: it sends doubles, whose shortest text (repr) is the
+    amount as it was booked."""
+    if value is None:
+        return None
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
+
+
 def wire_value(value: Any) -> Any:
     """JSON for a POST body: amounts as decimal strings (no float artefacts), zone-less dates.
 

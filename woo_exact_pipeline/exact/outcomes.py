@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 
 
@@ -68,3 +69,9 @@ class BookingOutcome:
     exact_number: str | None = None
     exact_id: str | None = None
     message: str | None = None
+    #: The event's own amount (including VAT) and currency.
+    amount: Decimal | None = None
+    currency: str | None = None
+    #: In the administration's currency as Exact booked it, and the rate (foreign only).
+    amount_dc: Decimal | None = None
+    exchange_rate: Decimal | None = None

@@ -19,12 +19,13 @@ from decimal import Decimal
 from typing import Any
 
 from woo_exact_pipeline.bookkeeping.model import EventKind
+from woo_exact_pipeline.bookkeeping.money import ZERO
 from woo_exact_pipeline.bookkeeping.reconciliation import ExactDocument, ExactLine
 from woo_exact_pipeline.config import InsertionType
 from woo_exact_pipeline.exact.booking import CREDIT_TYPES, LINES_PROPERTY, SALE_TYPES
 from woo_exact_pipeline.exact.client import ExactClient, Record
 from woo_exact_pipeline.exact.master_data import MasterData
-from woo_exact_pipeline.exact.odata import guid_literal, string_literal
+from woo_exact_pipeline.exact.odata import guid_literal, parse_decimal, string_literal
 from woo_exact_pipeline.exact.reference import BOOKING_ENDPOINTS
 
 #: Exact refuses URLs longer than 6,000 characters after encoding; this leaves room for the
@@ -146,15 +147,10 @@ def _line(record: Record, master: MasterData) -> ExactLine:
         amount_excl_vat=_money(record.get("AmountFC")),
         vat_amount=_money(record["VATAmount"] if "VATAmount" in record else record["VATAmountFC"]),
         item_code=None if item_code is None else str(item_code).strip() or None,
-        amount_excl_vat_dc=_money_or_none(record.get("AmountDC")),
-        vat_amount_dc=_money_or_none(record.get("VATAmountDC")),
+        amount_excl_vat_dc=parse_decimal(record.get("AmountDC")),
+        vat_amount_dc=parse_decimal(record.get("VATAmountDC")),
     )
 
 
 def _money(value: Any) -> Decimal:
-    # Exact sends doubles; their shortest text (repr) is the amount as it was booked.
-    return Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value or 0))
-
-
-def _money_or_none(value: Any) -> Decimal | None:
-    return None if value is None else _money(value)
+    return parse_decimal(value) or ZERO

@@ -14,7 +14,7 @@ from typing import Any
 
 from woo_exact_pipeline.config import InsertionType
 from woo_exact_pipeline.exact.client import ExactClient, Record
-from woo_exact_pipeline.exact.odata import parse_date, string_literal
+from woo_exact_pipeline.exact.odata import parse_date, parse_decimal, string_literal
 
 
 @dataclass(frozen=True)
@@ -198,10 +198,10 @@ def exchange_rates(client: ExactClient, currency: str) -> list[tuple[date, Decim
         filter=f"SourceCurrency eq {string_literal(currency)}",
     )
     return [
-        (start.date(), Decimal(str(record["Rate"])))
+        (start.date(), rate)
         for record in records
         if (start := parse_date(record.get("StartDate"))) is not None
-        and record.get("Rate") is not None
+        and (rate := parse_decimal(record.get("Rate"))) is not None
     ]
 
 

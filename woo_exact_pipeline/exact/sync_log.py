@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from woo_exact_pipeline.exact.outcomes import LOAD_STATUSES, BookingOutcome, BookingStatus
-from woo_exact_pipeline.markdown import markdown_table
+from woo_exact_pipeline.markdown import amount_text, markdown_table
 from woo_exact_pipeline.store.journal import OrderProblem, ProblemOutcome
 from woo_exact_pipeline.store.rate_limits import RateLimits
 
@@ -36,9 +37,12 @@ def sync_log_summary(
     api_calls: int,
     limits: RateLimits | None,
     document_url: Callable[[str], str],
+    administration_currency: str,
 ) -> SyncLog:
     """Counts, the order -> Exact number table (each number a link to the document's page in
-    Exact, made by `document_url` from Exact's GUID), and every problem with its reason."""
+    Exact, made by `document_url` from Exact's GUID; with the amount in the administration's
+    currency and the rate on days with other currencies), and every problem with its
+    reason."""
     statuses = Counter(outcome.status for outcome in outcomes)
     held = list(problems)
     counts = {status.value: statuses[status] for status in LOAD_STATUSES}
@@ -49,7 +53,7 @@ def sync_log_summary(
         counts=counts,
         api_calls=api_calls,
         daily_quota_left=daily.remaining if daily is not None else None,
-        bookings_table=_bookings_table(outcomes, document_url),
+        bookings_table=_bookings_table(outcomes, document_url, administration_currency),
         problems_table=_problems_table(outcomes, held),
         changed_after_booking=[
             f"{o.kind} {o.reference} (Exact {o.exact_number}): {o.message}"
@@ -74,13 +78,29 @@ def not_booked_line(entry: Mapping[str, str]) -> str:
     return f"{entry['event']}: {BookingStatus(entry['status']).words}: {entry['reason']}"
 
 
-def _bookings_table(outcomes: Sequence[BookingOutcome], document_url: Callable[[str], str]) -> str:
-    rows = [
-        (o.order_number, o.kind, o.reference, _exact_link(o, document_url), o.status.words)
-        for o in outcomes
-        if o.status.in_exact
-    ]
-    return markdown_table(("order", "event", "YourRef", "Exact number", "status"), rows)
+def _bookings_table(
+    outcomes: Sequence[BookingOutcome],
+    document_url: Callable[[str], str],
+    administration_currency: str,
+) -> str:
+    shown = [o for o in outcomes if o.status.in_exact]
+    foreign = any(o.currency not in (None, administration_currency) for o in shown)
+    header = ["order", "event", "YourRef", "amount"]
+    if foreign:
+        header += [f"in {administration_currency}", "rate"]
+    rows = []
+    for o in shown:
+        row = [o.order_number, o.kind, o.reference, _money(o.currency, o.amount)]
+        if foreign:
+            row += [_money(None, o.amount_dc), _rate(o.exchange_rate)]
+        rows.append((*row, _exact_link(o, document_url), o.status.words))
+    return markdown_table((*header, "Exact number", "status"), rows)
+
+
+def _money(currency: str | None, amount: Decimal | None) -> str:
+    if amount is None:
+        return ""
+    return f"{currency} {amount_text(amount)}" if currency else amount_text(amount)
 
 
 def _exact_link(outcome: BookingOutcome, document_url: Callable[[str], str]) -> str:
@@ -93,3 +113,7 @@ def _problems_table(outcomes: Sequence[BookingOutcome], held: list[OrderProblem]
     rows = [(o.order_number, o.status.words, o.message) for o in outcomes if o.status.not_booked]
     rows += [(p.order_number, p.outcome.value, p.reason) for p in held]
     return markdown_table(("order", "outcome", "reason"), rows)
+
+
+def _rate(rate: Decimal | None) -> str:
+    return "" if rate is None else str(rate.normalize())

@@ -84,12 +84,23 @@ def _version_4_exchange_rates(connection: Connection) -> None:
         )
 
 
+def _version_5_booked_amounts(connection: Connection) -> None:
+    """bookings.amount_dc and bookings.exchange_rate: what Exact made of a booking in the
+    administration's currency (a fresh database has them from version 1)."""
+    columns = {column["name"] for column in inspect(connection).get_columns("bookings")}
+    numeric = "VARCHAR(40)" if connection.dialect.name == "sqlite" else "NUMERIC(20, 6)"
+    for name, kind in (("amount_dc", numeric), ("exchange_rate", "VARCHAR(40)")):
+        if name not in columns:
+            connection.execute(text(f"ALTER TABLE bookings ADD COLUMN {name} {kind}"))
+
+
 #: Forward migrations; index n upgrades version n to n + 1. Append, never edit released ones.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_version_1,
     _version_2_tokens_per_division,
     _version_3_one_key_per_event,
     _version_4_exchange_rates,
+    _version_5_booked_amounts,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -35,6 +36,8 @@ class LedgerRow:
     exact_number: str | None
     error: str | None
     attempts: int
+    amount_dc: Decimal | None
+    exchange_rate: Decimal | None
     claimed_by: str | None
     claimed_at: datetime | None
 
@@ -136,9 +139,26 @@ class BookingLedger:
         return Claim(granted=True, previous=previous)
 
     def mark_booked(
-        self, shop: str, event_key: str, exact_id: str, exact_number: str | None
+        self,
+        shop: str,
+        event_key: str,
+        exact_id: str,
+        exact_number: str | None,
+        *,
+        amount_dc: Decimal | None = None,
+        exchange_rate: Decimal | None = None,
     ) -> None:
-        self._finish(shop, event_key, status="booked", exact_id=exact_id, exact_number=exact_number)
+        """Booked as Exact's `exact_id`; with what Exact made of it in its own currency,
+        where its answer said (not when the booking was found again by its reference)."""
+        self._finish(
+            shop,
+            event_key,
+            status="booked",
+            exact_id=exact_id,
+            exact_number=exact_number,
+            amount_dc=amount_dc,
+            exchange_rate=exchange_rate,
+        )
 
     def mark_failed(self, shop: str, event_key: str, error: str) -> None:
         self._finish(shop, event_key, status="failed", error=error)
@@ -188,6 +208,8 @@ def _ledger_row(row: Any) -> LedgerRow:
         exact_number=row["exact_number"],
         error=row["error"],
         attempts=row["attempts"],
+        amount_dc=row["amount_dc"],
+        exchange_rate=row["exchange_rate"],
         claimed_by=row["claimed_by"],
         claimed_at=row["claimed_at"],
     )

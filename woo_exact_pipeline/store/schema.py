@@ -201,6 +201,16 @@ bookings = Table(
     Column("exact_id", String(36), comment="Exact's GUID of the entry, invoice or order"),
     Column("exact_number", String(40), comment="Entry, invoice or order number in Exact"),
     Column("error", Text),
+    Column(
+        "amount_dc",
+        Amount,
+        comment="Exact's AmountDC: the booking in the administration's currency, as posted",
+    ),
+    Column(
+        "exchange_rate",
+        _DecimalText(),
+        comment="The rate a booking in another currency was converted at (1 own = rate)",
+    ),
     Column("attempts", Integer, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),

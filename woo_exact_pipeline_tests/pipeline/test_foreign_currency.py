@@ -175,3 +175,16 @@ def test_a_pound_order_and_its_partial_refund_are_booked_at_the_sales_rate_and_a
     assert Decimal(str(credit_entry["AmountFC"])) == Decimal("-28.42")
     assert Decimal(str(credit_entry["AmountDC"])) == Decimal("-33.05")
     assert "| GBP |" in metadata_of(loaded)["per_vat_code"]
+    # The sync log and the booking ledger show both amounts and the rate.
+    [bookings] = loaded.asset_materializations_for_node("exact_bookings")
+    log = bookings.metadata["bookings"].value
+    assert "| order | event | YourRef | amount | in EUR | rate | Exact number | status |" in log
+    assert f"| {sale.reference} | GBP 107.30 | 124.76 | 0.86 |" in log
+    assert f"| {credit.reference} | GBP -28.42 | -33.05 | 0.86 |" in log
+    ledger = BookingLedger(engine, run_id="analyst").rows(
+        Shop(settings_for(exact)).key, sale.event_date
+    )
+    assert (ledger["sale:1133"].amount_dc, ledger["sale:1133"].exchange_rate) == (
+        Decimal("124.76"),
+        Decimal("0.86"),
+    )

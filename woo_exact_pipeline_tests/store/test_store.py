@@ -30,6 +30,7 @@ from woo_exact_pipeline.store.database import (
     migrate,
     open_sync_database,
 )
+from woo_exact_pipeline.store.ledger import BookingLedger, EventToClaim
 from woo_exact_pipeline.store.staging import forget_unseen, save_orders
 from woo_exact_pipeline.store.tokens import ExactTokens, TokenStore
 
@@ -118,6 +119,53 @@ def test_a_version_1_database_gets_tokens_per_division_and_loses_its_old_login(
     TokenStore(engine, "app", 1, secret_key).save(tokens)
     TokenStore(engine, "app", 2, secret_key).save(ExactTokens("a2", "r2", now, now))
     assert TokenStore(engine, "app", 1, secret_key).load() == tokens
+    engine.dispose()
+
+
+def test_a_version_4_database_keeps_its_bookings_and_learns_their_amounts_in_euros(
+    database_url: str,
+) -> None:
+    engine = create_sync_engine(database_url)
+    new_columns = ("amount_dc", "exchange_rate")
+    old_bookings = Table(
+        "bookings",
+        MetaData(),
+        *(
+            Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+            for c in schema.bookings.columns
+            if c.name not in new_columns
+        ),
+    )
+    day = date(2026, 10, 17)
+    with engine.begin() as connection:
+        others = [table for table in schema.metadata.sorted_tables if table.name != "bookings"]
+        schema.metadata.create_all(connection, tables=others)
+        old_bookings.create(connection)
+        connection.execute(insert(schema.schema_version).values(version=4))
+    assert migrate(engine) == 4
+    assert set(new_columns) <= {c["name"] for c in inspect(engine).get_columns("bookings")}
+
+    ledger = BookingLedger(engine, run_id="run")
+    for number, key in enumerate(("sale:1133", "sale:1134"), start=1):
+        claim = EventToClaim("shop", key, 1, "70", "sale", key[5:], key[5:], day, "hash")
+        assert ledger.claim(claim).granted
+        if key == "sale:1133":  # GBP 107.30 at 0.86
+            ledger.mark_booked(
+                "shop",
+                key,
+                "id",
+                str(number),
+                amount_dc=Decimal("124.76"),
+                exchange_rate=Decimal("0.86"),
+            )
+        else:
+            ledger.mark_booked("shop", key, "id2", str(number))
+    rows = ledger.rows("shop", day)
+    assert (rows["sale:1133"].amount_dc, rows["sale:1133"].exchange_rate) == (
+        Decimal("124.76"),
+        Decimal("0.86"),
+    )
+    assert (rows["sale:1134"].amount_dc, rows["sale:1134"].exchange_rate) == (None, None)
     engine.dispose()
 
 

@@ -189,6 +189,7 @@ def book_day(context: dg.AssetExecutionContext, shop: Shop) -> dg.MaterializeRes
         problems,
         api_calls=calls,
         limits=limits,
+        administration_currency=settings.exact.administration_currency,
         document_url=lambda exact_id: document_url(
             settings.exact.api_base_url,
             settings.exact.division,
