@@ -188,3 +188,97 @@ def test_a_pound_order_and_its_partial_refund_are_booked_at_the_sales_rate_and_a
         Decimal("124.76"),
         Decimal("0.86"),
     )
+
+
+def test_a_dollar_invoice_is_converted_at_exacts_rate_for_its_date_and_agrees(
+    woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
+) -> None:
+    """Invoices take no rate: Exact converts them at its own for the order date, whatever the
+    shop recorded, and the reconciliation expects exactly that."""
+    settings = settings_for(
+        exact,
+        currencies=IN_THREE_CURRENCIES,
+        insertion_type="sales_invoice",
+        create_missing_items=True,
+    )
+    loaded = stage_and_load(
+        MIXED_DAY,
+        woocommerce_sandbox,
+        exact,
+        database_url,
+        dg.DagsterInstance.ephemeral(),
+        settings,
+    )
+    assert check_of(loaded).passed, metadata_of(loaded)["differences"]
+    dollars = [e for e in day_events(engine, MIXED_DAY) if e.currency == "USD"]
+    assert dollars
+    for event in dollars:
+        assert event.exchange_rate == Decimal("1.08")  # recorded by the shop, not sent
+        [invoice] = exact.sales_invoices(event.reference)
+        assert invoice["Currency"] == "USD"
+        assert Decimal(str(invoice["AmountFC"])) == event.total_incl_vat
+        assert Decimal(str(invoice["AmountDC"])) == sum(
+            in_euro(line.amount_excl_vat, Decimal("1.0720"))
+            + in_euro(line.vat_amount, Decimal("1.0720"))
+            for line in event.lines
+        )
+
+
+WOOPAYMENTS_DAY = "2026-10-21"
+#: A Dutch consumer pays in dollars through WooPayments multi-currency at 12:00 in Amsterdam.
+PAID_AT = datetime(2026, 10, 21, 10, 0, tzinfo=UTC)
+FRENCH_PRESS = 1012  # 34.50 including 21 % VAT in the demo catalogue
+
+
+def test_a_dutch_consumers_dollar_order_is_booked_at_the_woopayments_rate_and_agrees(
+    exact: ExactSandbox, database_url: str, engine: Engine
+) -> None:
+    with start_woocommerce_sandbox(
+        seed=SANDBOX_SEED,
+        days=SANDBOX_DAYS,
+        orders_per_day=SANDBOX_ORDERS_PER_DAY,
+        end_date=SANDBOX_END_DATE,
+        clock=lambda: PAID_AT,
+    ) as shop:
+        consumer = {"first_name": "Sanne", "last_name": "Visser", "country": "NL"}
+        with oauth_client(shop) as http:
+            created = http.post(
+                "/wp-json/wc/v3/orders",
+                json={
+                    "status": "processing",
+                    "currency": "USD",
+                    "billing": {**consumer, "email": "sanne@example.nl"},
+                    "shipping": consumer,
+                    "line_items": [{"product_id": FRENCH_PRESS, "quantity": 1}],
+                    "meta_data": [
+                        {"key": "_wcpay_multi_currency_order_exchange_rate", "value": "1.0812"},
+                        {"key": "_wcpay_multi_currency_order_default_currency", "value": "EUR"},
+                    ],
+                },
+            )
+            assert created.status_code == 201, created.text
+        order = created.json()
+        assert (order["currency"], order["total"], order["total_tax"]) == ("USD", "34.50", "5.99")
+        loaded = stage_and_load(
+            WOOPAYMENTS_DAY,
+            shop,
+            exact,
+            database_url,
+            dg.DagsterInstance.ephemeral(),
+            settings_for(exact, currencies=IN_THREE_CURRENCIES),
+        )
+    assert check_of(loaded).passed, metadata_of(loaded)["differences"]
+    [sale] = [e for e in day_events(engine, WOOPAYMENTS_DAY) if e.order_id == order["id"]]
+    assert sale.exchange_rate == Decimal("1.0812")
+    [line] = sale.lines
+    # Dutch VAT for a Dutch consumer, whatever the currency: code 2 (21 %), 28.51 + 5.99.
+    assert (line.vat_code, line.amount_excl_vat, line.vat_amount) == (
+        "2",
+        Decimal("28.51"),
+        Decimal("5.99"),
+    )
+    [entry] = exact.sales_entries(sale.reference)
+    assert (entry["Currency"], Decimal(str(entry["Rate"]))) == ("USD", Decimal("1.0812"))
+    # 28.51 / 1.0812 = 26.37 and 5.99 / 1.0812 = 5.54, to the cent: 31.91 euro in all.
+    assert Decimal(str(entry["AmountDC"])) == Decimal("31.91")
+    assert Decimal(str(entry["VATAmountDC"])) == Decimal("5.54")
