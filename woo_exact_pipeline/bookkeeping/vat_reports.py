@@ -26,12 +26,15 @@ scheme's rule; no stored page states it, so the README asks the bookkeeper to ch
   country the goods went to.
 
 Credit notes count in the period they are dated in (negative, as booked), so a refund in the
-next quarter lowers that quarter's figures. Only euro events are reported: a VAT return is
-in euros, so events in another currency are left out and counted for the bookkeeper.
+next quarter lowers that quarter's figures. A VAT return is in euros: an event in another
+currency counts at the rate it was booked at, each line converted as Exact converts it (the
+amount divided by the rate, to the cent); one not booked yet has no rate and is left out and
+counted for the bookkeeper.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -41,11 +44,12 @@ from typing import Literal
 import pandas as pd
 
 from woo_exact_pipeline.bookkeeping import parse
+from woo_exact_pipeline.bookkeeping.currency import in_administration_currency
 from woo_exact_pipeline.bookkeeping.model import AccountingEvent, JournalLine, VatTreatment
 from woo_exact_pipeline.bookkeeping.money import CENT
 from woo_exact_pipeline.bookkeeping.order import read_order
 from woo_exact_pipeline.bookkeeping.problems import BookingProblem
-from woo_exact_pipeline.bookkeeping.reconciliation import ExactDocument
+from woo_exact_pipeline.bookkeeping.reconciliation import ExactDocument, ExactLine
 from woo_exact_pipeline.bookkeeping.vat import VatRules, normalise_rate
 from woo_exact_pipeline.config import SyncConfig
 
@@ -148,6 +152,32 @@ def rate_text(rate: Decimal) -> str:
     return str(normalise_rate(rate))
 
 
+def in_euros(
+    events: Iterable[AccountingEvent], rates: Mapping[str, Decimal]
+) -> tuple[list[AccountingEvent], dict[str, int]]:
+    """The events as the euro figures count them: euro events as they are, one in another
+    currency converted at the rate it was booked at (`rates`, by reference); those without a
+    rate are left out, counted per currency."""
+    converted: list[AccountingEvent] = []
+    left_out: Counter[str] = Counter()
+    for event in events:
+        if event.currency == REPORT_CURRENCY:
+            converted.append(event)
+        elif (rate := rates.get(event.reference)) is None:
+            left_out[event.currency] += 1
+        else:
+            lines = tuple(
+                replace(
+                    line,
+                    amount_excl_vat=in_administration_currency(line.amount_excl_vat, rate),
+                    vat_amount=in_administration_currency(line.vat_amount, rate),
+                )
+                for line in event.lines
+            )
+            converted.append(replace(event, currency=REPORT_CURRENCY, lines=lines))
+    return converted, dict(sorted(left_out.items()))
+
+
 def report_lines(
     events: Iterable[AccountingEvent], facts: Mapping[int, OrderFacts], period: Period
 ) -> pd.DataFrame:
@@ -160,15 +190,6 @@ def report_lines(
     ]
     frame = pd.DataFrame(rows, columns=LINE_COLUMNS)
     return frame.astype({"net_cents": "int64", "vat_cents": "int64"})
-
-
-def left_out_currencies(events: Iterable[AccountingEvent], period: Period) -> dict[str, int]:
-    """Events of the period in another currency than the report's, counted per currency."""
-    counts: dict[str, int] = {}
-    for event in events:
-        if period.holds(event.event_date) and event.currency != REPORT_CURRENCY:
-            counts[event.currency] = counts.get(event.currency, 0) + 1
-    return dict(sorted(counts.items()))
 
 
 def _line_row(
@@ -302,10 +323,14 @@ def events_of(events: Iterable[AccountingEvent], report: ReportName) -> list[Acc
 
 
 def as_held_in_exact(
-    events: Sequence[AccountingEvent], documents: Iterable[ExactDocument]
+    events: Sequence[AccountingEvent],
+    documents: Iterable[ExactDocument],
+    rates: Mapping[str, Decimal],
 ) -> list[AccountingEvent]:
     """The events with Exact's amounts in place of ours, one copy per document Exact holds
-    under the event's reference (none when Exact has none, two for a duplicate).
+    under the event's reference (none when Exact has none, two for a duplicate). In another
+    currency: in euros as Exact booked them (AmountDC, VATAmountDC), and where Exact shows none
+    (a sales order's VAT) its amount at the booked rate (`rates`); without a rate, left out.
 
     A document with as many lines as the event takes them line by line; otherwise each of
     its lines counts under the event line of the same VAT code, else the first line, so what
@@ -316,6 +341,10 @@ def as_held_in_exact(
         by_reference.setdefault(document.your_ref, []).append(document)
     held: list[AccountingEvent] = []
     for event in events:
+        # None: the event is in euros; a foreign one without a booked rate is left out.
+        rate = None if event.currency == REPORT_CURRENCY else rates.get(event.reference)
+        if rate is None and event.currency != REPORT_CURRENCY:
+            continue
         for document in by_reference.get(event.reference, []):
             if len(document.lines) == len(event.lines):
                 pairs = list(zip(event.lines, document.lines, strict=True))
@@ -325,12 +354,25 @@ def as_held_in_exact(
                     (by_code.get(booked.vat_code, event.lines[0]), booked)
                     for booked in document.lines
                 ]
-            lines = tuple(
-                replace(ours, amount_excl_vat=theirs.amount_excl_vat, vat_amount=theirs.vat_amount)
-                for ours, theirs in pairs
-            )
-            held.append(replace(event, lines=lines))
+            lines = tuple(_in_euros_in_exact(ours, theirs, rate) for ours, theirs in pairs)
+            held.append(replace(event, lines=lines, currency=REPORT_CURRENCY))
     return held
+
+
+def _in_euros_in_exact(ours: JournalLine, theirs: ExactLine, rate: Decimal | None) -> JournalLine:
+    if rate is None:
+        return replace(ours, amount_excl_vat=theirs.amount_excl_vat, vat_amount=theirs.vat_amount)
+    return replace(
+        ours,
+        amount_excl_vat=_shown_or_converted(
+            theirs.amount_excl_vat_dc, theirs.amount_excl_vat, rate
+        ),
+        vat_amount=_shown_or_converted(theirs.vat_amount_dc, theirs.vat_amount, rate),
+    )
+
+
+def _shown_or_converted(shown: Decimal | None, amount: Decimal, rate: Decimal) -> Decimal:
+    return shown if shown is not None else in_administration_currency(amount, rate)
 
 
 def differing_figures(ours: pd.DataFrame, exacts: pd.DataFrame) -> pd.DataFrame:

@@ -5,10 +5,12 @@ by line, refunds at the sale's rate, and the reconciliation agreeing in both cur
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import dagster as dg
 from sqlalchemy import Engine
 
+from woo_exact_pipeline.config import ReportSettings
 from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact.booking import ExactLoader
 from woo_exact_pipeline.exact.client import ExactClient
@@ -282,3 +284,37 @@ def test_a_dutch_consumers_dollar_order_is_booked_at_the_woopayments_rate_and_ag
     # 28.51 / 1.0812 = 26.37 and 5.99 / 1.0812 = 5.54, to the cent: 31.91 euro in all.
     assert Decimal(str(entry["AmountDC"])) == Decimal("31.91")
     assert Decimal(str(entry["VATAmountDC"])) == Decimal("5.54")
+
+
+def test_the_vat_return_counts_a_dollar_export_in_euros_as_booked_and_both_checks_pass(
+    woocommerce_sandbox: WooSandbox,
+    exact: ExactSandbox,
+    database_url: str,
+    engine: Engine,
+    tmp_path: Path,
+) -> None:
+    settings = settings_for(exact, currencies=IN_THREE_CURRENCIES).model_copy(
+        update={"reports": ReportSettings(folder=str(tmp_path))}
+    )
+    stage_and_load(
+        MIXED_DAY,
+        woocommerce_sandbox,
+        exact,
+        database_url,
+        dg.DagsterInstance.ephemeral(),
+        settings,
+    )
+    assets = assets_of(settings)
+    reported = dg.materialize(
+        [assets["vat_return"]],
+        partition_key="2026-10-01",
+        resources=resources(woocommerce_sandbox, exact, database_url),
+    )
+    assert reported.success
+    assert all(check.passed for check in reported.get_asset_check_evaluations())
+    [vat_return] = reported.asset_materializations_for_node("vat_return")
+    assert vat_return.metadata["left_out_not_booked_yet"].value == {}
+    # Rubriek 3a, the exports of the day: Switzerland 36.28 + 19.95 shipping, Norway 34.77 +
+    # 3.71 + 19.95, and the United States USD 22.27 + 21.55 at 1.08: 20.62 + 19.95 euro.
+    lines = (tmp_path / "2026-Q4_vat_return.csv").read_text().splitlines()
+    assert "nl_return,3a,0,155.23,0.00" in lines

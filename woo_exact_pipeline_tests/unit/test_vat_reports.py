@@ -19,6 +19,7 @@ from woo_exact_pipeline.bookkeeping.vat_reports import (
     figures,
     figures_csv,
     icp_vat_number,
+    in_euros,
     order_facts,
     period_start,
     period_starting,
@@ -176,11 +177,18 @@ def test_a_quarter_of_odd_cents_sums_exactly(amounts: list[tuple[int, int]]) -> 
     assert figures_csv(table).splitlines()[1].split(",")[3] == f"{expected_net:.2f}"
 
 
-def test_lines_in_another_currency_are_left_out_of_the_euro_figures() -> None:
+def test_a_dollar_sale_counts_in_euros_at_its_booked_rate_and_one_not_booked_is_left_out() -> None:
     sale = odd_cents_sale(1, 1000, 210)
-    dollars = AccountingEvent(**{**_fields(sale), "currency": "USD", "reference": "2"})
-    table = figures(report_lines([sale, dollars], {}, Q1))
-    assert table[["net_cents", "vat_cents"]].values.tolist() == [[1000, 210]]
+    dollars = AccountingEvent(**{**_fields(odd_cents_sale(2, 10000, 2100)), "currency": "USD"})
+    pounds = AccountingEvent(**{**_fields(odd_cents_sale(3, 500, 105)), "currency": "GBP"})
+
+    reported, left_out = in_euros([sale, dollars, pounds], {"2": Decimal("1.08")})
+
+    # 100.00 / 1.08 = 92.59 and 21.00 / 1.08 = 19.44 beside the euro sale's 10.00 and 2.10;
+    # the pounds were not booked yet, so no rate: left out and counted.
+    table = figures(report_lines(reported, {}, Q1))
+    assert table[["key", "net_cents", "vat_cents"]].values.tolist() == [["1a", 10259, 2154]]
+    assert left_out == {"GBP": 1}
     assert isinstance(table, pd.DataFrame)
 
 

@@ -16,7 +16,7 @@ from woo_exact_pipeline.bookkeeping import build_accounting_events
 from woo_exact_pipeline.bookkeeping.vat_reports import (
     Period,
     figures,
-    left_out_currencies,
+    in_euros,
     order_facts,
     report_lines,
 )
@@ -115,7 +115,8 @@ def test_each_quarter_reports_what_customers_paid_per_member_state_vat_number_an
     foreign = [
         o for o in orders if paid(o) and o["currency"] != "EUR" and period.holds(local_day(o))
     ]
-    assert sum(left_out_currencies(result.events, period).values()) >= len(foreign) > 0
+    # Nothing booked here: the foreign-currency sales have no rate yet and are counted apart.
+    assert sum(in_euros(result.events, {})[1].values()) >= len(foreign) > 0
 
 
 def test_a_refund_of_a_march_order_dated_in_april_counts_in_the_second_quarter(demo: Any) -> None:

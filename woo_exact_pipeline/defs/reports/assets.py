@@ -13,11 +13,9 @@ from dataclasses import dataclass
 import dagster as dg
 import pandas as pd
 
-from woo_exact_pipeline.bookkeeping.model import AccountingEvent
 from woo_exact_pipeline.bookkeeping.reconciliation import differences_table, reconcile
 from woo_exact_pipeline.bookkeeping.vat_reports import (
     REPORT_CURRENCY,
-    OrderFacts,
     Period,
     ReportName,
     as_held_in_exact,
@@ -26,7 +24,6 @@ from woo_exact_pipeline.bookkeeping.vat_reports import (
     events_of,
     expected_totals,
     figures,
-    left_out_currencies,
     next_period_start,
     period_start,
     period_starting,
@@ -39,7 +36,7 @@ from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact.master_data import current_master_data
 from woo_exact_pipeline.exact.read_back import read_bookings
 from woo_exact_pipeline.markdown import markdown_table
-from woo_exact_pipeline.store.vat_periods import journal_sums, period_figures
+from woo_exact_pipeline.store.vat_periods import PeriodFigures, journal_sums, period_figures
 
 EQUALS_JOURNAL = "totals_equal_the_journal"
 EQUALS_EXACT = "figures_equal_exact"
@@ -146,15 +143,15 @@ def build_report(
     engine = shop.sync_database(context).engine()
     with engine.connect() as connection:
         found = period_figures(connection, settings, period)
-        sums = journal_sums(connection, shop.key, period.first, period.last, REPORT_CURRENCY)
-    events, table = found.events, found.table
+        sums = journal_sums(connection, shop.key, period.first, period.last)
+    table = found.table
     ours = table[table["report"] == report].reset_index(drop=True)
 
     folder = report_folder(settings, str(engine.url))
     files = write_report_files(folder, file_stem(settings, period.label, name), table, [report])
     net, vat = report_totals(table, report)
     journal_net, journal_vat = expected_totals(sums, report)
-    exact_check = _compare_with_exact(context, shop, report, events, found.facts, period, ours)
+    exact_check = _compare_with_exact(context, shop, report, found, period, ours)
     return dg.MaterializeResult(
         metadata={
             "period": period.label,
@@ -166,7 +163,7 @@ def build_report(
             "preview": _preview(ours),
             "csv": dg.MetadataValue.path(str(files["csv"])),
             "xlsx": dg.MetadataValue.path(str(files["xlsx"])),
-            "left_out_other_currencies": dg.MetadataValue.json(left_out_currencies(events, period)),
+            "left_out_not_booked_yet": dg.MetadataValue.json(found.left_out),
             "note": "A preparation to check, not a filing.",
         },
         check_results=[
@@ -190,14 +187,17 @@ def _compare_with_exact(
     context: dg.AssetExecutionContext,
     shop: Shop,
     report: ReportName,
-    events: list[AccountingEvent],
-    facts: dict[int, OrderFacts],
+    found: PeriodFigures,
     period: Period,
     ours: pd.DataFrame,
 ) -> dg.AssetCheckResult:
     settings = shop.settings
     engine = shop.sync_database(context).engine()
-    booked = [e for e in events_of(events, report) if e.currency == REPORT_CURRENCY]
+    booked = [
+        event
+        for event in events_of(found.events, report)
+        if event.currency == REPORT_CURRENCY or event.reference in found.rates
+    ]
     with failures_named_by_cause(), shop.exact(context).client(settings.exact, engine) as client:
         master = current_master_data(client, engine, settings.exact.reference_data_max_age_hours)
         documents = read_bookings(
@@ -208,10 +208,16 @@ def _compare_with_exact(
             {event.reference for event in booked},
         )
         calls = client.calls_made
-    held = figures(report_lines(as_held_in_exact(booked, documents), facts, period))
+    held_in_exact = as_held_in_exact(booked, documents, found.rates)
+    held = figures(report_lines(held_in_exact, found.facts, period))
     theirs = held[held["report"] == report].reset_index(drop=True)
     differing = differing_figures(ours, theirs)
-    bookings = reconcile(booked, documents, rounding_vat_code=settings.exact.rounding_vat_code)
+    bookings = reconcile(
+        booked,
+        documents,
+        rounding_vat_code=settings.exact.rounding_vat_code,
+        rates=found.rates,
+    )
     return dg.AssetCheckResult(
         check_name=EQUALS_EXACT,
         passed=differing.empty and bookings.agrees,
