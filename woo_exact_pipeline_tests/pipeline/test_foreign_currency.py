@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 from sqlalchemy import Engine
 
-from woo_exact_pipeline.config import ReportSettings
+from woo_exact_pipeline.config import ReportSettings, SyncConfig
 from woo_exact_pipeline.defs.shops import Shop
 from woo_exact_pipeline.exact.booking import ExactLoader
 from woo_exact_pipeline.exact.client import ExactClient
@@ -45,20 +45,32 @@ def in_euro(amount: Decimal, rate: Decimal) -> Decimal:
     return (amount / rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def book_agreeing(
+    day: str, shop: WooSandbox, exact: ExactSandbox, url: str, settings: SyncConfig
+) -> dg.ExecuteInProcessResult:
+    """Stage, transform and book the day, and check that the reconciliation agrees."""
+    loaded = stage_and_load(day, shop, exact, url, dg.DagsterInstance.ephemeral(), settings)
+    assert check_of(loaded).passed, metadata_of(loaded)["differences"]
+    return loaded
+
+
+def the_suites_shop_writing_at(moment: datetime) -> WooSandbox:
+    """The suite's shop of its own, whose API writes are dated at `moment`."""
+    return start_woocommerce_sandbox(
+        seed=SANDBOX_SEED,
+        days=SANDBOX_DAYS,
+        orders_per_day=SANDBOX_ORDERS_PER_DAY,
+        end_date=SANDBOX_END_DATE,
+        clock=lambda: moment,
+    )
+
+
 def test_a_dollar_order_is_booked_at_the_shops_rate_with_its_euro_amounts_and_agrees(
     woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
 ) -> None:
     settings = settings_for(exact, currencies=IN_THREE_CURRENCIES)
-    loaded = stage_and_load(
-        MIXED_DAY,
-        woocommerce_sandbox,
-        exact,
-        database_url,
-        dg.DagsterInstance.ephemeral(),
-        settings,
-    )
     # The check compares the euro amounts Exact derived with the shop's rate line by line too.
-    assert check_of(loaded).passed, metadata_of(loaded)["differences"]
+    loaded = book_agreeing(MIXED_DAY, woocommerce_sandbox, exact, database_url, settings)
     assert "| EUR excl. VAT (W / E) | EUR VAT (W / E) |" in metadata_of(loaded)["per_vat_code"]
     dollars = [e for e in day_events(engine, MIXED_DAY) if e.currency == "USD"]
     assert dollars
@@ -129,13 +141,7 @@ REFUNDED_AT = datetime(2026, 10, 24, 9, 30, tzinfo=UTC)
 def test_a_pound_order_and_its_partial_refund_are_booked_at_the_sales_rate_and_agree(
     exact: ExactSandbox, database_url: str, engine: Engine
 ) -> None:
-    with start_woocommerce_sandbox(
-        seed=SANDBOX_SEED,
-        days=SANDBOX_DAYS,
-        orders_per_day=SANDBOX_ORDERS_PER_DAY,
-        end_date=SANDBOX_END_DATE,
-        clock=lambda: REFUNDED_AT,
-    ) as shop:
+    with the_suites_shop_writing_at(REFUNDED_AT) as shop:
         with oauth_client(shop) as http:
             order = http.get(f"/wp-json/wc/v3/orders/{POUND_ORDER}").json()
             assert (order["currency"], order["total"]) == ("GBP", "107.30")
@@ -151,15 +157,13 @@ def test_a_pound_order_and_its_partial_refund_are_booked_at_the_sales_rate_and_a
                 },
             )
             assert refund.status_code == 201, refund.text
-        loaded = stage_and_load(
+        loaded = book_agreeing(
             POUND_DAY,
             shop,
             exact,
             database_url,
-            dg.DagsterInstance.ephemeral(),
             settings_for(exact, currencies=IN_THREE_CURRENCIES),
         )
-    assert check_of(loaded).passed, metadata_of(loaded)["differences"]
 
     [sale, credit] = [e for e in day_events(engine, POUND_DAY) if e.order_id == POUND_ORDER]
     assert (sale.kind, credit.kind) == ("sale", "credit")
@@ -203,15 +207,7 @@ def test_a_dollar_invoice_is_converted_at_exacts_rate_for_its_date_and_agrees(
         insertion_type="sales_invoice",
         create_missing_items=True,
     )
-    loaded = stage_and_load(
-        MIXED_DAY,
-        woocommerce_sandbox,
-        exact,
-        database_url,
-        dg.DagsterInstance.ephemeral(),
-        settings,
-    )
-    assert check_of(loaded).passed, metadata_of(loaded)["differences"]
+    book_agreeing(MIXED_DAY, woocommerce_sandbox, exact, database_url, settings)
     dollars = [e for e in day_events(engine, MIXED_DAY) if e.currency == "USD"]
     assert dollars
     for event in dollars:
@@ -235,13 +231,7 @@ FRENCH_PRESS = 1012  # 34.50 including 21 % VAT in the demo catalogue
 def test_a_dutch_consumers_dollar_order_is_booked_at_the_woopayments_rate_and_agrees(
     exact: ExactSandbox, database_url: str, engine: Engine
 ) -> None:
-    with start_woocommerce_sandbox(
-        seed=SANDBOX_SEED,
-        days=SANDBOX_DAYS,
-        orders_per_day=SANDBOX_ORDERS_PER_DAY,
-        end_date=SANDBOX_END_DATE,
-        clock=lambda: PAID_AT,
-    ) as shop:
+    with the_suites_shop_writing_at(PAID_AT) as shop:
         consumer = {"first_name": "Sanne", "last_name": "Visser", "country": "NL"}
         with oauth_client(shop) as http:
             created = http.post(
@@ -261,15 +251,13 @@ def test_a_dutch_consumers_dollar_order_is_booked_at_the_woopayments_rate_and_ag
             assert created.status_code == 201, created.text
         order = created.json()
         assert (order["currency"], order["total"], order["total_tax"]) == ("USD", "34.50", "5.99")
-        loaded = stage_and_load(
+        book_agreeing(
             WOOPAYMENTS_DAY,
             shop,
             exact,
             database_url,
-            dg.DagsterInstance.ephemeral(),
             settings_for(exact, currencies=IN_THREE_CURRENCIES),
         )
-    assert check_of(loaded).passed, metadata_of(loaded)["differences"]
     [sale] = [e for e in day_events(engine, WOOPAYMENTS_DAY) if e.order_id == order["id"]]
     assert sale.exchange_rate == Decimal("1.0812")
     [line] = sale.lines
@@ -296,14 +284,7 @@ def test_the_vat_return_counts_a_dollar_export_in_euros_as_booked_and_both_check
     settings = settings_for(exact, currencies=IN_THREE_CURRENCIES).model_copy(
         update={"reports": ReportSettings(folder=str(tmp_path))}
     )
-    stage_and_load(
-        MIXED_DAY,
-        woocommerce_sandbox,
-        exact,
-        database_url,
-        dg.DagsterInstance.ephemeral(),
-        settings,
-    )
+    book_agreeing(MIXED_DAY, woocommerce_sandbox, exact, database_url, settings)
     assets = assets_of(settings)
     reported = dg.materialize(
         [assets["vat_return"]],
