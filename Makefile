@@ -24,9 +24,10 @@ validate: $(INSTALLED)
 	$(BIN)/dagster definitions validate -w workspace.yaml
 	WOO_EXACT_CONFIG=sync.shops.example.yaml $(BIN)/dagster definitions validate -w workspace.yaml
 
-# Two workers, a test file each at a time: most tests wait on HTTP, sandboxes and databases.
+# Four workers, a test file each at a time: most tests wait on HTTP, sandboxes and databases
+# part of the time, so four keep two cores busy (two left them a third idle).
 test: lint validate
-	$(BIN)/pytest --numprocesses 2 --dist loadfile -m "not deploy"
+	$(BIN)/pytest --numprocesses 4 --dist loadfile -m "not deploy"
 
 # The production profile's images from Debian's packages and host-built wheels (needs Docker).
 images: $(INSTALLED)

@@ -20,9 +20,12 @@ from woo_exact_pipeline.exact.read_back import read_bookings
 from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.exact.model import reference_model
 from woo_exact_pipeline.store.ledger import BookingLedger
+from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
 from woo_exact_pipeline_tests.support.exact_bodies import CREDIT, DAY, SALE
 from woo_exact_pipeline_tests.support.exact_client import app_secrets
 from woo_exact_pipeline_tests.support.sandbox_pipeline import settings_for
+
+pytestmark = SQLITE_ONLY
 
 ENTITIES = reference_model()["entities"]
 #: What the table's page calls GET-only but production integrations post (reasons there).

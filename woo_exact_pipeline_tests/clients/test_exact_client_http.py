@@ -22,12 +22,15 @@ from woo_exact_pipeline.exact.errors import (
 from woo_exact_pipeline.exact.oauth import consent_url
 from woo_exact_pipeline.exact.odata import parse_date, vat_code
 from woo_exact_pipeline.sandbox.exact import DropMode, ExactSandbox
+from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
 from woo_exact_pipeline_tests.support.exact_client import (
     app_secrets,
     connected_client,
     exact_settings,
     store_sandbox_tokens,
 )
+
+pytestmark = SQLITE_ONLY
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from woo_exact_pipeline.sandbox.exact import (
     SandboxClock,
 )
 from woo_exact_pipeline.store.tokens import TokenStore
+from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
 from woo_exact_pipeline_tests.support.exact_client import (
     SECRET_KEY,
     app_secrets,
@@ -36,6 +37,8 @@ from woo_exact_pipeline_tests.support.exact_client import (
     free_port,
     running_sandbox,
 )
+
+pytestmark = SQLITE_ONLY
 
 SANDBOX_DIVISION_NAME = "Fietsenwinkel De Spaak B.V."
 

@@ -14,6 +14,7 @@ from woo_exact_pipeline.alerts.channels import (
 )
 from woo_exact_pipeline.config import AlertSecrets, SyncConfig, load_config
 from woo_exact_pipeline.defs.resources import AlertChannels
+from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
 from woo_exact_pipeline_tests.support.alert_receivers import (
     SECRETS,
     SLACK_TOKEN,
@@ -25,6 +26,8 @@ from woo_exact_pipeline_tests.support.cli import (  # noqa: F401  (cli_fixture: 
     Cli,
     cli_fixture,
 )
+
+pytestmark = SQLITE_ONLY
 
 
 def test_a_test_message_reaches_every_channel_signed_and_without_a_secret(

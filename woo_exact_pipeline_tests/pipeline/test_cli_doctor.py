@@ -3,10 +3,10 @@ named with its fix, and no secret is ever printed."""
 
 import re
 
-import pytest
 import yaml
 
 from woo_exact_pipeline.sandbox.woocommerce import start_woocommerce_sandbox
+from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
 from woo_exact_pipeline_tests.support.cli import (  # noqa: F401  (cli_fixture: the fixture)
     LAST_DAY,
     Cli,
@@ -14,11 +14,9 @@ from woo_exact_pipeline_tests.support.cli import (  # noqa: F401  (cli_fixture: 
 )
 from woo_exact_pipeline_tests.support.settings import SUITE_SETTINGS
 
-WRONG_SECRET = "cs_" + "9" * 40
+pytestmark = SQLITE_ONLY
 
-# The command's own behaviour does not depend on the engine; the storage it uses runs on both
-# engines in the store and load tests. SQLite keeps this subprocess-heavy module quick.
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+WRONG_SECRET = "cs_" + "9" * 40
 
 
 def failures(output: str) -> list[str]:

@@ -8,7 +8,10 @@ import yaml
 
 from woo_exact_pipeline.config import SyncConfig, load_config
 from woo_exact_pipeline.mappings import ExactGlAccount, ExactVatCode, suggest_mappings
+from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
 from woo_exact_pipeline_tests.support.cli import Cli, cli_fixture  # noqa: F401
+
+pytestmark = SQLITE_ONLY
 
 
 def test_the_sandbox_codes_are_proposed_and_the_block_is_valid_settings(cli: Cli) -> None:

@@ -6,7 +6,10 @@ from sqlalchemy import func, select
 
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.schema import accounting_events, woo_orders
+from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
 from woo_exact_pipeline_tests.support.cli import Cli, cli_fixture  # noqa: F401
+
+pytestmark = SQLITE_ONLY
 
 
 def status_rows(output: str) -> dict[str, list[str]]:

@@ -4,16 +4,14 @@ run as a process of its own (see cli_support)."""
 import re
 from collections import Counter
 
-import pytest
 import yaml
 
+from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
 from woo_exact_pipeline_tests.support.cli import Cli, cli_fixture  # noqa: F401
 
-FIRST, LAST = "2026-11-08", "2026-11-09"
+pytestmark = SQLITE_ONLY
 
-# The command's own behaviour does not depend on the engine; the storage it uses runs on both
-# engines in the store and load tests. SQLite keeps this subprocess-heavy module quick.
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+FIRST, LAST = "2026-11-08", "2026-11-09"
 
 
 def summary_count(output: str, label: str) -> int:

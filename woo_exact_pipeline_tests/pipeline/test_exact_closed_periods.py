@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from woo_exact_pipeline.exact.periods import FinancialPeriod, decide
 from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
+from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
 from woo_exact_pipeline_tests.support.cli import Cli, cli_fixture  # noqa: F401
 from woo_exact_pipeline_tests.support.exact_load import (
     day_events,
@@ -20,6 +21,8 @@ from woo_exact_pipeline_tests.support.exact_load import (
     transform_day,
 )
 from woo_exact_pipeline_tests.support.sandbox_pipeline import settings_for
+
+pytestmark = SQLITE_ONLY
 
 
 def month(year: int, number: int, *closed_in: str) -> FinancialPeriod:

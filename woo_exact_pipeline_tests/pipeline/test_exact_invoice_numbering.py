@@ -18,9 +18,12 @@ from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
 from woo_exact_pipeline.sandbox.exact.division import default_administration_file
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.ledger import BookingLedger
+from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
 from woo_exact_pipeline_tests.support.exact_bodies import CREDIT, DAY, SALE
 from woo_exact_pipeline_tests.support.exact_client import app_secrets, store_sandbox_tokens
 from woo_exact_pipeline_tests.support.sandbox_pipeline import settings_for
+
+pytestmark = SQLITE_ONLY
 
 
 @pytest.fixture

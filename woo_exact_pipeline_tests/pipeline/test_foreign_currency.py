@@ -18,6 +18,7 @@ from woo_exact_pipeline.exact.master_data import load_master_data
 from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox, start_woocommerce_sandbox
 from woo_exact_pipeline.store.ledger import BookingLedger
+from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
 from woo_exact_pipeline_tests.fixtures.woocommerce_sandbox import (
     SANDBOX_DAYS,
     SANDBOX_END_DATE,
@@ -36,6 +37,8 @@ from woo_exact_pipeline_tests.support.sandbox_pipeline import (
     settings_for,
     stage_and_load,
 )
+
+pytestmark = SQLITE_ONLY
 
 MIXED_DAY = "2026-10-20"  # euro orders and one in dollars
 IN_THREE_CURRENCIES = ["EUR", "USD", "GBP"]

@@ -21,6 +21,7 @@ from woo_exact_pipeline.exact.read_back import read_bookings
 from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
 from woo_exact_pipeline.store.staging import load_partition
+from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
 from woo_exact_pipeline_tests.support.exact_client import (
     app_secrets,
     store_sandbox_tokens,
@@ -37,6 +38,8 @@ from woo_exact_pipeline_tests.support.sandbox_pipeline import (
     stage_and_load,
 )
 from woo_exact_pipeline_tests.support.settings import suite_shop
+
+pytestmark = SQLITE_ONLY
 
 DAY = "2026-10-16"  # euros only, with refunds: all of it can be booked
 MIXED_DAY = "2026-10-20"  # also an order in dollars, which the administration does not book

@@ -23,7 +23,10 @@ from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox, start_woocommerce_sandbox
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.schema import bookings, woo_orders
+from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
 from woo_exact_pipeline_tests.support.exact_client import SECRET_KEY, store_sandbox_tokens
+
+pytestmark = SQLITE_ONLY
 
 DAY = "2026-11-05"
 NEXT_DAY = "2026-11-06"
