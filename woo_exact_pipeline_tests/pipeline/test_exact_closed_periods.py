@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from datetime import date
 
-import pytest
 from sqlalchemy import Engine
 
 from woo_exact_pipeline.exact.periods import FinancialPeriod, decide
@@ -100,7 +99,6 @@ def test_the_load_holds_a_closed_october_back_and_books_it_in_november_when_told
     assert {e["EntryDate"].date() for e in moved} == {ORDER_DAY}
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_doctor_names_the_closed_period_that_holds_orders_back(cli: Cli) -> None:
     cli.exact.close_period(2026, 11, journal="70")
     synced = cli.run(
