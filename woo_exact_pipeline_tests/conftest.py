@@ -7,7 +7,6 @@ from pathlib import Path
 os.environ["WOO_EXACT_CONFIG"] = str(Path(__file__).with_name("sync.test.yaml"))
 
 pytest_plugins = [
-    "woo_exact_pipeline_tests.fixtures.dagster_instance",
     "woo_exact_pipeline_tests.fixtures.databases",
     "woo_exact_pipeline_tests.fixtures.exact_sandbox",
     "woo_exact_pipeline_tests.fixtures.woocommerce_sandbox",

@@ -75,7 +75,7 @@ from woo_exact_pipeline.store.schema import exact_rate_limits
 from woo_exact_pipeline.woocommerce.client import WooAuthenticationError, WooUnavailableError
 from woo_exact_pipeline_tests.support.alert_receivers import SECRETS, Receivers
 from woo_exact_pipeline_tests.support.exact_client import SECRET_KEY, store_sandbox_tokens
-from woo_exact_pipeline_tests.support.pipeline import assets_of, definitions_of, materialize
+from woo_exact_pipeline_tests.support.pipeline import assets_of, definitions_of
 
 DAY = "2026-10-16"  # euros only: everything can be booked
 MIXED_DAY = "2026-10-20"  # also an order in dollars, which the administration does not book
@@ -158,7 +158,7 @@ class Pipeline:
 
     def stage(self, day: str = DAY) -> None:
         assets = self.assets()
-        result = materialize(
+        result = dg.materialize(
             [assets["woo_orders"], assets["woo_customers"], assets["exact_journal_lines"]],
             partition_key=day,
             resources=self.resources(),
@@ -170,7 +170,7 @@ class Pipeline:
         """What exact_load_job runs, and what the run-status sensors then see."""
         assets = self.assets()
         bookings, reconciliation = assets["exact_bookings"], assets["exact_reconciliation"]
-        result = materialize(
+        result = dg.materialize(
             [assets["exact_reference_data"], bookings, reconciliation],
             partition_key=day,
             resources=self.resources(),
@@ -190,7 +190,7 @@ class Pipeline:
         )
 
     def reconcile(self, exact: ExactSandbox, day: str = DAY) -> None:
-        result = materialize(
+        result = dg.materialize(
             [self.assets(exact)["exact_reconciliation"]],
             partition_key=day,
             resources=self.resources(exact),
@@ -206,7 +206,7 @@ class Pipeline:
             if isinstance(check, dg.AssetChecksDefinition)
             and {key.name for key in check.check_keys} == {BOOKED_BY_DEADLINE}
         ]
-        result = materialize(
+        result = dg.materialize(
             [self.assets()["exact_bookings"], check],
             selection=dg.AssetSelection.checks(check),
             resources=self.resources(),
@@ -365,7 +365,7 @@ def test_a_login_close_to_its_idle_expiry_warns_and_the_nightly_renewal_clears_i
         assert "expires on" in texts(receivers)[0]
 
         # The nightly exact_reference_job renews the refresh token.
-        renewed = materialize(
+        renewed = dg.materialize(
             [pipeline.assets()["exact_reference_data"]],
             resources=pipeline.resources(),
             instance=instance,
@@ -818,7 +818,7 @@ def test_a_run_failing_on_an_empty_environment_variable_is_named_invalid_configu
             client_id=pipeline.exact.client_id, client_secret="", token_encryption_key=SECRET_KEY
         )
         assets = pipeline.assets()
-        failed = materialize(
+        failed = dg.materialize(
             [assets["exact_reference_data"], assets["exact_bookings"]],
             partition_key=DAY,
             resources={**pipeline.resources(), pipeline.shop().qualified("exact"): app},

@@ -19,7 +19,6 @@ from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.ledger import BookingLedger
 from woo_exact_pipeline.store.schema import bookings
-from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
 from woo_exact_pipeline_tests.support.exact_client import (
     app_secrets,
 )
@@ -30,7 +29,7 @@ from woo_exact_pipeline_tests.support.exact_load import (
     sync_log,
     transform_day,
 )
-from woo_exact_pipeline_tests.support.pipeline import assets_of, definitions_of, materialize
+from woo_exact_pipeline_tests.support.pipeline import assets_of, definitions_of
 from woo_exact_pipeline_tests.support.sandbox_pipeline import (
     STAGE,
     resources,
@@ -96,7 +95,7 @@ def test_two_loads_of_the_same_day_at_once_book_each_event_once(
 ) -> None:
     settings = settings_for(exact)
     transform_day(woocommerce_sandbox, exact, database_url, settings)
-    reference = materialize(
+    reference = dg.materialize(
         [assets_of(settings)["exact_reference_data"]],
         resources=resources(woocommerce_sandbox, exact, database_url),
     )
@@ -135,7 +134,6 @@ def test_two_loads_of_the_same_day_at_once_book_each_event_once(
     assert others <= {"already_booked", "in_progress_elsewhere"}
 
 
-@SQLITE_ONLY  # about what is posted to Exact, not how the ledger stores it
 def test_invoices_are_created_with_items_and_processed_with_email_only_after_go_live(
     woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
 ) -> None:
@@ -155,7 +153,6 @@ def test_invoices_are_created_with_items_and_processed_with_email_only_after_go_
     assert len(exact.outbox()) > 0
 
 
-@SQLITE_ONLY  # about what is posted to Exact, not how the ledger stores it
 def test_the_load_sensor_requests_one_load_per_new_day_and_skips_unbalanced_runs(
     woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str
 ) -> None:
@@ -166,7 +163,7 @@ def test_the_load_sensor_requests_one_load_per_new_day_and_skips_unbalanced_runs
     exact_load_sensor = definitions.resolve_sensor_def("exact_load_sensor")
     with dg.instance_for_test() as instance:
         for day in ("2026-10-20", "2026-10-21"):
-            materialize(
+            dg.materialize(
                 [assets[name] for name in STAGE],
                 partition_key=day,
                 instance=instance,
@@ -181,7 +178,7 @@ def test_the_load_sensor_requests_one_load_per_new_day_and_skips_unbalanced_runs
         assert again.run_requests == [] and again.skip_message
 
         # A bug of ours: a day whose lines do not balance must never reach Exact.
-        result = materialize(
+        result = dg.materialize(
             [_journal_lines_that_fail_the_balance_check(shop)],
             partition_key="2026-10-22",
             instance=instance,
@@ -213,7 +210,6 @@ def _journal_lines_that_fail_the_balance_check(shop: Shop) -> dg.AssetsDefinitio
     return buggy_transform
 
 
-@SQLITE_ONLY  # about what is posted to Exact, not how the ledger stores it
 def test_with_the_pdf_plugin_each_sale_carries_the_shops_invoice_pdf(
     woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
 ) -> None:
@@ -239,7 +235,6 @@ def test_with_the_pdf_plugin_each_sale_carries_the_shops_invoice_pdf(
         assert attachments[document["ID"]]["FileName"] == f"{sale.reference}.pdf"
 
 
-@SQLITE_ONLY  # about what is posted to Exact, not how the ledger stores it
 def test_sales_orders_carry_one_line_per_item(
     woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
 ) -> None:
@@ -255,7 +250,6 @@ def test_sales_orders_carry_one_line_per_item(
         assert len(order["SalesOrderLines"]) == len(event.lines)
 
 
-@SQLITE_ONLY  # about what is posted to Exact, not how the ledger stores it
 def test_invoices_before_go_live_are_processed_but_never_emailed(
     woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
 ) -> None:
@@ -313,7 +307,6 @@ def test_an_order_changed_after_booking_is_reported_and_never_posted_again(
     assert not check.passed
 
 
-@SQLITE_ONLY  # about what is posted to Exact, not how the ledger stores it
 def test_direct_sales_invoices_deliver_from_the_configured_warehouse(
     woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
 ) -> None:

@@ -18,7 +18,6 @@ from woo_exact_pipeline.exact.master_data import load_master_data
 from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox, start_woocommerce_sandbox
 from woo_exact_pipeline.store.ledger import BookingLedger
-from woo_exact_pipeline_tests.fixtures.dagster_instance import the_tests_instance
 from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
 from woo_exact_pipeline_tests.fixtures.woocommerce_sandbox import (
     SANDBOX_DAYS,
@@ -28,7 +27,7 @@ from woo_exact_pipeline_tests.fixtures.woocommerce_sandbox import (
     oauth_client,
 )
 from woo_exact_pipeline_tests.support.exact_client import app_secrets
-from woo_exact_pipeline_tests.support.pipeline import assets_of, materialize
+from woo_exact_pipeline_tests.support.pipeline import assets_of
 from woo_exact_pipeline_tests.support.sandbox_pipeline import (
     STAGE,
     check_of,
@@ -53,7 +52,7 @@ def book_agreeing(
     day: str, shop: WooSandbox, exact: ExactSandbox, url: str, settings: SyncConfig
 ) -> dg.ExecuteInProcessResult:
     """Stage, transform and book the day, and check that the reconciliation agrees."""
-    loaded = stage_and_load(day, shop, exact, url, the_tests_instance(), settings)
+    loaded = stage_and_load(day, shop, exact, url, dg.DagsterInstance.ephemeral(), settings)
     assert check_of(loaded).passed, metadata_of(loaded)["differences"]
     return loaded
 
@@ -96,7 +95,7 @@ def test_without_a_recorded_rate_exacts_rate_applies_and_without_either_the_orde
     woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
 ) -> None:
     settings = settings_for(exact, currencies=IN_THREE_CURRENCIES)
-    staged = materialize(
+    staged = dg.materialize(
         [assets_of(settings)[name] for name in (*STAGE, "exact_reference_data")],
         partition_key=MIXED_DAY,
         resources=resources(woocommerce_sandbox, exact, database_url),
@@ -290,7 +289,7 @@ def test_the_vat_return_counts_a_dollar_export_in_euros_as_booked_and_both_check
     )
     book_agreeing(MIXED_DAY, woocommerce_sandbox, exact, database_url, settings)
     assets = assets_of(settings)
-    reported = materialize(
+    reported = dg.materialize(
         [assets["vat_return"]],
         partition_key="2026-10-01",
         resources=resources(woocommerce_sandbox, exact, database_url),

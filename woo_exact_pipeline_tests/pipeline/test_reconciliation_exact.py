@@ -21,13 +21,12 @@ from woo_exact_pipeline.exact.read_back import read_bookings
 from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
 from woo_exact_pipeline.store.staging import load_partition
-from woo_exact_pipeline_tests.fixtures.dagster_instance import the_tests_instance
 from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
 from woo_exact_pipeline_tests.support.exact_client import (
     app_secrets,
     store_sandbox_tokens,
 )
-from woo_exact_pipeline_tests.support.pipeline import assets_of, materialize
+from woo_exact_pipeline_tests.support.pipeline import assets_of
 from woo_exact_pipeline_tests.support.sandbox_pipeline import (
     SHOP_KEY,
     STAGE,
@@ -49,7 +48,7 @@ MIXED_DAY = "2026-10-20"  # also an order in dollars, which the administration d
 def test_a_booked_day_agrees_and_a_duplicate_posted_in_exact_fails_the_check(
     woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
 ) -> None:
-    instance = the_tests_instance()
+    instance = dg.DagsterInstance.ephemeral()
     loaded = stage_and_load(DAY, woocommerce_sandbox, exact, database_url, instance)
     events = day_events(engine, DAY)
     assert {event.kind for event in events} == {"sale", "credit"}
@@ -86,7 +85,7 @@ def test_a_booked_day_agrees_and_a_duplicate_posted_in_exact_fails_the_check(
             },
         )
 
-    again = materialize(
+    again = dg.materialize(
         [assets_of(settings_for(exact))["exact_reconciliation"]],
         partition_key=DAY,
         resources=resources(woocommerce_sandbox, exact, database_url),
@@ -140,7 +139,7 @@ def test_invoices_and_orders_are_read_back_and_agree(
         create_missing_items=True,
     )
     loaded = stage_and_load(
-        DAY, woocommerce_sandbox, exact, database_url, the_tests_instance(), settings
+        DAY, woocommerce_sandbox, exact, database_url, dg.DagsterInstance.ephemeral(), settings
     )
     found = metadata_of(loaded)
     assert check_of(loaded).passed, found["differences"]
@@ -151,7 +150,7 @@ def test_an_order_the_loader_held_back_is_missing_with_its_reason(
     woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
 ) -> None:
     loaded = stage_and_load(
-        MIXED_DAY, woocommerce_sandbox, exact, database_url, the_tests_instance()
+        MIXED_DAY, woocommerce_sandbox, exact, database_url, dg.DagsterInstance.ephemeral()
     )
     in_dollars = [e.reference for e in day_events(engine, MIXED_DAY) if e.currency == "USD"]
     assert in_dollars
@@ -174,7 +173,7 @@ def test_many_references_are_read_in_chunks_that_lose_none(
     engine: Engine,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    stage_and_load(DAY, woocommerce_sandbox, exact, database_url, the_tests_instance())
+    stage_and_load(DAY, woocommerce_sandbox, exact, database_url, dg.DagsterInstance.ephemeral())
     settings = settings_for(exact)
     booked = {event.reference for event in day_events(engine, DAY)}
     # References nobody booked, sorted around the real ones: five pages of references.
@@ -209,13 +208,13 @@ def test_many_references_are_read_in_chunks_that_lose_none(
 def test_bookings_exact_no_longer_holds_are_missing_with_their_entry_number(
     woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
 ) -> None:
-    instance = the_tests_instance()
+    instance = dg.DagsterInstance.ephemeral()
     stage_and_load(DAY, woocommerce_sandbox, exact, database_url, instance)
     # The same administration without the day's entries, as if they were deleted in Exact
     # (the sandbox deletes nothing): a second sandbox, signed in to from the same database.
     with start_exact_sandbox(minute_limit=100_000) as emptied:
         store_sandbox_tokens(emptied, engine)
-        again = materialize(
+        again = dg.materialize(
             [assets_of(settings_for(emptied))["exact_reconciliation"]],
             partition_key=DAY,
             resources=resources(woocommerce_sandbox, emptied, database_url),
@@ -327,14 +326,14 @@ def test_an_items_own_revenue_account_is_booked_when_asked_and_the_reconciliatio
     use_item_gl_accounts: bool,
 ) -> None:
     # Which product the day sells at 21%: read from a first transform without Exact's items.
-    instance = the_tests_instance()
+    instance = dg.DagsterInstance.ephemeral()
     settings = settings_for(exact, use_item_gl_accounts=use_item_gl_accounts)
     assets = assets_of(settings)
     everything = resources(woocommerce_sandbox, exact, database_url)
-    materialize([assets[name] for name in STAGE], partition_key=DAY, resources=everything)
+    dg.materialize([assets[name] for name in STAGE], partition_key=DAY, resources=everything)
     _an_item_on_its_own_revenue_account(exact, engine)
     # The reference data reads the new item; the transform then books on its account or not.
-    assert materialize([assets["exact_reference_data"]], resources=everything).success
+    assert dg.materialize([assets["exact_reference_data"]], resources=everything).success
     loaded = stage_and_load(DAY, woocommerce_sandbox, exact, database_url, instance, settings)
 
     accounts = _revenue_accounts(day_events(engine, DAY))
@@ -347,14 +346,14 @@ def test_an_items_own_revenue_account_is_booked_when_asked_and_the_reconciliatio
 def test_switching_item_accounts_on_after_booking_reports_nothing_as_changed(
     woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
 ) -> None:
-    instance = the_tests_instance()
+    instance = dg.DagsterInstance.ephemeral()
     stage_and_load(DAY, woocommerce_sandbox, exact, database_url, instance)  # setting off
     booked = day_events(engine, DAY)
     _an_item_on_its_own_revenue_account(exact, engine)
 
     switched_on = settings_for(exact, use_item_gl_accounts=True)
     everything = resources(woocommerce_sandbox, exact, database_url)
-    assert materialize(
+    assert dg.materialize(
         [assets_of(switched_on)["exact_reference_data"]], resources=everything
     ).success
     again = stage_and_load(DAY, woocommerce_sandbox, exact, database_url, instance, switched_on)

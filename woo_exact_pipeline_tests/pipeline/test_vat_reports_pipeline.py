@@ -25,7 +25,7 @@ from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox, start_woocommerce_sandbox
 from woo_exact_pipeline.store.vat_periods import load_period_events
 from woo_exact_pipeline_tests.support.exact_client import app_secrets
-from woo_exact_pipeline_tests.support.pipeline import assets_of, materialize
+from woo_exact_pipeline_tests.support.pipeline import assets_of
 from woo_exact_pipeline_tests.support.sandbox_pipeline import (
     SHOP_KEY,
     STAGE,
@@ -52,7 +52,7 @@ def book_every_day(
 ) -> dict[str, Any]:
     assets = assets_of(settings)
     everything = resources(shop, exact, url)
-    staged = materialize(
+    staged = dg.materialize(
         [assets[name] for name in STAGE],
         resources=everything,
         tags={
@@ -62,7 +62,7 @@ def book_every_day(
     )
     assert staged.success
     for day in DAYS:
-        loaded = materialize(
+        loaded = dg.materialize(
             [assets["exact_reference_data"], assets["exact_bookings"]],
             partition_key=day,
             resources=everything,
@@ -76,7 +76,7 @@ def materialize_reports(
     settings: SyncConfig, everything: dict[str, Any], quarter: str
 ) -> dg.ExecuteInProcessResult:
     assets = assets_of(settings)
-    result = materialize(
+    result = dg.materialize(
         [assets[name] for name in REPORT_ASSETS], partition_key=quarter, resources=everything
     )
     assert result.success

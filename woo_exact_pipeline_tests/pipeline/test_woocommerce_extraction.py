@@ -22,7 +22,7 @@ from woo_exact_pipeline.store.schema import woo_products as products_table
 from woo_exact_pipeline.store.schema import woo_refunds as refunds_table
 from woo_exact_pipeline.store.schema import woo_tax_rates as tax_rates_table
 from woo_exact_pipeline_tests.fixtures.woocommerce_sandbox import SANDBOX_END_DATE, oauth_client
-from woo_exact_pipeline_tests.support.pipeline import assets_of, materialize
+from woo_exact_pipeline_tests.support.pipeline import assets_of
 
 SETTINGS = load_config()  # the suite's sync.test.yaml (conftest.py)
 SHOP = Shop(SETTINGS)
@@ -75,7 +75,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 def materialize_day(sandbox: WooSandbox, database_url: str, day: str) -> dg.ExecuteInProcessResult:
-    return materialize(DAY_ASSETS, partition_key=day, resources=resources(sandbox, database_url))
+    return dg.materialize(DAY_ASSETS, partition_key=day, resources=resources(sandbox, database_url))
 
 
 def test_a_day_stages_exactly_the_orders_created_that_local_day_with_their_refunds(
@@ -100,7 +100,7 @@ def test_the_25_hour_dst_day_and_its_neighbours_lose_and_duplicate_nothing(
     woocommerce_sandbox: WooSandbox, database_url: str, engine: Engine
 ) -> None:
     days = ["2026-10-24", "2026-10-25", "2026-10-26"]
-    result = materialize(
+    result = dg.materialize(
         [woo_orders],
         resources=resources(woocommerce_sandbox, database_url),
         tags={
@@ -153,7 +153,9 @@ def test_products_are_read_incrementally_after_their_cursor(
     fresh_woocommerce_sandbox: WooSandbox, database_url: str, engine: Engine
 ) -> None:
     sandbox = fresh_woocommerce_sandbox
-    first = materialize([woo_products, woo_tax_rates], resources=resources(sandbox, database_url))
+    first = dg.materialize(
+        [woo_products, woo_tax_rates], resources=resources(sandbox, database_url)
+    )
     assert first.success
     shop = sandbox.shop
     with engine.connect() as connection:
@@ -168,9 +170,9 @@ def test_products_are_read_incrementally_after_their_cursor(
     with shop.lock:
         shop.products[product_id] = {**product, "name": "Renamed", "date_modified_gmt": later}
         shop.revision += 1
-    assert materialize([woo_products], resources=resources(sandbox, database_url)).success
+    assert dg.materialize([woo_products], resources=resources(sandbox, database_url)).success
     # The cursor moved to the edit, so the next read asks only for what changed since.
-    again = materialize([woo_products], resources=resources(sandbox, database_url))
+    again = dg.materialize([woo_products], resources=resources(sandbox, database_url))
     metadata = again.asset_materializations_for_node("woo_products")[0].metadata
     assert metadata["dagster/row_count"].value == 1
     assert metadata["cursor"].value == later
@@ -189,7 +191,7 @@ def test_a_day_of_ten_thousand_orders_extracts_completely(
     ) as sandbox:
         created_days = Counter(r.created_local[:10] for r in sandbox.shop.orders.values())
         day = created_days.most_common(1)[0][0]
-        result = materialize(
+        result = dg.materialize(
             [woo_orders], partition_key=day, resources=resources(sandbox, database_url)
         )
         expected = orders_created_on(sandbox, day)

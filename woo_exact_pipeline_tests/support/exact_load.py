@@ -10,7 +10,7 @@ from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
 from woo_exact_pipeline.store.journal import load_partition_events
-from woo_exact_pipeline_tests.support.pipeline import assets_of, materialize
+from woo_exact_pipeline_tests.support.pipeline import assets_of
 from woo_exact_pipeline_tests.support.sandbox_pipeline import (
     SHOP_KEY,
     STAGE,
@@ -23,7 +23,7 @@ DAY = "2026-10-20"
 def transform_day(woo: WooSandbox, exact: ExactSandbox, url: str, settings: SyncConfig) -> None:
     """Extract and transform the day with the assets of a shop with these settings."""
     assets = assets_of(settings)
-    result = materialize(
+    result = dg.materialize(
         [assets[name] for name in STAGE],
         partition_key=DAY,
         resources=resources(woo, exact, url),
@@ -35,7 +35,7 @@ def load_day(
     woo: WooSandbox, exact: ExactSandbox, url: str, settings: SyncConfig
 ) -> dg.ExecuteInProcessResult:
     assets = assets_of(settings)
-    return materialize(
+    return dg.materialize(
         [assets["exact_reference_data"], assets["exact_bookings"]],
         partition_key=DAY,
         resources=resources(woo, exact, url),

@@ -4,9 +4,8 @@ The code location builds them once per shop of sync.yaml; a test that changes a 
 its own shop from those settings, exactly as the code location would.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 import dagster as dg
 
@@ -14,7 +13,6 @@ from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.definitions import shop_assets, shop_definitions
 from woo_exact_pipeline.defs.resources import AlertChannels
 from woo_exact_pipeline.defs.shops import Shop
-from woo_exact_pipeline_tests.fixtures.dagster_instance import the_tests_instance
 
 
 def assets_of(settings: SyncConfig) -> dict[str, dg.AssetsDefinition]:
@@ -36,12 +34,3 @@ def definitions_of(
         shop_definitions(shop),
         dg.Definitions(resources={"alert_channels": AlertChannels.from_environment(), **resources}),
     )
-
-
-def materialize(
-    assets: Sequence[dg.AssetsDefinition | dg.AssetSpec | dg.SourceAsset], **options: Any
-) -> dg.ExecuteInProcessResult:
-    """`dg.materialize` in the test's one Dagster instance, unless it is given another."""
-    if options.get("instance") is None:
-        options["instance"] = the_tests_instance()
-    return dg.materialize(assets, **options)

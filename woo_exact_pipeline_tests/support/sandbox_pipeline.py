@@ -16,7 +16,7 @@ from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
 from woo_exact_pipeline.store.journal import load_partition_events
 from woo_exact_pipeline_tests.support.exact_client import SECRET_KEY
-from woo_exact_pipeline_tests.support.pipeline import assets_of, materialize
+from woo_exact_pipeline_tests.support.pipeline import assets_of
 
 #: The suite's shop (sync.test.yaml): settings_for changes its administration, never its address.
 SHOP_KEY = Shop(load_config()).key
@@ -71,14 +71,14 @@ def stage_and_load(
     right after them, the reconciliation of the same day."""
     assets = assets_of(settings or settings_for(exact))
     everything = resources(woo, exact, url)
-    staged = materialize(
+    staged = dg.materialize(
         [assets[name] for name in STAGE],
         partition_key=day,
         resources=everything,
         instance=instance,
     )
     assert staged.success
-    loaded = materialize(
+    loaded = dg.materialize(
         [assets["exact_reference_data"], assets["exact_bookings"], assets["exact_reconciliation"]],
         partition_key=day,
         resources=everything,

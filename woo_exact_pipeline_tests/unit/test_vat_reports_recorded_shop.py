@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import dagster as dg
 import pytest
 
 from woo_exact_pipeline.bookkeeping.calendar import shop_day
@@ -26,7 +27,7 @@ from woo_exact_pipeline.sandbox.woocommerce import start_woocommerce_sandbox
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.staging import save_orders, save_refunds
 from woo_exact_pipeline_tests.support.exact_client import store_sandbox_tokens
-from woo_exact_pipeline_tests.support.pipeline import assets_of, materialize
+from woo_exact_pipeline_tests.support.pipeline import assets_of
 from woo_exact_pipeline_tests.support.recorded_orders import (
     FIRST_SHOP,
     SETTINGS,
@@ -117,7 +118,7 @@ def test_the_recorded_shops_quarter_passes_both_checks_once_booked_in_exact(
     assets = assets_of(settings)
     with start_woocommerce_sandbox(seed=1, days=1, orders_per_day=1, end_date=days[-1]) as woo:
         everything = resources(woo, exact, database_url)  # WooCommerce is not asked
-        transformed = materialize(
+        transformed = dg.materialize(
             [assets["exact_journal_lines"]],
             resources=everything,
             tags={
@@ -127,14 +128,14 @@ def test_the_recorded_shops_quarter_passes_both_checks_once_booked_in_exact(
         )
         assert transformed.success
         for day in days:
-            loaded = materialize(
+            loaded = dg.materialize(
                 [assets["exact_reference_data"], assets["exact_bookings"]],
                 partition_key=day.isoformat(),
                 resources=everything,
                 selection=[assets["exact_bookings"]],
             )
             assert loaded.success
-        reports = materialize(
+        reports = dg.materialize(
             [assets[name] for name in ("vat_return", "oss_declaration", "icp_listing")],
             partition_key="2026-10-01",
             resources=everything,
