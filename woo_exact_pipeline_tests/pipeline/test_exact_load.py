@@ -19,6 +19,7 @@ from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.ledger import BookingLedger
 from woo_exact_pipeline.store.schema import bookings
+from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
 from woo_exact_pipeline_tests.support.exact_client import (
     app_secrets,
 )
@@ -134,6 +135,7 @@ def test_two_loads_of_the_same_day_at_once_book_each_event_once(
     assert others <= {"already_booked", "in_progress_elsewhere"}
 
 
+@SQLITE_ONLY  # about what is posted to Exact, not how the ledger stores it
 def test_invoices_are_created_with_items_and_processed_with_email_only_after_go_live(
     woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
 ) -> None:
@@ -153,6 +155,7 @@ def test_invoices_are_created_with_items_and_processed_with_email_only_after_go_
     assert len(exact.outbox()) > 0
 
 
+@SQLITE_ONLY  # about what is posted to Exact, not how the ledger stores it
 def test_the_load_sensor_requests_one_load_per_new_day_and_skips_unbalanced_runs(
     woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str
 ) -> None:
@@ -210,6 +213,7 @@ def _journal_lines_that_fail_the_balance_check(shop: Shop) -> dg.AssetsDefinitio
     return buggy_transform
 
 
+@SQLITE_ONLY  # about what is posted to Exact, not how the ledger stores it
 def test_with_the_pdf_plugin_each_sale_carries_the_shops_invoice_pdf(
     woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
 ) -> None:
@@ -235,6 +239,7 @@ def test_with_the_pdf_plugin_each_sale_carries_the_shops_invoice_pdf(
         assert attachments[document["ID"]]["FileName"] == f"{sale.reference}.pdf"
 
 
+@SQLITE_ONLY  # about what is posted to Exact, not how the ledger stores it
 def test_sales_orders_carry_one_line_per_item(
     woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
 ) -> None:
@@ -250,6 +255,7 @@ def test_sales_orders_carry_one_line_per_item(
         assert len(order["SalesOrderLines"]) == len(event.lines)
 
 
+@SQLITE_ONLY  # about what is posted to Exact, not how the ledger stores it
 def test_invoices_before_go_live_are_processed_but_never_emailed(
     woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
 ) -> None:
@@ -307,6 +313,7 @@ def test_an_order_changed_after_booking_is_reported_and_never_posted_again(
     assert not check.passed
 
 
+@SQLITE_ONLY  # about what is posted to Exact, not how the ledger stores it
 def test_direct_sales_invoices_deliver_from_the_configured_warehouse(
     woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
 ) -> None:
