@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from woo_exact_pipeline.sandbox.exact import atom, model, pages
+from woo_exact_pipeline.sandbox.exact import atom, model, pages, xml_upload
 from woo_exact_pipeline.sandbox.exact.division import Division
 from woo_exact_pipeline.sandbox.exact.errors import ExactError, ODataError, not_found, stream_error
 from woo_exact_pipeline.sandbox.exact.faults import DropMode, Faults
@@ -289,6 +289,7 @@ class ExactApp:
                     methods=["GET", "POST", "PUT", "DELETE"],
                 ),
                 Route("/docs/SysAttachment.aspx", self.download),
+                Route("/docs/XMLUpload.aspx", self.xml_upload, methods=["POST"]),
                 Route("/docs/{page}", self.document),
             ]
         )
@@ -386,6 +387,29 @@ class ExactApp:
         if content is None:
             return _error_response(not_found())
         return Response(content, media_type="application/octet-stream")
+
+    async def xml_upload(self, request: Request) -> Response:
+        """One upload is one API call, under the same token and limits as REST."""
+        client_id, valid = self._client(request)
+        if client_id is None or not valid:
+            return _error_response(ExactError(401, "Unauthorized"))
+        try:
+            division_code = int(request.query_params.get("_Division_", ""))
+        except ValueError:
+            return _error_response(ExactError(400, "Mandatory: _Division_"))
+        allowed, rate_headers = self.limiter.consume((client_id, division_code))
+        if not allowed:
+            return Response(status_code=429, headers=rate_headers)
+        if division_code != self.division.code:
+            return _error_response(ExactError(403, "Forbidden: no access to this division."))
+        body = await request.body()
+        if len(body) > xml_upload.MAX_UPLOAD_BYTES:
+            # The limit is Exact's; its answer to a larger request is unverified.
+            return _error_response(ExactError(413, "The request exceeds the limit of 10.0 MB."))
+        answer = xml_upload.upload(
+            self.division, request.query_params.get("Topic", ""), body, self.division.now()
+        )
+        return Response(answer, media_type="application/xml", headers=rate_headers)
 
     async def division_api(self, request: Request) -> Response:
         return self._represent(request, await self._division_call(request))

@@ -504,8 +504,16 @@ class Division:
         key = (journal, year)
         first = int(f"{year % 100:02d}{journal}0001") if journal.isdigit() else 1
         number = self._entry_counters.get(key, first - 1) + 1
+        while self._entry_number_in_use(journal, number):  # given by an XML upload
+            number += 1
         self._entry_counters[key] = number
         return number
+
+    def _entry_number_in_use(self, journal: str, number: int) -> bool:
+        return any(
+            entry["Journal"] == journal
+            for entry in self.stores["salesentry/SalesEntries"].find("EntryNumber", number)
+        )
 
     def _check_period(self, record: Record, journal: str, day: datetime, errors: list[str]) -> None:
         """The reporting year and period: given ones must exist, missing ones follow the
@@ -533,7 +541,9 @@ class Division:
 
     # -- sales entries -----------------------------------------------------------------------
 
-    def create_sales_entry(self, raw: Any) -> Record:
+    def create_sales_entry(self, raw: Any, *, entry_number: int | None = None) -> Record:
+        """A sales entry as SalesEntries takes it; `entry_number` is the number an XML upload
+        gives the entry (REST cannot), refused when the journal has it already."""
         entry = parse_body(model.SALES_ENTRY, raw)
         errors = length_errors(model.SALES_ENTRY, entry)
         journal = self._check_sales_journal(entry, errors)
@@ -555,8 +565,15 @@ class Division:
             raise ValidationFailed(errors)
         assert journal is not None
         with self.lock:
+            code = journal["Code"]
+            if entry_number is not None and self._entry_number_in_use(code, entry_number):
+                raise ValidationFailed(
+                    [f"Already exists - Entry number: {entry_number}, Journal: {code}"]
+                )
             entry["EntryID"] = new_booking_id()
-            entry["EntryNumber"] = self._next_entry_number(journal["Code"], entry["ReportingYear"])
+            entry["EntryNumber"] = entry_number or self._next_entry_number(
+                journal["Code"], entry["ReportingYear"]
+            )
             entry["InvoiceNumber"] = entry["EntryNumber"]
             entry["Status"] = STATUS_OPEN
             for number, line in enumerate(lines, start=1):
