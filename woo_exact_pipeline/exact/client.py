@@ -47,6 +47,8 @@ from woo_exact_pipeline.store.tokens import InvalidSecretKey, TokenStore, TokenS
 from woo_exact_pipeline.tls import tls_context
 
 API_PATH = "/api/v1"
+#: Exact's XML API, for many records in one call (docs/XMLUpload.aspx?Topic=...).
+XML_UPLOAD_PATH = "/docs/XMLUpload.aspx"
 USER_AGENT = "woo-exact-pipeline (+https://github.com/woo-exact-pipeline)"
 #: Exact blocks an endpoint after more than 10 errors (400/401/403/404) within an hour.
 ERROR_BUDGET_PER_HOUR = 10
@@ -227,6 +229,16 @@ class ExactClient:
         response = self._send("POST", self.division_url(path), endpoint_of(path), content=content)
         return self._single(response)
 
+    def upload_xml(self, topic: str, document: bytes) -> bytes:
+        """One XMLUpload.aspx call, however many records the document holds (one API call
+        under the same limits as REST); Exact's `<eExact><Messages>` answer, a message per
+        record. Never retried once it may have reached Exact, as a POST."""
+        url = self._url(XML_UPLOAD_PATH, {"Topic": topic, "_Division_": str(self.division)})
+        response = self._send(
+            "POST", url, f"XMLUpload {topic}", content=document, media_type="application/xml"
+        )
+        return response.content
+
     # --- status for the sync log ---------------------------------------------------------
 
     def rate_limits(self) -> RateLimits | None:
@@ -276,6 +288,7 @@ class ExactClient:
         *,
         content: bytes | None = None,
         counted: bool = True,
+        media_type: str = "application/json",
     ) -> httpx.Response:
         idempotent = method == "GET"
         attempt = 0
@@ -288,12 +301,9 @@ class ExactClient:
             token = self.tokens.access_token()
             # Per request, not per http client: a caller's client may lack it, and without it
             # Exact answers in Atom XML.
-            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+            headers = {"Authorization": f"Bearer {token}", "Accept": media_type}
             if content is not None:
-                headers |= {
-                    "Content-Type": "application/json",
-                    "Prefer": "return=representation",
-                }
+                headers |= {"Content-Type": media_type, "Prefer": "return=representation"}
             try:
                 response = self._http.request(method, url, content=content, headers=headers)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:

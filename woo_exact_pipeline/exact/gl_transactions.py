@@ -1,0 +1,157 @@
+"""Sales entries and credit notes as one XML upload (`XMLUpload.aspx?Topic=GLTransactions`),
+and Exact's answer to it, a message per entry.
+
+An event becomes one `<GLTransaction>` under the entry number the booking ledger gave it
+beforehand: the number is the idempotency handle (Exact refuses a number its journal has,
+"Already exists"), so a lost answer is recovered by reading Exact back by number, never by
+uploading twice. The lines are the event's own: a debtor line with the total including VAT,
+then each journal line as a credit (a negative value) with its VAT code. The XML `Amount` has
+no VAT amount, so Exact computes the VAT from the code: an event whose VAT Exact would compute
+differently, or in another currency than the administration's, is one for the REST path
+(`books_alike`). Element names and order follow Exact's eExact-XML.xsd
+(../shared/reference/exact_xml_api.md).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import IntEnum
+
+from woo_exact_pipeline.bookkeeping.model import AccountingEvent
+from woo_exact_pipeline.bookkeeping.money import to_cents
+from woo_exact_pipeline.exact.errors import ExactResponseError
+
+TOPIC = "GLTransactions"
+SALES_ENTRY, SALES_CREDIT_NOTE = 20, 21
+#: Exact's limit on one request; the documents stay below it with room for the envelope.
+MAX_DOCUMENT_BYTES = 9_500_000
+
+
+class MessageType(IntEnum):
+    """`<Message type="...">`: 0 error, 1 warning, 2 success, 3 fatal (eExact-XML.xsd)."""
+
+    ERROR = 0
+    WARNING = 1
+    SUCCESS = 2
+    FATAL = 3
+
+
+@dataclass(frozen=True, slots=True)
+class UploadMessage:
+    type: MessageType
+    node: str
+    #: For a GLTransaction the entry number; None when the message names no record.
+    key: str | None
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntryToUpload:
+    """An event with what the XML needs beyond it: its entry number and the debtor's code."""
+
+    event: AccountingEvent
+    entry_number: int
+    debtor_code: str
+
+
+def books_alike(
+    event: AccountingEvent, vat_percentages: Mapping[str, Decimal], own_currency: str
+) -> bool:
+    """Whether Exact, computing each line's VAT from its code (a fraction: 0.21), books the
+    event to the cent as the REST path would post it."""
+    if event.currency != own_currency:
+        return False
+    for line in event.lines:
+        if line.vat_code is None or line.vat_code not in vat_percentages:
+            return False
+        if to_cents(line.amount_excl_vat * vat_percentages[line.vat_code]) != line.vat_amount:
+            return False
+    return True
+
+
+def document(entries: Sequence[EntryToUpload], journal: str, receivables_gl: str) -> bytes:
+    """One `<eExact>` document with a `<GLTransaction>` per entry, in the given order."""
+    root = ElementTree.Element("eExact")
+    transactions = ElementTree.SubElement(root, "GLTransactions")
+    for entry in entries:
+        transactions.append(_transaction(entry, journal, receivables_gl))
+    return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def _transaction(entry: EntryToUpload, journal: str, receivables_gl: str) -> ElementTree.Element:
+    event = entry.event
+    kind = str(SALES_ENTRY if event.kind == "sale" else SALES_CREDIT_NOTE)
+    day = event.event_date.isoformat()
+    transaction = ElementTree.Element("GLTransaction", entry=str(entry.entry_number))
+    ElementTree.SubElement(transaction, "TransactionType", number=kind)
+    ElementTree.SubElement(transaction, "Journal", code=journal)
+    ElementTree.SubElement(transaction, "Date").text = day
+    ElementTree.SubElement(transaction, "Description").text = event.description
+    debtor = _line(transaction, kind, 1, day, receivables_gl, event.description)
+    ElementTree.SubElement(debtor, "Account", code=entry.debtor_code)
+    _amount(debtor, event.currency, event.total_incl_vat, None)
+    references = ElementTree.SubElement(debtor, "References")
+    ElementTree.SubElement(references, "YourRef").text = event.reference
+    for number, line in enumerate(event.lines, start=2):
+        booked = _line(transaction, kind, number, day, line.gl_account, line.description)
+        _amount(booked, event.currency, -line.amount_excl_vat, line.vat_code)
+    return transaction
+
+
+def _line(
+    transaction: ElementTree.Element, kind: str, number: int, day: str, gl: str, text: str
+) -> ElementTree.Element:
+    line = ElementTree.SubElement(
+        transaction, "GLTransactionLine", type=kind, linetype="0", line=str(number)
+    )
+    ElementTree.SubElement(line, "Date").text = day
+    ElementTree.SubElement(line, "GLAccount", code=gl)
+    ElementTree.SubElement(line, "Description").text = text[:255]
+    return line
+
+
+def _amount(line: ElementTree.Element, currency: str, value: Decimal, vat_code: str | None) -> None:
+    amount = ElementTree.SubElement(line, "Amount")
+    ElementTree.SubElement(amount, "Currency", code=currency)
+    ElementTree.SubElement(amount, "Value").text = format(value, "f")
+    if vat_code is not None:
+        ElementTree.SubElement(amount, "VAT", code=vat_code)
+
+
+def messages(answer: bytes) -> list[UploadMessage]:
+    """Exact's answer to an upload, a message per record (and per master record it touched)."""
+    try:
+        root = ElementTree.fromstring(answer)
+    except ElementTree.ParseError as error:
+        raise ExactResponseError(f"Exact's answer to an XML upload is no XML: {error}") from None
+    found = []
+    for message in root.iterfind("./Messages/Message"):
+        topic = message.find("Topic")
+        data = None if topic is None else topic.find("Data")
+        try:
+            kind = MessageType(int(message.get("type", "")))
+        except ValueError:
+            raise ExactResponseError(
+                f"Exact's upload answer has a message of unknown type {message.get('type')!r}"
+            ) from None
+        found.append(
+            UploadMessage(
+                type=kind,
+                node="" if topic is None else topic.get("node", ""),
+                key=None if data is None else data.get("keyAlt"),
+                description=(message.findtext("Description") or "").strip(),
+            )
+        )
+    return found
+
+
+def entry_outcomes(answer: Sequence[UploadMessage]) -> dict[int, UploadMessage]:
+    """Entry number -> Exact's message on it; messages on other records are left out."""
+    return {
+        int(message.key): message
+        for message in answer
+        if message.node == "GLTransaction" and message.key and message.key.isdigit()
+    }
