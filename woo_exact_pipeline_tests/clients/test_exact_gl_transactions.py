@@ -1,12 +1,11 @@
 """A sale as a GLTransaction of an XML upload, written out by hand; which events Exact books
 alike when it computes the VAT itself; and Exact's answer read message by message."""
 
-from datetime import date
-from decimal import Decimal
+from dataclasses import replace
 
 import pytest
 
-from woo_exact_pipeline.bookkeeping.model import AccountingEvent, Debtor, JournalLine, VatTreatment
+from woo_exact_pipeline.bookkeeping.model import AccountingEvent, JournalLine
 from woo_exact_pipeline.exact.errors import ExactResponseError
 from woo_exact_pipeline.exact.gl_transactions import (
     EntryToUpload,
@@ -17,61 +16,37 @@ from woo_exact_pipeline.exact.gl_transactions import (
     entry_outcomes,
     messages,
 )
+from woo_exact_pipeline_tests.support.exact_bodies import D, event, line
 
-D = Decimal
 PERCENTAGES = {"1": D("0.09"), "2": D("0.21")}
 
 
-def line(gl: str, vat_code: str, net: str, vat: str, text: str = "Koffie") -> JournalLine:
-    return JournalLine(
-        kind="revenue",
-        gl_account=gl,
-        vat_code=vat_code,
-        vat_rate=D(21),
-        item_code=None,
-        description=text,
-        quantity=D(1),
-        unit_price=None,
-        amount_excl_vat=D(net),
-        vat_amount=D(vat),
-    )
-
-
 def sale(*lines: JournalLine, currency: str = "EUR") -> AccountingEvent:
-    return AccountingEvent(
-        kind="sale",
-        reference="1001",
-        order_id=1001,
-        order_number="1001",
-        refund_id=None,
-        event_date=date(2026, 10, 20),
-        currency=currency,
-        description="Order 1001",
-        debtor=Debtor(source="default", code="2"),
-        vat_treatment=VatTreatment.DOMESTIC,
-        vat_explanation="",
-        flags=(),
-        lines=lines,
-        total_incl_vat=sum((li.amount_incl_vat for li in lines), D(0)),
-    )
+    return replace(event("sale", "1001", *lines), currency=currency)
+
+
+def revenue(gl: str, vat_code: str, net: str, vat: str, item: str = "KOFFIE") -> JournalLine:
+    return line("revenue", gl, vat_code, item, net, vat)
 
 
 def test_exact_books_alike_only_what_it_computes_to_the_same_cent() -> None:
     # 41.24 x 21% = 8.6604 -> 8.66, as WooCommerce charged.
-    assert books_alike(sale(line("8000", "2", "41.24", "8.66")), PERCENTAGES, "EUR")
+    assert books_alike(sale(revenue("8000", "2", "41.24", "8.66")), PERCENTAGES, "EUR")
     # 69.00 including VAT is 57.02 + 11.98 in WooCommerce; Exact computes 57.02 x 21% = 11.97.
-    assert not books_alike(sale(line("8000", "2", "57.02", "11.98")), PERCENTAGES, "EUR")
-    assert not books_alike(sale(line("8000", "4", "10.00", "0.00")), PERCENTAGES, "EUR")
+    assert not books_alike(sale(revenue("8000", "2", "57.02", "11.98")), PERCENTAGES, "EUR")
+    assert not books_alike(sale(revenue("8000", "4", "10.00", "0.00")), PERCENTAGES, "EUR")
     assert not books_alike(
-        sale(line("8000", "2", "10.00", "2.10"), currency="USD"), PERCENTAGES, "EUR"
+        sale(revenue("8000", "2", "10.00", "2.10"), currency="USD"), PERCENTAGES, "EUR"
     )
 
 
 def test_a_sale_becomes_a_debtor_line_with_the_total_and_credit_lines_with_their_vat_codes() -> (
     None
 ):
-    event = sale(line("8000", "2", "41.24", "8.66"), line("8010", "1", "22.89", "2.06", "Boek"))
-    xml = document([EntryToUpload(event, 26709001, "2")], journal="70", receivables_gl="1300")
+    order = sale(
+        revenue("8000", "2", "41.24", "8.66"), revenue("8010", "1", "22.89", "2.06", "BOEK")
+    )
+    xml = document([EntryToUpload(order, 26709001, "2")], journal="70", receivables_gl="1300")
     assert xml.decode() == (
         "<?xml version='1.0' encoding='utf-8'?>\n"
         "<eExact><GLTransactions>"
@@ -85,11 +60,11 @@ def test_a_sale_becomes_a_debtor_line_with_the_total_and_credit_lines_with_their
         "<References><YourRef>1001</YourRef></References>"
         "</GLTransactionLine>"
         '<GLTransactionLine type="20" linetype="0" line="2">'
-        '<Date>2026-10-20</Date><GLAccount code="8000" /><Description>Koffie</Description>'
+        '<Date>2026-10-20</Date><GLAccount code="8000" /><Description>revenue KOFFIE</Description>'
         '<Amount><Currency code="EUR" /><Value>-41.24</Value><VAT code="2" /></Amount>'
         "</GLTransactionLine>"
         '<GLTransactionLine type="20" linetype="0" line="3">'
-        '<Date>2026-10-20</Date><GLAccount code="8010" /><Description>Boek</Description>'
+        '<Date>2026-10-20</Date><GLAccount code="8010" /><Description>revenue BOEK</Description>'
         '<Amount><Currency code="EUR" /><Value>-22.89</Value><VAT code="1" /></Amount>'
         "</GLTransactionLine>"
         "</GLTransaction></GLTransactions></eExact>"
