@@ -13,7 +13,10 @@ The sandbox's stricter readings where no source decides (UNVERIFIED against a re
 - the debtor line is the one with an `<Account>` (a customer), its GL account a receivables
   account, its value the total including VAT; the other lines are revenue lines, credit
   negative, and Exact computes their VAT from the VAT code (percentage times the amount,
-  rounded to the cent: the XML `Amount` has no VAT amount);
+  rounded to the cent): the schema's `Amount` has no VAT amount (only the undocumented
+  `ForeignAmount/VATAmount` has), an integrator saw totals move by a cent on import
+  (picqer/exact-php-client #662), and Exact's import error "BTW verschil (boeking niet in
+  evenwicht)" is reported (Humanwave's help pages);
 - an entry whose debtor line differs from its revenue and VAT is refused as not in balance;
 - amounts in the administration's currency only (no rate in `Amount`);
 - a topic other than GLTransactions, or a document that is no XML, is a fatal error (type 3).
