@@ -45,15 +45,6 @@ from woo_exact_pipeline.exact.periods import decide
 from woo_exact_pipeline.store.journal import event_key
 from woo_exact_pipeline.store.ledger import BookingLedger, EventToClaim, LedgerRow
 
-SALE_TYPES = {"sales_entry": 20, "sales_invoice": 8020, "direct_sales_invoice": 8023}
-CREDIT_TYPES = {"sales_entry": 21, "sales_invoice": 8021, "direct_sales_invoice": 8024}
-LINES_PROPERTY = {
-    "sales_entry": "SalesEntryLines",
-    "sales_invoice": "SalesInvoiceLines",
-    "direct_sales_invoice": "SalesInvoiceLines",
-    "sales_order": "SalesOrderLines",
-}
-
 #: The id a dry run uses for a debtor or item it would create (it creates nothing).
 NOT_CREATED_IN_DRY_RUN = "(created when booked)"
 
@@ -238,7 +229,7 @@ class ExactLoader:
             "YourRef": event.reference,
             "Description": event.description,
             "Currency": event.currency,
-            LINES_PROPERTY[insertion]: lines,
+            reference.LINES_PROPERTY[insertion]: lines,
         }
         if insertion == "sales_entry":
             body |= {"Journal": journal, "Customer": customer, "EntryDate": event.event_date}
@@ -252,7 +243,7 @@ class ExactLoader:
         if insertion == "direct_sales_invoice":
             body["Warehouse"] = self._warehouse_id()
         if insertion != "sales_order":
-            types = SALE_TYPES if event.kind == "sale" else CREDIT_TYPES
+            types = reference.SALE_TYPES if event.kind == "sale" else reference.CREDIT_TYPES
             body["Type"] = types[insertion]
             if (document := self._attached_invoice(event, customer)) is not None:
                 body["Document"] = document

@@ -22,11 +22,16 @@ from woo_exact_pipeline.bookkeeping.model import EventKind
 from woo_exact_pipeline.bookkeeping.money import ZERO
 from woo_exact_pipeline.bookkeeping.reconciliation import ExactDocument, ExactLine
 from woo_exact_pipeline.config import InsertionType
-from woo_exact_pipeline.exact.booking import CREDIT_TYPES, LINES_PROPERTY, SALE_TYPES
+from woo_exact_pipeline.exact import reference
 from woo_exact_pipeline.exact.client import ExactClient, Record
 from woo_exact_pipeline.exact.master_data import MasterData
 from woo_exact_pipeline.exact.odata import guid_literal, parse_decimal, string_literal
-from woo_exact_pipeline.exact.reference import BOOKING_ENDPOINTS
+from woo_exact_pipeline.exact.reference import (
+    BOOKING_ENDPOINTS,
+    CREDIT_TYPES,
+    LINES_PROPERTY,
+    SALE_TYPES,
+)
 
 #: Exact refuses URLs longer than 6,000 characters after encoding; this leaves room for the
 #: `$skiptoken` that Exact appends to a next-page link.
@@ -101,6 +106,22 @@ def read_bookings(
         )
         for header in headers
     ]
+
+
+def debtors_by_email(client: ExactClient, emails: Iterable[str]) -> list[reference.Debtor]:
+    """The accounts with these e-mail addresses (new debtors read back after an upload), as
+    many per call as a URL and a page allow."""
+    found: list[reference.Debtor] = []
+    for chunk in _chunks(
+        client,
+        "crm/Accounts",
+        reference.DEBTOR_FIELDS,
+        sorted(set(emails)),
+        lambda values: _any_of("Email", map(string_literal, values)),
+    ):
+        records = client.get("crm/Accounts", select=reference.DEBTOR_FIELDS, filter=chunk)
+        found += [reference.debtor_from_record(record) for record in records]
+    return found
 
 
 def _chunks(

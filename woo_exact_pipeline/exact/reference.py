@@ -134,6 +134,16 @@ DEBTOR_FIELDS = (
 )
 
 
+SALE_TYPES = {"sales_entry": 20, "sales_invoice": 8020, "direct_sales_invoice": 8023}
+CREDIT_TYPES = {"sales_entry": 21, "sales_invoice": 8021, "direct_sales_invoice": 8024}
+LINES_PROPERTY = {
+    "sales_entry": "SalesEntryLines",
+    "sales_invoice": "SalesInvoiceLines",
+    "direct_sales_invoice": "SalesInvoiceLines",
+    "sales_order": "SalesOrderLines",
+}
+
+
 def journals(client: ExactClient) -> list[Journal]:
     return [_journal(record) for record in client.get("financial/Journals", select=JOURNAL_FIELDS)]
 

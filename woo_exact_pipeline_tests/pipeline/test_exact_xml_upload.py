@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 from woo_exact_pipeline.bookkeeping.money import CENT, to_cents
 from woo_exact_pipeline.bookkeeping.reconciliation import reconcile
 from woo_exact_pipeline.exact.client import ExactClient
-from woo_exact_pipeline.exact.gl_transactions import (
+from woo_exact_pipeline.exact.xml_upload import (
     TOPIC,
     EntryToUpload,
     MessageType,

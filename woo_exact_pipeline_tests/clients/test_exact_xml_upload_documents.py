@@ -7,7 +7,7 @@ import pytest
 
 from woo_exact_pipeline.bookkeeping.model import AccountingEvent, JournalLine
 from woo_exact_pipeline.exact.errors import ExactResponseError
-from woo_exact_pipeline.exact.gl_transactions import (
+from woo_exact_pipeline.exact.xml_upload import (
     EntryToUpload,
     MessageType,
     UploadMessage,
