@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
 
-from woo_exact_pipeline.bookkeeping.model import AccountingEvent
+from woo_exact_pipeline.bookkeeping.model import AccountingEvent, Debtor
 from woo_exact_pipeline.bookkeeping.money import to_cents
 from woo_exact_pipeline.exact.errors import ExactResponseError
 
-TOPIC = "GLTransactions"
+#: The topics uploaded: sales entries and credit notes, and new debtors.
+GL_TRANSACTIONS, ACCOUNTS = "GLTransactions", "Accounts"
 SALES_ENTRY, SALES_CREDIT_NOTE = 20, 21
 #: Exact's limit on one request; the documents stay below it with room for the envelope.
 MAX_DOCUMENT_BYTES = 9_500_000
@@ -119,6 +120,37 @@ def _amount(line: ElementTree.Element, currency: str, value: Decimal, vat_code: 
     ElementTree.SubElement(amount, "Value").text = format(value, "f")
     if vat_code is not None:
         ElementTree.SubElement(amount, "VAT", code=vat_code)
+
+
+def accounts_document(debtors: Sequence[Debtor]) -> bytes:
+    """New customers as one `<Accounts>` upload, without codes: Exact numbers them as it
+    numbers accounts posted over REST. Element order as eExact-XML.xsd's typeAccount."""
+    root = ElementTree.Element("eExact")
+    accounts = ElementTree.SubElement(root, "Accounts")
+    for debtor in debtors:
+        account = ElementTree.SubElement(accounts, "Account", status="C")
+        ElementTree.SubElement(account, "Name").text = debtor_name(debtor)
+        if debtor.email:
+            ElementTree.SubElement(account, "Email").text = debtor.email
+        address = ElementTree.SubElement(account, "Address")
+        for name, value in (
+            ("AddressLine1", debtor.address_line_1),
+            ("AddressLine2", debtor.address_line_2),
+            ("PostalCode", debtor.postcode),
+            ("City", debtor.city),
+        ):
+            if value:
+                ElementTree.SubElement(address, name).text = value
+        if debtor.country:
+            ElementTree.SubElement(address, "Country", code=debtor.country)
+        if debtor.vat_number:
+            ElementTree.SubElement(account, "VATNumber").text = debtor.vat_number
+    return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def debtor_name(debtor: Debtor) -> str:
+    """The account's name in Exact: the company, else the person, else the e-mail address."""
+    return debtor.company or debtor.name or debtor.email or ""
 
 
 def messages(answer: bytes) -> list[UploadMessage]:

@@ -5,12 +5,13 @@ from dataclasses import replace
 
 import pytest
 
-from woo_exact_pipeline.bookkeeping.model import AccountingEvent, JournalLine
+from woo_exact_pipeline.bookkeeping.model import AccountingEvent, Debtor, JournalLine
 from woo_exact_pipeline.exact.errors import ExactResponseError
 from woo_exact_pipeline.exact.xml_upload import (
     EntryToUpload,
     MessageType,
     UploadMessage,
+    accounts_document,
     books_alike,
     document,
     entry_outcomes,
@@ -113,3 +114,35 @@ def test_the_answer_is_read_as_one_outcome_per_entry_number() -> None:
 def test_an_answer_that_is_no_upload_answer_is_a_typed_error(answer: bytes, says: str) -> None:
     with pytest.raises(ExactResponseError, match=says):
         messages(answer)
+
+
+def test_new_customers_become_accounts_without_codes_in_the_schemas_order() -> None:
+    shopper = Debtor(
+        source="customer",
+        code=None,
+        email="sanne@example.nl",
+        name="Sanne Visser",
+        address_line_1="Dorpsstraat 1",
+        postcode="1234 AB",
+        city="Ergens",
+        country="NL",
+    )
+    company = Debtor(
+        source="customer",
+        code=None,
+        email="info@jansen.example",
+        name="Piet Jansen",
+        company="Bakkerij Jansen BV",
+        country="BE",
+        vat_number="BE0123456789",
+    )
+    assert accounts_document([shopper, company]).decode() == (
+        "<?xml version='1.0' encoding='utf-8'?>\n"
+        "<eExact><Accounts>"
+        '<Account status="C"><Name>Sanne Visser</Name><Email>sanne@example.nl</Email>'
+        "<Address><AddressLine1>Dorpsstraat 1</AddressLine1><PostalCode>1234 AB</PostalCode>"
+        '<City>Ergens</City><Country code="NL" /></Address></Account>'
+        '<Account status="C"><Name>Bakkerij Jansen BV</Name><Email>info@jansen.example</Email>'
+        '<Address><Country code="BE" /></Address><VATNumber>BE0123456789</VATNumber></Account>'
+        "</Accounts></eExact>"
+    )

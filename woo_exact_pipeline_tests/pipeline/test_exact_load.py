@@ -5,24 +5,25 @@ import threading
 from collections import Counter
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import dagster as dg
+import pytest
 from sqlalchemy import Engine, select
 
 from woo_exact_pipeline.defs.bookkeeping.assets import BALANCED
 from woo_exact_pipeline.defs.shops import Shop
-from woo_exact_pipeline.exact.booking import ExactLoader
+from woo_exact_pipeline.exact import booking
+from woo_exact_pipeline.exact.booking import NEW_DEBTORS_IN_ONE_UPLOAD, ExactLoader
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.exact.master_data import load_master_data
-from woo_exact_pipeline.sandbox.exact import ExactSandbox
+from woo_exact_pipeline.sandbox.exact import ExactSandbox, start_exact_sandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
 from woo_exact_pipeline.store.database import open_sync_database
 from woo_exact_pipeline.store.ledger import BookingLedger
 from woo_exact_pipeline.store.schema import bookings
 from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
-from woo_exact_pipeline_tests.support.exact_client import (
-    app_secrets,
-)
+from woo_exact_pipeline_tests.support.exact_client import app_secrets, store_sandbox_tokens
 from woo_exact_pipeline_tests.support.exact_load import (
     DAY,
     day_events,
@@ -350,3 +351,44 @@ def test_a_refused_lookup_fails_only_its_event_and_the_run_goes_on(
     assert recovered["recovered"] == 1
     refs = Counter(entry["YourRef"] for entry in exact.sales_entries())
     assert set(refs.values()) == {1}
+
+
+@SQLITE_ONLY  # about the calls made, not how the ledger stores them
+def test_the_days_new_customers_are_created_in_one_upload_each_once(
+    woocommerce_sandbox: WooSandbox,
+    exact: ExactSandbox,
+    database_url: str,
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = settings_for(exact)
+    transform_day(woocommerce_sandbox, exact, database_url, settings)
+    events = [e for e in day_events(engine) if e.currency == "EUR"]
+    new_customers = {e.debtor.email for e in events if e.debtor.code is None and e.debtor.email}
+    assert len(new_customers) >= NEW_DEBTORS_IN_ONE_UPLOAD
+    accounts_before = len(exact.booked("crm/Accounts"))
+
+    together = sync_log(load_day(woocommerce_sandbox, exact, database_url, settings))
+
+    assert together["booked"] == len(events)
+    created = exact.booked("crm/Accounts")[accounts_before:]
+    assert sorted(account["Email"] for account in created) == sorted(new_customers)
+    debtor_of = {account["Email"]: account["ID"] for account in created}
+    for event in events:
+        if event.debtor.email in new_customers:
+            [entry] = exact.sales_entries(event.reference)
+            assert entry["Customer"] == debtor_of[event.debtor.email]
+
+    # The same day into another administration, each customer created on its own.
+    monkeypatch.setattr(booking, "NEW_DEBTORS_IN_ONE_UPLOAD", 10**6)
+    with start_exact_sandbox(minute_limit=100_000) as other:
+        url = f"sqlite:///{tmp_path / 'one-by-one.db'}"
+        other_engine = open_sync_database(url)
+        store_sandbox_tokens(other, other_engine)
+        transform_day(woocommerce_sandbox, other, url, settings_for(other))
+        one_by_one = sync_log(load_day(woocommerce_sandbox, other, url, settings_for(other)))
+        other_engine.dispose()
+    assert one_by_one["booked"] == len(events)
+    # One upload and one read-back instead of a call per new customer.
+    assert together["api_calls"] == one_by_one["api_calls"] - len(new_customers) + 2

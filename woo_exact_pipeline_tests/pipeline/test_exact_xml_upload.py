@@ -7,8 +7,10 @@ from sqlalchemy import Engine
 from woo_exact_pipeline.bookkeeping.money import CENT, to_cents
 from woo_exact_pipeline.bookkeeping.reconciliation import reconcile
 from woo_exact_pipeline.exact.client import ExactClient
+from woo_exact_pipeline.exact.master_data import fetch_master_data
+from woo_exact_pipeline.exact.read_back import read_bookings
 from woo_exact_pipeline.exact.xml_upload import (
-    TOPIC,
+    GL_TRANSACTIONS,
     EntryToUpload,
     MessageType,
     books_alike,
@@ -16,8 +18,6 @@ from woo_exact_pipeline.exact.xml_upload import (
     entry_outcomes,
     messages,
 )
-from woo_exact_pipeline.exact.master_data import fetch_master_data
-from woo_exact_pipeline.exact.read_back import read_bookings
 from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
 from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
@@ -59,13 +59,13 @@ def test_a_day_in_one_upload_books_as_rest_would_and_a_second_upload_books_nothi
         ]
         upload = document(entries, journal="70", receivables_gl="1300")
         calls = client.calls_made
-        first = entry_outcomes(messages(client.upload_xml(TOPIC, upload)))
+        first = entry_outcomes(messages(client.upload_xml(GL_TRANSACTIONS, upload)))
         assert client.calls_made == calls + 1
         assert {n: m.type for n, m in first.items()} == {
             entry.entry_number: MessageType.SUCCESS for entry in entries
         }
 
-        again = entry_outcomes(messages(client.upload_xml(TOPIC, upload)))
+        again = entry_outcomes(messages(client.upload_xml(GL_TRANSACTIONS, upload)))
         assert {m.description for m in again.values()} == {
             f"Already exists - Entry number: {entry.entry_number}, Journal: 70" for entry in entries
         }

@@ -173,3 +173,36 @@ def test_a_request_over_ten_megabytes_an_unknown_topic_or_no_token_is_refused_wh
     assert (fatal.type, fatal.description) == (FATAL, "Topic [Invoices] is not supported")
     assert upload(exact_sandbox, "not-a-token", document(entry)).status_code == 401
     assert exact_sandbox.sales_entries() == []
+
+
+def test_new_customers_in_one_accounts_upload_get_codes_and_show_over_rest(
+    exact_sandbox: ExactSandbox, exact_api: httpx.Client, token: str
+) -> None:
+    accounts = b"""<?xml version="1.0" encoding="utf-8"?><eExact><Accounts>
+      <Account status="C"><Name>Sanne Visser</Name><Email>sanne@example.nl</Email>
+        <Address><AddressLine1>Dorpsstraat 1</AddressLine1><PostalCode>1234 AB</PostalCode>
+          <City>Ergens</City><Country code="NL"/></Address></Account>
+      <Account status="C"><Email>zonder-naam@example.nl</Email></Account>
+      <Account status="C"><Name>Bakkerij Jansen BV</Name><Email>info@jansen.example</Email>
+        <Address><Country code="BE"/></Address><VATNumber>BE0123456789</VATNumber></Account>
+    </Accounts></eExact>"""
+    answer = upload(exact_sandbox, token, accounts, topic="Accounts")
+    found = list(messages_of(answer.content))
+    assert [(m.type, m.node, m.description) for m in found] == [
+        (SUCCESS, "Account", "Created"),
+        (ERROR, "Account", "Mandatory: Name"),
+        (SUCCESS, "Account", "Created"),
+    ]
+    read = exact_api.get(
+        "crm/Accounts",
+        params={
+            "$filter": "Email eq 'sanne@example.nl' or Email eq 'info@jansen.example'",
+            "$select": "Code,Name,Status,City,Country,VATNumber",
+        },
+    ).json()["d"]["results"]
+    assert [(a["Code"].strip(), a["Name"], a["Status"]) for a in read] == [
+        (found[0].key_alt, "Sanne Visser", "C"),
+        (found[2].key_alt, "Bakkerij Jansen BV", "C"),
+    ]
+    assert (read[0]["City"], read[0]["Country"].strip()) == ("Ergens", "NL")
+    assert read[1]["VATNumber"] == "BE0123456789"

@@ -1,5 +1,5 @@
-"""`docs/XMLUpload.aspx` for the topic a bulk backfill uses: GLTransactions, sales entries and
-credit notes in the sales journal, many in one call.
+"""`docs/XMLUpload.aspx` for the topics a bulk load uses: GLTransactions, sales entries and
+credit notes in the sales journal, and Accounts, new customers, many in one call.
 
 What it holds to (../shared/reference/exact_xml_api.md, from the eExact-XML.xsd schema and
 integrators' reports): the body is an `<eExact>` document; each `<GLTransaction>` lands or is
@@ -19,7 +19,7 @@ The sandbox's stricter readings where no source decides (UNVERIFIED against a re
   evenwicht)" is reported (Humanwave's help pages);
 - an entry whose debtor line differs from its revenue and VAT is refused as not in balance;
 - amounts in the administration's currency only (no rate in `Amount`);
-- a topic other than GLTransactions, or a document that is no XML, is a fatal error (type 3).
+- a topic other than these two, or a document that is no XML, is a fatal error (type 3).
 """
 
 from __future__ import annotations
@@ -51,14 +51,42 @@ class Message:
 
 def upload(division: Division, topic: str, body: bytes, now: datetime) -> bytes:
     """The answer to one upload: its `<eExact><Messages>` document."""
-    if topic != "GLTransactions":
+    if topic not in ("GLTransactions", "Accounts"):
         return answer([Message(FATAL, topic, "", None, f"Topic [{topic}] is not supported")], now)
     try:
         root = ElementTree.fromstring(body)
     except ElementTree.ParseError as error:
         return answer([Message(FATAL, topic, "", None, f"The document is no XML: {error}")], now)
+    if topic == "Accounts":
+        return answer(
+            [_create_account(division, a) for a in root.findall("./Accounts/Account")], now
+        )
     transactions = root.findall("./GLTransactions/GLTransaction")
     return answer([_book(division, transaction) for transaction in transactions], now)
+
+
+def _create_account(division: Division, account: ElementTree.Element) -> Message:
+    """An `<Account>` as crm/Accounts takes it (eExact-XML.xsd typeAccount: Name, Email, an
+    `<Address>` with AddressLine1, PostalCode, City and `<Country code>`, VATNumber); the
+    code, when given, in `keyAlt` as the answer names the record (UNVERIFIED: integrators
+    read it so)."""
+    body = {
+        "Code": account.get("code"),
+        "Status": account.get("status"),
+        "Name": _text(account, "Name"),
+        "Email": _text(account, "Email"),
+        "AddressLine1": _text(account, "Address/AddressLine1"),
+        "AddressLine2": _text(account, "Address/AddressLine2"),
+        "Postcode": _text(account, "Address/PostalCode"),
+        "City": _text(account, "Address/City"),
+        "Country": _attribute(account, "Address/Country", "code"),
+        "VATNumber": _text(account, "VATNumber"),
+    }
+    try:
+        created = division.create_account({k: v for k, v in body.items() if v is not None})
+    except ExactError as error:
+        return Message(ERROR, "Accounts", "Account", account.get("code"), error.message)
+    return Message(SUCCESS, "Accounts", "Account", str(created["Code"]).strip(), "Created")
 
 
 def answer(messages: list[Message], now: datetime) -> bytes:
