@@ -264,12 +264,14 @@ def _check_exact(settings: SyncConfig, engine: Engine, secrets: ExactSecrets) ->
             )
         ]
         try:
-            division = _check_division(settings, engine, secrets, int(me["CurrentDivision"]))
+            division, own_currency = _check_division(
+                settings, engine, secrets, int(me["CurrentDivision"])
+            )
             findings.append(division)
             if not division.passed:
                 return _ExactFacts(findings, None)
             master = fetch_master_data(client)
-            findings.append(_check_currencies(settings, client))
+            findings.append(_check_currencies(settings, client, own_currency))
         except ExactError as error:
             fix = f"make sure {user} may read administration {exact.division}'s financial data"
             findings.append(Finding(EXACT, "administration", False, str(error), fix))
@@ -279,18 +281,20 @@ def _check_exact(settings: SyncConfig, engine: Engine, secrets: ExactSecrets) ->
 
 def _check_division(
     settings: SyncConfig, engine: Engine, secrets: ExactSecrets, current: int
-) -> Finding:
-    """The configured administration is one the signed-in user may use."""
+) -> tuple[Finding, str | None]:
+    """The configured administration is one the signed-in user may use, and its currency."""
     configured = settings.exact.division
     with ExactClient.from_settings(
         settings.exact, engine, secrets=secrets, division=current, login_division=configured
     ) as client:
-        records = client.get("system/Divisions", select=("Code", "Description"))
+        records = client.get("system/Divisions", select=("Code", "Description", "Currency"))
     names = {int(record["Code"]): record.get("Description") or "" for record in records}
+    currency = {int(record["Code"]): record.get("Currency") for record in records}
     if configured in names:
-        return Finding(
+        found = Finding(
             EXACT, "administration", True, f"{configured} {names[configured]} is available"
         )
+        return found, str(currency[configured] or "").strip() or None
     choices = ", ".join(f"{code} {name}" for code, name in sorted(names.items()))
     return Finding(
         EXACT,
@@ -298,17 +302,14 @@ def _check_division(
         False,
         f"exact.division {configured} is not an administration of the signed-in user",
         f"set exact.division to one of: {choices}",
-    )
+    ), None
 
 
-def _check_currencies(settings: SyncConfig, client: ExactClient) -> Finding:
-    """Every currency of exact.currencies is one the administration has, the first its own,
-    and each other one has an exchange rate for the orders whose plugin recorded none."""
+def _check_currencies(settings: SyncConfig, client: ExactClient, own: str | None) -> Finding:
+    """Every currency of exact.currencies is one the administration has, the first its own
+    (`own`, as system/Divisions gave it), and each other one has an exchange rate for the
+    orders whose plugin recorded none."""
     exact = settings.exact
-    division = client.get(
-        "system/Divisions", select=("Code", "Currency"), filter=f"Code eq {exact.division}"
-    )
-    own = str(division[0].get("Currency") or "").strip() if division else ""
     if own and own != exact.administration_currency:
         return Finding(
             EXACT,

@@ -157,6 +157,10 @@ def _split_lines(
     debtors = [line for line in lines if line.find("Account") is not None]
     if len(debtors) != 1:
         raise _Refused("Mandatory: Account")
+    # Not read further (Exact books the receivable on the customer), but it must exist.
+    code = _attribute(debtors[0], "GLAccount", "code")
+    if not code or not division.stores["financial/GLAccounts"].find("Code", code):
+        raise _Refused("Invalid reference: G/L account")
     return debtors[0], [line for line in lines if line is not debtors[0]]
 
 
