@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal
 
@@ -221,7 +221,9 @@ def reconcile(
         for line, vat_code in zip(figures, expected, strict=True):
             key = (event.currency, vat_code or EXACTS_DEFAULT_VAT_CODE)
             woocommerce_side[key].add(event.reference, event.kind == "credit", line)
-        candidates = by_reference.get(event.reference, [])
+        candidates = [
+            _parts_joined(document, event) for document in by_reference.get(event.reference, [])
+        ]
         if not candidates:
             reason = notes.get(event.reference) or "not booked in Exact"
             missing.append(_difference("missing", event, None, f"{event.kind}: {reason}"))
@@ -279,6 +281,49 @@ def reconcile(
         different=tuple(different),
         events=len(events),
         documents=len(documents),
+    )
+
+
+def _parts_joined(document: ExactDocument, event: AccountingEvent) -> ExactDocument:
+    """The document with each line of ours that an XML upload split in parts (so that Exact's
+    VAT adds up to the shop's) joined again: consecutive lines of the same GL account, VAT
+    code and item are added up while they fall short of our line's amount."""
+    if len(document.lines) <= len(event.lines):
+        return document
+    remaining = list(document.lines)
+    joined: list[ExactLine] = []
+    for ours in event.lines:
+        if not remaining:
+            break
+        line = remaining.pop(0)
+        while (
+            remaining
+            and _same_place(remaining[0], line)
+            and abs(line.amount_excl_vat) < abs(ours.amount_excl_vat)
+        ):
+            line = _added(line, remaining.pop(0))
+        joined.append(line)
+    return replace(document, lines=(*joined, *remaining))
+
+
+def _same_place(one: ExactLine, other: ExactLine) -> bool:
+    return (one.gl_account, one.vat_code, one.item_code) == (
+        other.gl_account,
+        other.vat_code,
+        other.item_code,
+    )
+
+
+def _added(one: ExactLine, other: ExactLine) -> ExactLine:
+    def both(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+        return None if a is None or b is None else a + b
+
+    return replace(
+        one,
+        amount_excl_vat=one.amount_excl_vat + other.amount_excl_vat,
+        vat_amount=one.vat_amount + other.vat_amount,
+        amount_excl_vat_dc=both(one.amount_excl_vat_dc, other.amount_excl_vat_dc),
+        vat_amount_dc=both(one.vat_amount_dc, other.vat_amount_dc),
     )
 
 

@@ -236,6 +236,18 @@ class ExactSettings(_Settings):
         default=None,
         description="VAT code of rounding lines (a no-VAT code; empty: the ledger's default)",
     )
+    bulk_upload_from: int = Field(
+        default=100,
+        ge=1,
+        description=(
+            "From this many sales entries and credit notes to book on a day, they go in XML "
+            "uploads (one API call per upload) instead of one REST call each"
+        ),
+    )
+    receivables_gl: Code = Field(
+        default="1300",
+        description="Receivables GL account of the debtor line of entries uploaded as XML",
+    )
     reference_data_max_age_hours: float = Field(
         default=24, gt=0, description="Refresh Exact's journals, VAT codes, items after this long"
     )

@@ -175,11 +175,15 @@ class ExactClient:
         filter: str | None = None,
         top: int | None = None,
         orderby: str | None = None,
+        expand: str | None = None,
     ) -> list[Record]:
-        """Every record of `path` (e.g. "financial/Journals"), following `__next` pages."""
+        """Every record of `path` (e.g. "financial/Journals"), following `__next` pages;
+        `expand` names a lines collection served inside each record."""
         return [
             record
-            for page in self.pages(path, select=select, filter=filter, top=top, orderby=orderby)
+            for page in self.pages(
+                path, select=select, filter=filter, top=top, orderby=orderby, expand=expand
+            )
             for record in page
         ]
 
@@ -191,10 +195,11 @@ class ExactClient:
         filter: str | None = None,
         top: int | None = None,
         orderby: str | None = None,
+        expand: str | None = None,
     ) -> Iterator[list[Record]]:
         """Pages as Exact serves them: 60 records on regular endpoints, 1,000 on bulk/."""
         url: str | None = self.division_url(
-            path, select=select, filter=filter, top=top, orderby=orderby
+            path, select=select, filter=filter, top=top, orderby=orderby, expand=expand
         )
         endpoint = endpoint_of(path)
         while url is not None:
@@ -255,8 +260,11 @@ class ExactClient:
         filter: str | None = None,
         top: int | None = None,
         orderby: str | None = None,
+        expand: str | None = None,
     ) -> str:
         query: dict[str, str] = {}
+        if expand:
+            query["$expand"] = expand
         if select is not None:
             query["$select"] = _selection(select)
         if filter:

@@ -5,15 +5,14 @@ loader books), not the general ledger: they carry the lines exactly as posted (G
 code, amount excluding VAT, VAT), and they exist for every insertion type, draft invoices and
 sales orders included, which never reach bulk/Financial/TransactionLines.
 
-Two kinds of calls, each as few as a URL allows: the headers by YourRef (`YourRef eq 'a' or
-YourRef eq 'b' ...` in the sales journal), then their lines by document id. A chunk is as long
-as Exact's 6,000-character URL limit allows and no longer than a page, so a day of 100 orders
-costs about two header calls and one call per 60 lines.
+The documents are read by YourRef (`YourRef eq 'a' or YourRef eq 'b' ...` in the sales
+journal) with their lines expanded inside them (`$expand=SalesEntryLines`), in chunks as long
+as Exact's 6,000-character URL limit allows and no longer than a page of 60 documents: a day of
+40 orders costs one call, a day of 100 two.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -25,7 +24,7 @@ from woo_exact_pipeline.config import InsertionType
 from woo_exact_pipeline.exact import reference
 from woo_exact_pipeline.exact.client import ExactClient, Record
 from woo_exact_pipeline.exact.master_data import MasterData
-from woo_exact_pipeline.exact.odata import guid_literal, parse_decimal, string_literal
+from woo_exact_pipeline.exact.odata import parse_decimal, string_literal
 from woo_exact_pipeline.exact.reference import (
     BOOKING_ENDPOINTS,
     CREDIT_TYPES,
@@ -62,33 +61,24 @@ def read_bookings(
     """Every document of this insertion type (in `journal`, where it has one) whose YourRef is
     one of `references`, duplicates included, with its lines; GL accounts as codes."""
     target = BOOKING_ENDPOINTS[insertion_type]
+    lines_property = LINES_PROPERTY[insertion_type]
+    is_order = insertion_type == "sales_order"
     header_fields = [target.key, target.number, "YourRef", "Currency"]
-    if insertion_type != "sales_order":
+    if not is_order:
         header_fields.append("Type")
+    line_fields = ORDER_LINE_FIELDS if is_order else LINE_FIELDS
+    fields = [*header_fields, *(f"{lines_property}/{name}" for name in line_fields)]
     in_journal = f"Journal eq {string_literal(journal.strip())} and " if target.has_journal else ""
     headers: list[Record] = []
     for chunk in _chunks(
         client,
         target.path,
-        header_fields,
+        fields,
         sorted(set(references)),
         lambda refs: in_journal + "(" + _any_of("YourRef", map(string_literal, refs)) + ")",
+        expand=lines_property,
     ):
-        headers += client.get(target.path, select=header_fields, filter=chunk)
-
-    lines_path = f"{target.path.split('/')[0]}/{LINES_PROPERTY[insertion_type]}"
-    is_order = insertion_type == "sales_order"
-    line_fields = [target.key, *(ORDER_LINE_FIELDS if is_order else LINE_FIELDS)]
-    lines: dict[str, list[Record]] = defaultdict(list)
-    for chunk in _chunks(
-        client,
-        lines_path,
-        line_fields,
-        [str(header[target.key]) for header in headers],
-        lambda ids: _any_of(target.key, map(guid_literal, ids)),
-    ):
-        for line in client.get(lines_path, select=line_fields, filter=chunk):
-            lines[str(line[target.key])].append(line)
+        headers += client.get(target.path, select=fields, filter=chunk, expand=lines_property)
 
     kinds = _kinds(insertion_type)
     return [
@@ -100,7 +90,7 @@ def read_bookings(
             currency=str(header.get("Currency") or "").strip(),
             lines=tuple(
                 _line(line, master)
-                for line in sorted(lines[str(header[target.key])], key=lambda r: r["LineNumber"])
+                for line in sorted(header[lines_property]["results"], key=lambda r: r["LineNumber"])
             ),
             gl_on_lines=not is_order,
         )
@@ -130,6 +120,7 @@ def _chunks(
     select: Sequence[str],
     values: Sequence[str],
     condition: Callable[[Sequence[str]], str],
+    expand: str | None = None,
 ) -> Iterator[str]:
     """`$filter`s covering `values`, each as many as one page and one URL hold."""
     start = 0
@@ -139,7 +130,12 @@ def _chunks(
             end < len(values)
             and end - start < REGULAR_PAGE
             and len(
-                client.division_url(path, select=select, filter=condition(values[start : end + 1]))
+                client.division_url(
+                    path,
+                    select=select,
+                    filter=condition(values[start : end + 1]),
+                    expand=expand,
+                )
             )
             <= MAX_URL_LENGTH
         ):

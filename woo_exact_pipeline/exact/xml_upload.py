@@ -5,11 +5,17 @@ An event becomes one `<GLTransaction>` under the entry number the booking ledger
 beforehand: the number is the idempotency handle (Exact refuses a number its journal has,
 "Already exists"), so a lost answer is recovered by reading Exact back by number, never by
 uploading twice. The lines are the event's own: a debtor line with the total including VAT,
-then each journal line as a credit (a negative value) with its VAT code. The XML `Amount` has
-no VAT amount, so Exact computes the VAT from the code: an event whose VAT Exact would compute
-differently, or in another currency than the administration's, is one for the REST path
-(`books_alike`). Element names and order follow Exact's eExact-XML.xsd
-(../shared/reference/exact_xml_api.md).
+then each journal line as a credit (a negative value) with its VAT code.
+
+The XML `Amount` has no VAT amount: Exact computes each line's VAT from its code, percentage
+times amount rounded to the cent. WooCommerce takes VAT out of prices including it, so about a
+line in five has a VAT a cent off that. Such a line is uploaded in two (or a few) parts of the
+same GL account, VAT code and description whose VATs, as Exact computes them, add up to
+WooCommerce's: 57.02 with 11.98 VAT at 21 % (Exact: 11.97) goes as 28.51 + 28.51 (5.99 + 5.99).
+The VAT return, the ledger and the reconciliation (which joins the parts again) see the same
+figures as from the REST path. An event in another currency than the administration's, or
+with a line no split mends, stays for the REST path (`lines_to_upload` says None). Element
+names and order follow Exact's eExact-XML.xsd (../shared/reference/exact_xml_api.md).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from decimal import Decimal
 from enum import IntEnum
 
 from woo_exact_pipeline.bookkeeping.model import AccountingEvent, Debtor
-from woo_exact_pipeline.bookkeeping.money import to_cents
+from woo_exact_pipeline.bookkeeping.money import CENT, to_cents
 from woo_exact_pipeline.exact.errors import ExactResponseError
 
 #: The topics uploaded: sales entries and credit notes, and new debtors.
@@ -50,27 +56,71 @@ class UploadMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class LineToUpload:
+    """A revenue line as uploaded: one of the event's lines, or a part of one."""
+
+    gl_account: str
+    vat_code: str
+    description: str
+    amount: Decimal  # excluding VAT, as the event has it (negative on a credit note's refund)
+
+
+@dataclass(frozen=True, slots=True)
 class EntryToUpload:
-    """An event with what the XML needs beyond it: its entry number and the debtor's code."""
+    """An event with what the XML needs beyond it: its entry number, the debtor's code and
+    its lines as Exact is to compute their VAT (`lines_to_upload`)."""
 
     event: AccountingEvent
     entry_number: int
     debtor_code: str
+    lines: tuple[LineToUpload, ...]
 
 
-def books_alike(
+#: A line is split in at most this many parts; one that needs more goes the REST way.
+MAX_PARTS = 4
+
+
+def lines_to_upload(
     event: AccountingEvent, vat_percentages: Mapping[str, Decimal], own_currency: str
-) -> bool:
-    """Whether Exact, computing each line's VAT from its code (a fraction: 0.21), books the
-    event to the cent as the REST path would post it."""
+) -> tuple[LineToUpload, ...] | None:
+    """The event's lines such that Exact, computing each one's VAT from its code (a fraction:
+    0.21), books the event to the cent as the REST path posts it; None when it cannot."""
     if event.currency != own_currency:
-        return False
+        return None
+    uploaded: list[LineToUpload] = []
     for line in event.lines:
         if line.vat_code is None or line.vat_code not in vat_percentages:
-            return False
-        if to_cents(line.amount_excl_vat * vat_percentages[line.vat_code]) != line.vat_amount:
-            return False
-    return True
+            return None
+        parts = vat_exact_parts(
+            line.amount_excl_vat, line.vat_amount, vat_percentages[line.vat_code]
+        )
+        if parts is None:
+            return None
+        uploaded += [
+            LineToUpload(line.gl_account, line.vat_code, line.description, part) for part in parts
+        ]
+    return tuple(uploaded)
+
+
+def vat_exact_parts(amount: Decimal, vat: Decimal, percentage: Decimal) -> list[Decimal] | None:
+    """`amount` in as few parts (same sign, none zero) as make the VATs Exact computes per part
+    add up to `vat`: `[amount]` when Exact computes `vat` from it whole; None when no split in
+    up to MAX_PARTS does. The parts are as equal as the search allows: all but the last alike."""
+    if to_cents(amount * percentage) == vat:
+        return [amount]
+    sign = -1 if amount < 0 else 1
+    cents = int(abs(amount) / CENT)
+    target = abs(vat)
+
+    def vat_of(part_cents: int) -> Decimal:
+        return to_cents(part_cents * CENT * percentage)
+
+    for count in range(2, MAX_PARTS + 1):
+        for part in range(cents // count, max(cents // count - 500, 0), -1):
+            rest = cents - (count - 1) * part
+            if (count - 1) * vat_of(part) + vat_of(rest) == target:
+                return [sign * part * CENT] * (count - 1) + [sign * rest * CENT]
+    return None
 
 
 def document(entries: Sequence[EntryToUpload], journal: str, receivables_gl: str) -> bytes:
@@ -96,9 +146,9 @@ def _transaction(entry: EntryToUpload, journal: str, receivables_gl: str) -> Ele
     _amount(debtor, event.currency, event.total_incl_vat, None)
     references = ElementTree.SubElement(debtor, "References")
     ElementTree.SubElement(references, "YourRef").text = event.reference
-    for number, line in enumerate(event.lines, start=2):
+    for number, line in enumerate(entry.lines, start=2):
         booked = _line(transaction, kind, number, day, line.gl_account, line.description)
-        _amount(booked, event.currency, -line.amount_excl_vat, line.vat_code)
+        _amount(booked, event.currency, -line.amount, line.vat_code)
     return transaction
 
 

@@ -2,20 +2,26 @@
 alike when it computes the VAT itself; and Exact's answer read message by message."""
 
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from woo_exact_pipeline.bookkeeping.model import AccountingEvent, Debtor, JournalLine
+from woo_exact_pipeline.bookkeeping.money import to_cents
 from woo_exact_pipeline.exact.errors import ExactResponseError
 from woo_exact_pipeline.exact.xml_upload import (
     EntryToUpload,
+    LineToUpload,
     MessageType,
     UploadMessage,
     accounts_document,
-    books_alike,
     document,
     entry_outcomes,
+    lines_to_upload,
     messages,
+    vat_exact_parts,
 )
 from woo_exact_pipeline_tests.support.exact_bodies import D, event, line
 
@@ -30,15 +36,47 @@ def revenue(gl: str, vat_code: str, net: str, vat: str, item: str = "KOFFIE") ->
     return line("revenue", gl, vat_code, item, net, vat)
 
 
-def test_exact_books_alike_only_what_it_computes_to_the_same_cent() -> None:
+def test_a_line_whose_vat_exact_computes_alike_is_uploaded_whole() -> None:
     # 41.24 x 21% = 8.6604 -> 8.66, as WooCommerce charged.
-    assert books_alike(sale(revenue("8000", "2", "41.24", "8.66")), PERCENTAGES, "EUR")
-    # 69.00 including VAT is 57.02 + 11.98 in WooCommerce; Exact computes 57.02 x 21% = 11.97.
-    assert not books_alike(sale(revenue("8000", "2", "57.02", "11.98")), PERCENTAGES, "EUR")
-    assert not books_alike(sale(revenue("8000", "4", "10.00", "0.00")), PERCENTAGES, "EUR")
-    assert not books_alike(
-        sale(revenue("8000", "2", "10.00", "2.10"), currency="USD"), PERCENTAGES, "EUR"
+    assert lines_to_upload(sale(revenue("8000", "2", "41.24", "8.66")), PERCENTAGES, "EUR") == (
+        LineToUpload("8000", "2", "revenue KOFFIE", D("41.24")),
     )
+
+
+def test_a_line_whose_vat_exact_computes_a_cent_off_is_uploaded_in_parts_that_add_up() -> None:
+    # 69.00 including VAT is 57.02 + 11.98 in WooCommerce; Exact computes 57.02 x 21% = 11.97,
+    # but 28.51 x 21% = 5.9871 -> 5.99 twice is 11.98.
+    assert vat_exact_parts(D("57.02"), D("11.98"), D("0.21")) == [D("28.51"), D("28.51")]
+    # A refund of it: the same parts, negative.
+    assert vat_exact_parts(D("-57.02"), D("-11.98"), D("0.21")) == [D("-28.51"), D("-28.51")]
+    # 3 x 4.99 including 9%: WooCommerce 13.74 + 1.23 (per item); Exact 13.74 x 9% = 1.24.
+    assert vat_exact_parts(D("13.74"), D("1.23"), D("0.09")) == [D("6.83"), D("6.91")]
+
+
+def test_what_no_split_mends_stays_for_the_rest_path() -> None:
+    # A cent with a cent of VAT at 21%: no part of it has VAT of its own.
+    assert vat_exact_parts(D("0.01"), D("0.01"), D("0.21")) is None
+    assert lines_to_upload(sale(revenue("8000", "4", "10.00", "0.00")), PERCENTAGES, "EUR") is None
+    usd = sale(revenue("8000", "2", "10.00", "2.10"), currency="USD")
+    assert lines_to_upload(usd, PERCENTAGES, "EUR") is None
+
+
+@given(
+    cents=st.integers(min_value=100, max_value=10_000_000),
+    percentage=st.sampled_from([D("0.21"), D("0.09"), D("0.06"), D("0.19")]),
+    off=st.sampled_from([-1, 1]),
+    sign=st.sampled_from([1, -1]),
+)
+def test_parts_keep_the_amount_and_make_exacts_vat_the_shops(
+    cents: int, percentage: Decimal, off: int, sign: int
+) -> None:
+    amount = sign * cents * D("0.01")
+    vat = to_cents(amount * percentage) + sign * off * D("0.01")
+    parts = vat_exact_parts(amount, vat, percentage)
+    assert parts is not None
+    assert sum(parts) == amount
+    assert sum(to_cents(part * percentage) for part in parts) == vat
+    assert all(part * sign > 0 for part in parts)
 
 
 def test_a_sale_becomes_a_debtor_line_with_the_total_and_credit_lines_with_their_vat_codes() -> (
@@ -47,7 +85,11 @@ def test_a_sale_becomes_a_debtor_line_with_the_total_and_credit_lines_with_their
     order = sale(
         revenue("8000", "2", "41.24", "8.66"), revenue("8010", "1", "22.89", "2.06", "BOEK")
     )
-    xml = document([EntryToUpload(order, 26709001, "2")], journal="70", receivables_gl="1300")
+    lines = lines_to_upload(order, PERCENTAGES, "EUR")
+    assert lines is not None
+    xml = document(
+        [EntryToUpload(order, 26709001, "2", lines)], journal="70", receivables_gl="1300"
+    )
     assert xml.decode() == (
         "<?xml version='1.0' encoding='utf-8'?>\n"
         "<eExact><GLTransactions>"

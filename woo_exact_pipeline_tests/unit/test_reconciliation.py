@@ -386,3 +386,31 @@ def test_a_copy_agrees_and_one_changed_document_is_reported_exactly_once(
     assert [d.reference for d in altered.differences] == [reference]
     assert altered.different[0].reason.startswith(f"line {position + 1}: VAT")
     assert not altered.agrees
+
+
+def test_a_line_uploaded_in_parts_agrees_with_the_line_and_a_wrong_part_is_named() -> None:
+    # 69.00 incl. 21%: WooCommerce 57.02 + 11.98; the XML upload sends 28.51 twice, on which
+    # Exact computes 5.99 VAT each, and a shipping line whole.
+    sale = event(
+        "1003",
+        line("revenue", "8000", "2", "57.02", "11.98"),
+        line("shipping", "8300", "2", "4.13", "0.87"),
+    )
+    parts = (
+        ExactLine("8000", "2", D("28.51"), D("5.99")),
+        ExactLine("8000", "2", D("28.51"), D("5.99")),
+        ExactLine("8300", "2", D("4.13"), D("0.87")),
+    )
+    uploaded = replace(booked(sale, 1), lines=parts)
+    result = reconcile([sale], [uploaded])
+    assert result.agrees, result.differences
+    [row] = result.by_vat_code
+    assert (row.exact.amount_excl_vat, row.exact.vat_amount, row.exact.shipping) == (
+        D("61.15"),
+        D("12.85"),
+        D("4.13"),
+    )
+
+    short = replace(uploaded, lines=(parts[0], replace(parts[1], vat_amount=D("5.98")), parts[2]))
+    [difference] = reconcile([sale], [short]).different
+    assert "VAT" in difference.reason and "11.98" in difference.reason
