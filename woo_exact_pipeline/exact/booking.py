@@ -31,7 +31,8 @@ from woo_exact_pipeline.bookkeeping.model import AccountingEvent, Debtor, Journa
 from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.exact import read_back, reference
 from woo_exact_pipeline.exact.client import ExactClient
-from woo_exact_pipeline.exact.errors import ExactApiError, ExactOutcomeUnknown
+from woo_exact_pipeline.exact.entry_uploads import EntryUploads, ReadyToUpload
+from woo_exact_pipeline.exact.errors import ExactApiError, ExactError, ExactOutcomeUnknown
 from woo_exact_pipeline.exact.exchange_rates import BookingRates, MissingExchangeRate
 from woo_exact_pipeline.exact.master_data import (
     MasterData,
@@ -41,11 +42,21 @@ from woo_exact_pipeline.exact.master_data import (
     remember,
 )
 from woo_exact_pipeline.exact.odata import parse_decimal, string_literal
-from woo_exact_pipeline.exact.outcomes import BookingOutcome, BookingStatus
+from woo_exact_pipeline.exact.outcomes import Booked, BookingOutcome, BookingStatus
 from woo_exact_pipeline.exact.periods import decide
-from woo_exact_pipeline.exact.xml_upload import ACCOUNTS, accounts_document, debtor_name
+from woo_exact_pipeline.exact.xml_upload import (
+    ACCOUNTS,
+    accounts_document,
+    debtor_name,
+    lines_to_upload,
+)
 from woo_exact_pipeline.store.journal import event_key
-from woo_exact_pipeline.store.ledger import BookingLedger, EventToClaim, LedgerRow
+from woo_exact_pipeline.store.ledger import (
+    BookingLedger,
+    EventToClaim,
+    LedgerRow,
+    reserved_entry_number,
+)
 
 #: From this many new customers on a day they are created in one XML upload, not one by one.
 NEW_DEBTORS_IN_ONE_UPLOAD = 3
@@ -55,15 +66,6 @@ NOT_CREATED_IN_DRY_RUN = "(created when booked)"
 
 class _HeldBack(Exception):
     """An event Exact would refuse for a reason we can see before posting."""
-
-
-@dataclass(frozen=True)
-class Booked:
-    """What Exact made of a booking in its own currency: the amount its answer gave (None when
-    it gave none) and the rate of a foreign currency (None in its own)."""
-
-    amount_dc: Decimal | None
-    exchange_rate: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -103,10 +105,13 @@ class ExactLoader:
         self._rates = BookingRates(client, self._exact)
 
     def book_partition(
-        self, partition_date: date, events: Iterable[AccountingEvent]
+        self, partition_date: date, events: Iterable[AccountingEvent], *, bulk: bool = False
     ) -> list[BookingOutcome]:
+        """The day's events booked (or previewed); in XML uploads from exact.bulk_upload_from
+        events to book, or whenever `bulk` asks for it."""
         rows = self._ledger.rows(self._shop, partition_date)
         events = list(events)
+        uploaded: dict[str, BookingOutcome] = {}
         if not self._dry_run:
             to_book = [
                 e
@@ -114,8 +119,54 @@ class ExactLoader:
                 if (row := rows.get(event_key(e))) is None or row.status != "booked"
             ]
             self._create_new_debtors_together(to_book)
+            if to_book and (bulk or len(to_book) >= self._exact.bulk_upload_from):
+                uploaded = self._book_in_uploads(partition_date, to_book, rows)
         handle = self._preview if self._dry_run else self.book
-        return [handle(event, partition_date, rows.get(event_key(event))) for event in events]
+        outcomes = []
+        for event in events:
+            key = event_key(event)
+            outcomes.append(uploaded.get(key) or handle(event, partition_date, rows.get(key)))
+        return outcomes
+
+    def _book_in_uploads(
+        self, partition_date: date, events: Sequence[AccountingEvent], rows: dict[str, LedgerRow]
+    ) -> dict[str, BookingOutcome]:
+        """Event key -> outcome of the events booked through XML uploads; the rest (and all
+        of them when invoices, orders or PDF attachments are booked) take the REST path."""
+        if self._exact.insertion_type != "sales_entry" or self._invoice_pdfs is not None:
+            return {}
+        percentages = {code: vat.percentage for code, vat in self._master.vat_codes.items()}
+        ready = [
+            item
+            for event in events
+            if (item := self._ready_to_upload(event, rows.get(event_key(event)), percentages))
+        ]
+        if not ready:
+            return {}
+        uploads = EntryUploads(self._client, self._ledger, self._exact, shop=self._shop)
+        return uploads.book(partition_date, ready)
+
+    def _ready_to_upload(
+        self, event: AccountingEvent, row: LedgerRow | None, percentages: dict[str, Decimal]
+    ) -> ReadyToUpload | None:
+        """The event as an upload takes it, when every check of the REST path passes (its
+        debtor made sure of on the way); None leaves it to the REST path, which says why."""
+        if row is not None and row.status == "pending" and reserved_entry_number(row) is None:
+            return None  # a REST post whose answer was lost: looked up by YourRef first
+        lines = lines_to_upload(event, percentages, self._exact.administration_currency)
+        if lines is None:
+            return None
+        try:
+            body = self._body(event)
+        except (_HeldBack, ExactError):
+            return None
+        if "ReportingPeriod" in body:
+            return None  # moved to a later open period, which the upload does not name
+        debtor = event.debtor
+        code = debtor.code
+        if code is None and debtor.email and (known := self._master.debtor_by_email(debtor.email)):
+            code = known.code
+        return None if code is None else ReadyToUpload(event, code, lines)
 
     def _create_new_debtors_together(self, events: Sequence[AccountingEvent]) -> None:
         """The customers the day's events need and Exact lacks, created in one XML upload and
@@ -169,11 +220,11 @@ class ExactLoader:
         try:
             self._body(event)
         except _HeldBack as problem:
-            return self._outcome(event, BookingStatus.HELD_BACK, message=str(problem))
+            return BookingOutcome.of(event, BookingStatus.HELD_BACK, message=str(problem))
         if row is not None and row.status == "pending":
             note = "an earlier answer was lost: Exact is asked by YourRef before posting"
-            return self._outcome(event, BookingStatus.WOULD_BOOK, message=note)
-        return self._outcome(event, BookingStatus.WOULD_BOOK)
+            return BookingOutcome.of(event, BookingStatus.WOULD_BOOK, message=note)
+        return BookingOutcome.of(event, BookingStatus.WOULD_BOOK)
 
     def book(
         self, event: AccountingEvent, partition_date: date, row: LedgerRow | None
@@ -186,7 +237,7 @@ class ExactLoader:
             assert claim.previous is not None
             if claim.previous.status == "booked":
                 return self._booked_before(event, claim.previous)
-            return self._outcome(
+            return BookingOutcome.of(
                 event, BookingStatus.IN_PROGRESS_ELSEWHERE, message="claimed by another run"
             )
         finished = False
@@ -194,23 +245,23 @@ class ExactLoader:
             if claim.answer_was_lost and (found := self._find_in_exact(event)):
                 self._ledger.mark_booked(self._shop, key, found.id, found.number)
                 finished = True
-                return self._outcome(event, BookingStatus.RECOVERED, found.number, found.id)
+                return BookingOutcome.of(event, BookingStatus.RECOVERED, found.number, found.id)
             outcome = self._post(event, key)
             finished = outcome.status != BookingStatus.OUTCOME_UNKNOWN
             return outcome
         except ExactOutcomeUnknown as error:
             # A new debtor, item or document whose answer was lost: the next run looks it up.
-            return self._outcome(event, BookingStatus.OUTCOME_UNKNOWN, message=str(error))
+            return BookingOutcome.of(event, BookingStatus.OUTCOME_UNKNOWN, message=str(error))
         except ExactApiError as error:
             # Exact refused something done on this event's behalf (a look-up, a new debtor,
             # item or document): this event fails, is retried by the next run, and the run
             # goes on. A lost answer stays pending for the next look-up.
             if claim.answer_was_lost:
-                return self._outcome(event, BookingStatus.OUTCOME_UNKNOWN, message=str(error))
+                return BookingOutcome.of(event, BookingStatus.OUTCOME_UNKNOWN, message=str(error))
             message = str(error.with_context(order=event.order_number))
             self._ledger.mark_failed(self._shop, key, message)
             finished = True
-            return self._outcome(event, BookingStatus.FAILED, message=message)
+            return BookingOutcome.of(event, BookingStatus.FAILED, message=message)
         finally:
             if not finished:
                 # The answer never came (or the run is ending): the next run looks it up.
@@ -223,15 +274,15 @@ class ExactLoader:
             body = self._body(event)
         except _HeldBack as problem:
             self._ledger.mark_failed(self._shop, key, str(problem))
-            return self._outcome(event, BookingStatus.HELD_BACK, message=str(problem))
+            return BookingOutcome.of(event, BookingStatus.HELD_BACK, message=str(problem))
         try:
             created = self._client.post(self._target.path, body)
         except ExactOutcomeUnknown as error:
-            return self._outcome(event, BookingStatus.OUTCOME_UNKNOWN, message=str(error))
+            return BookingOutcome.of(event, BookingStatus.OUTCOME_UNKNOWN, message=str(error))
         except ExactApiError as error:
             message = str(error.with_context(order=event.order_number))
             self._ledger.mark_failed(self._shop, key, message)
-            return self._outcome(event, BookingStatus.FAILED, message=message)
+            return BookingOutcome.of(event, BookingStatus.FAILED, message=message)
         exact_id = str(created[self._target.key])
         number = created.get(self._target.number)
         exact_number = None if number is None else str(number)
@@ -245,7 +296,7 @@ class ExactLoader:
             exchange_rate=in_own.exchange_rate,
         )
         note = self._process_invoice(event, exact_id)
-        return self._outcome(
+        return BookingOutcome.of(
             event, BookingStatus.BOOKED, exact_number, exact_id, message=note, booked=in_own
         )
 
@@ -509,7 +560,7 @@ class ExactLoader:
 
     def _booked_before(self, event: AccountingEvent, row: LedgerRow) -> BookingOutcome:
         if row.content_hash != event.content_hash:
-            return self._outcome(
+            return BookingOutcome.of(
                 event,
                 BookingStatus.CHANGED_AFTER_BOOKING,
                 row.exact_number,
@@ -520,7 +571,7 @@ class ExactLoader:
                 ),
                 booked=Booked(row.amount_dc, row.exchange_rate),
             )
-        return self._outcome(
+        return BookingOutcome.of(
             event,
             BookingStatus.ALREADY_BOOKED,
             row.exact_number,
@@ -539,29 +590,4 @@ class ExactLoader:
             reference=event.reference,
             partition_date=partition_date,
             content_hash=event.content_hash,
-        )
-
-    @staticmethod
-    def _outcome(
-        event: AccountingEvent,
-        status: BookingStatus,
-        exact_number: str | None = None,
-        exact_id: str | None = None,
-        *,
-        message: str | None = None,
-        booked: Booked | None = None,
-    ) -> BookingOutcome:
-        return BookingOutcome(
-            event_key=event_key(event),
-            kind=event.kind,
-            order_number=event.order_number,
-            reference=event.reference,
-            status=status,
-            exact_number=exact_number,
-            exact_id=exact_id,
-            message=message,
-            amount=event.total_incl_vat,
-            currency=event.currency,
-            amount_dc=booked.amount_dc if booked else None,
-            exchange_rate=booked.exchange_rate if booked else None,
         )

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from woo_exact_pipeline.bookkeeping.model import AccountingEvent
+from woo_exact_pipeline.store.journal import event_key
+
 
 class BookingStatus(StrEnum):
     BOOKED = "booked"  # posted now
@@ -75,3 +78,39 @@ class BookingOutcome:
     #: In the administration's currency as Exact booked it, and the rate (foreign only).
     amount_dc: Decimal | None = None
     exchange_rate: Decimal | None = None
+
+    @classmethod
+    def of(
+        cls,
+        event: AccountingEvent,
+        status: BookingStatus,
+        exact_number: str | None = None,
+        exact_id: str | None = None,
+        *,
+        message: str | None = None,
+        booked: Booked | None = None,
+    ) -> BookingOutcome:
+        """What became of `event`, with its own amount and currency."""
+        return cls(
+            event_key=event_key(event),
+            kind=event.kind,
+            order_number=event.order_number,
+            reference=event.reference,
+            status=status,
+            exact_number=exact_number,
+            exact_id=exact_id,
+            message=message,
+            amount=event.total_incl_vat,
+            currency=event.currency,
+            amount_dc=booked.amount_dc if booked else None,
+            exchange_rate=booked.exchange_rate if booked else None,
+        )
+
+
+@dataclass(frozen=True)
+class Booked:
+    """What Exact made of a booking in its own currency: the amount its answer gave (None when
+    it gave none) and the rate of a foreign currency (None in its own)."""
+
+    amount_dc: Decimal | None
+    exchange_rate: Decimal | None

@@ -35,6 +35,7 @@ from woo_exact_pipeline.exact.reference import (
 #: Exact refuses URLs longer than 6,000 characters after encoding; this leaves room for the
 #: `$skiptoken` that Exact appends to a next-page link.
 MAX_URL_LENGTH = 5_500
+ENTRIES = BOOKING_ENDPOINTS["sales_entry"].path
 #: Records a regular endpoint serves per call: more references per call would need a page more.
 REGULAR_PAGE = 60
 LINE_FIELDS = (
@@ -112,6 +113,45 @@ def debtors_by_email(client: ExactClient, emails: Iterable[str]) -> list[referen
         records = client.get("crm/Accounts", select=reference.DEBTOR_FIELDS, filter=chunk)
         found += [reference.debtor_from_record(record) for record in records]
     return found
+
+
+def entries_by_number(
+    client: ExactClient, journal: str, numbers: Iterable[int]
+) -> dict[int, reference.ExistingBooking]:
+    """The sales entries of the journal with these entry numbers (an XML upload's refusals
+    read back: landed before, or the number is another entry's)."""
+    fields = ["EntryID", "EntryNumber", "YourRef", "Journal", "Type", "Status"]
+    in_journal = f"Journal eq {string_literal(journal.strip())} and "
+    found: dict[int, reference.ExistingBooking] = {}
+    for chunk in _chunks(
+        client,
+        ENTRIES,
+        fields,
+        [str(number) for number in sorted(set(numbers))],
+        lambda values: in_journal + "(" + _any_of("EntryNumber", values) + ")",
+    ):
+        for record in client.get(ENTRIES, select=fields, filter=chunk):
+            found[int(record["EntryNumber"])] = reference.ExistingBooking(
+                id=str(record["EntryID"]),
+                number=str(record["EntryNumber"]),
+                your_ref=str(record.get("YourRef") or ""),
+                journal=str(record.get("Journal") or "").strip() or None,
+                type=record.get("Type"),
+                status=record.get("Status"),
+            )
+    return found
+
+
+def highest_entry_number(client: ExactClient, journal: str) -> int | None:
+    """The journal's highest entry number in Exact (one call), None when it has none."""
+    records = client.get(
+        ENTRIES,
+        select=["EntryNumber"],
+        filter=f"Journal eq {string_literal(journal.strip())}",
+        orderby="EntryNumber desc",
+        top=1,
+    )
+    return int(records[0]["EntryNumber"]) if records else None
 
 
 def _chunks(

@@ -3,7 +3,9 @@
 The write-ahead protocol: a run claims an event (`pending`, with its run id) and commits that
 *before* it posts to Exact; after Exact's answer the row becomes `booked` with Exact's ids, or
 `failed` with Exact's reason. A `pending` row found later means the answer was lost (a crash,
-a timeout): the next run asks Exact by YourRef before it posts again. A claim of another run
+a timeout): the next run asks Exact by YourRef before it posts again. An event uploaded as XML
+has its entry number reserved with the claim (`exact_number` of the pending row): the next
+upload sends it under the same number, which Exact refuses if it landed. A claim of another run
 that is still alive is respected, so two runs never post the same event.
 """
 
@@ -15,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import BigInteger, Connection, Engine, cast, func, insert, select, update
 
 from woo_exact_pipeline.store.locks import lock_for_transaction
 from woo_exact_pipeline.store.schema import bookings
@@ -66,6 +68,9 @@ class EventToClaim:
     reference: str
     partition_date: date
     content_hash: str
+    #: For an XML upload: the entry number reserved for it, written with the claim (a pending
+    #: row keeps the number it has, so a re-upload is refused as existing, never booked twice).
+    entry_number: int | None = None
 
 
 class BookingLedger:
@@ -116,6 +121,8 @@ class BookingLedger:
                 "updated_at": now,
                 "error": None,
             }
+            if event.entry_number is not None and not _reserved_number(previous):
+                claimed["exact_number"] = str(event.entry_number)
             if previous is None:
                 connection.execute(
                     insert(bookings).values(
@@ -142,14 +149,15 @@ class BookingLedger:
         self,
         shop: str,
         event_key: str,
-        exact_id: str,
+        exact_id: str | None,
         exact_number: str | None,
         *,
         amount_dc: Decimal | None = None,
         exchange_rate: Decimal | None = None,
     ) -> None:
-        """Booked as Exact's `exact_id`; with what Exact made of it in its own currency,
-        where its answer said (not when the booking was found again by its reference)."""
+        """Booked as Exact's `exact_id` (None from an XML upload, whose answer names only the
+        entry number); with what Exact made of it in its own currency, where its answer said
+        (not when the booking was found again by its reference)."""
         self._finish(
             shop,
             event_key,
@@ -185,6 +193,29 @@ class BookingLedger:
             claimed_at = claimed_at.replace(tzinfo=UTC)  # SQLite drops the zone
         expired = claimed_at is None or now - claimed_at > self._lease
         return expired or not self._is_run_alive(row.claimed_by)
+
+    def highest_entry_number(self, division: int, journal: str) -> int | None:
+        """The highest number in the journal that the ledger knows booked or reserved."""
+        with self._engine.connect() as connection:
+            highest = connection.execute(
+                select(func.max(cast(bookings.c.exact_number, BigInteger))).where(
+                    bookings.c.division == division,
+                    bookings.c.journal == journal,
+                    bookings.c.exact_number.is_not(None),
+                )
+            ).scalar()
+        return None if highest is None else int(highest)
+
+
+def reserved_entry_number(row: LedgerRow | None) -> int | None:
+    """The entry number an upload was sent under and whose answer was lost: a pending row's."""
+    if row is None or row.status != "pending" or row.exact_number is None:
+        return None
+    return int(row.exact_number)
+
+
+def _reserved_number(row: LedgerRow | None) -> bool:
+    return reserved_entry_number(row) is not None
 
 
 def _read(connection: Connection, shop: str, event_key: str) -> LedgerRow | None:

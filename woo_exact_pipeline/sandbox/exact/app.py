@@ -406,9 +406,19 @@ class ExactApp:
         if len(body) > xml_upload.MAX_UPLOAD_BYTES:
             # The limit is Exact's; its answer to a larger request is unverified.
             return _error_response(ExactError(413, "The request exceeds the limit of 10.0 MB."))
-        answer = xml_upload.upload(
-            self.division, request.query_params.get("Topic", ""), body, self.division.now()
-        )
+        topic = request.query_params.get("Topic", "")
+        # An upload of entries is a booking: held, and its answer dropped, as a POST is.
+        booking = topic == "GLTransactions"
+        hold = self.faults.booking_holds.arrived() if booking else None
+        if hold is not None and not hold.after_store:
+            await hold.wait_here(self.faults.released)
+            if not hold.go_on:
+                return DroppedResponse(DropMode.RESET, self.faults)
+        answer = xml_upload.upload(self.division, topic, body, self.division.now())
+        if hold is not None and hold.after_store:
+            await hold.wait_here(self.faults.released)
+        if booking and (drop := self.faults.take_drop()) is not None:
+            return DroppedResponse(drop, self.faults)
         return Response(answer, media_type="application/xml", headers=rate_headers)
 
     async def division_api(self, request: Request) -> Response:
