@@ -183,12 +183,20 @@ def exact_login(config_path: Path | None, shop_name: str | None, no_browser: boo
     help="Post nothing: show what would be booked, what is booked already, what waits and "
     "what is quarantined or held back, with the reasons.",
 )
+@click.option(
+    "--bulk",
+    is_flag=True,
+    help="Book each day's sales entries and credit notes in XML uploads, one API call per "
+    "upload (a backfill in a fraction of Exact's daily quota); days of exact.bulk_upload_from "
+    "events or more are booked so anyway.",
+)
 def sync(
     config_path: Path | None,
     shop_name: str | None,
     from_: datetime,
     to_: datetime,
     dry_run: bool,
+    bulk: bool,
 ) -> None:
     """Extract, transform and book a range of days through the Dagster definitions.
 
@@ -207,7 +215,7 @@ def sync(
             preview = dry_run_range(settings, first, last, _progress)
             click.echo("\n".join(preview.lines()))
             return
-        result = sync_range(settings, first, last, _progress)
+        result = sync_range(settings, first, last, _progress, bulk=bulk)
     except (SyncSetupError, ExactError, WooCommerceError) as error:
         raise click.ClickException(str(error)) from None
     click.echo("\n".join(result.report.lines()))

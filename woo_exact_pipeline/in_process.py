@@ -17,6 +17,7 @@ import dagster as dg
 
 from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.definitions import location_definitions
+from woo_exact_pipeline.defs.exact.assets import bulk_load_run_config
 from woo_exact_pipeline.defs.resources import AlertChannels, SyncDatabase
 from woo_exact_pipeline.defs.runs import in_process_tags
 from woo_exact_pipeline.defs.shops import DAYS_PER_RUN, Shop
@@ -43,11 +44,17 @@ class InProcessPipeline:
         return cls(definitions, shop, instance, run_config or {})
 
     def execute(
-        self, job: str, *, tags: Mapping[str, str] | None = None, partition_key: str | None = None
+        self,
+        job: str,
+        *,
+        tags: Mapping[str, str] | None = None,
+        partition_key: str | None = None,
+        run_config: Mapping[str, Any] | None = None,
     ) -> dg.ExecuteInProcessResult:
-        """One run of the shop's `job` (unqualified name), failures returned, not raised."""
+        """One run of the shop's `job` (unqualified name), failures returned, not raised;
+        `run_config` adds to the pipeline's own."""
         return self.definitions.resolve_job_def(self.shop.qualified(job)).execute_in_process(
-            run_config=dict(self.run_config),
+            run_config=dict(self.run_config) | dict(run_config or {}),
             instance=self.instance,
             tags=dict(tags or {}) | in_process_tags(),
             partition_key=partition_key,
@@ -92,9 +99,13 @@ class InProcessPipeline:
                 assert request.partition_key is not None  # the load job is partitioned by day
                 requests[request.partition_key] = request
 
-    def load(self, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
+    def load(self, request: dg.RunRequest, *, bulk: bool = False) -> dg.ExecuteInProcessResult:
+        """One load run as the sensor requests it; `bulk` books it in XML uploads."""
         return self.execute(
-            "exact_load_job", tags=request.tags, partition_key=request.partition_key
+            "exact_load_job",
+            tags=request.tags,
+            partition_key=request.partition_key,
+            run_config=bulk_load_run_config(self.shop) if bulk else None,
         )
 
     def materializations(

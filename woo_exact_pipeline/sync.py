@@ -62,8 +62,11 @@ class SyncResult:
         return not failed and not self.not_loaded
 
 
-def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> SyncResult:
-    """Extract, transform and load the days `first`..`last` (inclusive)."""
+def sync_range(
+    settings: SyncConfig, first: date, last: date, stage: Stage, *, bulk: bool = False
+) -> SyncResult:
+    """Extract, transform and load the days `first`..`last` (inclusive); `bulk` books every
+    day in XML uploads."""
     from woo_exact_pipeline.defs.exact.reconciliation import reconciliation_summary
     from woo_exact_pipeline.defs.runs import fail_runs_of_dead_processes
     from woo_exact_pipeline.in_process import failure_reason
@@ -88,7 +91,7 @@ def sync_range(settings: SyncConfig, first: date, last: date, stage: Stage) -> S
     api_calls, failed, outcomes = 0, [], Counter[str]()
     with stage("Load into Exact", len(requests)) as advance:
         for request in requests:
-            result = pipeline.load(request)
+            result = pipeline.load(request, bulk=bulk)
             advance(1)
             if not result.success:
                 reason = failure_reason(result)

@@ -4,6 +4,7 @@ run as a process of its own (see cli_support)."""
 import re
 from collections import Counter
 
+import pytest
 import yaml
 
 from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
@@ -26,8 +27,11 @@ def sync(cli: Cli, *extra: str) -> tuple[int, str]:
     return done.returncode, done.stdout
 
 
-def test_a_sync_books_the_range_once_and_a_second_sync_books_nothing(cli: Cli) -> None:
-    code, output = sync(cli)
+@pytest.mark.parametrize("how", [(), ("--bulk",)], ids=["by REST", "in XML uploads"])
+def test_a_sync_books_the_range_once_and_a_second_sync_books_nothing(
+    cli: Cli, how: tuple[str, ...]
+) -> None:
+    code, output = sync(cli, *how)
     assert code == 0, output
     assert summary_count(output, "Partitions (days)") == 2
     booked = summary_count(output, "Orders booked (sales)") + summary_count(
@@ -37,8 +41,15 @@ def test_a_sync_books_the_range_once_and_a_second_sync_books_nothing(cli: Cli) -
     assert booked > 0
     assert len(entries) == booked
     assert f"This sync:                {booked} booked" in output
+    calls = summary_count(output, "Exact API calls")
+    if how:
+        # A day: its new customers in an upload and a read-back, the journal's highest entry
+        # number, one upload of its entries, the reconciliation's read-back.
+        assert calls == 2 * 5 < booked
+    else:
+        assert calls > booked
 
-    code, output = sync(cli)
+    code, output = sync(cli, *how)
     assert code == 0, output
     assert f"This sync:                {booked} already booked" in output
     assert len(cli.exact.sales_entries()) == len(entries)

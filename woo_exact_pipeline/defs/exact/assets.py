@@ -1,9 +1,10 @@
 """Exact Online: its master data, and the bookings of each day (the sync log)."""
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 import dagster as dg
+from pydantic import Field
 from sqlalchemy import Engine
 
 from woo_exact_pipeline.bookkeeping.model import AccountingEvent
@@ -30,6 +31,24 @@ NO_CHANGES_AFTER_BOOKING = "no_orders_changed_after_booking"
 #: The every-event-booked check's entry listing each event not booked, with its reason.
 NOT_BOOKED = "not booked"
 ALL_BOOKED = "every_event_booked"
+
+
+class LoadOptions(dg.Config):
+    """The launchpad's options of a load run."""
+
+    bulk: bool = Field(
+        default=False,
+        description=(
+            "Book the day's sales entries and credit notes in XML uploads (one API call per "
+            "upload) whatever their number; below exact.bulk_upload_from they go one by one"
+        ),
+    )
+
+
+def bulk_load_run_config(shop: Shop) -> dict[str, Any]:
+    """The run config of a load run that books in XML uploads (`woo-exact sync --bulk`)."""
+    node = shop.asset_key("exact_bookings").to_python_identifier()
+    return {"ops": {node: {"config": {"bulk": True}}}}
 
 
 def exact_asset_options(
@@ -118,8 +137,10 @@ def exact_assets(shop: Shop) -> list[dg.AssetsDefinition]:
         },
         **exact_asset_options(shop, connections=("woocommerce", "exact")),  # invoice PDFs
     )
-    def exact_bookings(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        return book_day(context, shop)
+    def exact_bookings(
+        context: dg.AssetExecutionContext, config: LoadOptions
+    ) -> dg.MaterializeResult:
+        return book_day(context, shop, bulk=config.bulk)
 
     return [exact_reference_data, exact_bookings]
 
@@ -155,7 +176,9 @@ def read_master_data(context: dg.AssetExecutionContext, shop: Shop) -> dg.Materi
     )
 
 
-def book_day(context: dg.AssetExecutionContext, shop: Shop) -> dg.MaterializeResult:
+def book_day(
+    context: dg.AssetExecutionContext, shop: Shop, *, bulk: bool = False
+) -> dg.MaterializeResult:
     settings = shop.settings
     engine = shop.sync_database(context).engine()
     day = date.fromisoformat(context.partition_key)
@@ -182,7 +205,7 @@ def book_day(context: dg.AssetExecutionContext, shop: Shop) -> dg.MaterializeRes
             shop=shop.key,
             invoice_pdfs=_invoice_pdfs(woocommerce, shop.key, engine, day, settings),
         )
-        outcomes = loader.book_partition(day, events)
+        outcomes = loader.book_partition(day, events, bulk=bulk)
         calls, limits = client.calls_made, client.rate_limits()
     log = sync_log_summary(
         outcomes,
