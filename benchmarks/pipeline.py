@@ -6,6 +6,12 @@ the extract-and-transform job in ranges of DAYS_PER_RUN (31) days, then one load
 through the load sensor. Stage times come from Dagster's own step statistics. Prints one JSON line.
 
     .venv/bin/python benchmarks/pipeline.py --days 90 --orders-per-day 40
+    .venv/bin/python benchmarks/pipeline.py --days 365 --orders-per-day 137 --bulk \
+        --exact-daily-limit 5000     # a year of 50,000 orders in one day's quota
+
+With `--bulk` every day is booked in XML uploads (`woo-exact sync --bulk`). The sandbox keeps
+Exact's daily limit when given (the run fails if the backfill needs more), but no minute limit:
+the time the calls would take at Exact's 60 a minute is reported instead of waited for.
 """
 
 from __future__ import annotations
@@ -37,6 +43,10 @@ def main() -> None:
         action="store_true",
         help="stop after extract and transform (for histories too large to load in minutes)",
     )
+    parser.add_argument("--bulk", action="store_true", help="book every day in XML uploads")
+    parser.add_argument(
+        "--exact-daily-limit", type=int, default=100_000_000, help="Exact calls a day"
+    )
     parser.add_argument(
         "--default-debtor",
         help="book every order on this Exact debtor (no debtor is created per customer)",
@@ -54,7 +64,7 @@ def main() -> None:
             f"--days={arguments.days}",
             f"--orders-per-day={arguments.orders_per_day}",
             "--exact-minute-limit=100000000",
-            "--exact-daily-limit=100000000",
+            f"--exact-daily-limit={arguments.exact_daily_limit}",
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -68,6 +78,7 @@ def main() -> None:
             arguments.days,
             extract_only=arguments.extract_only,
             default_debtor=arguments.default_debtor,
+            bulk=arguments.bulk,
         )
     finally:
         sandbox.terminate()
@@ -75,6 +86,8 @@ def main() -> None:
     figures |= {
         "days": arguments.days,
         "default_debtor": arguments.default_debtor,
+        "bulk": arguments.bulk,
+        "exact_daily_limit": arguments.exact_daily_limit,
         "orders_per_day": arguments.orders_per_day,
         "peak_rss_mb_pipeline_process": round(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
@@ -86,7 +99,13 @@ def main() -> None:
 
 
 def run(
-    described: dict, workdir: Path, days: int, *, extract_only: bool, default_debtor: str | None
+    described: dict,
+    workdir: Path,
+    days: int,
+    *,
+    extract_only: bool,
+    default_debtor: str | None,
+    bulk: bool,
 ) -> dict:
     from woo_exact_pipeline.demo import prepare_environment, sign_in_to_exact
 
@@ -114,10 +133,10 @@ def run(
         backfill()
         booked = api_calls = 0
     else:
-        report = run_pipeline(lambda line: None)
+        report = run_pipeline(lambda line: None, bulk=bulk)
         booked, api_calls = report.booked, report.api_calls
     wall = time.perf_counter() - started
-    latency = None if extract_only else change_to_booking_seconds(described)
+    latency = None if extract_only or bulk else change_to_booking_seconds(described)
 
     instance = dg.DagsterInstance.get()
     step_seconds: dict[str, float] = defaultdict(float)
@@ -133,6 +152,7 @@ def run(
     events = _metadata_total(instance, dg.AssetKey("exact_journal_lines"), "sales")
     events += _metadata_total(instance, dg.AssetKey("exact_journal_lines"), "credits")
     reference_calls = _metadata_total(instance, dg.AssetKey("exact_reference_data"), "api_calls")
+    uploads = _metadata_total(instance, dg.AssetKey("exact_bookings"), "xml_uploads")
     calls_per_event = api_calls / booked if booked else 0.0
     return {
         "orders": orders,
@@ -144,7 +164,11 @@ def run(
         "load_bookings_per_second": _rate(booked, step_seconds["exact_bookings"]),
         "woocommerce_requests_per_order": round(woo_requests / orders, 4) if orders else None,
         "woocommerce_catalogue_requests": catalogue,
+        "exact_calls": api_calls,
+        "exact_calls_in_all": api_calls + reference_calls,
         "exact_calls_per_booked_event": round(calls_per_event, 3),
+        "exact_xml_uploads": uploads,
+        "exact_hours_at_60_calls_a_minute": round((api_calls + reference_calls) / 3600, 2),
         "exact_reference_data_calls": reference_calls,
         "change_to_booking_seconds": latency,
         "bookings_per_minute_at_60_calls": round(60 / calls_per_event, 1)

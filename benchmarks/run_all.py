@@ -29,6 +29,10 @@ SIZES: dict[str, dict[str, list[str]]] = {
         "exact_client": ["--calls", "300"],
         "pipeline": ["--days", "90", "--orders-per-day", "40"],
         "pipeline_100k_orders": ["--days", "90", "--orders-per-day", "1111", "--extract-only"],
+        "pipeline_bulk_50k_orders": [
+            *("--days", "365", "--orders-per-day", "137", "--bulk"),
+            *("--exact-daily-limit", "5000"),
+        ],
         "shops": ["--shops", "1", "10", "50"],
     },
     "small": {
@@ -37,8 +41,16 @@ SIZES: dict[str, dict[str, list[str]]] = {
         "exact_sandbox": ["--bookings", "2000", "--seconds", "1"],
         "exact_client": ["--calls", "30"],
         "pipeline": ["--days", "5", "--orders-per-day", "20"],
+        "pipeline_bulk": ["--days", "5", "--orders-per-day", "20", "--bulk"],
         "shops": ["--shops", "1", "3"],
     },
+}
+
+#: The benchmarks run by a script of another name (the same one at another size or mode).
+SCRIPTS = {
+    "pipeline_100k_orders": "pipeline",
+    "pipeline_bulk_50k_orders": "pipeline",
+    "pipeline_bulk": "pipeline",
 }
 
 
@@ -48,7 +60,7 @@ def main() -> None:
     size = "small" if parser.parse_args().small else "full"
     figures: dict[str, object] = {}
     for name, arguments in SIZES[size].items():
-        script = HERE / f"{name.removesuffix('_100k_orders')}.py"
+        script = HERE / f"{SCRIPTS.get(name, name)}.py"
         print(f"running {script.name} {' '.join(arguments)}", file=sys.stderr)
         finished = subprocess.run(
             [sys.executable, str(script), *arguments],

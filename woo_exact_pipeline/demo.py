@@ -154,9 +154,10 @@ def sign_in_to_exact(echo: Callable[[str], None]) -> None:
     echo(f"Connected to Exact as {result.user_name}, administration {result.configured_division}")
 
 
-def run_pipeline(echo: Callable[[str], None]) -> SyncReport:
+def run_pipeline(echo: Callable[[str], None], *, bulk: bool = False) -> SyncReport:
     """Every day of the shop (to export_orders_until, or today) through `woo-exact sync`'s
-    path: backfill, then the loads the load sensor requests, then the reconciliation."""
+    path: backfill, then the loads the load sensor requests, then the reconciliation; `bulk`
+    as `woo-exact sync --bulk`."""
     from woo_exact_pipeline.config import load_config
     from woo_exact_pipeline.sync import sync_range
 
@@ -164,7 +165,9 @@ def run_pipeline(echo: Callable[[str], None]) -> SyncReport:
     woocommerce = settings.woocommerce
     today = shop_day(datetime.now(UTC), ZoneInfo(woocommerce.time_zone))
     last = woocommerce.export_orders_until or today
-    return sync_range(settings, woocommerce.export_orders_from, last, _echo_stage(echo)).report
+    return sync_range(
+        settings, woocommerce.export_orders_from, last, _echo_stage(echo), bulk=bulk
+    ).report
 
 
 def _echo_stage(echo: Callable[[str], None]) -> Stage:

@@ -99,6 +99,8 @@ class ExactClient:
         self._origin = urlsplit(self.base_url)[:2]
         #: Requests Exact answered (for the sync log's "API calls spent").
         self.calls_made = 0
+        #: Of which XML uploads (each one call, however many records it holds).
+        self.uploads_made = 0
 
     @classmethod
     def from_settings(
@@ -239,6 +241,7 @@ class ExactClient:
         under the same limits as REST); Exact's `<eExact><Messages>` answer, a message per
         record. Never retried once it may have reached Exact, as a POST."""
         url = self._url(XML_UPLOAD_PATH, {"Topic": topic, "_Division_": str(self.division)})
+        self.uploads_made += 1
         response = self._send(
             "POST", url, f"XMLUpload {topic}", content=document, media_type="application/xml"
         )

@@ -206,7 +206,7 @@ def book_day(
             invoice_pdfs=_invoice_pdfs(woocommerce, shop.key, engine, day, settings),
         )
         outcomes = loader.book_partition(day, events, bulk=bulk)
-        calls, limits = client.calls_made, client.rate_limits()
+        calls, uploads, limits = client.calls_made, client.uploads_made, client.rate_limits()
     log = sync_log_summary(
         outcomes,
         problems,
@@ -225,6 +225,7 @@ def book_day(
             "dagster/row_count": log.in_exact,
             **log.counts,
             "api_calls": log.api_calls,
+            "xml_uploads": uploads,
             "daily_quota_left": log.daily_quota_left if log.daily_quota_left is not None else -1,
             "bookings": dg.MetadataValue.md(log.bookings_table),
             "problems": dg.MetadataValue.md(log.problems_table),
