@@ -178,7 +178,9 @@ def test_a_backfill_killed_at_20_random_points_books_every_event_exactly_once(
         )
         for _ in range(KILLS - EARLY_KILLS)
     ]
-    with deployment(tmp_path, days=2, orders_per_day=100) as world:
+    # One by one over REST: the kills land in the claim, post, mark cycle of each booking.
+    by_rest = {"exact": {"bulk_upload_from": 10_000}}
+    with deployment(tmp_path, days=2, orders_per_day=100, settings=by_rest) as world:
         # Enough to book: every kill's bookings, and many left for the final run.
         needed = sum(point.booking or 0 for point in points)
         assert needed < len(world.sandboxes.woocommerce.shop.orders) // 2
