@@ -232,7 +232,15 @@ class ExactLoader:
         key = event_key(event)
         if row is not None and row.status == "booked":
             return self._booked_before(event, row)
-        claim = self._ledger.claim(self._to_claim(event, key, partition_date))
+        claim = self._ledger.claim(
+            EventToClaim.of(
+                event,
+                shop=self._shop,
+                division=self._client.division,
+                journal=self._exact.sales_journal,
+                partition_date=partition_date,
+            )
+        )
         if not claim.granted:
             assert claim.previous is not None
             if claim.previous.status == "booked":
@@ -577,17 +585,4 @@ class ExactLoader:
             row.exact_number,
             row.exact_id,
             booked=Booked(row.amount_dc, row.exchange_rate),
-        )
-
-    def _to_claim(self, event: AccountingEvent, key: str, partition_date: date) -> EventToClaim:
-        return EventToClaim(
-            shop=self._shop,
-            event_key=key,
-            division=self._client.division,
-            journal=self._exact.sales_journal,
-            kind=event.kind,
-            order_number=event.order_number,
-            reference=event.reference,
-            partition_date=partition_date,
-            content_hash=event.content_hash,
         )

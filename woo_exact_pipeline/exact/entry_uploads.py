@@ -80,16 +80,12 @@ class EntryUploads:
         for item in ready:
             event = item.event
             claim = self._ledger.claim(
-                EventToClaim(
+                EventToClaim.of(
+                    event,
                     shop=self._shop,
-                    event_key=event_key(event),
                     division=division,
                     journal=journal,
-                    kind=event.kind,
-                    order_number=event.order_number,
-                    reference=event.reference,
                     partition_date=partition_date,
-                    content_hash=event.content_hash,
                     entry_number=highest + 1,
                 )
             )

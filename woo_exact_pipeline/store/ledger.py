@@ -19,6 +19,8 @@ from typing import Any, Literal
 
 from sqlalchemy import BigInteger, Connection, Engine, cast, func, insert, select, update
 
+from woo_exact_pipeline.bookkeeping.model import AccountingEvent
+from woo_exact_pipeline.store.journal import event_key
 from woo_exact_pipeline.store.locks import lock_for_transaction
 from woo_exact_pipeline.store.schema import bookings
 
@@ -71,6 +73,30 @@ class EventToClaim:
     #: For an XML upload: the entry number reserved for it, written with the claim (a pending
     #: row keeps the number it has, so a re-upload is refused as existing, never booked twice).
     entry_number: int | None = None
+
+    @classmethod
+    def of(
+        cls,
+        event: AccountingEvent,
+        *,
+        shop: str,
+        division: int,
+        journal: str,
+        partition_date: date,
+        entry_number: int | None = None,
+    ) -> EventToClaim:
+        return cls(
+            shop=shop,
+            event_key=event_key(event),
+            division=division,
+            journal=journal,
+            kind=event.kind,
+            order_number=event.order_number,
+            reference=event.reference,
+            partition_date=partition_date,
+            content_hash=event.content_hash,
+            entry_number=entry_number,
+        )
 
 
 class BookingLedger:

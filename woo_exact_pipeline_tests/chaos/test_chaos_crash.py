@@ -12,32 +12,25 @@ after Exact stored it) and the child is killed while that request waits.
 
 import os
 import random
-import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import pytest
-from sqlalchemy import func, select
 
 from woo_exact_pipeline.defs.runs import (
     PROCESS_TAG,
     fail_runs_of_dead_processes,
     free_slots_of_finished_runs,
 )
-from woo_exact_pipeline.sandbox.holds import Hold
-from woo_exact_pipeline.store.schema import accounting_events, bookings
 from woo_exact_pipeline_tests.support.chaos import (
-    Deployment,
     assert_booked_exactly_once,
     deployment,
 )
-from woo_exact_pipeline_tests.support.forked import ForkedProcess
+from woo_exact_pipeline_tests.support.kills import KillPoint, kill_at, ledger_counts
 from woo_exact_pipeline_tests.support.settings import suite_shop
 
 KILLS = 20
@@ -46,57 +39,6 @@ KILLS = 20
 EARLY_KILLS = 3
 #: At most this many bookings go through between two kills.
 MOST_BOOKINGS_BETWEEN_KILLS = 8
-#: How long a hold may take to be reached before the test calls the rerun stuck.
-STUCK_SECONDS = 60
-
-
-def ledger_counts(world: Deployment) -> tuple[int, int, int]:
-    """(events, booked, pending): the day's events and the booking ledger's rows."""
-    with world.engine() as engine, engine.connect() as connection:
-        counts = dict(
-            connection.execute(
-                select(bookings.c.status, func.count()).group_by(bookings.c.status)
-            ).all()
-        )
-        events = connection.execute(select(func.count()).select_from(accounting_events)).scalar()
-    return events or 0, counts.get("booked", 0), counts.get("pending", 0)
-
-
-@dataclass(frozen=True)
-class KillPoint:
-    """Where the child dies: at its `woo_request`-th WooCommerce request, or at its `booking`-th
-    booking, `moment` being "before_store" (the POST never reaches Exact), "after_store" (Exact
-    stored it, the answer is lost) or "after_answer" (a few ms after the answer: anywhere in
-    marking it booked and claiming the next)."""
-
-    woo_request: int | None = None
-    booking: int | None = None
-    moment: str = "before_store"
-
-    def arm(self, world: Deployment) -> Hold:
-        if self.woo_request is not None:
-            return world.sandboxes.woocommerce.faults.hold_request(self.woo_request)
-        assert self.booking is not None
-        return world.sandboxes.exact.faults.hold_booking(
-            self.booking, after_store=self.moment == "after_store"
-        )
-
-
-def kill_at(child: ForkedProcess, point: KillPoint, hold: Hold) -> bool:
-    """SIGKILL the child while its held request waits; False when it finished before."""
-    started = time.monotonic()
-    while not hold.wait_until_reached(timeout=0.05):
-        if child.poll() is not None:
-            return False
-        assert time.monotonic() - started < STUCK_SECONDS, f"{point} not reached"
-    if point.moment == "after_answer":
-        hold.release()
-        time.sleep(random.Random(str(point)).uniform(0, 0.03))
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait()  # reaped: its pid is gone, as after a real crash
-    # A booking held before it was stored is lost with the process that sent it.
-    hold.release(go_on=point.moment != "before_store")
-    return True
 
 
 def test_runs_whose_process_is_gone_are_failed_and_give_back_their_pool_slot() -> None:
@@ -215,55 +157,3 @@ def test_a_backfill_killed_at_20_random_points_books_every_event_exactly_once(
             assert not instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
             failed = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
         assert len(failed) >= KILLS // 2
-
-
-@pytest.mark.chaos
-def test_a_backfill_in_xml_uploads_killed_around_its_uploads_books_every_event_exactly_once(
-    tmp_path: Path,
-) -> None:
-    # Every day goes in uploads; each kill lands on the run's first or second upload of
-    # entries: before Exact stores it, stored with the answer lost, or just after the answer.
-    points = [
-        KillPoint(booking=booking, moment=moment)
-        for booking, moment in (
-            (1, "before_store"),
-            (1, "after_store"),
-            (2, "after_store"),
-            (1, "after_answer"),
-            (2, "before_store"),
-        )
-    ]
-    settings = {"exact": {"bulk_upload_from": 1}}
-    with deployment(tmp_path, days=3, orders_per_day=30, settings=settings) as world:
-        pending_after_kills = []
-        for point in points:
-            hold = point.arm(world)
-            child = world.start_pipeline(resume=True)
-            try:
-                killed = kill_at(child, point, hold)
-            finally:
-                child.kill()
-                child.wait()
-                hold.release()
-            assert killed, world.log_file.read_text(encoding="utf-8")[-3000:]
-            pending_after_kills.append(ledger_counts(world)[2])
-
-        final = world.run_pipeline(resume=True)
-        assert final.returncode == 0, final.outcome
-        ledger = assert_booked_exactly_once(world)
-        assert sum(status == "booked" for status, _ in ledger.values()) > 60
-        assert ledger_counts(world)[2] == 0
-        with world.engine() as engine, engine.connect() as connection:
-            # Booked from an upload's answer, Exact's id unknown; recovered ones read back.
-            uploaded = connection.execute(
-                select(func.count()).where(
-                    bookings.c.status == "booked", bookings.c.exact_id.is_(None)
-                )
-            ).scalar()
-        assert uploaded
-        # A kill while an upload was held left its entries pending under their numbers.
-        assert all(
-            pending
-            for point, pending in zip(points, pending_after_kills, strict=True)
-            if point.moment != "after_answer"
-        ), pending_after_kills
