@@ -227,6 +227,12 @@ def settings_problems(settings: SyncConfig, data: MasterData) -> list[str]:
             problems.append(f"{path}: GL account {code} does not exist in Exact")
         elif account.type != REVENUE_ACCOUNT_TYPE and not path.endswith("rounding_gl"):
             problems.append(f"{path}: GL account {code} is not a revenue account")
+    if exact.insertion_type == "sales_entry" and exact.receivables_gl not in data.gl_accounts:
+        # Only uploaded entries name it; Exact refuses a debtor line on an unknown account.
+        problems.append(
+            f"exact.receivables_gl: GL account {exact.receivables_gl} does not exist in Exact "
+            "(the debtor line of entries booked in XML uploads)"
+        )
     for path, code in _configured_vat_codes(settings):
         vat = data.vat_codes.get(code)
         if vat is None:

@@ -57,6 +57,7 @@ def test_an_unmapped_rate_a_missing_ledger_and_the_wrong_time_zone_each_get_thei
         {"time_zone": "Europe/London"},
         vat_mapping={**settings["vat_mapping"], "oss": oss},
         gl_mapping={**settings["gl_mapping"], "export": "8999"},
+        receivables_gl="1399",
     )
     done = cli.run("doctor", "--config", str(cli.config))
     assert done.returncode == 1
@@ -74,6 +75,10 @@ def test_an_unmapped_rate_a_missing_ledger_and_the_wrong_time_zone_each_get_thei
         in found
     )
     assert "fix: create it in Exact, or set exact.gl_mapping.export in sync.yaml" in done.stdout
+    assert (
+        "codes exist in Exact: exact.receivables_gl: GL account 1399 does not exist in Exact "
+        "(the debtor line of entries booked in XML uploads)" in found
+    )
     assert f"{len(found)} problem(s) found." in done.stdout
 
 
