@@ -30,7 +30,7 @@ from woo_exact_pipeline_tests.support.chaos import (
     assert_booked_exactly_once,
     deployment,
 )
-from woo_exact_pipeline_tests.support.kills import KillPoint, kill_at, ledger_counts
+from woo_exact_pipeline_tests.support.kills import KillPoint, kill_at_each, ledger_counts
 from woo_exact_pipeline_tests.support.settings import suite_shop
 
 KILLS = 20
@@ -126,18 +126,7 @@ def test_a_backfill_killed_at_20_random_points_books_every_event_exactly_once(
         # Enough to book: every kill's bookings, and many left for the final run.
         needed = sum(point.booking or 0 for point in points)
         assert needed < len(world.sandboxes.woocommerce.shop.orders) // 2
-        pending_after_kills = []
-        for point in points:
-            hold = point.arm(world)
-            child = world.start_pipeline(resume=True)
-            try:
-                killed = kill_at(child, point, hold)
-            finally:
-                child.kill()
-                child.wait()
-                hold.release()
-            assert killed, world.log_file.read_text(encoding="utf-8")[-3000:]
-            pending_after_kills.append(ledger_counts(world)[2])
+        pending_after_kills = kill_at_each(world, points)
 
         final = world.run_pipeline(resume=True)
         assert final.returncode == 0, final.outcome

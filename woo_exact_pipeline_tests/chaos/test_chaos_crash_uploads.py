@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from woo_exact_pipeline.store.schema import bookings
 from woo_exact_pipeline_tests.support.chaos import assert_booked_exactly_once, deployment
-from woo_exact_pipeline_tests.support.kills import KillPoint, kill_at, ledger_counts
+from woo_exact_pipeline_tests.support.kills import KillPoint, kill_at_each, ledger_counts
 
 
 @pytest.mark.chaos
@@ -30,18 +30,7 @@ def test_a_backfill_in_xml_uploads_killed_around_its_uploads_books_every_event_e
     ]
     settings = {"exact": {"bulk_upload_from": 1}}
     with deployment(tmp_path, days=3, orders_per_day=30, settings=settings) as world:
-        pending_after_kills = []
-        for point in points:
-            hold = point.arm(world)
-            child = world.start_pipeline(resume=True)
-            try:
-                killed = kill_at(child, point, hold)
-            finally:
-                child.kill()
-                child.wait()
-                hold.release()
-            assert killed, world.log_file.read_text(encoding="utf-8")[-3000:]
-            pending_after_kills.append(ledger_counts(world)[2])
+        pending_after_kills = kill_at_each(world, points)
 
         final = world.run_pipeline(resume=True)
         assert final.returncode == 0, final.outcome

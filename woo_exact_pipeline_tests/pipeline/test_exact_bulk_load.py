@@ -6,7 +6,6 @@ from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from typing import Any
 
 from sqlalchemy import Engine
 
@@ -22,7 +21,7 @@ from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
 from woo_exact_pipeline.store.ledger import BookingLedger
 from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
-from woo_exact_pipeline_tests.support.exact_client import app_secrets
+from woo_exact_pipeline_tests.support.exact_client import app_secrets, book_by_hand
 from woo_exact_pipeline_tests.support.exact_load import DAY, day_events, transform_day
 from woo_exact_pipeline_tests.support.sandbox_pipeline import settings_for
 
@@ -119,45 +118,20 @@ def test_a_lost_answer_is_uploaded_again_under_the_same_numbers_and_read_back_on
     ]
 
 
-def book_by_hand(
-    exact: ExactSandbox, engine: Engine, settings: SyncConfig, reference: str
-) -> dict[str, Any]:
-    """A sales entry in journal 70 as the bookkeeper books one, numbered by Exact."""
-    with ExactClient.from_settings(settings.exact, engine, secrets=app_secrets(exact)) as client:
-        return client.post(
-            "salesentry/SalesEntries",
-            {
-                "Journal": "70",
-                "Customer": exact.seeded_id("account", "2"),
-                "EntryDate": PARTITION,
-                "YourRef": reference,
-                "Type": 20,
-                "SalesEntryLines": [
-                    {
-                        "GLAccount": exact.seeded_id("gl", "8000"),
-                        "VATCode": "2",
-                        "AmountFC": "10.00",
-                        "VATAmountFC": "2.10",
-                    }
-                ],
-            },
-        )
-
-
 def test_an_entry_number_taken_while_an_upload_was_lost_is_numbered_anew_next_time(
     woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
 ) -> None:
     settings = settings_for(exact)
     transform_day(woocommerce_sandbox, exact, database_url, settings)
     events = [e for e in day_events(engine) if e.currency == "EUR"]
-    book_by_hand(exact, engine, settings, "the journal's first")
+    book_by_hand(exact, engine, settings, "the journal's first", PARTITION)
     # The upload is held before Exact stores it and then lost unstored; meanwhile the
     # bookkeeper books another entry by hand, which Exact numbers next: our first number.
     hold = exact.faults.hold_booking(1)
     with ThreadPoolExecutor(1) as pool:
         loading = pool.submit(load, exact, engine, settings, events, run="held")
         assert hold.wait_until_reached(timeout=60)
-        by_hand = book_by_hand(exact, engine, settings, "by hand")
+        by_hand = book_by_hand(exact, engine, settings, "by hand", PARTITION)
         hold.release(go_on=False)
         lost, _ = loading.result(timeout=60)
     assert {o.status for o in lost} == {BookingStatus.OUTCOME_UNKNOWN}

@@ -24,6 +24,7 @@ from woo_exact_pipeline.store.staging import load_partition
 from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
 from woo_exact_pipeline_tests.support.exact_client import (
     app_secrets,
+    book_by_hand,
     store_sandbox_tokens,
 )
 from woo_exact_pipeline_tests.support.pipeline import assets_of
@@ -64,27 +65,9 @@ def test_a_booked_day_agrees_and_a_duplicate_posted_in_exact_fails_the_check(
 
     # Someone books the first sale a second time in Exact, by hand or by another connector.
     first_sale = next(event for event in events if event.kind == "sale")
-    with ExactClient.from_settings(
-        settings_for(exact).exact, engine, secrets=app_secrets(exact)
-    ) as client:
-        duplicate = client.post(
-            "salesentry/SalesEntries",
-            {
-                "Journal": "70",
-                "Customer": exact.seeded_id("account", "2"),
-                "EntryDate": date.fromisoformat(DAY),
-                "YourRef": first_sale.reference,
-                "Type": 20,
-                "SalesEntryLines": [
-                    {
-                        "GLAccount": exact.seeded_id("gl", "8000"),
-                        "VATCode": "2",
-                        "AmountFC": "10.00",
-                        "VATAmountFC": "2.10",
-                    }
-                ],
-            },
-        )
+    duplicate = book_by_hand(
+        exact, engine, settings_for(exact), first_sale.reference, date.fromisoformat(DAY)
+    )
 
     again = dg.materialize(
         [assets_of(settings_for(exact))["exact_reconciliation"]],

@@ -20,11 +20,10 @@ from woo_exact_pipeline.defs.reports.assets import (
     partition_period,
 )
 from woo_exact_pipeline.defs.shops import Shop
-from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox, start_woocommerce_sandbox
 from woo_exact_pipeline.store.vat_periods import load_period_events
-from woo_exact_pipeline_tests.support.exact_client import app_secrets
+from woo_exact_pipeline_tests.support.exact_client import book_by_hand
 from woo_exact_pipeline_tests.support.pipeline import assets_of
 from woo_exact_pipeline_tests.support.sandbox_pipeline import (
     SHOP_KEY,
@@ -131,25 +130,7 @@ def test_each_quarters_reports_equal_the_journal_and_exact_until_exact_changes(
 
     # Someone books a Dutch sale of October a second time in Exact, by hand.
     sale = next(e for e in q4 if e.kind == "sale" and e.vat_treatment == "domestic")
-    with ExactClient.from_settings(settings.exact, engine, secrets=app_secrets(exact)) as client:
-        client.post(
-            "salesentry/SalesEntries",
-            {
-                "Journal": "70",
-                "Customer": exact.seeded_id("account", "2"),
-                "EntryDate": date(2026, 10, 2),
-                "YourRef": sale.reference,
-                "Type": 20,
-                "SalesEntryLines": [
-                    {
-                        "GLAccount": exact.seeded_id("gl", "8000"),
-                        "VATCode": "2",
-                        "AmountFC": "10.00",
-                        "VATAmountFC": "2.10",
-                    }
-                ],
-            },
-        )
+    book_by_hand(exact, engine, settings, sale.reference, date(2026, 10, 2))
     again = checks_of(materialize_reports(settings, everything, Q4))
     assert again[("vat_return", EQUALS_JOURNAL)] is True
     assert again[("vat_return", EQUALS_EXACT)] is False

@@ -11,13 +11,13 @@ import base64
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy import Engine
 
-from woo_exact_pipeline.config import ExactSecrets, ExactSettings, Secret
+from woo_exact_pipeline.config import ExactSecrets, ExactSettings, Secret, SyncConfig
 from woo_exact_pipeline.exact.client import ExactClient
 from woo_exact_pipeline.sandbox.exact import ExactSandbox, SandboxClock
 from woo_exact_pipeline.store.database import open_sync_database
@@ -174,3 +174,29 @@ def refresh_in_child_process(
                     results.put(("failed", f"{type(error).__name__}: {error}"))
     finally:
         engine.dispose()
+
+
+def book_by_hand(
+    exact: ExactSandbox, engine: Engine, settings: SyncConfig, reference: str, day: date
+) -> dict[str, Any]:
+    """A sale of 10.00 + 2.10 VAT on debtor 2 in journal 70, as a bookkeeper (or another
+    connector) books one in Exact, numbered by Exact."""
+    with ExactClient.from_settings(settings.exact, engine, secrets=app_secrets(exact)) as client:
+        return client.post(
+            "salesentry/SalesEntries",
+            {
+                "Journal": "70",
+                "Customer": exact.seeded_id("account", "2"),
+                "EntryDate": day,
+                "YourRef": reference,
+                "Type": 20,
+                "SalesEntryLines": [
+                    {
+                        "GLAccount": exact.seeded_id("gl", "8000"),
+                        "VATCode": "2",
+                        "AmountFC": "10.00",
+                        "VATAmountFC": "2.10",
+                    }
+                ],
+            },
+        )

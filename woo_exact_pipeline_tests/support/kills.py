@@ -7,6 +7,7 @@ import os
 import random
 import signal
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -67,3 +68,20 @@ def kill_at(child: ForkedProcess, point: KillPoint, hold: Hold) -> bool:
     # A booking held before it was stored is lost with the process that sent it.
     hold.release(go_on=point.moment != "before_store")
     return True
+
+
+def kill_at_each(world: Deployment, points: Sequence[KillPoint]) -> list[int]:
+    """Start the pipeline and kill it at each point in turn; the pending ledger rows after each."""
+    pending_after_kills = []
+    for point in points:
+        hold = point.arm(world)
+        child = world.start_pipeline(resume=True)
+        try:
+            killed = kill_at(child, point, hold)
+        finally:
+            child.kill()
+            child.wait()
+            hold.release()
+        assert killed, world.log_file.read_text(encoding="utf-8")[-3000:]
+        pending_after_kills.append(ledger_counts(world)[2])
+    return pending_after_kills
