@@ -85,7 +85,7 @@ def lines_to_upload(
 ) -> tuple[LineToUpload, ...] | None:
     """The event's lines such that Exact, computing each one's VAT from its code (a fraction:
     0.21), books the event to the cent as the REST path posts it; None when it cannot."""
-    if event.currency != own_currency:
+    if event.currency != own_currency or not event.lines:
         return None
     uploaded: list[LineToUpload] = []
     for line in event.lines:

@@ -68,6 +68,7 @@ def test_a_day_in_uploads_books_every_event_once_in_a_handful_of_calls(
     settings = settings_for(exact)
     transform_day(woocommerce_sandbox, exact, database_url, settings)
     events = [e for e in day_events(engine) if e.currency == "EUR"]
+    assert {e.kind for e in events} == {"sale", "credit"}  # credit notes go in the upload too
     entries_before = len(exact.sales_entries())
 
     outcomes, calls = load(exact, engine, settings, events, run="bulk")
