@@ -64,9 +64,17 @@ class EntryUploads:
         holds or booked meanwhile is left out (the REST path reports it)."""
         entries = self._claimed(partition_date, ready)
         outcomes: dict[str, BookingOutcome] = {}
-        for chunk in _documents(entries, self._exact.sales_journal, self._exact.receivables_gl):
-            for outcome in self._upload(chunk):
-                outcomes[outcome.event_key] = outcome
+        try:
+            for chunk in _documents(entries, self._exact.sales_journal, self._exact.receivables_gl):
+                for outcome in self._upload(chunk):
+                    outcomes[outcome.event_key] = outcome
+        except BaseException:
+            # The load ends (quota spent, Exact unreachable, the run stopped): what was not
+            # answered stays pending under its number, free for the next load to upload.
+            for entry in entries:
+                if (key := event_key(entry.event)) not in outcomes:
+                    self._ledger.release(self._shop, key)
+            raise
         return outcomes
 
     def _claimed(self, partition_date: date, ready: Sequence[ReadyToUpload]) -> list[EntryToUpload]:

@@ -7,19 +7,22 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Engine, delete, select
 
 from woo_exact_pipeline.bookkeeping.model import AccountingEvent
 from woo_exact_pipeline.bookkeeping.reconciliation import reconcile
 from woo_exact_pipeline.config import SyncConfig
 from woo_exact_pipeline.exact.booking import ExactLoader
 from woo_exact_pipeline.exact.client import ExactClient
+from woo_exact_pipeline.exact.errors import ExactDailyQuotaSpent
 from woo_exact_pipeline.exact.master_data import MasterData, refresh_master_data
 from woo_exact_pipeline.exact.outcomes import BookingOutcome, BookingStatus
 from woo_exact_pipeline.exact.read_back import read_bookings
 from woo_exact_pipeline.sandbox.exact import ExactSandbox
 from woo_exact_pipeline.sandbox.woocommerce import WooSandbox
 from woo_exact_pipeline.store.ledger import BookingLedger
+from woo_exact_pipeline.store.schema import bookings, exact_rate_limits
 from woo_exact_pipeline_tests.fixtures.databases import SQLITE_ONLY
 from woo_exact_pipeline_tests.support.exact_client import app_secrets, book_by_hand
 from woo_exact_pipeline_tests.support.exact_load import DAY, day_events, transform_day
@@ -154,4 +157,45 @@ def test_an_entry_number_taken_while_an_upload_was_lost_is_numbered_anew_next_ti
     assert int(renumbered.exact_number or 0) > max(int(o.exact_number or 0) for o in second)
     held = Counter(entry["YourRef"] for entry in exact.sales_entries())
     assert [held[event.reference] for event in events] == [1] * len(events)
+    agrees_with_exact(exact, engine, settings, events)
+
+
+def test_a_load_ended_by_the_daily_quota_before_its_upload_leaves_the_entries_to_the_next(
+    woocommerce_sandbox: WooSandbox, exact: ExactSandbox, database_url: str, engine: Engine
+) -> None:
+    settings = settings_for(exact)
+    transform_day(woocommerce_sandbox, exact, database_url, settings)
+    events = [e for e in day_events(engine) if e.currency == "EUR"]
+    with ExactClient.from_settings(settings.exact, engine, secrets=app_secrets(exact)) as client:
+        master = refresh_master_data(client, engine, MasterData(division=exact.division))
+        limits = client.rate_limits()
+        assert limits is not None and limits.daily is not None
+        # Three calls left today: the new customers' upload and read-back, the highest number.
+        exact.limiter.daily_limit -= limits.daily.remaining - 3
+        loader = ExactLoader(
+            client, engine, settings, BookingLedger(engine, run_id="spent"), master, shop="shop"
+        )
+        with pytest.raises(ExactDailyQuotaSpent):
+            loader.book_partition(PARTITION, events, bulk=True)
+    assert exact.sales_entries() == []
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                bookings.c.event_key,
+                bookings.c.status,
+                bookings.c.claimed_by,
+                bookings.c.exact_number,
+            )
+        ).all()
+    # Claimed under their numbers, and let go: the next load need not wait for a lease.
+    assert {(status, claimed_by) for _, status, claimed_by, _ in rows} == {("pending", None)}
+    reserved = {key: number for key, _, _, number in rows}
+
+    # The next day: Exact's quota is back, and the day window the client stored is over.
+    exact.limiter.daily_limit = 5_000
+    with engine.begin() as connection:
+        connection.execute(delete(exact_rate_limits))
+    outcomes, _ = load(exact, engine, settings, events, run="next day")
+    assert {o.status for o in outcomes} == {BookingStatus.BOOKED}
+    assert {o.event_key: o.exact_number for o in outcomes} == reserved
     agrees_with_exact(exact, engine, settings, events)
