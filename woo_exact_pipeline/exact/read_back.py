@@ -38,6 +38,7 @@ MAX_URL_LENGTH = 5_500
 ENTRIES = BOOKING_ENDPOINTS["sales_entry"].path
 #: Records a regular endpoint serves per call: more references per call would need a page more.
 REGULAR_PAGE = 60
+BULK_PAGE = 1_000
 LINE_FIELDS = (
     "LineNumber",
     "GLAccount",
@@ -101,17 +102,19 @@ def read_bookings(
 
 def debtors_by_email(client: ExactClient, emails: Iterable[str]) -> list[reference.Debtor]:
     """The accounts with these e-mail addresses (new debtors read back after an upload), as
-    many per call as a URL and a page allow."""
+    many per call as a URL allows: from the bulk endpoint, whose page of 1,000 is never the
+    limit (a day of 137 new customers costs two calls, not three)."""
     found: list[reference.Debtor] = []
     for chunk in _chunks(
         client,
-        "crm/Accounts",
+        "bulk/CRM/Accounts",
         reference.DEBTOR_FIELDS,
         sorted(set(emails)),
         lambda values: _any_of("Email", map(string_literal, values)),
+        page=BULK_PAGE,
     ):
-        records = client.get("crm/Accounts", select=reference.DEBTOR_FIELDS, filter=chunk)
-        found += [reference.debtor_from_record(record) for record in records]
+        for records in client.bulk("CRM/Accounts", select=reference.DEBTOR_FIELDS, filter=chunk):
+            found += [reference.debtor_from_record(record) for record in records]
     return found
 
 
@@ -161,6 +164,7 @@ def _chunks(
     values: Sequence[str],
     condition: Callable[[Sequence[str]], str],
     expand: str | None = None,
+    page: int = REGULAR_PAGE,
 ) -> Iterator[str]:
     """`$filter`s covering `values`, each as many as one page and one URL hold."""
     start = 0
@@ -168,7 +172,7 @@ def _chunks(
         end = start + 1
         while (
             end < len(values)
-            and end - start < REGULAR_PAGE
+            and end - start < page
             and len(
                 client.division_url(
                     path,
