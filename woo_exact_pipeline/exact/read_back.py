@@ -134,14 +134,7 @@ def entries_by_number(
         lambda values: in_journal + "(" + _any_of("EntryNumber", values) + ")",
     ):
         for record in client.get(ENTRIES, select=fields, filter=chunk):
-            found[int(record["EntryNumber"])] = reference.ExistingBooking(
-                id=str(record["EntryID"]),
-                number=str(record["EntryNumber"]),
-                your_ref=str(record.get("YourRef") or ""),
-                journal=str(record.get("Journal") or "").strip() or None,
-                type=record.get("Type"),
-                status=record.get("Status"),
-            )
+            found[int(record["EntryNumber"])] = reference.existing_booking(record, "sales_entry")
     return found
 
 

@@ -232,17 +232,20 @@ def find_by_your_ref(
         conditions.append(f"Journal eq {string_literal(journal.strip())}")
         select.append("Journal")
     records = client.get(target.path, select=select, filter=" and ".join(conditions))
-    return [
-        ExistingBooking(
-            id=record[target.key],
-            number=None if record.get(target.number) is None else str(record[target.number]),
-            your_ref=record["YourRef"],
-            journal=_trimmed(record.get("Journal")),
-            type=record.get("Type"),
-            status=record.get("Status"),
-        )
-        for record in records
-    ]
+    return [existing_booking(record, entity) for record in records]
+
+
+def existing_booking(record: Record, entity: InsertionType) -> ExistingBooking:
+    """A document as read back (by YourRef, or a sales entry by entry number)."""
+    target = BOOKING_ENDPOINTS[entity]
+    return ExistingBooking(
+        id=str(record[target.key]),
+        number=None if record.get(target.number) is None else str(record[target.number]),
+        your_ref=str(record.get("YourRef") or ""),
+        journal=_trimmed(record.get("Journal")),
+        type=record.get("Type"),
+        status=record.get("Status"),
+    )
 
 
 # --- records ---------------------------------------------------------------------------------

@@ -147,7 +147,7 @@ class BookingLedger:
                 "updated_at": now,
                 "error": None,
             }
-            if event.entry_number is not None and not _reserved_number(previous):
+            if event.entry_number is not None and reserved_entry_number(previous) is None:
                 claimed["exact_number"] = str(event.entry_number)
             if previous is None:
                 connection.execute(
@@ -238,10 +238,6 @@ def reserved_entry_number(row: LedgerRow | None) -> int | None:
     if row is None or row.status != "pending" or row.exact_number is None:
         return None
     return int(row.exact_number)
-
-
-def _reserved_number(row: LedgerRow | None) -> bool:
-    return reserved_entry_number(row) is not None
 
 
 def _read(connection: Connection, shop: str, event_key: str) -> LedgerRow | None:
